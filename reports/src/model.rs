@@ -1,0 +1,236 @@
+//! The report data model. Field names are a contract: the JSON form is camelCase and each check
+//! carries the fields of the MCP conformance suite's `checks.json`, plus our own.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Version of the report JSON layout. Bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// One run of the client flow against one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// The catalog scenario this report is for; absent for live checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    pub target: Target,
+    /// The client profile the flow followed (`pipelines`, `mcp-2025-11-25`, ...).
+    pub profile: String,
+    pub outcome: Outcome,
+    /// What the scenario expected and whether it happened; empty for live checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<ExpectationResult>,
+    pub checks: Vec<Check>,
+    /// The HTTP exchanges the client made, in order, with secrets redacted.
+    #[serde(default)]
+    pub exchanges: Vec<Exchange>,
+    pub summary: Summary,
+}
+
+impl Report {
+    /// True when a scenario's expectations all held (always true when there are none).
+    pub fn met_expectations(&self) -> bool {
+        self.expectations.iter().all(|e| e.met)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// The MCP server URL the client was given.
+    pub url: String,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// The embedded mock servers, configured by a scenario.
+    Mock,
+    /// A live server reached over the network.
+    Live,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Mock => "mock",
+            TargetKind::Live => "live",
+        }
+    }
+}
+
+/// Connection health as the Pipelines platform shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    Unknown,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+            Health::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub health: Health,
+    /// The single most useful explanation of a failed run; null when nothing failed.
+    pub diagnosis: Option<Diagnosis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    /// Stable kebab-case code such as `redirect-uri-mismatch`.
+    pub code: String,
+    pub message: String,
+    pub remedy: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Success,
+    Failure,
+    Warning,
+    Skipped,
+    Info,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "SUCCESS",
+            Status::Failure => "FAILURE",
+            Status::Warning => "WARNING",
+            Status::Skipped => "SKIPPED",
+            Status::Info => "INFO",
+        }
+    }
+}
+
+/// One judgement: one question about the target, answered with evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// Stable kebab-case id.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub status: Status,
+    /// RFC 3339 time from the run's clock (simulated for mock runs).
+    pub timestamp: String,
+    #[serde(default)]
+    pub spec_references: Vec<SpecReference>,
+    /// Expected versus actual, and whatever else backs the verdict: a JSON object, as in
+    /// `checks.json` (the published schema requires one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// What the person who owns the failing side should do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    /// The flow step that asked the question (`probe`, `discovery`, `token`, ...).
+    pub step: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpecReference {
+    pub id: String,
+    pub url: String,
+}
+
+/// A scenario expectation and whether the run met it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectationResult {
+    pub description: String,
+    pub expected: String,
+    pub actual: String,
+    pub met: bool,
+}
+
+/// One HTTP request and its response, secrets already redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    pub step: String,
+    pub request: HttpRequestRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponseRecord>,
+    /// Set when no response arrived (timeout, refused connection, oversize body, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequestRecord {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResponseRecord {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub total: usize,
+    pub success: usize,
+    pub failure: usize,
+    pub warning: usize,
+    pub skipped: usize,
+    pub info: usize,
+}
+
+impl Summary {
+    pub fn of(checks: &[Check]) -> Self {
+        let mut summary = Summary {
+            total: checks.len(),
+            ..Summary::default()
+        };
+        for check in checks {
+            match check.status {
+                Status::Success => summary.success += 1,
+                Status::Failure => summary.failure += 1,
+                Status::Warning => summary.warning += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::Info => summary.info += 1,
+            }
+        }
+        summary
+    }
+}

@@ -1,0 +1,226 @@
+//! Snapshots of every renderer on one sample report, and the properties the snapshots alone
+//! would not keep: hostile text stays inert, JUnit is well-formed XML whose counts add up.
+
+mod common;
+
+use common::HOSTILE;
+use mcp_oauth_reports::render::{self, JunitOptions};
+use mcp_oauth_reports::{Report, SpecReference, Status, Summary};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+#[test]
+fn snapshot_json() {
+    insta::assert_snapshot!("json", render::json(&common::report()));
+}
+
+#[test]
+fn snapshot_markdown() {
+    insta::assert_snapshot!("markdown", render::markdown(&common::report()));
+}
+
+#[test]
+fn snapshot_junit() {
+    insta::assert_snapshot!("junit", render::junit(&common::report()));
+}
+
+#[test]
+fn snapshot_html() {
+    insta::assert_snapshot!("html", render::html(&common::report()));
+}
+
+#[test]
+fn json_round_trips() {
+    let report = common::report();
+    let parsed: Report = serde_json::from_str(&render::json(&report)).unwrap();
+    assert_eq!(parsed, report);
+}
+
+#[test]
+fn html_escapes_hostile_text() {
+    let html = render::html(&common::report());
+    assert!(!html.contains("<script"), "unescaped script tag");
+    assert!(!html.contains("]]>"));
+    // Escaped rather than dropped: the reader still sees what the server sent.
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt;"));
+}
+
+#[test]
+fn html_links_only_web_urls() {
+    let mut report = common::report();
+    report.checks[0].spec_references.push(SpecReference {
+        id: "EVIL".into(),
+        url: "javascript:alert(1)".into(),
+    });
+    let html = render::html(&report);
+    assert!(!html.contains("href=\"javascript:"));
+    assert!(html.contains("javascript:alert(1)"), "shown as text");
+}
+
+#[test]
+fn junit_escapes_hostile_text() {
+    let xml = render::junit(&common::report());
+    assert!(!xml.contains("<script"), "unescaped script tag");
+    assert!(!xml.contains("]]>"));
+    assert!(
+        !has_hidden_controls(&xml),
+        "a control character XML 1.0 forbids"
+    );
+}
+
+fn has_hidden_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+#[test]
+fn text_renderers_show_terminal_escapes_as_text() {
+    let report = common::report();
+    for (name, out) in [
+        ("markdown", render::markdown(&report)),
+        ("html", render::html(&report)),
+        ("junit", render::junit(&report)),
+    ] {
+        assert!(
+            !has_hidden_controls(&out),
+            "{name} lets a raw control through"
+        );
+        assert!(
+            out.contains("\\u001b[31m"),
+            "{name} drops the escape instead of showing it"
+        );
+    }
+}
+
+/// The attributes and counts of a parsed JUnit document.
+#[derive(Debug, Default)]
+struct Parsed {
+    root: String,
+    root_failures: usize,
+    root_tests: usize,
+    root_skipped: usize,
+    testcases: usize,
+    failures: usize,
+    skipped: usize,
+    failure_messages: Vec<String>,
+}
+
+fn attr(e: &BytesStart, name: &str) -> Option<String> {
+    e.try_get_attribute(name).unwrap().map(|a| {
+        a.normalized_value(XmlVersion::Explicit1_0)
+            .unwrap()
+            .into_owned()
+    })
+}
+
+fn count(e: &BytesStart, name: &str) -> usize {
+    attr(e, name).unwrap().parse().unwrap()
+}
+
+/// Reads the whole document, failing on any XML error.
+fn parse(xml: &str) -> Parsed {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut parsed = Parsed::default();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.name().as_ref().to_owned();
+                if parsed.root.is_empty() {
+                    parsed.root_failures = count(&e, "failures");
+                    parsed.root_tests = count(&e, "tests");
+                    parsed.root_skipped = count(&e, "skipped");
+                    parsed.root = name.clone();
+                }
+                match name.as_str() {
+                    "testcase" => parsed.testcases += 1,
+                    "failure" => {
+                        parsed.failures += 1;
+                        parsed.failure_messages.push(attr(&e, "message").unwrap());
+                    }
+                    "skipped" => parsed.skipped += 1,
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    parsed
+}
+
+#[test]
+fn junit_is_xml_whose_counts_match_the_summary() {
+    let report = common::report();
+    let parsed = parse(&render::junit(&report));
+    assert_eq!(parsed.root, "testsuite");
+    assert_eq!(parsed.root_failures, report.summary.failure);
+    assert_eq!(parsed.failures, report.summary.failure);
+    assert_eq!(parsed.root_tests, report.summary.total);
+    assert_eq!(parsed.testcases, report.summary.total);
+    assert_eq!(parsed.root_skipped, report.summary.skipped);
+    assert_eq!(parsed.skipped, report.summary.skipped);
+    // The message reads back as the server sent it, the control character made visible.
+    let expected = format!(
+        "The authorization server rejected the redirect URI: invalid_request: {}",
+        HOSTILE.replace('\u{1b}', "\\u001b")
+    );
+    assert!(parsed.failure_messages.contains(&expected));
+}
+
+#[test]
+fn junit_strict_fails_warnings() {
+    let report = common::report();
+    let parsed = parse(&render::junit_with(&report, JunitOptions { strict: true }));
+    let expected = report.summary.failure + report.summary.warning;
+    assert_eq!(parsed.root_failures, expected);
+    assert_eq!(parsed.failures, expected);
+}
+
+#[test]
+fn junit_many_adds_up_suites() {
+    let first = common::report();
+    let mut second = common::report();
+    second.scenario = None;
+    second.checks.truncate(2);
+    second.summary = Summary::of(&second.checks);
+    let xml = render::junit_many(&[first.clone(), second.clone()]);
+    let parsed = parse(&xml);
+    assert_eq!(parsed.root, "testsuites");
+    assert_eq!(
+        parsed.root_tests,
+        first.summary.total + second.summary.total
+    );
+    assert_eq!(
+        parsed.root_failures,
+        first.summary.failure + second.summary.failure
+    );
+    assert_eq!(parsed.testcases, parsed.root_tests);
+    // A live report has no scenario; its suite is named after the target.
+    assert!(xml.contains(r#"<testsuite name="http://mcp.test/mcp""#));
+    assert!(xml.contains(r#"<testsuite name="byo-app-redirect-uri-mismatch""#));
+}
+
+#[test]
+fn summary_counts_each_status() {
+    let checks = common::checks();
+    let summary = Summary::of(&checks);
+    assert_eq!(
+        summary,
+        Summary {
+            total: 8,
+            success: 2,
+            failure: 2,
+            warning: 1,
+            skipped: 2,
+            info: 1,
+        }
+    );
+    let by_status = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    assert_eq!(summary.failure, by_status(Status::Failure));
+    assert_eq!(
+        summary.total,
+        summary.success + summary.failure + summary.warning + summary.skipped + summary.info
+    );
+    assert_eq!(Summary::of(&[]), Summary::default());
+}
