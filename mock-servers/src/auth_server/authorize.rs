@@ -1,0 +1,169 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1 with PKCE). Consent is headless: the
+//! configured [`Consent`] answers for the person.
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use url::Url;
+
+use super::AuthServer;
+use super::error::ErrorPage;
+use super::store::{CodeGrant, random_token};
+use crate::config::{Consent, IssParameter};
+
+pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQuery) -> Response {
+    let params = match single_valued(query.as_deref().unwrap_or("")) {
+        Ok(params) => params,
+        Err(message) => {
+            return ErrorPage {
+                title: "Invalid authorization request",
+                message,
+            }
+            .into_response();
+        }
+    };
+    let get = |name: &str| params.get(name).map(String::as_str);
+
+    // Until client and redirect URI are known good, errors are shown, never redirected (§4.1.2.1).
+    let Some(client_id) = get("client_id") else {
+        return page("Invalid authorization request", "client_id is missing.");
+    };
+    let Some(client) = server.store().clients.get(client_id).cloned() else {
+        return page(
+            "Unknown client",
+            &format!("client_id {client_id:?} is not registered with this authorization server."),
+        );
+    };
+    let Some(redirect_uri) = get("redirect_uri") else {
+        return page("Invalid authorization request", "redirect_uri is missing.");
+    };
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return page(
+            "redirect_uri mismatch",
+            &format!(
+                "The redirect_uri {redirect_uri:?} is not registered for client {client_id:?}. Registered: {:?}. Add the exact URL to the app's allowed redirect URIs.",
+                client.redirect_uris
+            ),
+        );
+    }
+    let Ok(redirect) = Url::parse(redirect_uri) else {
+        return page(
+            "Invalid authorization request",
+            "redirect_uri is not a URL.",
+        );
+    };
+
+    let reply = Reply {
+        server: &server,
+        redirect,
+        state: get("state"),
+    };
+    if get("response_type") != Some("code") {
+        return reply.error(
+            "unsupported_response_type",
+            "response_type must be \"code\"",
+        );
+    }
+    let Some(challenge) = get("code_challenge") else {
+        return reply.error(
+            "invalid_request",
+            "PKCE is required: code_challenge is missing",
+        );
+    };
+    if get("code_challenge_method") != Some("S256") {
+        return reply.error("invalid_request", "PKCE code_challenge_method must be S256");
+    }
+    let resource = get("resource");
+    if let Some(resource) = resource
+        && Url::parse(resource).map_or(true, |u| u.fragment().is_some())
+    {
+        return reply.error(
+            "invalid_target",
+            "resource must be an absolute URI without a fragment (RFC 8707 §2)",
+        );
+    }
+    if server.config().require_audience && resource.is_none() && get("audience").is_none() {
+        return reply.error(
+            "invalid_target",
+            "this authorization server requires the resource (or audience) parameter naming the API the token is for",
+        );
+    }
+    if server.config().consent == Consent::Deny {
+        return reply.error("access_denied", "the user denied the request");
+    }
+
+    let code = random_token("ac_");
+    server.store().codes.insert(
+        code.clone(),
+        CodeGrant {
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            code_challenge: challenge.to_owned(),
+            scope: get("scope").map(str::to_owned),
+            resource: resource.or(get("audience")).map(str::to_owned),
+            issued_at: server.now(),
+            redeemed: false,
+        },
+    );
+    reply.redirect(&[("code", &code)])
+}
+
+fn page(title: &'static str, message: &str) -> Response {
+    ErrorPage {
+        title,
+        message: message.to_owned(),
+    }
+    .into_response()
+}
+
+/// RFC 6749 §3.1: parameters must not be included more than once.
+fn single_valued(query: &str) -> Result<HashMap<String, String>, String> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if params.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(format!("parameter {name:?} appears more than once"));
+        }
+    }
+    Ok(params)
+}
+
+/// A redirect back to the client, with state and (as configured) RFC 9207 `iss`.
+struct Reply<'a> {
+    server: &'a AuthServer,
+    redirect: Url,
+    state: Option<&'a str>,
+}
+
+impl Reply<'_> {
+    fn error(self, error: &str, description: &str) -> Response {
+        self.redirect(&[("error", error), ("error_description", description)])
+    }
+
+    fn redirect(mut self, params: &[(&str, &str)]) -> Response {
+        {
+            let mut query = self.redirect.query_pairs_mut();
+            for (name, value) in params {
+                query.append_pair(name, value);
+            }
+            if let Some(state) = self.state {
+                query.append_pair("state", state);
+            }
+            match self.server.config().iss_parameter {
+                IssParameter::Correct => {
+                    query.append_pair("iss", &self.server.issuer());
+                }
+                IssParameter::Wrong => {
+                    query.append_pair("iss", "https://attacker.example");
+                }
+                IssParameter::Omit => {}
+            }
+        }
+        let mut response = StatusCode::FOUND.into_response();
+        if let Ok(location) = HeaderValue::from_str(self.redirect.as_str()) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        response
+    }
+}

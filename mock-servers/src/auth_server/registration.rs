@@ -1,0 +1,129 @@
+//! RFC 7591 dynamic client registration.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AuthServer;
+use super::error::OAuthError;
+use super::store::{Client, random_token};
+use crate::config::TokenEndpointAuthMethod;
+
+#[derive(Debug, Deserialize)]
+struct RegistrationRequest {
+    #[serde(default)]
+    redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
+}
+
+pub async fn register(State(server): State<AuthServer>, body: Bytes) -> Response {
+    match try_register(&server, &body) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError> {
+    if let Some(error) = server.config().registration_error {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            error.code(),
+            "this authorization server refuses the client metadata (configured fault)",
+        ));
+    }
+    let request: RegistrationRequest = serde_json::from_slice(body).map_err(|e| {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            format!("the registration body is not valid client metadata JSON: {e}"),
+        )
+    })?;
+    let redirect_uris = request.redirect_uris.unwrap_or_default();
+    validate_redirect_uris(&redirect_uris)?;
+
+    let auth_method = match request.token_endpoint_auth_method.as_deref() {
+        None | Some("none") => TokenEndpointAuthMethod::None,
+        Some("client_secret_basic") => TokenEndpointAuthMethod::ClientSecretBasic,
+        Some("client_secret_post") => TokenEndpointAuthMethod::ClientSecretPost,
+        Some(other) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                format!("token_endpoint_auth_method {other:?} is not supported"),
+            ));
+        }
+    };
+    if !server
+        .config()
+        .token_endpoint_auth_methods
+        .contains(&auth_method)
+        && auth_method != TokenEndpointAuthMethod::None
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            format!(
+                "token_endpoint_auth_method {} is not supported",
+                auth_method.as_str()
+            ),
+        ));
+    }
+
+    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token("cs_"));
+    let mut store = server.store();
+    let client_id = store.new_client_id();
+    store.clients.insert(
+        client_id.clone(),
+        Client {
+            id: client_id.clone(),
+            secret: secret.clone(),
+            redirect_uris: redirect_uris.clone(),
+            auth_method,
+        },
+    );
+    drop(store);
+
+    let mut body = json!({
+        "client_id": client_id,
+        "client_id_issued_at": server.now(),
+        "redirect_uris": redirect_uris,
+        "token_endpoint_auth_method": auth_method.as_str(),
+        "grant_types": request.grant_types.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]),
+        "response_types": ["code"],
+    });
+    if let Some(name) = request.client_name {
+        body["client_name"] = json!(name);
+    }
+    if let Some(secret) = secret {
+        body["client_secret"] = json!(secret);
+        body["client_secret_expires_at"] = json!(0);
+    }
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// RFC 7591 §2: redirect URIs are absolute and carry no fragment (RFC 6749 §3.1.2).
+fn validate_redirect_uris(uris: &[String]) -> Result<(), OAuthError> {
+    let invalid =
+        |why: String| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_redirect_uri", why);
+    if uris.is_empty() {
+        return Err(invalid("redirect_uris must list at least one URI".into()));
+    }
+    for uri in uris {
+        let parsed = url::Url::parse(uri)
+            .map_err(|e| invalid(format!("redirect URI {uri:?} is not absolute: {e}")))?;
+        if parsed.fragment().is_some() {
+            return Err(invalid(format!(
+                "redirect URI {uri:?} has a fragment, which RFC 6749 §3.1.2 forbids"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! RFC 7009 token revocation. Answers 200 whatever the token, as §2.2 requires.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use bytes::Bytes;
+
+use super::AuthServer;
+
+pub async fn revoke(State(server): State<AuthServer>, body: Bytes) -> StatusCode {
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned());
+    if let Some(token) = token {
+        let mut store = server.store();
+        if let Some(family) = store.refresh_tokens.get(&token).map(|g| g.family) {
+            store.revoke_family(family);
+        }
+    }
+    StatusCode::OK
+}

@@ -1,0 +1,84 @@
+//! What the authorization server remembers: clients, pending codes and refresh tokens.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+use crate::config::TokenEndpointAuthMethod;
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub auth_method: TokenEndpointAuthMethod,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    pub issued_at: u64,
+    pub redeemed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    /// All refresh tokens descended from one authorization share a family; replay revokes it.
+    pub family: u64,
+    /// False once rotated away or revoked.
+    pub active: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    pub clients: HashMap<String, Client>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub revoked_families: HashSet<u64>,
+    pub refresh_unavailable_remaining: u32,
+    next_family: u64,
+    next_client: u64,
+}
+
+impl Store {
+    pub fn new_family(&mut self) -> u64 {
+        self.next_family += 1;
+        self.next_family
+    }
+
+    pub fn new_client_id(&mut self) -> String {
+        self.next_client += 1;
+        format!("dcr-client-{}", self.next_client)
+    }
+
+    pub fn refresh_token_usable(&self, token: &str) -> Option<&RefreshGrant> {
+        self.refresh_tokens
+            .get(token)
+            .filter(|g| g.active && !self.revoked_families.contains(&g.family))
+    }
+
+    pub fn revoke_family(&mut self, family: u64) {
+        self.revoked_families.insert(family);
+    }
+
+    pub fn revoke_all_refresh_tokens(&mut self) {
+        let families: Vec<u64> = self.refresh_tokens.values().map(|g| g.family).collect();
+        self.revoked_families.extend(families);
+    }
+}
+
+/// An unguessable opaque value (codes, refresh tokens, client secrets).
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}

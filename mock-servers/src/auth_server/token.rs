@@ -1,0 +1,308 @@
+//! The token endpoint: authorization_code and refresh_token grants (RFC 6749 §4.1.3, §6),
+//! client authentication (§2.3), PKCE verification (RFC 7636 §4.6).
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::AuthServer;
+use super::error::OAuthError;
+use super::keys::{ALGORITHM, KEY_ID};
+use super::store::{Client, RefreshGrant, random_token};
+use crate::config::TokenEndpointAuthMethod;
+use crate::logging::GrantTypeSeen;
+
+pub async fn token(State(server): State<AuthServer>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match parse_form(&body) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let grant_type = params.get("grant_type").cloned().unwrap_or_default();
+    let result = match grant_type.as_str() {
+        "authorization_code" => authenticate(&server, &headers, &params)
+            .and_then(|client| redeem_code(&server, &client, &params)),
+        "refresh_token" => authenticate(&server, &headers, &params)
+            .and_then(|client| refresh(&server, &client, &params)),
+        "" => Err(OAuthError::invalid_request("grant_type is missing")),
+        other => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("grant_type {other:?} is not supported"),
+        )),
+    };
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(GrantTypeSeen(grant_type));
+    response
+}
+
+fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if params.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name:?} appears more than once"
+            )));
+        }
+    }
+    Ok(params)
+}
+
+/// Identifies the client, enforcing the one authentication method it is registered with.
+fn authenticate(
+    server: &AuthServer,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .map(parse_basic)
+        .transpose()?;
+    let (client_id, presented_secret, method) = match (&basic, params.get("client_secret")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "the client authenticated with more than one method",
+            ));
+        }
+        (Some((id, secret)), None) => (
+            id.clone(),
+            Some(secret.clone()),
+            TokenEndpointAuthMethod::ClientSecretBasic,
+        ),
+        (None, Some(secret)) => (
+            params.get("client_id").cloned().unwrap_or_default(),
+            Some(secret.clone()),
+            TokenEndpointAuthMethod::ClientSecretPost,
+        ),
+        (None, None) => (
+            params.get("client_id").cloned().unwrap_or_default(),
+            None,
+            TokenEndpointAuthMethod::None,
+        ),
+    };
+    let client = server
+        .store()
+        .clients
+        .get(&client_id)
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {client_id:?}")))?;
+    if method != client.auth_method {
+        return Err(OAuthError::invalid_client(format!(
+            "client {client_id:?} must authenticate with {}, not {}",
+            client.auth_method.as_str(),
+            method.as_str()
+        )));
+    }
+    if client.secret.is_some() && client.secret != presented_secret {
+        return Err(OAuthError::invalid_client("client authentication failed"));
+    }
+    Ok(client)
+}
+
+/// RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`.
+fn parse_basic(encoded: &str) -> Result<(String, String), OAuthError> {
+    let bad = || OAuthError::invalid_client("malformed Basic authorization header");
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+fn redeem_code(
+    server: &AuthServer,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let code = params
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let now = server.now();
+    let grant = {
+        let mut store = server.store();
+        let grant = store
+            .codes
+            .get_mut(code)
+            .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
+        if grant.redeemed {
+            return Err(OAuthError::invalid_grant(
+                "authorization code was already used",
+            ));
+        }
+        grant.redeemed = true;
+        grant.clone()
+    };
+    if now > grant.issued_at + server.config().code_lifetime_secs {
+        return Err(OAuthError::invalid_grant("authorization code expired"));
+    }
+    if grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "authorization code was issued to another client",
+        ));
+    }
+    if params.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    let verifier = params
+        .get("code_verifier")
+        .ok_or_else(|| OAuthError::invalid_request("code_verifier is missing"))?;
+    if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.code_challenge {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    if let Some(resource) = params.get("resource")
+        && grant.resource.as_ref().is_some_and(|r| r != resource)
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "resource differs from the one in the authorization request",
+        ));
+    }
+    let resource = params.get("resource").cloned().or(grant.resource);
+    let family = server.store().new_family();
+    issue(server, client, grant.scope, resource, Some(family))
+}
+
+fn refresh(
+    server: &AuthServer,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let token = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let grant = {
+        let mut store = server.store();
+        if store.refresh_unavailable_remaining > 0 {
+            store.refresh_unavailable_remaining -= 1;
+            return Err(OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the token service is briefly unavailable; retry",
+            ));
+        }
+        let Some(grant) = store.refresh_tokens.get(token).cloned() else {
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
+        };
+        if store.refresh_token_usable(token).is_none() {
+            if server.config().rotate_refresh_tokens && !grant.active {
+                // Reuse of a rotated-away token: treat as replay and revoke the family.
+                store.revoke_family(grant.family);
+                return Err(OAuthError::invalid_grant(
+                    "refresh token was already used; the token family is revoked",
+                ));
+            }
+            return Err(OAuthError::invalid_grant("refresh token is revoked"));
+        }
+        if grant.client_id != client.id {
+            return Err(OAuthError::invalid_grant(
+                "refresh token was issued to another client",
+            ));
+        }
+        if server.config().rotate_refresh_tokens
+            && let Some(old) = store.refresh_tokens.get_mut(token)
+        {
+            old.active = false;
+        }
+        grant
+    };
+    let rotate = server.config().rotate_refresh_tokens;
+    issue(
+        server,
+        client,
+        grant.scope,
+        grant.resource,
+        rotate.then_some(grant.family),
+    )
+}
+
+#[derive(Serialize)]
+struct AccessClaims<'a> {
+    iss: String,
+    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    iat: u64,
+    exp: u64,
+    jti: String,
+}
+
+/// Issues an access token (and a refresh token of `family` when one is due).
+fn issue(
+    server: &AuthServer,
+    client: &Client,
+    scope: Option<String>,
+    resource: Option<String>,
+    refresh_family: Option<u64>,
+) -> Result<Response, OAuthError> {
+    let config = server.config();
+    let now = server.now();
+    let claims = AccessClaims {
+        iss: server.issuer(),
+        sub: "mock-user",
+        aud: resource.as_deref(),
+        client_id: &client.id,
+        scope: scope.as_deref(),
+        iat: now,
+        exp: now + config.access_token_lifetime_secs,
+        jti: random_token(""),
+    };
+    let mut header = jsonwebtoken::Header::new(ALGORITHM);
+    header.kid = Some(KEY_ID.to_owned());
+    let access_token =
+        jsonwebtoken::encode(&header, &claims, &server.keys().encoding).map_err(|e| {
+            OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!("cannot sign the access token: {e}"),
+            )
+        })?;
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": config.access_token_lifetime_secs,
+    });
+    if let Some(scope) = &scope {
+        body["scope"] = json!(scope);
+    }
+    if let (true, Some(family)) = (config.issue_refresh_tokens, refresh_family) {
+        let refresh_token = random_token("rt_");
+        server.store().refresh_tokens.insert(
+            refresh_token.clone(),
+            RefreshGrant {
+                client_id: client.id.clone(),
+                scope,
+                resource,
+                family,
+                active: true,
+            },
+        );
+        body["refresh_token"] = json!(refresh_token);
+    }
+    let mut response = axum::Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

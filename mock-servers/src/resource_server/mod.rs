@@ -1,0 +1,124 @@
+//! The mock MCP resource server: a real MCP server (rmcp, streamable HTTP) behind a bearer-token
+//! layer, with RFC 9728 protected-resource metadata.
+
+mod bearer;
+mod metadata;
+mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use jsonwebtoken::DecodingKey;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SharedClock;
+use crate::config::{PrmLocation, ResourceForm, ResourceServerConfig};
+use crate::log::{RequestLog, Server};
+
+#[derive(Debug, Clone)]
+pub struct ResourceServer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ResourceServerConfig,
+    origin: String,
+    issuer: String,
+    scopes: Vec<String>,
+    clock: SharedClock,
+    key: DecodingKey,
+}
+
+impl ResourceServer {
+    pub fn new(
+        config: ResourceServerConfig,
+        origin: String,
+        issuer: String,
+        scopes: Vec<String>,
+        clock: SharedClock,
+        key: DecodingKey,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                origin,
+                issuer,
+                scopes,
+                clock,
+                key,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &ResourceServerConfig {
+        &self.inner.config
+    }
+
+    /// The MCP endpoint path, normalized: `/mcp`, or empty for a server at the origin.
+    fn mount_path(&self) -> &str {
+        self.inner.config.path.trim_end_matches('/')
+    }
+
+    /// The MCP endpoint URL a user pastes (`http://127.0.0.1:PORT/mcp`, or the bare origin).
+    pub fn url(&self) -> String {
+        format!("{}{}", self.inner.origin, self.mount_path())
+    }
+
+    /// The `resource` the metadata announces, as configured.
+    pub fn announced_resource(&self) -> String {
+        match self.inner.config.resource_in_metadata {
+            ResourceForm::Exact => self.url(),
+            ResourceForm::TrailingSlash => format!("{}/", self.url()),
+            ResourceForm::OtherHost => self.url().replacen("127.0.0.1", "localhost", 1),
+        }
+    }
+
+    /// Where the protected-resource metadata is served, if anywhere.
+    pub fn metadata_path(&self) -> Option<String> {
+        match self.inner.config.metadata_location {
+            PrmLocation::PathInserted => Some(format!(
+                "/.well-known/oauth-protected-resource{}",
+                self.mount_path()
+            )),
+            PrmLocation::Root => Some("/.well-known/oauth-protected-resource".to_owned()),
+            PrmLocation::None => None,
+        }
+    }
+
+    pub fn metadata_url(&self) -> Option<String> {
+        self.metadata_path()
+            .map(|path| format!("{}{path}", self.inner.origin))
+    }
+
+    pub fn router(&self, log: RequestLog, shutdown: CancellationToken) -> Router {
+        let mut config = StreamableHttpServerConfig::default();
+        config.cancellation_token = shutdown;
+        let mcp: StreamableHttpService<tools::EchoServer, LocalSessionManager> =
+            StreamableHttpService::new(|| Ok(tools::EchoServer), Default::default(), config);
+        let protected =
+            Router::new()
+                .fallback_service(mcp)
+                .layer(axum::middleware::from_fn_with_state(
+                    self.clone(),
+                    bearer::require_bearer,
+                ));
+        let mut router = Router::new();
+        if let Some(path) = self.metadata_path() {
+            router = router.route(&path, get(metadata::protected_resource_metadata));
+        }
+        let router = if self.mount_path().is_empty() {
+            router.fallback_service(protected)
+        } else {
+            router.nest_service(self.mount_path(), protected)
+        };
+        crate::logging::with_request_log(
+            router.with_state(self.clone()),
+            log,
+            Server::ResourceServer,
+        )
+    }
+}
