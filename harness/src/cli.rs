@@ -1,0 +1,281 @@
+//! The command line: `run` (the catalog against the embedded mocks) and `scenarios` (list).
+//! Exit codes: 0 all as expected, 1 checks or expectations failed, 2 usage or infrastructure.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mcp_oauth_reports::{Report, render};
+use serde_json::json;
+
+use crate::profile::{self, Profile};
+use crate::runner;
+use crate::scenario::{self, Scenario};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-oauth-harness",
+    version,
+    about = "Conformance harness and mock servers for OAuth-protected MCP servers",
+    long_about = "Runs the OAuth 2.1 client flow an MCP client uses (discovery, registration, consent, token exchange, tool calls, refresh) against mock servers that reproduce real failure modes, and reports what worked, what did not, and how to fix it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run catalog scenarios against the embedded mock servers.
+    Run(RunArgs),
+    /// List the scenario catalog.
+    Scenarios(ScenariosArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+    Junit,
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario names to run (default: the whole catalog).
+    pub scenarios: Vec<String>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write one DIR/<scenario>.json per run plus DIR/summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where the scenario files are (default: ./scenarios, else the bundled catalog).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios_dir: Option<PathBuf>,
+    /// How many scenarios run at once (default: the number of CPUs).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScenariosArgs {
+    #[arg(long, value_name = "DIR")]
+    pub scenarios_dir: Option<PathBuf>,
+}
+
+pub fn scenarios_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_owned();
+    }
+    let local = PathBuf::from("scenarios");
+    if local.is_dir() {
+        local
+    } else {
+        scenario::catalog_dir()
+    }
+}
+
+pub async fn main(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run(args) => run(args).await,
+        Command::Scenarios(args) => list(args),
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn list(args: ScenariosArgs) -> ExitCode {
+    let catalog = match scenario::load_catalog(&scenarios_dir(args.scenarios_dir.as_deref())) {
+        Ok(catalog) => catalog,
+        Err(e) => return usage_error(e),
+    };
+    let width = catalog.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &catalog {
+        println!(
+            "{:width$}  [{}]  {}",
+            s.name,
+            s.profiles.join(", "),
+            s.description
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Every (scenario, profile) pair to run, in catalog order.
+fn plan(
+    catalog: Vec<Scenario>,
+    wanted: &[String],
+) -> Result<Vec<(Arc<Scenario>, &'static Profile)>, String> {
+    for name in wanted {
+        if !catalog.iter().any(|s| &s.name == name) {
+            return Err(format!(
+                "no scenario named {name:?}; `mcp-oauth-harness scenarios` lists them"
+            ));
+        }
+    }
+    let mut runs = Vec::new();
+    for scenario in catalog {
+        if !wanted.is_empty() && !wanted.contains(&scenario.name) {
+            continue;
+        }
+        let scenario = Arc::new(scenario);
+        for name in &scenario.profiles {
+            let profile =
+                profile::by_name(name).ok_or_else(|| format!("unknown profile {name}"))?;
+            runs.push((scenario.clone(), profile));
+        }
+    }
+    Ok(runs)
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let catalog = match scenario::load_catalog(&scenarios_dir(args.scenarios_dir.as_deref())) {
+        Ok(catalog) => catalog,
+        Err(e) => return usage_error(e),
+    };
+    let runs = match plan(catalog, &args.scenarios) {
+        Ok(runs) => runs,
+        Err(e) => return usage_error(e),
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let reports = match run_all(runs, jobs).await {
+        Ok(reports) => reports,
+        Err(e) => return usage_error(e),
+    };
+    if let Some(dir) = &args.out
+        && let Err(e) = write_out(dir, &reports)
+    {
+        return usage_error(e);
+    }
+    print(&reports, args.format);
+    if reports.iter().all(Report::met_expectations) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Runs concurrently, at most `jobs` at a time; reports come back in plan order.
+pub async fn run_all(
+    runs: Vec<(Arc<Scenario>, &'static Profile)>,
+    jobs: usize,
+) -> Result<Vec<Report>, runner::RunError> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut handles = Vec::new();
+    for (scenario, profile) in runs {
+        let semaphore = semaphore.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            runner::run_scenario(&scenario, profile).await
+        }));
+    }
+    let mut reports = Vec::new();
+    for handle in handles {
+        match handle.await {
+            Ok(result) => reports.push(result?),
+            Err(e) => {
+                return Err(runner::RunError::Panicked(e.to_string()));
+            }
+        }
+    }
+    Ok(reports)
+}
+
+fn write_out(dir: &Path, reports: &[Report]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut summary = Vec::new();
+    for report in reports {
+        let name = report
+            .scenario
+            .clone()
+            .unwrap_or_else(|| "report".to_owned());
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, render::json(report))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        summary.push(json!({
+            "name": name,
+            "profile": report.profile,
+            "metExpectations": report.met_expectations(),
+            "health": report.outcome.health,
+            "diagnosis": report.outcome.diagnosis.as_ref().map(|d| d.code.clone()),
+        }));
+    }
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn print(reports: &[Report], format: Format) {
+    match format {
+        Format::Human => print_human(reports),
+        Format::Json => {
+            let value = if reports.len() == 1 {
+                serde_json::to_value(&reports[0])
+            } else {
+                serde_json::to_value(reports)
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value.unwrap_or_default()).unwrap_or_default()
+            );
+        }
+        Format::Markdown => {
+            for report in reports {
+                println!("{}", render::markdown(report));
+            }
+        }
+        Format::Junit => println!("{}", render::junit_many(reports)),
+        Format::Html => {
+            for report in reports {
+                println!("{}", render::html(report));
+            }
+        }
+    }
+}
+
+fn print_human(reports: &[Report]) {
+    let width = reports
+        .iter()
+        .filter_map(|r| r.scenario.as_ref().map(String::len))
+        .max()
+        .unwrap_or(0);
+    let mut passed = 0;
+    for report in reports {
+        let met = report.met_expectations();
+        passed += usize::from(met);
+        let name = report.scenario.as_deref().unwrap_or("");
+        let diagnosis = report
+            .outcome
+            .diagnosis
+            .as_ref()
+            .map_or(String::new(), |d| format!("  diagnosis: {}", d.code));
+        let s = &report.summary;
+        println!(
+            "{} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
+            if met { "PASS" } else { "FAIL" },
+            report.outcome.health.as_str(),
+            s.success,
+            s.failure,
+            s.warning,
+        );
+        for e in report.expectations.iter().filter(|e| !e.met) {
+            println!(
+                "       expected {}: {} (got {})",
+                e.description, e.expected, e.actual
+            );
+        }
+    }
+    println!(
+        "\nscenarios: {passed} passed, {} failed",
+        reports.len() - passed
+    );
+}

@@ -1,0 +1,282 @@
+//! The client flow engine: what an MCP client does to connect to an OAuth-protected MCP server,
+//! one module per step, each recording checks and redacted HTTP exchanges as it goes.
+//!
+//! ```text
+//! connect:          probe → discovery → registration → authorization (user agent) → token
+//! test_connection:  refresh if near expiry → MCP initialize → tools/list
+//! call_tool:        refresh if near expiry → MCP initialize → tools/call
+//! ```
+//!
+//! Health follows the Pipelines platform: unknown after the callback, healthy or unhealthy after
+//! the next Test Connection or tool call.
+
+pub mod authorization;
+pub mod discovery;
+pub mod mcp;
+pub mod probe;
+pub mod registration;
+pub mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_oauth_mocks::clock::SharedClock;
+use mcp_oauth_reports::{Check, Exchange, Health};
+use oauth2::ClientSecret;
+use serde_json::Value;
+
+use crate::diagnosis::{self, Diagnosis};
+use crate::http::HttpClient;
+use crate::profile::Profile;
+use crate::recorder::Recorder;
+use crate::user_agent::UserAgent;
+
+/// A step either yields its product or the diagnosis that stopped the flow.
+pub type StepResult<T> = Result<T, Diagnosis>;
+
+/// The callback URL the client registers and sends, unless told otherwise.
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:33418/callback";
+
+/// What the user (or the platform) gives the client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The MCP server URL exactly as pasted.
+    pub mcp_url: String,
+    /// A bring-your-own Client ID; dynamic registration is used when absent.
+    pub client_id: Option<String>,
+    pub client_secret: Option<ClientSecret>,
+    pub redirect_uri: String,
+    /// Scopes to request instead of the ones the server suggests.
+    pub scope: Option<String>,
+    pub client_name: String,
+}
+
+impl ClientOptions {
+    pub fn new(mcp_url: impl Into<String>) -> Self {
+        Self {
+            mcp_url: mcp_url.into(),
+            client_id: None,
+            client_secret: None,
+            redirect_uri: DEFAULT_REDIRECT_URI.to_owned(),
+            scope: None,
+            client_name: "MCP OAuth Harness".to_owned(),
+        }
+    }
+}
+
+/// Passes time on behalf of the person (idling on the consent screen, a slow code redemption).
+/// Scenarios pass simulated time; live runs pass none.
+pub type PassTime = Arc<dyn Fn(Duration) + Send + Sync>;
+
+/// Pauses inside one `connect`, as a scenario scripts them.
+#[derive(Clone, Default)]
+pub struct Pauses {
+    pub at_consent: Duration,
+    pub before_token_request: Duration,
+    pub pass_time: Option<PassTime>,
+}
+
+impl Pauses {
+    fn pass(&self, duration: Duration) {
+        if let (false, Some(pass)) = (duration.is_zero(), &self.pass_time) {
+            pass(duration);
+        }
+    }
+}
+
+/// What every step works with.
+#[derive(Debug)]
+pub struct FlowContext {
+    pub http: HttpClient,
+    pub profile: &'static Profile,
+    pub clock: SharedClock,
+    pub recorder: Recorder,
+}
+
+/// What a successful OAuth flow leaves behind.
+#[derive(Debug)]
+pub struct Connection {
+    pub server: discovery::DiscoveredServer,
+    pub client: registration::RegisteredClient,
+    pub tokens: token::TokenSet,
+}
+
+#[derive(Debug)]
+pub struct ClientFlow {
+    ctx: FlowContext,
+    options: ClientOptions,
+    connection: Option<Connection>,
+    health: Health,
+    diagnoses: Vec<Diagnosis>,
+}
+
+impl ClientFlow {
+    pub fn new(
+        options: ClientOptions,
+        profile: &'static Profile,
+        clock: SharedClock,
+        http: HttpClient,
+    ) -> Self {
+        let recorder = Recorder::new(profile, clock.clone(), http.redactor().clone());
+        if let Some(secret) = &options.client_secret {
+            http.redactor().register(secret.secret());
+        }
+        Self {
+            ctx: FlowContext {
+                http,
+                profile,
+                clock,
+                recorder,
+            },
+            options,
+            connection: None,
+            health: Health::Unknown,
+            diagnoses: Vec::new(),
+        }
+    }
+
+    pub fn health(&self) -> Health {
+        self.health
+    }
+
+    pub fn profile(&self) -> &'static Profile {
+        self.ctx.profile
+    }
+
+    pub fn connection(&self) -> Option<&Connection> {
+        self.connection.as_ref()
+    }
+
+    pub fn tokens(&self) -> Option<&token::TokenSet> {
+        self.connection.as_ref().map(|c| &c.tokens)
+    }
+
+    /// Puts tokens loaded from a store back on the connection; false when not connected.
+    pub fn restore_tokens(&mut self, tokens: token::TokenSet) -> bool {
+        match self.connection.as_mut() {
+            Some(connection) => {
+                connection.tokens = tokens;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records a failure that happened outside the flow's own steps (the token store).
+    pub fn record_failure(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        self.failed(diagnosis)
+    }
+
+    pub fn checks(&self) -> &[Check] {
+        self.ctx.recorder.checks()
+    }
+
+    pub fn context(&mut self) -> &mut FlowContext {
+        &mut self.ctx
+    }
+
+    /// The OAuth flow, from the pasted URL to tokens. Health is unknown afterwards, until the
+    /// next Test Connection or tool call.
+    pub async fn connect(&mut self, agent: &UserAgent, pauses: &Pauses) -> StepResult<()> {
+        match self.run_oauth(agent, pauses).await {
+            Ok(connection) => {
+                self.connection = Some(connection);
+                self.health = Health::Unknown;
+                Ok(())
+            }
+            Err(diagnosis) => Err(self.failed(diagnosis)),
+        }
+    }
+
+    async fn run_oauth(&mut self, agent: &UserAgent, pauses: &Pauses) -> StepResult<Connection> {
+        let ctx = &mut self.ctx;
+        let options = &self.options;
+        let probe = probe::probe(ctx, &options.mcp_url).await?;
+        let server = discovery::discover(ctx, &options.mcp_url, &probe).await?;
+        let client = registration::obtain_client(ctx, options, &server).await?;
+        let grant =
+            authorization::authorize(ctx, options, &server, &client, &probe, agent, pauses).await?;
+        pauses.pass(pauses.before_token_request);
+        let tokens = token::exchange_code(ctx, options, &server, &client, grant).await?;
+        Ok(Connection {
+            server,
+            client,
+            tokens,
+        })
+    }
+
+    /// Test Connection: refresh if due, then initialize and list tools.
+    pub async fn test_connection(&mut self) -> StepResult<()> {
+        let result = self.with_fresh_token(mcp::Action::ListTools).await;
+        self.settle(result).map(|_| ())
+    }
+
+    /// A tool call as a pipeline run makes it: refresh if due, then call.
+    pub async fn call_tool(&mut self, name: &str, arguments: Value) -> StepResult<Value> {
+        let result = self
+            .with_fresh_token(mcp::Action::CallTool {
+                name: name.to_owned(),
+                arguments,
+            })
+            .await;
+        self.settle(result)
+    }
+
+    async fn with_fresh_token(&mut self, action: mcp::Action) -> StepResult<Value> {
+        let Some(connection) = self.connection.as_mut() else {
+            return Err(diagnosis::new(
+                diagnosis::NOT_CONNECTED,
+                "The endpoint has no OAuth connection yet.",
+                "Connect via OAuth first.",
+            ));
+        };
+        token::refresh_if_due(&mut self.ctx, connection).await?;
+        mcp::run(
+            &mut self.ctx,
+            &self.options.mcp_url,
+            &connection.tokens.access_token,
+            action,
+        )
+        .await
+    }
+
+    fn settle(&mut self, result: StepResult<Value>) -> StepResult<Value> {
+        match result {
+            Ok(value) => {
+                self.health = Health::Healthy;
+                Ok(value)
+            }
+            Err(diagnosis) => Err(self.failed(diagnosis)),
+        }
+    }
+
+    fn failed(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        self.health = Health::Unhealthy;
+        self.diagnoses.push(diagnosis.clone());
+        diagnosis
+    }
+
+    /// Every diagnosis the run produced, oldest first.
+    pub fn diagnoses(&self) -> &[Diagnosis] {
+        &self.diagnoses
+    }
+
+    pub fn finish(self) -> FlowOutcome {
+        FlowOutcome {
+            health: self.health,
+            diagnosis: self.diagnoses.into_iter().next(),
+            exchanges: self.ctx.http.exchanges(),
+            checks: self.ctx.recorder.into_checks(),
+        }
+    }
+}
+
+/// What a finished flow hands to the report.
+#[derive(Debug)]
+pub struct FlowOutcome {
+    pub health: Health,
+    /// The first failure's diagnosis: the root cause when later steps fail as a consequence.
+    pub diagnosis: Option<Diagnosis>,
+    pub checks: Vec<Check>,
+    pub exchanges: Vec<Exchange>,
+}

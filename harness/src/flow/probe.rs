@@ -1,0 +1,119 @@
+//! Step 1: ask the MCP endpoint without a token and read its challenge.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{FlowContext, StepResult};
+use crate::checks;
+use crate::diagnosis;
+use crate::http::{Body, headers};
+use crate::www_authenticate::{self, Challenge};
+
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    pub challenge: Option<Challenge>,
+}
+
+impl Probe {
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.challenge.as_ref()?.param("resource_metadata")
+    }
+
+    pub fn scope(&self) -> Option<&str> {
+        self.challenge.as_ref()?.param("scope")
+    }
+}
+
+/// The MCP initialize request a client opens with; sent without a token to get the challenge.
+pub fn initialize_request() -> serde_json::Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": { "name": "mcp-oauth-harness", "version": env!("CARGO_PKG_VERSION") }
+        }
+    })
+}
+
+pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
+    let response = ctx
+        .http
+        .send(
+            "probe",
+            Method::POST,
+            mcp_url,
+            &headers(&[("accept", "application/json, text/event-stream")]),
+            Body::Json(initialize_request()),
+        )
+        .await
+        .map_err(|e| {
+            diagnosis::new(
+                diagnosis::DISCOVERY_FAILED,
+                format!("The MCP server URL cannot be reached: {e}"),
+                "Check the URL (scheme, host, port, path) and that the server is up.",
+            )
+        })?;
+    let status = response.status.as_u16();
+    let recorder = &mut ctx.recorder;
+    if status != 401 {
+        recorder.fail(
+            &checks::MCP_REQUIRES_AUTH,
+            json!({ "expected": 401, "actual": status }),
+            format!("the MCP endpoint answered {status} to a request without a token"),
+        );
+        // Discovery can still work from the well-known locations; go on without a challenge.
+        return Ok(Probe::default());
+    }
+    recorder.pass(&checks::MCP_REQUIRES_AUTH, json!({ "status": status }));
+
+    let Some(header) = response.header("www-authenticate") else {
+        recorder.fail(
+            &checks::WWW_AUTHENTICATE_BEARER,
+            json!({ "expected": "WWW-Authenticate: Bearer ...", "actual": null }),
+            "the 401 has no WWW-Authenticate header",
+        );
+        return Ok(Probe::default());
+    };
+    let challenge = match www_authenticate::bearer(header) {
+        Ok(Some(challenge)) => challenge,
+        Ok(None) => {
+            recorder.fail(
+                &checks::WWW_AUTHENTICATE_BEARER,
+                json!({ "expected": "a Bearer challenge", "actual": header }),
+                "the WWW-Authenticate header has no Bearer challenge",
+            );
+            return Ok(Probe::default());
+        }
+        Err(e) => {
+            recorder.fail(
+                &checks::WWW_AUTHENTICATE_BEARER,
+                json!({ "actual": header, "parseError": e.to_string() }),
+                format!("the WWW-Authenticate header cannot be parsed: {e}"),
+            );
+            return Ok(Probe::default());
+        }
+    };
+    recorder.pass(
+        &checks::WWW_AUTHENTICATE_BEARER,
+        json!({ "header": header }),
+    );
+    match challenge.param("resource_metadata") {
+        Some(url) => recorder.pass(
+            &checks::WWW_AUTHENTICATE_RESOURCE_METADATA,
+            json!({ "resourceMetadata": url }),
+        ),
+        None => {
+            recorder.fail(
+                &checks::WWW_AUTHENTICATE_RESOURCE_METADATA,
+                json!({ "expected": "resource_metadata=\"...\"", "actual": header }),
+                "the Bearer challenge has no resource_metadata parameter",
+            );
+        }
+    }
+    Ok(Probe {
+        challenge: Some(challenge),
+    })
+}

@@ -1,0 +1,205 @@
+//! Step 3: a Client ID, brought by the user or registered dynamically (RFC 7591).
+
+use oauth2::ClientSecret;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use super::discovery::DiscoveredServer;
+use super::{ClientOptions, FlowContext, StepResult};
+use crate::checks;
+use crate::diagnosis;
+use crate::http::Body;
+
+/// How the client authenticates at the token endpoint (RFC 6749 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::None => "none",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    pub client_secret: Option<ClientSecret>,
+    pub auth_method: AuthMethod,
+    /// How the Client ID was obtained: `brought` or `dynamic-registration`.
+    pub source: &'static str,
+}
+
+pub async fn obtain_client(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    server: &DiscoveredServer,
+) -> StepResult<RegisteredClient> {
+    let registration_endpoint = server.metadata.registration_endpoint.clone();
+    match &registration_endpoint {
+        Some(url) => ctx.recorder.pass(
+            &checks::DCR_AVAILABLE,
+            json!({ "registrationEndpoint": url }),
+        ),
+        None => {
+            ctx.recorder.fail(
+                &checks::DCR_AVAILABLE,
+                json!({ "registrationEndpoint": null }),
+                "the authorization server offers no dynamic client registration: a Client ID must be brought",
+            );
+        }
+    }
+
+    if let Some(client_id) = &options.client_id {
+        let auth_method = choose_auth_method(options.client_secret.is_some(), server);
+        ctx.recorder.pass(
+            &checks::CLIENT_ID,
+            json!({ "source": "brought", "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() }),
+        );
+        return Ok(RegisteredClient {
+            client_id: client_id.clone(),
+            client_secret: options.client_secret.clone(),
+            auth_method,
+            source: "brought",
+        });
+    }
+
+    let Some(registration_endpoint) = registration_endpoint else {
+        ctx.recorder.fail(
+            &checks::CLIENT_ID,
+            json!({ "registrationEndpoint": null, "clientId": null }),
+            "no automatic registration and no Client ID was supplied",
+        );
+        return Err(diagnosis::new(
+            diagnosis::CLIENT_ID_MISSING,
+            "Client ID missing: this server does not offer automatic client registration, and no Client ID was supplied.",
+            "Register an OAuth app in the provider's developer console (allowlisting the callback URL), then paste its Client ID (and secret, if it has one) into the connection settings.",
+        ));
+    };
+    register(ctx, options, &registration_endpoint).await
+}
+
+/// A brought confidential client uses the method the server advertises, preferring Basic
+/// (RFC 6749 §2.3.1); RFC 8414 makes client_secret_basic the default when nothing is listed.
+fn choose_auth_method(has_secret: bool, server: &DiscoveredServer) -> AuthMethod {
+    if !has_secret {
+        return AuthMethod::None;
+    }
+    let advertised = server
+        .metadata
+        .token_endpoint_auth_methods_supported
+        .clone()
+        .unwrap_or_else(|| vec!["client_secret_basic".to_owned()]);
+    if advertised.iter().any(|m| m == "client_secret_basic") {
+        AuthMethod::ClientSecretBasic
+    } else if advertised.iter().any(|m| m == "client_secret_post") {
+        AuthMethod::ClientSecretPost
+    } else {
+        AuthMethod::ClientSecretBasic
+    }
+}
+
+async fn register(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    endpoint: &str,
+) -> StepResult<RegisteredClient> {
+    let request = json!({
+        "client_name": options.client_name,
+        "redirect_uris": [options.redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    });
+    let response = ctx
+        .http
+        .send(
+            "registration",
+            Method::POST,
+            endpoint,
+            &HeaderMap::new(),
+            Body::Json(request),
+        )
+        .await
+        .map_err(|e| {
+            diagnosis::new(
+                diagnosis::DCR_REJECTED,
+                format!("Dynamic client registration could not be reached: {e}"),
+                "Check that the registration_endpoint in the metadata is reachable.",
+            )
+        })?;
+    let status = response.status.as_u16();
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let client_id = body.get("client_id").and_then(Value::as_str);
+    match (status, client_id) {
+        (200 | 201, Some(client_id)) => {
+            let secret = body.get("client_secret").and_then(Value::as_str).map(|s| {
+                ctx.http.redactor().register(s);
+                ClientSecret::new(s.to_owned())
+            });
+            let auth_method = match body
+                .get("token_endpoint_auth_method")
+                .and_then(Value::as_str)
+            {
+                Some("client_secret_basic") if secret.is_some() => AuthMethod::ClientSecretBasic,
+                Some("client_secret_post") if secret.is_some() => AuthMethod::ClientSecretPost,
+                _ if secret.is_some() => AuthMethod::ClientSecretBasic,
+                _ => AuthMethod::None,
+            };
+            let details = json!({ "status": status, "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() });
+            if status == 201 {
+                ctx.recorder
+                    .pass(&checks::DCR_REGISTRATION, details.clone());
+            } else {
+                ctx.recorder.fail(
+                    &checks::DCR_REGISTRATION,
+                    json!({ "expected": 201, "actual": status }),
+                    "registration answered 200; RFC 7591 §3.2.1 says 201 Created",
+                );
+            }
+            ctx.recorder.pass(
+                &checks::CLIENT_ID,
+                json!({ "source": "dynamic-registration", "clientId": client_id }),
+            );
+            Ok(RegisteredClient {
+                client_id: client_id.to_owned(),
+                client_secret: secret,
+                auth_method,
+                source: "dynamic-registration",
+            })
+        }
+        _ => {
+            let error = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("(no error code)");
+            let description = body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("(no description)");
+            ctx.recorder.fail(
+                &checks::DCR_REGISTRATION,
+                json!({ "expected": "201 with client_id", "actualStatus": status, "error": error, "errorDescription": description }),
+                format!("registration answered {status}: {error}: {description}"),
+            );
+            Err(diagnosis::new(
+                diagnosis::DCR_REJECTED,
+                format!(
+                    "Automatic client registration was refused ({status} {error}): {description}"
+                ),
+                format!(
+                    "The authorization server must accept registrations with redirect URI {} and token_endpoint_auth_method none; otherwise register an OAuth app by hand and paste its Client ID.",
+                    options.redirect_uri
+                ),
+            ))
+        }
+    }
+}

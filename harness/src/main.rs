@@ -1,0 +1,16 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use mcp_oauth_harness::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MCP_OAUTH_HARNESS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    cli::main(Cli::parse()).await
+}

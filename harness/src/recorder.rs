@@ -1,0 +1,100 @@
+//! Collects checks as the flow runs: one call per question, the status chosen by the profile.
+
+use mcp_oauth_mocks::clock::SharedClock;
+use mcp_oauth_reports::{Check, Status};
+use serde_json::Value;
+
+use crate::checks::CheckDef;
+use crate::profile::Profile;
+use crate::redact::Redactor;
+
+#[derive(Debug)]
+pub struct Recorder {
+    profile: &'static Profile,
+    clock: SharedClock,
+    redactor: Redactor,
+    checks: Vec<Check>,
+}
+
+impl Recorder {
+    pub fn new(profile: &'static Profile, clock: SharedClock, redactor: Redactor) -> Self {
+        Self {
+            profile,
+            clock,
+            redactor,
+            checks: Vec::new(),
+        }
+    }
+
+    pub fn pass(&mut self, check: &CheckDef, details: Value) {
+        self.push(check, Status::Success, details, None, None);
+    }
+
+    pub fn info(&mut self, check: &CheckDef, details: Value, message: impl Into<String>) {
+        self.push(check, Status::Info, details, Some(message.into()), None);
+    }
+
+    pub fn skip(&mut self, check: &CheckDef, why: impl Into<String>) {
+        self.push(check, Status::Skipped, Value::Null, Some(why.into()), None);
+    }
+
+    /// Records a failed check with the profile's severity and returns that status, so callers
+    /// can tell whether the flow must stop.
+    pub fn fail(&mut self, check: &CheckDef, details: Value, message: impl Into<String>) -> Status {
+        self.fail_with_remedy(check, details, message, None)
+    }
+
+    pub fn fail_with_remedy(
+        &mut self,
+        check: &CheckDef,
+        details: Value,
+        message: impl Into<String>,
+        remedy: Option<String>,
+    ) -> Status {
+        let status = self.profile.failure_status(check);
+        let mut message = message.into();
+        if let Some(o) = self.profile.override_for(check) {
+            message = format!(
+                "{message} ({} under the {} profile: {})",
+                o.status.as_str(),
+                self.profile.name,
+                o.why
+            );
+        }
+        self.push(check, status, details, Some(message), remedy);
+        status
+    }
+
+    fn push(
+        &mut self,
+        check: &CheckDef,
+        status: Status,
+        mut details: Value,
+        message: Option<String>,
+        remedy: Option<String>,
+    ) {
+        self.redactor.json(&mut details);
+        let timestamp = humantime::format_rfc3339_millis(self.clock.now()).to_string();
+        let failing = matches!(status, Status::Failure | Status::Warning);
+        self.checks.push(Check {
+            id: check.id.to_owned(),
+            name: check.name.to_owned(),
+            description: check.description.to_owned(),
+            status,
+            timestamp,
+            spec_references: check.spec.iter().map(|s| s.to_report()).collect(),
+            details: (!details.is_null()).then_some(details),
+            error_message: message.map(|m| self.redactor.text(&m)),
+            remedy: failing.then(|| remedy.unwrap_or_else(|| check.remedy.to_owned())),
+            step: check.step.to_owned(),
+        });
+    }
+
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    pub fn into_checks(self) -> Vec<Check> {
+        self.checks
+    }
+}

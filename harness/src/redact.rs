@@ -1,0 +1,257 @@
+//! Redaction of everything the harness records: URLs, headers, form and JSON bodies.
+//!
+//! Three nets, so that a secret has to slip through all of them to reach a report: parameters
+//! and JSON fields known to carry secrets, the secret values this run has actually handled
+//! ([`Redactor::register`]), and anything shaped like a JWT.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+
+pub const REDACTED: &str = "[redacted]";
+
+/// Query, form and JSON names whose values are secrets.
+const SECRET_NAMES: &[&str] = &[
+    "code",
+    "state",
+    "code_verifier",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "token",
+    "registration_access_token",
+    "client_assertion",
+    "assertion",
+    "password",
+];
+
+fn is_secret_name(name: &str) -> bool {
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// Shared by one run: knows the secret values that run has seen.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    known: Arc<Mutex<Vec<String>>>,
+}
+
+impl Redactor {
+    /// Remember a secret value so it is scrubbed from any later text, wherever it appears.
+    pub fn register(&self, secret: &str) {
+        // Very short values would scrub ordinary words; they are caught by name instead.
+        if secret.len() < 8 {
+            return;
+        }
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if !known.iter().any(|k| k == secret) {
+            known.push(secret.to_owned());
+        }
+    }
+
+    /// Scrubs known secrets and JWT-shaped strings from free text.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        scrub_jwts(&out)
+    }
+
+    pub fn url(&self, url: &str) -> String {
+        let Some((base, rest)) = url.split_once('?') else {
+            return self.text(url);
+        };
+        let (query, fragment) = match rest.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (rest, None),
+        };
+        let mut out = format!("{base}?{}", self.form(query));
+        if let Some(fragment) = fragment {
+            out.push('#');
+            out.push_str(&self.form(fragment));
+        }
+        self.text(&out)
+    }
+
+    /// `a=1&code=xyz` → `a=1&code=[redacted]`, keeping the original encoding of the rest.
+    pub fn form(&self, form: &str) -> String {
+        let parts: Vec<String> = form
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if is_secret_name(&decode(name)) => format!("{name}={REDACTED}"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        self.text(&parts.join("&"))
+    }
+
+    pub fn json(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (name, field) in map.iter_mut() {
+                    if is_secret_name(name) && !field.is_null() {
+                        *field = Value::String(REDACTED.to_owned());
+                    } else {
+                        self.json(field);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.json(item)),
+            Value::String(s) => *s = self.text(s),
+            _ => {}
+        }
+    }
+
+    /// A body of any content type: JSON and forms by field, anything else as text.
+    pub fn body(&self, body: &str) -> String {
+        if let Ok(mut value) = serde_json::from_str::<Value>(body) {
+            self.json(&mut value);
+            return serde_json::to_string(&value).unwrap_or_default();
+        }
+        if looks_like_form(body) {
+            return self.form(body);
+        }
+        self.text(body)
+    }
+
+    /// Header values: credentials are replaced, keeping the scheme for the reader.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        let lower = name.to_ascii_lowercase();
+        if lower == "authorization" || lower == "proxy-authorization" {
+            let scheme = value.split_whitespace().next().unwrap_or("");
+            return format!("{scheme} {REDACTED}");
+        }
+        if lower == "cookie" || lower == "set-cookie" {
+            return REDACTED.to_owned();
+        }
+        if lower == "location" {
+            return self.url(value);
+        }
+        self.text(value)
+    }
+}
+
+fn decode(name: &str) -> String {
+    url::form_urlencoded::parse(name.as_bytes())
+        .next()
+        .map(|(n, _)| n.into_owned())
+        .unwrap_or_default()
+}
+
+fn looks_like_form(body: &str) -> bool {
+    !body.is_empty()
+        && !body.contains(char::is_whitespace)
+        && body.split('&').all(|pair| pair.contains('='))
+}
+
+/// Replaces `eyJ….….…` runs (compact JWS/JWE) with the redaction marker.
+fn scrub_jwts(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| !(is_b64(c) || c == '.'))
+            .unwrap_or(candidate.len());
+        let token = &candidate[..end];
+        if token.split('.').filter(|s| !s.is_empty()).count() >= 3 {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(token);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn secret_query_parameters_are_redacted_and_others_kept() {
+        let r = Redactor::default();
+        let url = r.url("http://127.0.0.1:1/cb?code=abc123&state=s3cr3tstate&iss=http%3A%2F%2Fas");
+        assert_eq!(
+            url,
+            "http://127.0.0.1:1/cb?code=[redacted]&state=[redacted]&iss=http%3A%2F%2Fas"
+        );
+    }
+
+    #[test]
+    fn token_responses_lose_their_tokens() {
+        let r = Redactor::default();
+        let body = r.body(
+            r#"{"access_token":"aaaaaaaaaa","refresh_token":"rrrrrrrrrr","token_type":"Bearer"}"#,
+        );
+        assert!(
+            !body.contains("aaaaaaaaaa") && !body.contains("rrrrrrrrrr"),
+            "{body}"
+        );
+        assert!(body.contains("Bearer"));
+    }
+
+    #[test]
+    fn known_secrets_are_scrubbed_from_free_text() {
+        let r = Redactor::default();
+        r.register("my-long-refresh-token");
+        assert_eq!(
+            r.text("the token my-long-refresh-token was refused"),
+            "the token [redacted] was refused"
+        );
+    }
+
+    #[test]
+    fn jwts_are_scrubbed_anywhere() {
+        let r = Redactor::default();
+        let text = r.text("bad token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl here");
+        assert_eq!(text, "bad token [redacted] here");
+    }
+
+    #[test]
+    fn authorization_headers_keep_only_the_scheme() {
+        let r = Redactor::default();
+        assert_eq!(
+            r.header("Authorization", "Bearer abc.def"),
+            "Bearer [redacted]"
+        );
+        assert_eq!(
+            r.header("authorization", "Basic Zm9vOmJhcg=="),
+            "Basic [redacted]"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_registered_secret_never_survives(secret in "[A-Za-z0-9_-]{8,40}", prefix in ".{0,20}", suffix in ".{0,20}") {
+            let r = Redactor::default();
+            r.register(&secret);
+            let text = format!("{prefix}{secret}{suffix}");
+            prop_assert!(!r.text(&text).contains(&secret));
+            prop_assert!(!r.body(&text).contains(&secret));
+            let url = format!("http://x/?a={text}");
+            prop_assert!(!r.url(&url).contains(&secret));
+        }
+
+        #[test]
+        fn secret_form_fields_never_survive(value in "[A-Za-z0-9]{1,30}", name in prop::sample::select(SECRET_NAMES)) {
+            let r = Redactor::default();
+            let form = format!("grant_type=x&{name}={value}&z=1");
+            let redacted = r.form(&form);
+            let expected = format!("{name}={REDACTED}");
+            prop_assert!(redacted.contains(&expected));
+        }
+    }
+}

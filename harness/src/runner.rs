@@ -1,0 +1,349 @@
+//! Turns a scenario into a report: starts its own mocks and simulated clock, runs the script
+//! through the client flow, and judges the expectations.
+//!
+//! Each run owns its servers, ports, clock and token store, so runs can go concurrently with
+//! the same results as one after another.
+
+use std::time::Duration;
+
+use mcp_oauth_mocks::MockServers;
+use mcp_oauth_mocks::clock::SimulatedClock;
+use mcp_oauth_reports::{
+    ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary, Target,
+    TargetKind, ToolInfo,
+};
+use oauth2::ClientSecret;
+use serde_json::{Value, json};
+
+use crate::checks;
+use crate::diagnosis::{self, Diagnosis};
+use crate::flow::{ClientFlow, ClientOptions, Pauses, StepResult};
+use crate::http::{HttpClient, HttpLimits};
+use crate::profile::Profile;
+use crate::redact::Redactor;
+use crate::scenario::{ActionKind, PastedUrl, Scenario, Step};
+use crate::token_store::{StoreKey, TokenStore};
+use crate::user_agent::UserAgent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("scenario {scenario}: cannot start the mock servers: {source}")]
+    Mocks {
+        scenario: String,
+        source: mcp_oauth_mocks::StartError,
+    },
+    #[error("a scenario run stopped unexpectedly: {0}")]
+    Panicked(String),
+    #[error("scenario {scenario}: cannot build the HTTP client: {source}")]
+    Http {
+        scenario: String,
+        source: crate::http::HttpError,
+    },
+}
+
+pub fn tool_info() -> ToolInfo {
+    ToolInfo {
+        name: "mcp-oauth-harness".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// The name a run's report goes by: the scenario's, suffixed with the profile when it is not
+/// the scenario's main one.
+pub fn run_name(scenario: &Scenario, profile: &Profile) -> String {
+    if scenario.profiles.first().map(String::as_str) == Some(profile.name) {
+        scenario.name.clone()
+    } else {
+        format!("{}@{}", scenario.name, profile.name)
+    }
+}
+
+/// What happened at one step, for the step's own expectations.
+struct StepOutcome {
+    ok: bool,
+    health: Health,
+    diagnosis: Option<String>,
+}
+
+pub async fn run_scenario(
+    scenario: &Scenario,
+    profile: &'static Profile,
+) -> Result<Report, RunError> {
+    let clock = SimulatedClock::default();
+    let mocks = MockServers::start(scenario.mocks.clone(), clock.shared())
+        .await
+        .map_err(|source| RunError::Mocks {
+            scenario: scenario.name.clone(),
+            source,
+        })?;
+    let http = HttpClient::new(
+        HttpLimits {
+            timeout: Duration::from_secs(10),
+            ..HttpLimits::default()
+        },
+        Redactor::default(),
+    )
+    .map_err(|source| RunError::Http {
+        scenario: scenario.name.clone(),
+        source,
+    })?;
+
+    let mut mcp_url = mocks.mcp_url();
+    if scenario.client.pasted_url == PastedUrl::TrailingSlash {
+        mcp_url.push('/');
+    }
+    let mut options = ClientOptions::new(&mcp_url);
+    options.client_id = scenario.client.client_id.clone();
+    options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
+    options.scope = scenario.client.scope.clone();
+    if let Some(redirect_uri) = &scenario.client.redirect_uri {
+        options.redirect_uri = redirect_uri.clone();
+    }
+    let mut flow = ClientFlow::new(options, profile, clock.shared(), http);
+    let store_dir = std::env::temp_dir().join(format!(
+        "mcp-oauth-harness-{}-{}",
+        std::process::id(),
+        unique_suffix()
+    ));
+    let store = TokenStore::new(
+        store_dir.with_extension("tokens.json"),
+        StoreKey::generate(),
+    );
+
+    let mut expectations = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let step = step.get_ref();
+        let result = perform(step, &mut flow, &mocks, &clock, &store).await;
+        let outcome = StepOutcome {
+            ok: result.is_ok(),
+            health: flow.health(),
+            diagnosis: result.err().map(|d| d.code),
+        };
+        judge_step(index, step, &outcome, &mut expectations);
+    }
+    let _ = std::fs::remove_file(store.path());
+
+    let outcome = flow.finish();
+    let expect = scenario.expectations_for(profile.name);
+    if let Some(health) = expect.health {
+        expectations.push(expectation(
+            "final health",
+            health.as_str(),
+            outcome.health.as_str(),
+        ));
+    }
+    if let Some(code) = &expect.diagnosis {
+        let actual = outcome
+            .diagnosis
+            .as_ref()
+            .map_or("none", |d| d.code.as_str());
+        expectations.push(expectation("report diagnosis", code, actual));
+    }
+    for (id, status) in &expect.checks {
+        let seen: Vec<Status> = outcome
+            .checks
+            .iter()
+            .filter(|c| c.id == *id)
+            .map(|c| c.status)
+            .collect();
+        let met = seen.contains(status);
+        expectations.push(ExpectationResult {
+            description: format!("check {id}"),
+            expected: status.as_str().to_owned(),
+            actual: if seen.is_empty() {
+                "not recorded".to_owned()
+            } else {
+                seen.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            met,
+        });
+    }
+    for (grant_type, count) in &expect.token_requests {
+        let actual = mocks.log().token_requests(grant_type);
+        expectations.push(expectation(
+            &format!("{grant_type} token requests at the authorization server"),
+            &count.to_string(),
+            &actual.to_string(),
+        ));
+    }
+
+    Ok(Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: tool_info(),
+        scenario: Some(run_name(scenario, profile)),
+        target: Target {
+            url: mcp_url,
+            kind: TargetKind::Mock,
+        },
+        profile: profile.name.to_owned(),
+        outcome: Outcome {
+            health: outcome.health,
+            diagnosis: outcome.diagnosis,
+        },
+        expectations,
+        summary: Summary::of(&outcome.checks),
+        checks: outcome.checks,
+        exchanges: outcome.exchanges,
+    })
+}
+
+fn unique_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+async fn perform(
+    step: &Step,
+    flow: &mut ClientFlow,
+    mocks: &MockServers,
+    clock: &SimulatedClock,
+    store: &TokenStore,
+) -> StepResult<()> {
+    match step.action {
+        ActionKind::Connect => {
+            let clock = clock.clone();
+            let pauses = Pauses {
+                at_consent: Duration::from_secs(step.consent_delay_secs),
+                before_token_request: Duration::from_secs(step.code_redemption_delay_secs),
+                pass_time: Some(std::sync::Arc::new(move |d| clock.advance(d))),
+            };
+            flow.connect(&UserAgent::Headless, &pauses).await
+        }
+        ActionKind::TestConnection => flow.test_connection().await,
+        ActionKind::CallTool => {
+            let arguments = step
+                .arguments
+                .as_ref()
+                .and_then(|a| serde_json::to_value(a).ok())
+                .unwrap_or_else(|| json!({ "text": "hello" }));
+            let tool = step.tool.as_deref().unwrap_or("echo");
+            flow.call_tool(tool, arguments).await.map(|_| ())
+        }
+        ActionKind::AdvanceClock => {
+            clock.advance(Duration::from_secs(step.seconds.unwrap_or(0)));
+            Ok(())
+        }
+        ActionKind::RevokeRefreshTokens => {
+            mocks.auth_server().revoke_all_refresh_tokens();
+            Ok(())
+        }
+        ActionKind::FailNextRefreshes => {
+            mocks
+                .auth_server()
+                .fail_next_refreshes(step.count.unwrap_or(1));
+            Ok(())
+        }
+        ActionKind::SaveTokenStore => save_store(flow, store),
+        ActionKind::TamperTokenStore => store
+            .tamper()
+            .map_err(|e| store_failure(flow, e.to_string())),
+        ActionKind::LoadTokenStore => load_store(flow, store),
+    }
+}
+
+fn save_store(flow: &mut ClientFlow, store: &TokenStore) -> StepResult<()> {
+    let Some(tokens) = flow.tokens().cloned() else {
+        return Err(flow.record_failure(diagnosis::new(
+            diagnosis::NOT_CONNECTED,
+            "There are no tokens to store yet.",
+            "Connect via OAuth first.",
+        )));
+    };
+    store
+        .save(&tokens)
+        .map_err(|e| store_failure(flow, e.to_string()))?;
+    let raw = std::fs::read_to_string(store.path()).unwrap_or_default();
+    let mut leaked = Vec::new();
+    if raw.contains(tokens.access_token.secret().as_str()) {
+        leaked.push("access token");
+    }
+    if let Some(refresh) = &tokens.refresh_token
+        && raw.contains(refresh.secret().as_str())
+    {
+        leaked.push("refresh token");
+    }
+    let recorder = &mut flow.context().recorder;
+    if leaked.is_empty() {
+        recorder.pass(
+            &checks::TOKEN_STORE_ENCRYPTED,
+            json!({ "cipher": "ChaCha20-Poly1305", "plaintextTokensOnDisk": 0 }),
+        );
+        Ok(())
+    } else {
+        recorder.fail(
+            &checks::TOKEN_STORE_ENCRYPTED,
+            json!({ "plaintextOnDisk": leaked }),
+            format!("the store file holds a plaintext {}", leaked.join(" and ")),
+        );
+        Err(store_failure(
+            flow,
+            "tokens are stored in plaintext".to_owned(),
+        ))
+    }
+}
+
+fn load_store(flow: &mut ClientFlow, store: &TokenStore) -> StepResult<()> {
+    match store.load() {
+        Ok(tokens) => {
+            flow.context()
+                .recorder
+                .pass(&checks::TOKEN_STORE_INTEGRITY, Value::Null);
+            flow.restore_tokens(tokens);
+            Ok(())
+        }
+        Err(e) => {
+            flow.context().recorder.fail(
+                &checks::TOKEN_STORE_INTEGRITY,
+                json!({ "error": e.to_string() }),
+                e.to_string(),
+            );
+            Err(store_failure(flow, e.to_string()))
+        }
+    }
+}
+
+fn store_failure(flow: &mut ClientFlow, message: String) -> Diagnosis {
+    flow.record_failure(diagnosis::new(
+        diagnosis::TOKEN_STORE_TAMPERED,
+        format!("The token store cannot be used: {message}"),
+        "Delete the token store and reconnect via OAuth; keep the store key with the store.",
+    ))
+}
+
+fn judge_step(index: usize, step: &Step, outcome: &StepOutcome, out: &mut Vec<ExpectationResult>) {
+    let name = format!("step {} ({})", index + 1, step.action.as_str());
+    if let Some(ok) = step.expect_ok {
+        out.push(expectation(
+            &format!("{name} succeeds"),
+            &ok.to_string(),
+            &outcome.ok.to_string(),
+        ));
+    }
+    if let Some(health) = step.expect_health {
+        out.push(expectation(
+            &format!("{name} health"),
+            health.as_str(),
+            outcome.health.as_str(),
+        ));
+    }
+    if let Some(code) = &step.expect_diagnosis {
+        out.push(expectation(
+            &format!("{name} diagnosis"),
+            code,
+            outcome.diagnosis.as_deref().unwrap_or("none"),
+        ));
+    }
+}
+
+fn expectation(description: &str, expected: &str, actual: &str) -> ExpectationResult {
+    ExpectationResult {
+        description: description.to_owned(),
+        expected: expected.to_owned(),
+        actual: actual.to_owned(),
+        met: expected == actual,
+    }
+}

@@ -1,0 +1,218 @@
+//! Loading and validating scenario files. Errors name the file, the line and the field.
+
+use std::path::{Path, PathBuf};
+
+use super::model::{ActionKind, Expectations, Scenario};
+use crate::{checks, diagnosis, profile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The catalog shipped with the project.
+pub fn catalog_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// Every `*.toml` in `dir`, sorted by name.
+pub fn load_catalog(dir: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| load_file(p)).collect()
+}
+
+pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let scenario = parse(&text).map_err(|message| LoadError::Invalid {
+        path: path.to_owned(),
+        message,
+    })?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if scenario.name != stem {
+        return Err(LoadError::Invalid {
+            path: path.to_owned(),
+            message: format!(
+                "line 1: field `name` is {:?} but the file is {stem}.toml; they must match",
+                scenario.name
+            ),
+        });
+    }
+    Ok(scenario)
+}
+
+/// Parses and validates scenario text; the error says where and what.
+pub fn parse(text: &str) -> Result<Scenario, String> {
+    let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
+    validate(&scenario, text)?;
+    Ok(scenario)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
+    if scenario.profiles.is_empty() {
+        return Err("field `profiles` must name at least one profile".to_owned());
+    }
+    for name in &scenario.profiles {
+        if profile::by_name(name).is_none() {
+            return Err(format!(
+                "field `profiles`: unknown profile {name:?}; known: {}",
+                profile::names().join(", ")
+            ));
+        }
+    }
+    if scenario.steps.is_empty() {
+        return Err("field `steps` must list at least one step".to_owned());
+    }
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let line = line_of(text, step.span().start);
+        let at = |field: &str, message: String| {
+            format!("line {line}: steps[{index}] field `{field}`: {message}")
+        };
+        let step = step.get_ref();
+        let needs = |present: bool, field: &str| {
+            if present {
+                Ok(())
+            } else {
+                Err(at(
+                    field,
+                    format!("required by action {:?}", step.action.as_str()),
+                ))
+            }
+        };
+        match step.action {
+            ActionKind::CallTool => needs(step.tool.is_some(), "tool")?,
+            ActionKind::AdvanceClock => needs(step.seconds.is_some(), "seconds")?,
+            ActionKind::FailNextRefreshes => needs(step.count.is_some(), "count")?,
+            _ => {}
+        }
+        let delays = step.consent_delay_secs != 0 || step.code_redemption_delay_secs != 0;
+        if delays && step.action != ActionKind::Connect {
+            return Err(at(
+                "consent-delay-secs",
+                "delays belong to connect steps".to_owned(),
+            ));
+        }
+        if let Some(code) = &step.expect_diagnosis {
+            check_diagnosis(code).map_err(|m| at("expect-diagnosis", m))?;
+        }
+    }
+    check_expectations(&scenario.expect, scenario, "expect")
+}
+
+fn check_expectations(
+    expect: &Expectations,
+    scenario: &Scenario,
+    table: &str,
+) -> Result<(), String> {
+    if let Some(code) = &expect.diagnosis
+        && code != "none"
+    {
+        check_diagnosis(code).map_err(|m| format!("[{table}] field `diagnosis`: {m}"))?;
+    }
+    for id in expect.checks.keys() {
+        if checks::by_id(id).is_none() {
+            return Err(format!("[{table}.checks] unknown check id {id:?}"));
+        }
+    }
+    for (name, nested) in &expect.profiles {
+        if !scenario.profiles.contains(name) {
+            return Err(format!(
+                "[{table}.profiles.{name}]: {name:?} is not in this scenario's `profiles`"
+            ));
+        }
+        if !nested.profiles.is_empty() {
+            return Err(format!(
+                "[{table}.profiles.{name}] cannot nest further profiles"
+            ));
+        }
+        check_expectations(nested, scenario, &format!("{table}.profiles.{name}"))?;
+    }
+    Ok(())
+}
+
+fn check_diagnosis(code: &str) -> Result<(), String> {
+    if diagnosis::ALL_CODES.contains(&code) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown diagnosis code {code:?}; known: {}",
+            diagnosis::ALL_CODES.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "x"
+description = "d"
+
+[[steps]]
+action = "connect"
+"#;
+
+    #[test]
+    fn a_minimal_scenario_parses() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.profiles, ["pipelines"]);
+        assert_eq!(s.steps.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_field_names_line_and_field() {
+        let text = format!("{MINIMAL}consent-dealy-secs = 3\n");
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.contains("line 7") && err.contains("consent-dealy-secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_knob_is_refused_with_its_name() {
+        let text =
+            format!("{MINIMAL}\n[mocks.authorization-server]\ndynamic-registraton = false\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.contains("dynamic-registraton"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_action_field_names_the_step_line() {
+        let text = format!("{MINIMAL}\n[[steps]]\naction = \"call-tool\"\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.contains("line 8") && err.contains("`tool`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_codes_and_checks_are_refused() {
+        let err = parse(&format!("{MINIMAL}\n[expect]\ndiagnosis = \"nope\"\n")).unwrap_err();
+        assert!(err.contains("unknown diagnosis code"), "{err}");
+        let err = parse(&format!("{MINIMAL}\n[expect.checks]\nnope = \"SUCCESS\"\n")).unwrap_err();
+        assert!(err.contains("unknown check id"), "{err}");
+        let err = parse(&format!("profiles = [\"nope\"]\n{MINIMAL}")).unwrap_err();
+        assert!(err.contains("unknown profile"), "{err}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Scenario files: one declarative TOML file per failure mode in `scenarios/`. A scenario
+//! configures the mocks, scripts what the user and the platform do, and states what must come
+//! of it. The format is documented in `docs/scenarios.md`.
+
+mod load;
+mod model;
+
+pub use load::{LoadError, catalog_dir, load_catalog, load_file, parse};
+pub use model::*;

@@ -1,0 +1,144 @@
+use std::collections::BTreeMap;
+
+use mcp_oauth_mocks::MockConfig;
+use mcp_oauth_reports::{Health, Status};
+use serde::Deserialize;
+
+/// One scenario, as written in its file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// Must equal the file name without `.toml`.
+    pub name: String,
+    pub description: String,
+    /// The profiles to run it under; the first is the scenario's main run.
+    #[serde(default = "default_profiles")]
+    pub profiles: Vec<String>,
+    /// Spec references for the catalog documentation (ids such as `RFC9728-3.3`).
+    #[serde(default)]
+    pub spec: Vec<String>,
+    #[serde(default)]
+    pub client: ClientConfig,
+    #[serde(default)]
+    pub mocks: MockConfig,
+    pub steps: Vec<toml::Spanned<Step>>,
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+fn default_profiles() -> Vec<String> {
+    vec!["pipelines".to_owned()]
+}
+
+impl Scenario {
+    /// The expectations for a run under `profile`: the per-profile table when there is one.
+    pub fn expectations_for(&self, profile: &str) -> &Expectations {
+        self.expect.profiles.get(profile).unwrap_or(&self.expect)
+    }
+}
+
+/// What the user gives the client.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ClientConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    /// How the user pastes the MCP URL.
+    #[serde(default)]
+    pub pasted_url: PastedUrl,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PastedUrl {
+    /// The endpoint URL as the server announces it.
+    #[default]
+    Exact,
+    /// With a `/` appended.
+    TrailingSlash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// Connect via OAuth: discovery, registration, consent, token exchange.
+    Connect,
+    /// The platform's Test Connection button.
+    TestConnection,
+    /// A pipeline run calling a tool.
+    CallTool,
+    /// Move the shared simulated clock forward.
+    AdvanceClock,
+    /// Revoke every refresh token at the authorization server, out of band.
+    RevokeRefreshTokens,
+    /// Make the authorization server answer the next `count` refreshes with 503.
+    FailNextRefreshes,
+    /// Persist the token store to disk (encrypted).
+    SaveTokenStore,
+    /// Flip a byte of the persisted token store.
+    TamperTokenStore,
+    /// Load the token store back from disk.
+    LoadTokenStore,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Connect => "connect",
+            ActionKind::TestConnection => "test-connection",
+            ActionKind::CallTool => "call-tool",
+            ActionKind::AdvanceClock => "advance-clock",
+            ActionKind::RevokeRefreshTokens => "revoke-refresh-tokens",
+            ActionKind::FailNextRefreshes => "fail-next-refreshes",
+            ActionKind::SaveTokenStore => "save-token-store",
+            ActionKind::TamperTokenStore => "tamper-token-store",
+            ActionKind::LoadTokenStore => "load-token-store",
+        }
+    }
+}
+
+/// One scripted action and what must follow from it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Step {
+    pub action: ActionKind,
+    /// connect: seconds the person idles on the consent screen.
+    #[serde(default)]
+    pub consent_delay_secs: u64,
+    /// connect: seconds between the callback and the code exchange.
+    #[serde(default)]
+    pub code_redemption_delay_secs: u64,
+    /// call-tool: the tool and its arguments.
+    pub tool: Option<String>,
+    pub arguments: Option<toml::Table>,
+    /// advance-clock: how far.
+    pub seconds: Option<u64>,
+    /// fail-next-refreshes: how many.
+    pub count: Option<u32>,
+    /// Whether the action succeeds.
+    pub expect_ok: Option<bool>,
+    /// Health right after the action.
+    pub expect_health: Option<Health>,
+    /// The diagnosis code the action fails with.
+    pub expect_diagnosis: Option<String>,
+}
+
+/// What must hold once the script has run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expectations {
+    pub health: Option<Health>,
+    /// The report's diagnosis code (the first failure's), or `"none"`.
+    pub diagnosis: Option<String>,
+    /// Check id → a status some recording of that check must have.
+    #[serde(default)]
+    pub checks: BTreeMap<String, Status>,
+    /// Grant type → how many token requests of that type reached the authorization server.
+    #[serde(default)]
+    pub token_requests: BTreeMap<String, usize>,
+    /// Expectations for runs under other profiles, replacing these.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Expectations>,
+}

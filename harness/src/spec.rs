@@ -1,0 +1,51 @@
+//! Spec references, as constants so that a typo fails to compile.
+
+use mcp_oauth_reports::SpecReference;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecRef {
+    pub id: &'static str,
+    pub url: &'static str,
+}
+
+impl SpecRef {
+    pub fn to_report(self) -> SpecReference {
+        SpecReference {
+            id: self.id.to_owned(),
+            url: self.url.to_owned(),
+        }
+    }
+}
+
+macro_rules! spec_refs {
+    ($($name:ident = $id:literal, $url:literal;)*) => {
+        $(pub const $name: SpecRef = SpecRef { id: $id, url: $url };)*
+        /// Every reference, for documentation and tests.
+        pub const ALL: &[SpecRef] = &[$($name),*];
+    };
+}
+
+spec_refs! {
+    RFC6749_3_1_2 = "RFC6749-3.1.2", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2";
+    RFC6749_4_1_2_1 = "RFC6749-4.1.2.1", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1";
+    RFC6749_5_1 = "RFC6749-5.1", "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
+    RFC6749_5_2 = "RFC6749-5.2", "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";
+    RFC6749_6 = "RFC6749-6", "https://www.rfc-editor.org/rfc/rfc6749#section-6";
+    RFC6749_10_12 = "RFC6749-10.12", "https://www.rfc-editor.org/rfc/rfc6749#section-10.12";
+    RFC6750_3 = "RFC6750-3", "https://www.rfc-editor.org/rfc/rfc6750#section-3";
+    RFC7591_3 = "RFC7591-3", "https://www.rfc-editor.org/rfc/rfc7591#section-3";
+    RFC7591_3_2_2 = "RFC7591-3.2.2", "https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2";
+    RFC7636_4 = "RFC7636-4", "https://www.rfc-editor.org/rfc/rfc7636#section-4";
+    RFC8414_3 = "RFC8414-3", "https://www.rfc-editor.org/rfc/rfc8414#section-3";
+    RFC8414_3_3 = "RFC8414-3.3", "https://www.rfc-editor.org/rfc/rfc8414#section-3.3";
+    RFC8707_2 = "RFC8707-2", "https://www.rfc-editor.org/rfc/rfc8707#section-2";
+    RFC9207_2 = "RFC9207-2", "https://www.rfc-editor.org/rfc/rfc9207#section-2";
+    RFC9728_3 = "RFC9728-3", "https://www.rfc-editor.org/rfc/rfc9728#section-3";
+    RFC9728_3_3 = "RFC9728-3.3", "https://www.rfc-editor.org/rfc/rfc9728#section-3.3";
+    RFC9728_5_1 = "RFC9728-5.1", "https://www.rfc-editor.org/rfc/rfc9728#section-5.1";
+    OAUTH21_7_5 = "OAuth2.1-7.5", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-7.5";
+    MCP_AUTHORIZATION = "MCP-2025-11-25-authorization", "https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization";
+    MCP_LIFECYCLE = "MCP-2025-11-25-lifecycle", "https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle";
+    MCP_TOOLS = "MCP-2025-11-25-tools", "https://modelcontextprotocol.io/specification/2025-11-25/server/tools";
+    PIPELINES = "PIPELINES-oauth", "docs/pipelines-profile.md";
+}

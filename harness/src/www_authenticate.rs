@@ -1,0 +1,286 @@
+//! A parser for the `WWW-Authenticate` header (RFC 9110 §11.6.1): one or more challenges, each a
+//! scheme with either auth-params or a token68. Servers under test send all kinds of things, so
+//! the parser is total: it returns an error naming the position, never panics.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub scheme: String,
+    /// Parameter names are lower-cased (they are case-insensitive); values are unquoted.
+    pub params: Vec<(String, String)>,
+    pub token68: Option<String>,
+}
+
+impl Challenge {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_bearer(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("bearer")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub position: usize,
+    pub message: &'static str,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at character {}", self.message, self.position)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses every challenge in a header value.
+pub fn parse(header: &str) -> Result<Vec<Challenge>, ParseError> {
+    let mut parser = Parser {
+        chars: header.chars().collect(),
+        pos: 0,
+    };
+    let challenges = parser.challenges()?;
+    if challenges.is_empty() {
+        return Err(ParseError {
+            position: 0,
+            message: "no challenge in the header",
+        });
+    }
+    Ok(challenges)
+}
+
+/// The first Bearer challenge of a header value, if any.
+pub fn bearer(header: &str) -> Result<Option<Challenge>, ParseError> {
+    Ok(parse(header)?.into_iter().find(Challenge::is_bearer))
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+}
+
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+fn is_token68_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~+/".contains(c)
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn error(&self, message: &'static str) -> ParseError {
+        ParseError {
+            position: self.pos,
+            message,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t')) {
+            self.pos += 1;
+        }
+    }
+
+    fn skip_commas(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t' | ',')) {
+            self.pos += 1;
+        }
+    }
+
+    fn token(&mut self) -> Option<String> {
+        let start = self.pos;
+        while self.peek().is_some_and(is_tchar) {
+            self.pos += 1;
+        }
+        (self.pos > start).then(|| self.chars[start..self.pos].iter().collect())
+    }
+
+    fn challenges(&mut self) -> Result<Vec<Challenge>, ParseError> {
+        let mut challenges = Vec::new();
+        loop {
+            self.skip_commas();
+            if self.peek().is_none() {
+                return Ok(challenges);
+            }
+            let scheme = self
+                .token()
+                .ok_or_else(|| self.error("expected an authentication scheme"))?;
+            let mut challenge = Challenge {
+                scheme,
+                params: Vec::new(),
+                token68: None,
+            };
+            self.skip_ws();
+            if let Some(token68) = self.try_token68() {
+                challenge.token68 = Some(token68);
+            } else {
+                self.params(&mut challenge.params)?;
+            }
+            challenges.push(challenge);
+        }
+    }
+
+    /// A token68 stands alone: it is followed by the end or a comma, never by `=` and a value.
+    fn try_token68(&mut self) -> Option<String> {
+        let start = self.pos;
+        while self.peek().is_some_and(is_token68_char) {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return None;
+        }
+        while self.peek() == Some('=') {
+            self.pos += 1;
+        }
+        let end = self.pos;
+        self.skip_ws();
+        if matches!(self.peek(), None | Some(',')) {
+            return Some(self.chars[start..end].iter().collect());
+        }
+        self.pos = start;
+        None
+    }
+
+    fn params(&mut self, params: &mut Vec<(String, String)>) -> Result<(), ParseError> {
+        loop {
+            self.skip_ws();
+            let checkpoint = self.pos;
+            let Some(name) = self.token() else {
+                return Ok(());
+            };
+            self.skip_ws();
+            if self.peek() != Some('=') {
+                // Not a parameter: the start of the next challenge.
+                self.pos = checkpoint;
+                return Ok(());
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let value = if self.peek() == Some('"') {
+                self.quoted()?
+            } else {
+                self.token()
+                    .ok_or_else(|| self.error("expected a parameter value"))?
+            };
+            params.push((name.to_ascii_lowercase(), value));
+            self.skip_ws();
+            match self.peek() {
+                None => return Ok(()),
+                Some(',') => {
+                    self.pos += 1;
+                }
+                Some(_) => return Err(self.error("expected a comma between parameters")),
+            }
+        }
+    }
+
+    fn quoted(&mut self) -> Result<String, ParseError> {
+        self.pos += 1; // opening quote
+        let mut value = String::new();
+        loop {
+            match self.peek() {
+                None => return Err(self.error("unterminated quoted string")),
+                Some('"') => {
+                    self.pos += 1;
+                    return Ok(value);
+                }
+                Some('\\') => {
+                    self.pos += 1;
+                    let escaped = self
+                        .peek()
+                        .ok_or_else(|| self.error("unterminated escape in quoted string"))?;
+                    value.push(escaped);
+                    self.pos += 1;
+                }
+                Some(c) => {
+                    value.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_an_mcp_challenge() {
+        let c = bearer(r#"Bearer error="invalid_token", error_description="expired", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.param("error"), Some("invalid_token"));
+        assert_eq!(
+            c.param("resource_metadata"),
+            Some("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+        );
+    }
+
+    #[test]
+    fn finds_bearer_among_several_challenges() {
+        let all = parse(r#"Basic realm="x", Bearer scope="a b", resource_metadata="u""#).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].scheme, "Basic");
+        assert_eq!(all[1].param("scope"), Some("a b"));
+    }
+
+    #[test]
+    fn bare_scheme_and_token68() {
+        assert_eq!(parse("Bearer").unwrap()[0].scheme, "Bearer");
+        let c = &parse("Basic dXNlcjpwYXNz==").unwrap()[0];
+        assert_eq!(c.token68.as_deref(), Some("dXNlcjpwYXNz=="));
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_escapes_unquoted() {
+        let c = &parse(r#"bearer Resource_Metadata="a\"b""#).unwrap()[0];
+        assert!(c.is_bearer());
+        assert_eq!(c.param("resource_metadata"), Some("a\"b"));
+    }
+
+    #[test]
+    fn malformed_headers_are_errors() {
+        assert!(parse("").is_err());
+        assert!(parse(r#"Bearer realm="unterminated"#).is_err());
+        assert!(parse(r#"Bearer a="b" c="d""#).is_err());
+        assert!(parse("=oops").is_err());
+    }
+
+    fn quote(value: &str) -> String {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(input in ".{0,200}") {
+            let _ = parse(&input);
+        }
+
+        #[test]
+        fn round_trips_generated_challenges(
+            scheme in "[A-Za-z][A-Za-z0-9-]{0,10}",
+            params in prop::collection::vec(("[a-z_]{1,12}", "[ -~]{0,30}"), 1..5),
+        ) {
+            let header = format!(
+                "{scheme} {}",
+                params.iter().map(|(n, v)| format!("{n}={}", quote(v))).collect::<Vec<_>>().join(", ")
+            );
+            let parsed = parse(&header).unwrap();
+            prop_assert_eq!(parsed.len(), 1);
+            prop_assert_eq!(&parsed[0].scheme, &scheme);
+            prop_assert_eq!(&parsed[0].params, &params);
+        }
+    }
+}
