@@ -28,6 +28,10 @@ pub struct Report {
     #[serde(default)]
     pub exchanges: Vec<Exchange>,
     pub summary: Summary,
+    /// Which client profiles would connect to the target, and the fix that matters most;
+    /// written by live checks (`check URL`), absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 impl Report {
@@ -233,4 +237,79 @@ impl Summary {
         }
         summary
     }
+}
+
+/// The compatibility verdict of a live check: for each client profile, whether a client that
+/// follows it would connect, and what stops it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    /// One entry per profile, the Pipelines profile first, then the MCP revisions oldest first.
+    pub profiles: Vec<ProfileVerdict>,
+    /// The one fix that matters most; absent when nothing needs fixing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_fix: Option<TopFix>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileVerdict {
+    /// The profile name, such as `pipelines` or `mcp-2025-11-25`.
+    pub profile: String,
+    pub connects: Connects,
+    /// True when this run went through consent with this profile, so the answer was observed
+    /// rather than derived from the server's metadata and probes.
+    pub verified: bool,
+    /// Why a client of this profile cannot connect (or needs a Client ID), first cause first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blockers: Vec<VerdictIssue>,
+    /// Problems that do not stop a connection but that a client of this profile will meet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<VerdictIssue>,
+}
+
+/// Whether a client of one profile connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Connects {
+    /// It connects on its own (automatic registration, or the Client ID it was given).
+    Yes,
+    /// It connects once the user brings a Client ID: the server offers no registration.
+    WithClientId,
+    /// It cannot connect.
+    No,
+}
+
+impl Connects {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connects::Yes => "yes",
+            Connects::WithClientId => "with-client-id",
+            Connects::No => "no",
+        }
+    }
+}
+
+/// One reason in a verdict: the check that shows it and the fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictIssue {
+    /// A diagnosis code, such as `resource-mismatch` or `audience-required`.
+    pub code: String,
+    /// The id of the check that shows the problem.
+    pub check: String,
+    pub message: String,
+    pub remedy: String,
+}
+
+/// The fix that unblocks the most profiles (or, when none is blocked, the worst caveat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopFix {
+    pub code: String,
+    pub check: String,
+    pub message: String,
+    pub remedy: String,
+    /// The profiles the fix concerns.
+    pub profiles: Vec<String>,
 }

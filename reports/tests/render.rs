@@ -224,3 +224,34 @@ fn summary_counts_each_status() {
     );
     assert_eq!(Summary::of(&[]), Summary::default());
 }
+
+#[test]
+fn the_verdict_comes_first_and_stays_inert() {
+    let mut report = common::report();
+    report.verdict = Some(common::verdict());
+    let markdown = render::markdown(&report);
+    let compatibility = markdown
+        .find("## Compatibility")
+        .expect("a verdict section");
+    assert!(compatibility < markdown.find("- **Target:**").unwrap());
+    assert!(
+        markdown.contains("| `pipelines` | ❌ no (observed) |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| `mcp-2026-07-28` | 🔑 with a Client ID |"));
+    assert!(markdown.contains("**Fix first** (`audience-required`, for pipelines)"));
+    assert!(!markdown.contains("<script"));
+
+    let html = render::html(&report);
+    let compatibility = html
+        .find("<h2>Compatibility</h2>")
+        .expect("a verdict section");
+    assert!(compatibility < html.find("<h2>Checks</h2>").unwrap());
+    assert!(html.contains("Fix first"));
+    assert!(!html.contains("<script"));
+    assert!(!has_hidden_controls(&html));
+
+    // Reports without a verdict render as before.
+    report.verdict = None;
+    assert!(!render::markdown(&report).contains("Compatibility"));
+}

@@ -85,3 +85,37 @@ fn documented_example_matches_schema() {
     // And it is a report the model reads.
     serde_json::from_value::<mcp_oauth_reports::Report>(example).unwrap();
 }
+
+#[test]
+fn live_report_with_a_verdict_matches_schema() {
+    let mut report = common::report();
+    report.scenario = None;
+    report.target.kind = mcp_oauth_reports::TargetKind::Live;
+    report.expectations.clear();
+    report.verdict = Some(common::verdict());
+    let instance: Value = serde_json::from_str(&render::json(&report)).unwrap();
+    let validator = validator();
+    let errors = errors(&validator, &instance);
+    assert!(errors.is_empty(), "{errors:#?}");
+    // Round-trips through the model.
+    let parsed: mcp_oauth_reports::Report = serde_json::from_value(instance.clone()).unwrap();
+    assert_eq!(parsed, report);
+    // And the schema holds the verdict to its contract.
+    let broken = |edit: &dyn Fn(&mut Value)| {
+        let mut v = instance.clone();
+        edit(&mut v);
+        !validator.is_valid(&v)
+    };
+    assert!(broken(
+        &|v| v["verdict"]["profiles"][0]["connects"] = json!("maybe")
+    ));
+    assert!(broken(&|v| {
+        v["verdict"]["profiles"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("verified");
+    }));
+    assert!(broken(
+        &|v| v["verdict"]["topFix"]["code"] = json!("Not Kebab")
+    ));
+}

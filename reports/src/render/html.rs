@@ -9,7 +9,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::text::printable;
-use crate::{Check, Exchange, Report, Status};
+use crate::{Check, Connects, Exchange, Report, Status};
 
 const STYLE: &str = include_str!("report.css");
 
@@ -36,6 +36,7 @@ pub fn html(report: &Report) -> String {
             body {
                 "\n"
                 (header(report, title))
+                (verdict(report))
                 (expectations(report))
                 (checks(report))
                 (exchanges(&report.exchanges))
@@ -76,6 +77,50 @@ fn header(report: &Report, title: &str) -> Markup {
                 section.diagnosis.none { p { "No diagnosis: nothing failed." } }
             }
             "\n"
+        }
+        "\n"
+    }
+}
+
+/// The compatibility verdict: which profiles connect, and the fix that matters most.
+fn verdict(report: &Report) -> Markup {
+    let Some(verdict) = &report.verdict else {
+        return html! {};
+    };
+    html! {
+        section.verdict {
+            h2 { "Compatibility" } "\n"
+            table {
+                thead { tr { th { "Profile" } th { "Connects" } th { "Why" } } } "\n"
+                tbody {
+                    "\n"
+                    @for p in &verdict.profiles {
+                        tr {
+                            td { code { (p.profile) } }
+                            td {
+                                @match p.connects {
+                                    Connects::Yes => span class="badge health-healthy" { "yes" },
+                                    Connects::WithClientId => span class="badge status-WARNING" { "with a Client ID" },
+                                    Connects::No => span class="badge health-unhealthy" { "no" },
+                                }
+                                @if p.verified { " " span.muted { "(observed)" } }
+                            }
+                            td {
+                                @for b in &p.blockers { code { (b.code) } ": " (b.message) br; }
+                                @for c in &p.caveats { "caveat " code { (c.code) } ": " (c.message) br; }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+            }
+            "\n"
+            @if let Some(fix) = &verdict.top_fix {
+                section.diagnosis {
+                    p { strong { "Fix first " } "(" code { (fix.code) } ", for " (fix.profiles.join(", ")) "): " (fix.remedy) }
+                }
+                "\n"
+            }
         }
         "\n"
     }

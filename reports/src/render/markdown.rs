@@ -1,13 +1,16 @@
 use std::fmt::Write;
 
 use super::text::printable;
-use crate::{Report, Status};
+use crate::{Connects, Report, Status, Verdict};
 
 /// The report as Markdown, for pull-request comments and people reading a CI log.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let title = report.scenario.as_deref().unwrap_or(&report.target.url);
     let _ = writeln!(out, "# MCP OAuth report: {}\n", escape(title));
+    if let Some(verdict) = &report.verdict {
+        write_verdict(&mut out, verdict);
+    }
     let _ = writeln!(out, "- **Target:** `{}`", report.target.url);
     let _ = writeln!(out, "- **Profile:** `{}`", report.profile);
     let _ = writeln!(out, "- **Health:** {}", report.outcome.health.as_str());
@@ -78,6 +81,47 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     printable(out)
+}
+
+/// The compatibility verdict: one row per profile, then the fix that matters most.
+fn write_verdict(out: &mut String, verdict: &Verdict) {
+    let _ = writeln!(out, "## Compatibility\n");
+    let _ = writeln!(out, "| Profile | Connects | Why |");
+    let _ = writeln!(out, "|---|---|---|");
+    for p in &verdict.profiles {
+        let connects = match p.connects {
+            Connects::Yes => "✅ yes",
+            Connects::WithClientId => "🔑 with a Client ID",
+            Connects::No => "❌ no",
+        };
+        let observed = if p.verified { " (observed)" } else { "" };
+        let mut why: Vec<String> = p
+            .blockers
+            .iter()
+            .map(|b| format!("`{}`: {}", b.code, b.message))
+            .collect();
+        why.extend(
+            p.caveats
+                .iter()
+                .map(|c| format!("caveat `{}`: {}", c.code, c.message)),
+        );
+        let _ = writeln!(
+            out,
+            "| `{}` | {connects}{observed} | {} |",
+            p.profile,
+            cell(&why.join(" / "))
+        );
+    }
+    out.push('\n');
+    if let Some(fix) = &verdict.top_fix {
+        let _ = writeln!(
+            out,
+            "**Fix first** (`{}`, for {}): {}\n",
+            fix.code,
+            fix.profiles.join(", "),
+            escape(&fix.remedy)
+        );
+    }
 }
 
 fn is_problem(status: Status) -> bool {

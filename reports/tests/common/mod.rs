@@ -270,5 +270,54 @@ pub fn report() -> Report {
         ],
         summary: Summary::of(&checks),
         checks,
+        verdict: None,
+    }
+}
+
+/// A live check's verdict: one profile blocked by a hostile-worded issue, one connecting with a
+/// caveat, one needing a Client ID.
+pub fn verdict() -> Verdict {
+    let issue = VerdictIssue {
+        code: "audience-required".into(),
+        check: "audience-optional".into(),
+        message: format!("The authorization server requires an audience: {HOSTILE}"),
+        remedy: "Make the audience parameter optional.".into(),
+    };
+    Verdict {
+        profiles: vec![
+            ProfileVerdict {
+                profile: "pipelines".into(),
+                connects: Connects::No,
+                verified: true,
+                blockers: vec![issue.clone()],
+                caveats: vec![],
+            },
+            ProfileVerdict {
+                profile: "mcp-2025-11-25".into(),
+                connects: Connects::Yes,
+                verified: false,
+                blockers: vec![],
+                caveats: vec![VerdictIssue {
+                    code: "transient-refresh-failure".into(),
+                    check: "token-unknown-refresh-token".into(),
+                    message: "Unknown refresh tokens get 503.".into(),
+                    remedy: "Answer 400 invalid_grant.".into(),
+                }],
+            },
+            ProfileVerdict {
+                profile: "mcp-2026-07-28".into(),
+                connects: Connects::WithClientId,
+                verified: false,
+                blockers: vec![],
+                caveats: vec![],
+            },
+        ],
+        top_fix: Some(TopFix {
+            code: issue.code,
+            check: issue.check,
+            message: issue.message,
+            remedy: issue.remedy,
+            profiles: vec!["pipelines".into()],
+        }),
     }
 }
