@@ -47,6 +47,15 @@ pub struct AuthServerConfig {
     /// Answer this many refresh requests with 503 before serving them again.
     pub refresh_unavailable_count: u32,
     pub scopes_supported: Vec<String>,
+    /// Redirect to whatever redirect_uri the request names, registered or not (an open
+    /// redirector that hands codes to any site).
+    pub open_redirect: bool,
+    /// Register redirect URIs that carry a fragment, which RFC 6749 §3.1.2 forbids.
+    pub accept_fragment_redirect_uris: bool,
+    /// Answer refresh requests whose refresh token is unknown or revoked with 503
+    /// temporarily_unavailable instead of 400 invalid_grant, so that a client cannot tell a
+    /// revoked token from an outage.
+    pub invalid_refresh_token_unavailable: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -69,6 +78,9 @@ impl Default for AuthServerConfig {
             rotate_refresh_tokens: false,
             refresh_unavailable_count: 0,
             scopes_supported: vec!["mcp:tools".to_owned()],
+            open_redirect: false,
+            accept_fragment_redirect_uris: false,
+            invalid_refresh_token_unavailable: false,
         }
     }
 }

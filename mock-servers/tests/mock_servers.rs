@@ -1114,3 +1114,72 @@ async fn request_log_counts_token_requests_by_grant_type() {
         .collect();
     assert_eq!(statuses, [200, 200, 400]);
 }
+
+#[tokio::test]
+async fn open_redirect_knob_redirects_to_an_unregistered_redirect_uri() {
+    let unregistered = "https://unregistered.invalid/callback";
+    let conformant = start_default().await;
+    let client_id = register_public_client(&conformant).await;
+    let params = with(
+        authorization_params(&client_id),
+        "redirect_uri",
+        unregistered,
+    );
+    let response = authorize(&conformant, &params).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "an error page");
+
+    let mut config = MockConfig::default();
+    config.authorization_server.open_redirect = true;
+    let open = start(config).await;
+    let client_id = register_public_client(&open).await;
+    let params = with(
+        authorization_params(&client_id),
+        "redirect_uri",
+        unregistered,
+    );
+    let response = authorize(&open, &params).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[LOCATION].to_str().unwrap();
+    assert!(location.starts_with(unregistered), "{location}");
+}
+
+#[tokio::test]
+async fn fragment_knob_registers_a_redirect_uri_with_a_fragment() {
+    let mut config = MockConfig::default();
+    config.authorization_server.accept_fragment_redirect_uris = true;
+    let mocks = start(config).await;
+    let response = register(
+        &mocks,
+        json!({ "redirect_uris": [format!("{REDIRECT_URI}#done")] }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn unavailable_knob_answers_unknown_and_revoked_refresh_tokens_with_503() {
+    let mut config = MockConfig::default();
+    config
+        .authorization_server
+        .invalid_refresh_token_unavailable = true;
+    let mocks = start(config).await;
+    let tokens = obtain_tokens(&mocks).await;
+    let response = refresh(&mocks, &tokens.client_id, "rt_unknown").await;
+    assert_oauth_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+    let live = tokens.refresh_token.expect("a refresh token");
+    let response = refresh(&mocks, &tokens.client_id, &live).await;
+    assert_eq!(response.status(), StatusCode::OK, "live tokens still work");
+    mocks.servers.auth_server().revoke_all_refresh_tokens();
+    let response = refresh(&mocks, &tokens.client_id, &live).await;
+    assert_oauth_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+}

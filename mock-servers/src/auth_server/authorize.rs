@@ -39,7 +39,7 @@ pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQue
     let Some(redirect_uri) = get("redirect_uri") else {
         return page("Invalid authorization request", "redirect_uri is missing.");
     };
-    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) && !server.config().open_redirect {
         return page(
             "redirect_uri mismatch",
             &format!(

@@ -101,6 +101,11 @@ impl AuthServer {
         )
     }
 
+    /// Where the authorization endpoint (the consent step) is served.
+    pub fn authorization_endpoint_path(&self) -> String {
+        format!("{}/authorize", self.inner.config.issuer_path)
+    }
+
     pub fn keys(&self) -> &SigningKeys {
         &self.inner.keys
     }
@@ -116,6 +121,11 @@ impl AuthServer {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Every secret value handed out so far (codes, access and refresh tokens, client secrets).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.store().issued_secrets()
+    }
+
     /// Out-of-band revocation, as an administrator or the user in the provider's console would.
     pub fn revoke_all_refresh_tokens(&self) {
         self.store().revoke_all_refresh_tokens();
@@ -129,7 +139,10 @@ impl AuthServer {
     pub fn router(&self, log: RequestLog) -> Router {
         let path = &self.inner.config.issuer_path;
         let mut router = Router::new()
-            .route(&format!("{path}/authorize"), get(authorize::authorize))
+            .route(
+                &self.authorization_endpoint_path(),
+                get(authorize::authorize),
+            )
             .route(&format!("{path}/token"), post(token::token))
             .route(&format!("{path}/revoke"), post(revocation::revoke))
             .route(&format!("{path}/jwks"), get(metadata::jwks));

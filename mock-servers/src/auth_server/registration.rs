@@ -10,7 +10,7 @@ use serde_json::json;
 use super::AuthServer;
 use super::error::OAuthError;
 use super::store::{Client, random_token};
-use crate::config::TokenEndpointAuthMethod;
+use crate::config::{RegistrationError, TokenEndpointAuthMethod};
 
 #[derive(Debug, Deserialize)]
 struct RegistrationRequest {
@@ -33,11 +33,7 @@ pub async fn register(State(server): State<AuthServer>, body: Bytes) -> Response
 
 fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError> {
     if let Some(error) = server.config().registration_error {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            error.code(),
-            "this authorization server refuses the client metadata (configured fault)",
-        ));
+        return Err(configured_refusal(error, body));
     }
     let request: RegistrationRequest = serde_json::from_slice(body).map_err(|e| {
         OAuthError::new(
@@ -47,7 +43,10 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
         )
     })?;
     let redirect_uris = request.redirect_uris.unwrap_or_default();
-    validate_redirect_uris(&redirect_uris)?;
+    validate_redirect_uris(
+        &redirect_uris,
+        server.config().accept_fragment_redirect_uris,
+    )?;
 
     let auth_method = match request.token_endpoint_auth_method.as_deref() {
         None | Some("none") => TokenEndpointAuthMethod::None,
@@ -109,8 +108,30 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
+/// The configured refusal, with a description worded as real servers word it, so that a client
+/// can be judged on whether it passes the description on to the person who must act.
+fn configured_refusal(error: RegistrationError, body: &[u8]) -> OAuthError {
+    let description = match error {
+        RegistrationError::InvalidRedirectUri => {
+            let first_uri = serde_json::from_slice::<RegistrationRequest>(body)
+                .ok()
+                .and_then(|r| r.redirect_uris)
+                .and_then(|uris| uris.into_iter().next())
+                .unwrap_or_default();
+            format!(
+                "redirect URI {first_uri:?} is not allowed: this server only registers https redirect URIs on approved domains"
+            )
+        }
+        RegistrationError::InvalidClientMetadata => {
+            "token_endpoint_auth_method \"none\" is not allowed: only confidential clients may register"
+                .to_owned()
+        }
+    };
+    OAuthError::new(StatusCode::BAD_REQUEST, error.code(), description)
+}
+
 /// RFC 7591 §2: redirect URIs are absolute and carry no fragment (RFC 6749 §3.1.2).
-fn validate_redirect_uris(uris: &[String]) -> Result<(), OAuthError> {
+fn validate_redirect_uris(uris: &[String], accept_fragments: bool) -> Result<(), OAuthError> {
     let invalid =
         |why: String| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_redirect_uri", why);
     if uris.is_empty() {
@@ -119,7 +140,7 @@ fn validate_redirect_uris(uris: &[String]) -> Result<(), OAuthError> {
     for uri in uris {
         let parsed = url::Url::parse(uri)
             .map_err(|e| invalid(format!("redirect URI {uri:?} is not absolute: {e}")))?;
-        if parsed.fragment().is_some() {
+        if parsed.fragment().is_some() && !accept_fragments {
             return Err(invalid(format!(
                 "redirect URI {uri:?} has a fragment, which RFC 6749 §3.1.2 forbids"
             )));

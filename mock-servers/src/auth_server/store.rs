@@ -45,6 +45,8 @@ pub struct Store {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub revoked_families: HashSet<u64>,
     pub refresh_unavailable_remaining: u32,
+    /// Every access token signed, so tests can prove none of them leaks into a report.
+    pub issued_access_tokens: Vec<String>,
     next_family: u64,
     next_client: u64,
 }
@@ -64,6 +66,15 @@ impl Store {
         self.refresh_tokens
             .get(token)
             .filter(|g| g.active && !self.revoked_families.contains(&g.family))
+    }
+
+    /// Every secret value this server has handed out: codes, tokens, client secrets.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = self.codes.keys().cloned().collect();
+        secrets.extend(self.refresh_tokens.keys().cloned());
+        secrets.extend(self.issued_access_tokens.iter().cloned());
+        secrets.extend(self.clients.values().filter_map(|c| c.secret.clone()));
+        secrets
     }
 
     pub fn revoke_family(&mut self, family: u64) {

@@ -199,10 +199,18 @@ fn refresh(
                 "the token service is briefly unavailable; retry",
             ));
         }
+        let usable = store.refresh_token_usable(token).is_some();
+        if !usable && server.config().invalid_refresh_token_unavailable {
+            return Err(OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the token service cannot serve this request right now",
+            ));
+        }
         let Some(grant) = store.refresh_tokens.get(token).cloned() else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
-        if store.refresh_token_usable(token).is_none() {
+        if !usable {
             if server.config().rotate_refresh_tokens && !grant.active {
                 // Reuse of a rotated-away token: treat as replay and revoke the family.
                 store.revoke_family(grant.family);
@@ -278,6 +286,10 @@ fn issue(
                 format!("cannot sign the access token: {e}"),
             )
         })?;
+    server
+        .store()
+        .issued_access_tokens
+        .push(access_token.clone());
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
