@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mcp_oauth_mocks::MockServers;
 use mcp_oauth_mocks::clock::SimulatedClock;
+use mcp_oauth_mocks::log::Server;
 use mcp_oauth_reports::{
     ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary, Target,
     TargetKind, ToolInfo,
@@ -22,8 +23,11 @@ use crate::http::{HttpClient, HttpLimits};
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::scenario::{ActionKind, PastedUrl, Scenario, Step};
-use crate::token_store::{StoreKey, TokenStore};
+use crate::token_store::{StoreKey, TokenStore, TokenStoreError};
 use crate::user_agent::UserAgent;
+
+/// The token store's file name inside the run's own temporary directory.
+const STORE_FILE: &str = "tokens.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -69,6 +73,17 @@ pub async fn run_scenario(
     scenario: &Scenario,
     profile: &'static Profile,
 ) -> Result<Report, RunError> {
+    run_scenario_with_secrets(scenario, profile)
+        .await
+        .map(|(report, _)| report)
+}
+
+/// Runs a scenario and also returns every secret value the mocks handed out during it, so a
+/// test can prove that none of them reached the report.
+pub async fn run_scenario_with_secrets(
+    scenario: &Scenario,
+    profile: &'static Profile,
+) -> Result<(Report, Vec<String>), RunError> {
     let clock = SimulatedClock::default();
     let mocks = MockServers::start(scenario.mocks.clone(), clock.shared())
         .await
@@ -100,15 +115,13 @@ pub async fn run_scenario(
         options.redirect_uri = redirect_uri.clone();
     }
     let mut flow = ClientFlow::new(options, profile, clock.shared(), http);
+    // A directory of the run's own, so the store file has a stable name that reports can show.
     let store_dir = std::env::temp_dir().join(format!(
         "mcp-oauth-harness-{}-{}",
         std::process::id(),
         unique_suffix()
     ));
-    let store = TokenStore::new(
-        store_dir.with_extension("tokens.json"),
-        StoreKey::generate(),
-    );
+    let store = TokenStore::new(store_dir.join(STORE_FILE), StoreKey::generate());
 
     let mut expectations = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -120,8 +133,19 @@ pub async fn run_scenario(
             diagnosis: result.err().map(|d| d.code),
         };
         judge_step(index, step, &outcome, &mut expectations);
+        for (grant_type, count) in &step.expect_token_requests {
+            expectations.push(expectation(
+                &format!(
+                    "{} {grant_type} token requests so far",
+                    step_name(index, step)
+                ),
+                &count.to_string(),
+                &mocks.log().token_requests(grant_type).to_string(),
+            ));
+        }
     }
-    let _ = std::fs::remove_file(store.path());
+    // Best effort: a leftover directory in the temp dir holds only sealed, expired mock tokens.
+    let _ = std::fs::remove_dir_all(&store_dir);
 
     let outcome = flow.finish();
     let expect = scenario.expectations_for(profile.name);
@@ -169,8 +193,21 @@ pub async fn run_scenario(
             &actual.to_string(),
         ));
     }
+    if let Some(count) = expect.authorization_requests {
+        let actual = mocks.log().requests_to(
+            Server::AuthorizationServer,
+            &mocks.auth_server().authorization_endpoint_path(),
+        );
+        expectations.push(expectation(
+            "requests to the authorization endpoint (consent steps)",
+            &count.to_string(),
+            &actual.to_string(),
+        ));
+    }
 
-    Ok(Report {
+    let mut secrets = mocks.auth_server().issued_secrets();
+    secrets.extend(scenario.client.client_secret.clone());
+    let report = Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: tool_info(),
         scenario: Some(run_name(scenario, profile)),
@@ -187,7 +224,9 @@ pub async fn run_scenario(
         summary: Summary::of(&outcome.checks),
         checks: outcome.checks,
         exchanges: outcome.exchanges,
-    })
+        verdict: None,
+    };
+    Ok((report, secrets))
 }
 
 fn unique_suffix() -> u64 {
@@ -240,7 +279,7 @@ async fn perform(
         ActionKind::SaveTokenStore => save_store(flow, store),
         ActionKind::TamperTokenStore => store
             .tamper()
-            .map_err(|e| store_failure(flow, e.to_string())),
+            .map_err(|e| store_failure(flow, store_error(store, &e))),
         ActionKind::LoadTokenStore => load_store(flow, store),
     }
 }
@@ -253,9 +292,17 @@ fn save_store(flow: &mut ClientFlow, store: &TokenStore) -> StepResult<()> {
             "Connect via OAuth first.",
         )));
     };
+    if let Some(dir) = store.path().parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            store_failure(
+                flow,
+                format!("cannot create the token store directory: {e}"),
+            )
+        })?;
+    }
     store
         .save(&tokens)
-        .map_err(|e| store_failure(flow, e.to_string()))?;
+        .map_err(|e| store_failure(flow, store_error(store, &e)))?;
     let raw = std::fs::read_to_string(store.path()).unwrap_or_default();
     let mut leaked = Vec::new();
     if raw.contains(tokens.access_token.secret().as_str()) {
@@ -296,14 +343,23 @@ fn load_store(flow: &mut ClientFlow, store: &TokenStore) -> StepResult<()> {
             Ok(())
         }
         Err(e) => {
+            let error = store_error(store, &e);
             flow.context().recorder.fail(
                 &checks::TOKEN_STORE_INTEGRITY,
-                json!({ "error": e.to_string() }),
-                e.to_string(),
+                json!({ "error": error }),
+                error.clone(),
             );
-            Err(store_failure(flow, e.to_string()))
+            Err(store_failure(flow, error))
         }
     }
+}
+
+/// The error as a report shows it: the run's temporary directory is volatile, so the store is
+/// named by its file name alone.
+fn store_error(store: &TokenStore, error: &TokenStoreError) -> String {
+    error
+        .to_string()
+        .replace(&store.path().display().to_string(), STORE_FILE)
 }
 
 fn store_failure(flow: &mut ClientFlow, message: String) -> Diagnosis {
@@ -314,8 +370,12 @@ fn store_failure(flow: &mut ClientFlow, message: String) -> Diagnosis {
     ))
 }
 
+fn step_name(index: usize, step: &Step) -> String {
+    format!("step {} ({})", index + 1, step.action.as_str())
+}
+
 fn judge_step(index: usize, step: &Step, outcome: &StepOutcome, out: &mut Vec<ExpectationResult>) {
-    let name = format!("step {} ({})", index + 1, step.action.as_str());
+    let name = step_name(index, step);
     if let Some(ok) = step.expect_ok {
         out.push(expectation(
             &format!("{name} succeeds"),

@@ -8,12 +8,13 @@ use mcp_oauth_harness::profile;
 use mcp_oauth_harness::scenario::{catalog_dir, load_catalog};
 use mcp_oauth_reports::Report;
 
-/// Replaces the OS-chosen loopback ports (in order of first appearance) and the random PKCE
-/// challenge, so a snapshot changes only when behaviour does.
+/// Replaces the OS-chosen loopback ports (in order of first appearance, plain or percent-encoded
+/// inside a query such as the callback's `iss`) and the random PKCE challenge, so a snapshot
+/// changes only when behaviour does.
 pub fn normalize(report: &Report) -> serde_json::Value {
     let mut text = serde_json::to_string(report).expect("reports serialize");
     let mut ports: Vec<String> = Vec::new();
-    for host in ["127.0.0.1:", "localhost:"] {
+    for host in ["127.0.0.1:", "localhost:", "127.0.0.1%3A", "localhost%3A"] {
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
         while let Some(at) = rest.find(host) {
@@ -58,13 +59,20 @@ async fn every_scenario_meets_its_expectations_and_matches_its_snapshot() {
     for scenario in catalog {
         let scenario = Arc::new(scenario);
         for name in &scenario.profiles {
-            runs.push((scenario.clone(), profile::by_name(name).expect("validated on load")));
+            runs.push((
+                scenario.clone(),
+                profile::by_name(name).expect("validated on load"),
+            ));
         }
     }
     let reports = run_all(runs, 4).await.expect("every scenario runs");
     let mut unmet = Vec::new();
     for report in &reports {
-        let name = report.scenario.clone().unwrap_or_default().replace('@', "__");
+        let name = report
+            .scenario
+            .clone()
+            .unwrap_or_default()
+            .replace('@', "__");
         insta::assert_json_snapshot!(name.clone(), normalize(report));
         for e in report.expectations.iter().filter(|e| !e.met) {
             unmet.push(format!(
@@ -73,5 +81,9 @@ async fn every_scenario_meets_its_expectations_and_matches_its_snapshot() {
             ));
         }
     }
-    assert!(unmet.is_empty(), "unmet expectations:\n{}", unmet.join("\n"));
+    assert!(
+        unmet.is_empty(),
+        "unmet expectations:\n{}",
+        unmet.join("\n")
+    );
 }

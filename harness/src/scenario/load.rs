@@ -1,9 +1,14 @@
 //! Loading and validating scenario files. Errors name the file, the line and the field.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::model::{ActionKind, Expectations, Scenario};
-use crate::{checks, diagnosis, profile};
+use crate::{checks, diagnosis, profile, spec};
+
+/// The grant types the harness sends; a count under any other name would always be 0, so an
+/// expectation of 0 under a misspelt name would hold whatever happened.
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -81,6 +86,18 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             ));
         }
     }
+    for id in &scenario.spec {
+        if !spec::ALL.iter().any(|r| r.id == id) {
+            return Err(format!(
+                "field `spec`: unknown spec reference {id:?}; known: {}",
+                spec::ALL
+                    .iter()
+                    .map(|r| r.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
     }
@@ -116,6 +133,8 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
         if let Some(code) = &step.expect_diagnosis {
             check_diagnosis(code).map_err(|m| at("expect-diagnosis", m))?;
         }
+        check_grant_types(&step.expect_token_requests)
+            .map_err(|m| at("expect-token-requests", m))?;
     }
     check_expectations(&scenario.expect, scenario, "expect")
 }
@@ -135,6 +154,8 @@ fn check_expectations(
             return Err(format!("[{table}.checks] unknown check id {id:?}"));
         }
     }
+    check_grant_types(&expect.token_requests)
+        .map_err(|m| format!("[{table}.token-requests] {m}"))?;
     for (name, nested) in &expect.profiles {
         if !scenario.profiles.contains(name) {
             return Err(format!(
@@ -149,6 +170,16 @@ fn check_expectations(
         check_expectations(nested, scenario, &format!("{table}.profiles.{name}"))?;
     }
     Ok(())
+}
+
+fn check_grant_types(counts: &BTreeMap<String, usize>) -> Result<(), String> {
+    match counts.keys().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        Some(unknown) => Err(format!(
+            "unknown grant type {unknown:?}; known: {}",
+            GRANT_TYPES.join(", ")
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_diagnosis(code: &str) -> Result<(), String> {
@@ -214,5 +245,25 @@ action = "connect"
         assert!(err.contains("unknown check id"), "{err}");
         let err = parse(&format!("profiles = [\"nope\"]\n{MINIMAL}")).unwrap_err();
         assert!(err.contains("unknown profile"), "{err}");
+    }
+
+    #[test]
+    fn misspelt_grant_types_and_spec_ids_are_refused() {
+        let err = parse(&format!(
+            "{MINIMAL}\n[expect.token-requests]\nrefresh-token = 0\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("unknown grant type \"refresh-token\""),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}expect-token-requests = {{ refresh = 0 }}\n");
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.contains("line 5") && err.contains("expect-token-requests"),
+            "{err}"
+        );
+        let err = parse(&format!("spec = [\"RFC9999-1\"]\n{MINIMAL}")).unwrap_err();
+        assert!(err.contains("unknown spec reference"), "{err}");
     }
 }

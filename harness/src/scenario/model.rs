@@ -123,6 +123,10 @@ pub struct Step {
     pub expect_health: Option<Health>,
     /// The diagnosis code the action fails with.
     pub expect_diagnosis: Option<String>,
+    /// Grant type → how many token requests of that type have reached the authorization server
+    /// so far, counted right after the action (proves what did, or did not, happen in between).
+    #[serde(default)]
+    pub expect_token_requests: BTreeMap<String, usize>,
 }
 
 /// What must hold once the script has run.
@@ -138,6 +142,9 @@ pub struct Expectations {
     /// Grant type → how many token requests of that type reached the authorization server.
     #[serde(default)]
     pub token_requests: BTreeMap<String, usize>,
+    /// How many requests reached the authorization endpoint, each one a consent step; 0 proves
+    /// the flow stopped before the person was ever asked.
+    pub authorization_requests: Option<usize>,
     /// Expectations for runs under other profiles, replacing these.
     #[serde(default)]
     pub profiles: BTreeMap<String, Expectations>,
