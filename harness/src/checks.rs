@@ -53,12 +53,33 @@ checks! {
         spec: [RFC9728_5_1, MCP_AUTHORIZATION],
         remedy: "Add resource_metadata=\"<URL of /.well-known/oauth-protected-resource...>\" to the Bearer challenge.",
     }
+    INVALID_TOKEN_REJECTED {
+        id: "invalid-token-rejected", step: "probe",
+        name: "Invalid token is refused",
+        description: "A request with an invalid access token is answered 401 Unauthorized.",
+        spec: [RFC6750_3_1, MCP_AUTHORIZATION],
+        remedy: "Answer requests whose bearer token is invalid, expired or unknown with 401 and a WWW-Authenticate: Bearer challenge.",
+    }
+    INVALID_TOKEN_ERROR_CODE {
+        id: "invalid-token-error-code", step: "probe",
+        name: "Invalid token is named as such",
+        description: "The 401 for an invalid access token carries error=\"invalid_token\" in its Bearer challenge.",
+        spec: [RFC6750_3_1],
+        remedy: "Add error=\"invalid_token\" to the Bearer challenge when a presented token is refused, so clients know to refresh or re-authorize.",
+    }
     PRM_DISCOVERED {
         id: "prm-discovered", step: "discovery",
         name: "Protected-resource metadata found",
         description: "RFC 9728 protected-resource metadata is served as JSON at a location the spec names.",
         spec: [RFC9728_3, MCP_AUTHORIZATION],
         remedy: "Serve RFC 9728 metadata at /.well-known/oauth-protected-resource/<mcp path> (and point to it from the 401 challenge).",
+    }
+    PRM_WELL_FORMED {
+        id: "prm-well-formed", step: "discovery",
+        name: "Resource metadata is well formed",
+        description: "The protected-resource metadata is a JSON object whose fields have the types RFC 9728 gives them.",
+        spec: [RFC9728_3],
+        remedy: "Serve the metadata as a JSON object (Content-Type: application/json) with `resource` a string and `authorization_servers` and `scopes_supported` arrays of strings.",
     }
     PRM_RESOURCE_MATCHES {
         id: "prm-resource-matches", step: "discovery",
@@ -73,6 +94,13 @@ checks! {
         description: "The protected-resource metadata lists at least one authorization server issuer.",
         spec: [RFC9728_3, MCP_AUTHORIZATION],
         remedy: "List the authorization server's issuer URL in `authorization_servers`.",
+    }
+    PRM_SCOPES_SUPPORTED {
+        id: "prm-scopes-supported", step: "discovery",
+        name: "Resource metadata lists scopes",
+        description: "The protected-resource metadata lists scopes_supported, so clients know which scopes to request.",
+        spec: [RFC9728_3, MCP_AUTHORIZATION],
+        remedy: "List the scopes an MCP client needs in `scopes_supported` of the protected-resource metadata.",
     }
     AS_METADATA_DISCOVERED {
         id: "as-metadata-discovered", step: "discovery",
@@ -102,6 +130,48 @@ checks! {
         spec: [RFC7636_4, MCP_AUTHORIZATION],
         remedy: "Advertise `\"code_challenge_methods_supported\": [\"S256\"]` in the authorization-server metadata.",
     }
+    AS_GRANT_TYPES {
+        id: "as-grant-types", step: "discovery",
+        name: "Grant types advertised",
+        description: "grant_types_supported includes authorization_code and refresh_token.",
+        spec: [RFC8414_2, RFC6749_6],
+        remedy: "Advertise `\"grant_types_supported\": [\"authorization_code\", \"refresh_token\"]` in the authorization-server metadata.",
+    }
+    AS_TOKEN_AUTH_METHODS {
+        id: "as-token-endpoint-auth-methods", step: "discovery",
+        name: "Public clients supported",
+        description: "token_endpoint_auth_methods_supported includes `none`, so public clients such as MCP clients can redeem codes.",
+        spec: [RFC8414_2, RFC7591_2],
+        remedy: "Support and advertise `none` in token_endpoint_auth_methods_supported for PKCE public clients.",
+    }
+    AS_ISS_PARAMETER_ADVERTISED {
+        id: "as-iss-parameter-advertised", step: "discovery",
+        name: "Authorization response iss advertised",
+        description: "The metadata advertises authorization_response_iss_parameter_supported (RFC 9207 mix-up defence).",
+        spec: [RFC9207_2],
+        remedy: "Send `iss` on authorization responses and advertise authorization_response_iss_parameter_supported: true.",
+    }
+    CIMD_SUPPORTED {
+        id: "cimd-supported", step: "discovery",
+        name: "Client ID metadata documents",
+        description: "The metadata advertises client_id_metadata_document_supported, so clients can use a URL as their Client ID.",
+        spec: [CIMD, MCP_AUTHORIZATION],
+        remedy: "Support client ID metadata documents and advertise client_id_metadata_document_supported: true.",
+    }
+    AS_DEFAULT_ENDPOINTS {
+        id: "as-default-endpoints", step: "discovery",
+        name: "2025-03-26 default endpoints",
+        description: "Without any OAuth metadata, the server's origin serves the 2025-03-26 default endpoints /authorize, /token and /register.",
+        spec: [MCP_2025_03_26_AUTHORIZATION],
+        remedy: "Publish RFC 9728 protected-resource metadata and RFC 8414 authorization-server metadata: the default endpoints are a 2025-03-26 fallback that later revisions dropped.",
+    }
+    CLIENT_ID_METADATA_DOCUMENT {
+        id: "client-id-metadata-document", step: "registration",
+        name: "Client ID metadata document used",
+        description: "The client identifies itself by the https URL of its Client ID metadata document, which the authorization server advertises support for.",
+        spec: [CIMD, MCP_AUTHORIZATION],
+        remedy: "Publish the client's metadata document at an https URL and give the client that URL (connect --client-metadata-url), or let it register dynamically.",
+    }
     DCR_AVAILABLE {
         id: "dcr-available", step: "registration",
         name: "Automatic client registration offered",
@@ -116,12 +186,47 @@ checks! {
         spec: [RFC7591_3, RFC7591_3_2_2],
         remedy: "Accept the client's registration request (loopback or https redirect URIs, token_endpoint_auth_method none).",
     }
+    DCR_REJECTS_FRAGMENT {
+        id: "dcr-rejects-fragment-redirect", step: "registration",
+        name: "Fragment redirect URI refused",
+        description: "Registering a redirect URI that carries a fragment is refused with 400 invalid_redirect_uri.",
+        spec: [RFC6749_3_1_2, RFC7591_3_2_2],
+        remedy: "Validate registered redirect URIs: refuse those with a fragment (RFC 6749 §3.1.2) with 400 invalid_redirect_uri.",
+    }
     CLIENT_ID {
         id: "client-id", step: "registration",
         name: "Client has a Client ID",
         description: "The client has a Client ID: registered dynamically or brought by the user.",
         spec: [MCP_AUTHORIZATION, PIPELINES],
         remedy: "Register an OAuth app in the provider's developer console and paste its Client ID.",
+    }
+    CLIENT_BOUND_TO_ISSUER {
+        id: "client-bound-to-issuer", step: "registration",
+        name: "Client ID stays with its issuer",
+        description: "A registered Client ID is used only at the authorization server that issued it; a new authorization server gets a new registration.",
+        spec: [MCP_2026_07_28_AUTHORIZATION, RFC7591_3],
+        remedy: "Keep `authorization_servers` stable, or expect every client to register again when it changes.",
+    }
+    AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT {
+        id: "authorization-rejects-unregistered-redirect", step: "authorization",
+        name: "No redirect to unregistered URIs",
+        description: "An authorization request with a redirect_uri the client did not register is never redirected to it.",
+        spec: [RFC6749_3_1_2, RFC6749_10_15, RFC9700_4_1],
+        remedy: "Compare redirect_uri exactly against the client's registered URIs and show an error page, never a redirect, when it does not match (an open redirector leaks codes).",
+    }
+    AUDIENCE_OPTIONAL {
+        id: "audience-optional", step: "authorization",
+        name: "Audience is optional",
+        description: "The authorization endpoint accepts a request without a resource or audience parameter.",
+        spec: [RFC8707_2, PIPELINES],
+        remedy: "Make the resource / audience parameter optional, defaulting to the MCP server, so that clients that do not send RFC 8707 `resource` can connect.",
+    }
+    OFFLINE_ACCESS_SCOPE {
+        id: "offline-access-scope", step: "authorization",
+        name: "offline_access requested as advertised",
+        description: "offline_access is requested because, and only because, the authorization server lists it in scopes_supported.",
+        spec: [MCP_2026_07_28_AUTHORIZATION],
+        remedy: "List offline_access in the authorization server's scopes_supported when it issues refresh tokens for it.",
     }
     AUTHORIZATION_REDIRECT {
         id: "authorization-redirect", step: "authorization",
@@ -165,6 +270,27 @@ checks! {
         spec: [RFC6749_5_1, RFC7636_4],
         remedy: "Accept the authorization_code grant with the PKCE code_verifier and the same redirect_uri.",
     }
+    TOKEN_UNKNOWN_CODE {
+        id: "token-unknown-code", step: "token",
+        name: "Unknown code refused properly",
+        description: "An unknown authorization code is answered 400 with a JSON invalid_grant error.",
+        spec: [RFC6749_5_2],
+        remedy: "Answer token requests with an unknown, used or expired code with 400 and `{\"error\": \"invalid_grant\"}` as JSON.",
+    }
+    TOKEN_UNKNOWN_REFRESH_TOKEN {
+        id: "token-unknown-refresh-token", step: "token",
+        name: "Unknown refresh token refused properly",
+        description: "An unknown refresh token is answered 400 invalid_grant, not 401 or 5xx, so clients can tell revoked from transient.",
+        spec: [RFC6749_5_2, RFC6749_6],
+        remedy: "Answer refresh requests with an unknown, revoked or expired refresh token with 400 invalid_grant; keep 5xx for real outages, or clients retry forever instead of asking the user to reconnect.",
+    }
+    TOKEN_UNSUPPORTED_GRANT {
+        id: "token-unsupported-grant-type", step: "token",
+        name: "Unsupported grant named as such",
+        description: "A grant type the server does not support is answered 400 unsupported_grant_type.",
+        spec: [RFC6749_5_2],
+        remedy: "Answer unknown grant types with 400 and `{\"error\": \"unsupported_grant_type\"}`.",
+    }
     TOKEN_NO_STORE {
         id: "token-response-no-store", step: "token",
         name: "Token responses are not cached",
@@ -200,6 +326,20 @@ checks! {
         spec: [MCP_TOOLS, MCP_AUTHORIZATION],
         remedy: "Accept the access token on tool calls.",
     }
+    SCOPE_STEP_UP {
+        id: "scope-step-up", step: "mcp",
+        name: "Step-up authorization",
+        description: "A 403 insufficient_scope challenge names a scope the client obtains by authorizing again.",
+        spec: [MCP_AUTHORIZATION, RFC6750_3_1],
+        remedy: "Grant the scope the MCP server challenges for, or challenge only for scopes the authorization server grants to this client.",
+    }
+    REAUTHORIZATION {
+        id: "reauthorization", step: "mcp",
+        name: "Re-authorization after a refused token",
+        description: "A 401 to a request that carried an access token is resolved by discovering and authorizing again.",
+        spec: [MCP_AUTHORIZATION, RFC6750_3_1],
+        remedy: "Accept the access tokens the advertised authorization server issues for this resource; answering 401 to fresh tokens sends clients round in circles.",
+    }
     TOKEN_REFRESH {
         id: "token-refresh", step: "refresh",
         name: "Refresh before the call",
@@ -220,6 +360,41 @@ checks! {
         description: "The persisted token store decrypts and authenticates with the store key.",
         spec: [PIPELINES],
         remedy: "The token store was modified or the key changed: reconnect to run the OAuth flow again.",
+    }
+    REFRESH_GRANT {
+        id: "refresh-token-grant", step: "refresh",
+        name: "Refresh token grant works",
+        description: "A refresh_token grant with the issued refresh token answers 200 with a new access token.",
+        spec: [RFC6749_6],
+        remedy: "Accept refresh_token grants for live refresh tokens from the client they were issued to.",
+    }
+    REFRESH_TOKEN_ROTATION {
+        id: "refresh-token-rotation", step: "refresh",
+        name: "Refresh tokens rotate",
+        description: "A refresh of a public client's token issues a new refresh token (OAuth 2.1 replay protection).",
+        spec: [OAUTH21_4_3_1],
+        remedy: "Rotate refresh tokens of public clients on every refresh (or sender-constrain them), as OAuth 2.1 §4.3.1 requires.",
+    }
+    REFRESH_TOKEN_REUSE_REFUSED {
+        id: "refresh-token-reuse-refused", step: "refresh",
+        name: "Rotated-away refresh token refused",
+        description: "Reusing a refresh token after it was rotated away is refused with 400 invalid_grant.",
+        spec: [OAUTH21_4_3_1, RFC6749_5_2],
+        remedy: "Refuse a refresh token once it has been rotated away (and revoke its family, which signals a replay).",
+    }
+    REVOCATION_ACCEPTED {
+        id: "revocation-accepted", step: "revocation",
+        name: "Revocation endpoint accepts the token",
+        description: "The advertised RFC 7009 revocation endpoint answers 200 to the revocation of a refresh token.",
+        spec: [RFC7009_2],
+        remedy: "Accept RFC 7009 revocation requests from the client the token was issued to and answer 200.",
+    }
+    REVOKED_REFRESH_REFUSED {
+        id: "revoked-refresh-token-refused", step: "revocation",
+        name: "Revoked refresh token refused",
+        description: "After revocation, the refresh token is refused with 400 invalid_grant.",
+        spec: [RFC7009_2, RFC6749_5_2],
+        remedy: "Invalidate refresh tokens on revocation and answer their later use with 400 invalid_grant.",
     }
 }
 

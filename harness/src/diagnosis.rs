@@ -38,6 +38,16 @@ codes! {
     NOT_CONNECTED = "not-connected";
     TOKEN_STORE_TAMPERED = "token-store-tampered";
     NETWORK_ERROR = "network-error";
+    AUTH_CHALLENGE_MISSING = "auth-challenge-missing";
+    UNAUTHENTICATED_ACCESS = "unauthenticated-access";
+    INVALID_TOKEN_ACCEPTED = "invalid-token-accepted";
+    PRM_MISSING = "prm-missing";
+    OPEN_REDIRECT = "open-redirect";
+    FRAGMENT_REDIRECT_ACCEPTED = "fragment-redirect-accepted";
+    TOKEN_ERROR_NONCONFORMANT = "token-error-nonconformant";
+    REVOCATION_INEFFECTIVE = "revocation-ineffective";
+    INSUFFICIENT_SCOPE = "insufficient-scope";
+    AUTHORIZATION_LOOP = "authorization-loop";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

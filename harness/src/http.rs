@@ -59,6 +59,9 @@ pub enum HttpError {
     BodyTooLarge { url: String, limit: usize },
     #[error("the request to {url} could not be built: {reason}")]
     Build { url: String, reason: String },
+    /// The person (or the command standing in for them) did not bring the callback back.
+    #[error("the consent step did not complete: {reason}")]
+    Consent { reason: String },
 }
 
 /// A response whose body has been read (within the cap).

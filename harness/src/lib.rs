@@ -4,6 +4,7 @@
 //! Start at [`flow`] for what the client does, [`scenario`] for the catalog format, and
 //! [`runner`] for how a scenario becomes a report. `docs/ARCHITECTURE.md` has the map.
 
+pub mod check;
 pub mod checks;
 pub mod cli;
 pub mod diagnosis;

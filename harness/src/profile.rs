@@ -16,6 +16,17 @@ pub enum IssPolicy {
     RequireWhenAdvertised,
 }
 
+/// The scope a client asks for when a 403 `insufficient_scope` challenge sends it back to the
+/// authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepUpScope {
+    /// The challenge's `scope`, as the 2025-11-25 scope-challenge handling describes.
+    Challenged,
+    /// The union of the scope requested before and the challenged one (SEP-2350, 2026-07-28),
+    /// so that stepping up for one operation does not lose the scopes of the others.
+    UnionWithPrevious,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: &'static str,
@@ -28,6 +39,23 @@ pub struct Profile {
     /// is on the consent screen.
     pub pending_authorization_lifetime: Duration,
     pub iss: IssPolicy,
+    /// When neither resource nor authorization-server metadata exists, use the 2025-03-26
+    /// default endpoints /authorize, /token and /register at the MCP server's origin.
+    pub default_endpoints_fallback: bool,
+    /// Identify with a Client ID metadata document URL (when the client has one) at servers
+    /// advertising `client_id_metadata_document_supported`, before trying registration.
+    pub client_id_metadata_document: bool,
+    /// Send `application_type` in dynamic registration (SEP-837): `native` for loopback
+    /// redirect URIs, `web` otherwise.
+    pub send_application_type: bool,
+    /// Ask for `offline_access` (and so a refresh token) when the authorization server lists
+    /// it in `scopes_supported`, and only then (SEP-2207).
+    pub request_offline_access: bool,
+    pub step_up_scope: StepUpScope,
+    /// How often one MCP request may send the client back to the authorization server (a 401
+    /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
+    /// does not count.
+    pub max_reauthorizations: u8,
     /// Checks whose failure is reported with another status than FAILURE, with the reason the
     /// report gives.
     pub severity_overrides: &'static [SeverityOverride],
@@ -75,6 +103,76 @@ const COMMON_WARNINGS: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "clients fall back to the well-known locations",
     },
+    SeverityOverride {
+        check: &checks::INVALID_TOKEN_ERROR_CODE,
+        status: Status::Warning,
+        why: "RFC 6750 says SHOULD; clients still see the 401",
+    },
+    SeverityOverride {
+        check: &checks::PRM_SCOPES_SUPPORTED,
+        status: Status::Warning,
+        why: "clients can still connect, requesting no scope or the challenge's",
+    },
+    SeverityOverride {
+        check: &checks::AS_GRANT_TYPES,
+        status: Status::Warning,
+        why: "clients try the grants anyway",
+    },
+    SeverityOverride {
+        check: &checks::AS_TOKEN_AUTH_METHODS,
+        status: Status::Warning,
+        why: "registration may still hand out a client secret",
+    },
+    SeverityOverride {
+        check: &checks::AS_ISS_PARAMETER_ADVERTISED,
+        status: Status::Info,
+        why: "RFC 9207 is recommended, not required",
+    },
+    SeverityOverride {
+        check: &checks::CIMD_SUPPORTED,
+        status: Status::Info,
+        why: "client ID metadata documents are one of several ways to get a Client ID",
+    },
+    SeverityOverride {
+        check: &checks::TOKEN_UNSUPPORTED_GRANT,
+        status: Status::Warning,
+        why: "a wrong error code for a grant no client uses does not stop a connection",
+    },
+    SeverityOverride {
+        check: &checks::REFRESH_TOKEN_ROTATION,
+        status: Status::Warning,
+        why: "the connection works; replayed refresh tokens go undetected",
+    },
+    SeverityOverride {
+        check: &checks::REFRESH_TOKEN_REUSE_REFUSED,
+        status: Status::Warning,
+        why: "the connection works; replayed refresh tokens go undetected",
+    },
+];
+
+/// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.
+const AUDIENCE_INFO: SeverityOverride = SeverityOverride {
+    check: &checks::AUDIENCE_OPTIONAL,
+    status: Status::Info,
+    why: "clients of this revision send RFC 8707 resource",
+};
+
+/// The overrides of the 2025-11-25 and later revisions.
+const SPEC_OVERRIDES: &[SeverityOverride] = &[
+    COMMON_WARNINGS[0],
+    COMMON_WARNINGS[1],
+    COMMON_WARNINGS[2],
+    COMMON_WARNINGS[3],
+    COMMON_WARNINGS[4],
+    COMMON_WARNINGS[5],
+    COMMON_WARNINGS[6],
+    COMMON_WARNINGS[7],
+    COMMON_WARNINGS[8],
+    COMMON_WARNINGS[9],
+    COMMON_WARNINGS[10],
+    COMMON_WARNINGS[11],
+    COMMON_WARNINGS[12],
+    AUDIENCE_INFO,
 ];
 
 const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
@@ -82,6 +180,15 @@ const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
     COMMON_WARNINGS[1],
     COMMON_WARNINGS[2],
     COMMON_WARNINGS[3],
+    COMMON_WARNINGS[4],
+    COMMON_WARNINGS[5],
+    COMMON_WARNINGS[6],
+    COMMON_WARNINGS[7],
+    COMMON_WARNINGS[8],
+    COMMON_WARNINGS[9],
+    COMMON_WARNINGS[10],
+    COMMON_WARNINGS[11],
+    COMMON_WARNINGS[12],
     SeverityOverride {
         check: &checks::PKCE_S256_ADVERTISED,
         status: Status::Warning,
@@ -94,6 +201,16 @@ const SPEC_2025_06_18_OVERRIDES: &[SeverityOverride] = &[
     COMMON_WARNINGS[1],
     COMMON_WARNINGS[2],
     COMMON_WARNINGS[3],
+    COMMON_WARNINGS[4],
+    COMMON_WARNINGS[5],
+    COMMON_WARNINGS[6],
+    COMMON_WARNINGS[7],
+    COMMON_WARNINGS[8],
+    COMMON_WARNINGS[9],
+    COMMON_WARNINGS[10],
+    COMMON_WARNINGS[11],
+    COMMON_WARNINGS[12],
+    AUDIENCE_INFO,
     SeverityOverride {
         check: &checks::PKCE_S256_ADVERTISED,
         status: Status::Warning,
@@ -108,6 +225,15 @@ pub const PIPELINES: Profile = Profile {
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
+    // The platform's discovery needs one of the two metadata documents ("popup errors
+    // immediately" otherwise), registers by DCR or takes a pasted Client ID, and turns a refused
+    // token into an auth error for the person to reconnect rather than re-authorizing itself.
+    default_endpoints_fallback: false,
+    client_id_metadata_document: false,
+    send_application_type: false,
+    request_offline_access: false,
+    step_up_scope: StepUpScope::Challenged,
+    max_reauthorizations: 0,
     severity_overrides: PIPELINES_OVERRIDES,
 };
 
@@ -118,6 +244,13 @@ pub const MCP_2025_06_18: Profile = Profile {
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
+    default_endpoints_fallback: true,
+    // Client ID metadata documents arrived with the 2025-11-25 revision.
+    client_id_metadata_document: false,
+    send_application_type: false,
+    request_offline_access: false,
+    step_up_scope: StepUpScope::Challenged,
+    max_reauthorizations: 2,
     severity_overrides: SPEC_2025_06_18_OVERRIDES,
 };
 
@@ -128,7 +261,13 @@ pub const MCP_2025_11_25: Profile = Profile {
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
-    severity_overrides: COMMON_WARNINGS,
+    default_endpoints_fallback: true,
+    client_id_metadata_document: true,
+    send_application_type: false,
+    request_offline_access: false,
+    step_up_scope: StepUpScope::Challenged,
+    max_reauthorizations: 2,
+    severity_overrides: SPEC_OVERRIDES,
 };
 
 pub const MCP_2026_07_28: Profile = Profile {
@@ -138,7 +277,13 @@ pub const MCP_2026_07_28: Profile = Profile {
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::RequireWhenAdvertised,
-    severity_overrides: COMMON_WARNINGS,
+    default_endpoints_fallback: true,
+    client_id_metadata_document: true,
+    send_application_type: true,
+    request_offline_access: true,
+    step_up_scope: StepUpScope::UnionWithPrevious,
+    max_reauthorizations: 2,
+    severity_overrides: SPEC_OVERRIDES,
 };
 
 pub const ALL: &[&Profile] = &[
@@ -175,5 +320,28 @@ mod tests {
         );
         assert_eq!(by_name("mcp-2026-07-28"), Some(&MCP_2026_07_28));
         assert_eq!(by_name("nope"), None);
+    }
+
+    #[test]
+    fn every_profile_carries_the_common_overrides() {
+        for profile in ALL {
+            for common in COMMON_WARNINGS {
+                assert_eq!(
+                    profile.override_for(common.check),
+                    Some(common),
+                    "{} lacks the override of {}",
+                    profile.name,
+                    common.check.id
+                );
+            }
+        }
+        assert_eq!(
+            PIPELINES.failure_status(&checks::AUDIENCE_OPTIONAL),
+            Status::Failure
+        );
+        assert_eq!(
+            MCP_2025_06_18.failure_status(&checks::AUDIENCE_OPTIONAL),
+            Status::Info
+        );
     }
 }

@@ -48,4 +48,14 @@ spec_refs! {
     MCP_LIFECYCLE = "MCP-2025-11-25-lifecycle", "https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle";
     MCP_TOOLS = "MCP-2025-11-25-tools", "https://modelcontextprotocol.io/specification/2025-11-25/server/tools";
     PIPELINES = "PIPELINES-oauth", "docs/pipelines-profile.md";
+    RFC6749_10_15 = "RFC6749-10.15", "https://www.rfc-editor.org/rfc/rfc6749#section-10.15";
+    RFC6750_3_1 = "RFC6750-3.1", "https://www.rfc-editor.org/rfc/rfc6750#section-3.1";
+    RFC7009_2 = "RFC7009-2", "https://www.rfc-editor.org/rfc/rfc7009#section-2";
+    RFC7591_2 = "RFC7591-2", "https://www.rfc-editor.org/rfc/rfc7591#section-2";
+    RFC8414_2 = "RFC8414-2", "https://www.rfc-editor.org/rfc/rfc8414#section-2";
+    RFC9700_4_1 = "RFC9700-4.1", "https://www.rfc-editor.org/rfc/rfc9700#section-4.1";
+    OAUTH21_4_3_1 = "OAuth2.1-4.3.1", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3.1";
+    CIMD = "OAuth-CIMD", "https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/";
+    MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";
+    MCP_2026_07_28_AUTHORIZATION = "MCP-2026-07-28-authorization", "https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization";
 }

@@ -1,13 +1,52 @@
 //! What plays the person at the consent screen.
 //!
-//! The headless agent loads the authorization URL and reads the redirect without following it:
-//! the mocks (and servers that approve without a person) answer with a redirect straight away.
+//! - [`UserAgent::Headless`] loads the authorization URL and reads the redirect without
+//!   following it: the mocks (and servers that approve without a person) answer with a redirect
+//!   straight away.
+//! - [`UserAgent::Browser`] opens the system browser at the authorization URL and waits for the
+//!   redirect on a loopback listener, `http://127.0.0.1:PORT/callback` (RFC 8252 §7.3).
+//! - [`UserAgent::Command`] runs a program with the authorization URL as its last argument (a
+//!   browser-automation script, say) and waits on the same loopback listener.
+//!
+//! The listener answers only `GET /callback` with an authorization response (a `code` or an
+//! `error`); every other path is a 404. Its wait is bounded by a timeout, so a consent that
+//! never finishes ends the step instead of hanging the run.
+
+use std::net::Ipv4Addr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::{mpsc, oneshot};
+use url::Url;
 
 use crate::http::{HttpClient, HttpError};
+
+/// The loopback port the client's callback listens on unless told otherwise.
+pub const DEFAULT_CALLBACK_PORT: u16 = 33418;
+/// The path of the callback on the loopback listener.
+pub const CALLBACK_PATH: &str = "/callback";
 
 #[derive(Debug, Clone)]
 pub enum UserAgent {
     Headless,
+    /// The system browser, with the loopback listener waiting up to `timeout` for the redirect.
+    Browser {
+        callback: LoopbackCallback,
+        timeout: Duration,
+    },
+    /// `program args... AUTHORIZATION_URL`, with the loopback listener waiting up to `timeout`.
+    Command {
+        program: String,
+        args: Vec<String>,
+        callback: LoopbackCallback,
+        timeout: Duration,
+    },
 }
 
 /// What came back from the consent step.
@@ -22,6 +61,21 @@ pub enum ConsentOutcome {
 }
 
 impl UserAgent {
+    /// The loopback listener of an agent that waits for the redirect, if it has one.
+    pub fn callback(&self) -> Option<&LoopbackCallback> {
+        match self {
+            UserAgent::Headless => None,
+            UserAgent::Browser { callback, .. } | UserAgent::Command { callback, .. } => {
+                Some(callback)
+            }
+        }
+    }
+
+    /// True when a person (or a program standing in for one) takes part.
+    pub fn is_interactive(&self) -> bool {
+        self.callback().is_some()
+    }
+
     pub async fn authorize(
         &self,
         http: &HttpClient,
@@ -30,6 +84,25 @@ impl UserAgent {
     ) -> Result<ConsentOutcome, HttpError> {
         match self {
             UserAgent::Headless => headless(http, authorization_url, redirect_uri).await,
+            UserAgent::Browser { callback, timeout } => {
+                browser(callback, *timeout, authorization_url, redirect_uri).await
+            }
+            UserAgent::Command {
+                program,
+                args,
+                callback,
+                timeout,
+            } => {
+                command(
+                    program,
+                    args,
+                    callback,
+                    *timeout,
+                    authorization_url,
+                    redirect_uri,
+                )
+                .await
+            }
         }
     }
 }
@@ -53,8 +126,367 @@ async fn headless(
     }
 }
 
+async fn browser(
+    callback: &LoopbackCallback,
+    timeout: Duration,
+    authorization_url: &str,
+    redirect_uri: &str,
+) -> Result<ConsentOutcome, HttpError> {
+    let mut waiter = callback.listen().await?;
+    eprintln!(
+        "Opening the system browser for consent. If it does not open, visit:\n\n  {authorization_url}\n\nWaiting up to {} s for the redirect to {redirect_uri} ...",
+        timeout.as_secs()
+    );
+    let url = authorization_url.to_owned();
+    // Text-mode browsers block until they exit: open it on a thread of its own that nothing
+    // waits for; only the redirect (or the timeout) ends the step.
+    std::thread::spawn(move || {
+        if let Err(e) = webbrowser::open(&url) {
+            eprintln!("Could not open a browser ({e}); open the URL above yourself.");
+        }
+    });
+    match waiter.wait(timeout).await {
+        Some(url) => Ok(ConsentOutcome::Callback(url)),
+        None => Err(no_callback(redirect_uri, timeout)),
+    }
+}
+
+async fn command(
+    program: &str,
+    args: &[String],
+    callback: &LoopbackCallback,
+    timeout: Duration,
+    authorization_url: &str,
+    redirect_uri: &str,
+) -> Result<ConsentOutcome, HttpError> {
+    let mut waiter = callback.listen().await?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .arg(authorization_url)
+        .stdin(Stdio::null())
+        // Whatever the command prints must not mix with a report on stdout.
+        .stdout(Stdio::from(std::io::stderr()))
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| HttpError::Consent {
+            reason: format!("cannot run the authorization command {program:?}: {e}"),
+        })?;
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut exited = false;
+    loop {
+        tokio::select! {
+            url = waiter.next() => {
+                let Some(url) = url else {
+                    return Err(no_callback(redirect_uri, timeout));
+                };
+                // Let the command finish on its own for a moment; it is killed when dropped.
+                let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+                return Ok(ConsentOutcome::Callback(url));
+            }
+            status = child.wait(), if !exited => match status {
+                // It may have only handed the URL to a browser: keep waiting for the redirect.
+                Ok(status) if status.success() => exited = true,
+                Ok(status) => {
+                    if let Some(url) = waiter.try_next() {
+                        return Ok(ConsentOutcome::Callback(url));
+                    }
+                    return Err(HttpError::Consent {
+                        reason: format!(
+                            "the authorization command {program:?} exited with {status} before the redirect reached {redirect_uri}"
+                        ),
+                    });
+                }
+                Err(e) => {
+                    return Err(HttpError::Consent {
+                        reason: format!("cannot wait for the authorization command {program:?}: {e}"),
+                    });
+                }
+            },
+            () = &mut deadline => return Err(no_callback(redirect_uri, timeout)),
+        }
+    }
+}
+
+fn no_callback(redirect_uri: &str, timeout: Duration) -> HttpError {
+    HttpError::Consent {
+        reason: format!(
+            "no authorization response reached {redirect_uri} within {} s (the consent was not finished, or the authorization server redirected elsewhere); allow more time or try again",
+            timeout.as_secs()
+        ),
+    }
+}
+
 /// A redirect reaches the callback when everything before its query is the redirect URI.
 pub fn is_callback(location: &str, redirect_uri: &str) -> bool {
     let base = location.split(['?', '#']).next().unwrap_or("");
     base == redirect_uri
+}
+
+/// Splits an `--authorize-with` command line into program and arguments, as a POSIX shell
+/// would (quotes and backslashes), without running a shell.
+pub fn split_command(line: &str) -> Result<(String, Vec<String>), String> {
+    let words = shlex::split(line)
+        .ok_or_else(|| format!("cannot split {line:?} into words: unbalanced quotes"))?;
+    let mut words = words.into_iter();
+    let program = words
+        .next()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| "the authorization command is empty".to_owned())?;
+    Ok((program, words.collect()))
+}
+
+/// The loopback callback: `http://127.0.0.1:PORT/callback`.
+///
+/// With a fixed port the listener binds only while a consent is waiting, so that several runs
+/// can take turns on the port an OAuth app allowlists. With port 0 the OS picks a free port
+/// when the callback is made, and the socket is held from then on so that the redirect URI
+/// stays valid.
+#[derive(Debug, Clone)]
+pub struct LoopbackCallback {
+    port: u16,
+    reserved: Option<Arc<std::net::TcpListener>>,
+}
+
+impl LoopbackCallback {
+    pub fn new(port: u16) -> std::io::Result<Self> {
+        if port != 0 {
+            return Ok(Self {
+                port,
+                reserved: None,
+            });
+        }
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            port,
+            reserved: Some(Arc::new(listener)),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+    }
+
+    /// Starts serving the callback; the waiter yields each authorization response received.
+    /// Serving stops when the waiter is dropped.
+    pub async fn listen(&self) -> Result<CallbackWaiter, HttpError> {
+        let redirect_uri = self.redirect_uri();
+        let bind_error = |e: std::io::Error| HttpError::Consent {
+            reason: format!(
+                "cannot listen on 127.0.0.1:{} for the OAuth callback: {e} (choose another port)",
+                self.port
+            ),
+        };
+        let listener = match &self.reserved {
+            Some(reserved) => {
+                let listener = reserved.try_clone().map_err(bind_error)?;
+                listener.set_nonblocking(true).map_err(bind_error)?;
+                tokio::net::TcpListener::from_std(listener).map_err(bind_error)?
+            }
+            None => tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+                .await
+                .map_err(bind_error)?,
+        };
+        let (sender, receiver) = mpsc::channel(4);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = Router::new()
+            .route(CALLBACK_PATH, get(receive_callback))
+            .fallback(not_found)
+            .with_state(CallbackState {
+                sender,
+                redirect_uri,
+            });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(CallbackWaiter {
+            receiver,
+            _stop: stop,
+        })
+    }
+}
+
+/// Receives the authorization responses that reach the loopback callback.
+#[derive(Debug)]
+pub struct CallbackWaiter {
+    receiver: mpsc::Receiver<String>,
+    /// Dropping it stops the listener.
+    _stop: oneshot::Sender<()>,
+}
+
+impl CallbackWaiter {
+    /// The next callback URL (redirect URI plus query), or None once the listener is gone.
+    pub async fn next(&mut self) -> Option<String> {
+        self.receiver.recv().await
+    }
+
+    /// A callback that has already arrived, without waiting.
+    pub fn try_next(&mut self) -> Option<String> {
+        self.receiver.try_recv().ok()
+    }
+
+    /// Waits at most `timeout` for the next callback.
+    pub async fn wait(&mut self, timeout: Duration) -> Option<String> {
+        tokio::time::timeout(timeout, self.next())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+#[derive(Clone)]
+struct CallbackState {
+    sender: mpsc::Sender<String>,
+    redirect_uri: String,
+}
+
+async fn receive_callback(
+    State(state): State<CallbackState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let is_response = url::form_urlencoded::parse(query.as_bytes())
+        .any(|(name, _)| name == "code" || name == "error");
+    if !is_response {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not an authorization response",
+            "This address only receives the authorization server's redirect, which carries a code or an error.",
+        );
+    }
+    let _ = state
+        .sender
+        .try_send(format!("{}?{query}", state.redirect_uri));
+    page(
+        StatusCode::OK,
+        "Authorization received",
+        "The MCP OAuth harness received the authorization response. You can close this tab.",
+    )
+}
+
+async fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "This listener serves only the OAuth callback.",
+    )
+}
+
+/// A constant page: nothing from the request is echoed, and it neither caches nor leaks the
+/// code through a Referer.
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1><p>{message}</p></body></html>"
+    );
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
+        (header::CONNECTION, "close"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// What [`follow_redirects`] ended on.
+#[derive(Debug, Clone)]
+pub struct FollowOutcome {
+    /// Every URL loaded, redacted, in order.
+    pub visited: Vec<String>,
+    pub final_status: u16,
+}
+
+/// Loads a URL and follows its redirects, at most `max_hops` of them, the way a browser would
+/// for a consent that needs no person: the last hop is normally the loopback callback. A
+/// stand-in for a person, for `--authorize-with` against servers that approve on their own.
+pub async fn follow_redirects(
+    http: &HttpClient,
+    url: &str,
+    max_hops: usize,
+) -> Result<FollowOutcome, HttpError> {
+    let mut current = url.to_owned();
+    let mut visited = Vec::new();
+    for _ in 0..=max_hops {
+        visited.push(http.redactor().url(&current));
+        let response = http.get("consent", &current).await?;
+        let location = response.header("location").map(str::to_owned);
+        match (response.status.is_redirection(), location) {
+            (true, Some(location)) => {
+                let next = Url::parse(&current)
+                    .and_then(|base| base.join(&location))
+                    .map_err(|e| HttpError::Build {
+                        url: http.redactor().url(&location),
+                        reason: e.to_string(),
+                    })?;
+                current = next.to_string();
+            }
+            _ => {
+                return Ok(FollowOutcome {
+                    visited,
+                    final_status: response.status.as_u16(),
+                });
+            }
+        }
+    }
+    Err(HttpError::Consent {
+        reason: format!("more than {max_hops} redirects"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_split_like_a_shell_would() {
+        assert_eq!(
+            split_command("node 'consent script.js' --user \"a b\"").unwrap(),
+            (
+                "node".to_owned(),
+                vec![
+                    "consent script.js".to_owned(),
+                    "--user".to_owned(),
+                    "a b".to_owned()
+                ]
+            )
+        );
+        assert!(split_command("").is_err());
+        assert!(split_command("open 'unbalanced").is_err());
+    }
+
+    #[test]
+    fn the_callback_is_recognised_by_everything_before_the_query() {
+        let uri = "http://127.0.0.1:33418/callback";
+        assert!(is_callback(&format!("{uri}?code=x&state=y"), uri));
+        assert!(is_callback(uri, uri));
+        assert!(!is_callback(
+            "http://127.0.0.1:33418/callback/evil?code=x",
+            uri
+        ));
+        assert!(!is_callback("https://login.example/consent", uri));
+    }
+
+    #[tokio::test]
+    async fn a_port_zero_callback_holds_a_free_port() {
+        let callback = LoopbackCallback::new(0).unwrap();
+        assert_ne!(callback.port(), 0);
+        assert_eq!(
+            callback.redirect_uri(),
+            format!("http://127.0.0.1:{}/callback", callback.port())
+        );
+        // Held: nobody else can bind it while the callback lives.
+        assert!(std::net::TcpListener::bind(("127.0.0.1", callback.port())).is_err());
+    }
 }

@@ -24,6 +24,7 @@ pub struct AuthServerMetadata {
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     pub scopes_supported: Option<Vec<String>>,
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    pub client_id_metadata_document_supported: Option<bool>,
 }
 
 /// The two endpoints every flow needs, known to be present.
@@ -64,14 +65,15 @@ pub async fn discover(
     };
     let mut attempts = Vec::new();
     let prm = find_protected_resource_metadata(ctx, &parsed, probe, &mut attempts).await;
+    let found_prm = prm.is_some();
 
     let (issuer, resource, scopes_supported) = match prm {
-        Some((url, prm)) => {
+        Some((url, prm, location)) => {
             ctx.recorder.pass(
                 &checks::PRM_DISCOVERED,
                 json!({ "url": url, "tried": attempts_json(&attempts) }),
             );
-            let resource = check_resource(ctx, mcp_url, &prm)?;
+            let resource = check_resource(ctx, mcp_url, &parsed, &prm, location)?;
             let issuer = authorization_server(ctx, &prm)?;
             let scopes = string_list(prm.get("scopes_supported"));
             (issuer, resource, scopes)
@@ -94,18 +96,12 @@ pub async fn discover(
             json!({ "issuer": issuer, "tried": attempts_json(&attempts) }),
             format!("no authorization-server metadata for issuer {issuer}"),
         );
-        let tried: Vec<String> = attempts
-            .iter()
-            .map(|a| format!("{} ({})", a.url, a.outcome))
-            .collect();
-        return Err(diagnosis::new(
-            diagnosis::DISCOVERY_FAILED,
-            format!(
-                "Discovery failed: no OAuth metadata was found. Tried: {}.",
-                tried.join("; ")
-            ),
-            "The server must serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's WWW-Authenticate resource_metadata) and RFC 8414 metadata for its authorization server. Check that the pasted URL is the MCP endpoint itself.",
-        ));
+        // The 2025-03-26 fallback is for servers that predate metadata altogether; a server
+        // with resource metadata that names an unreachable authorization server is broken.
+        if !found_prm && ctx.profile.default_endpoints_fallback {
+            return Ok(default_endpoints(ctx, &parsed, resource));
+        }
+        return Err(discovery_failed(&attempts));
     };
     ctx.recorder.pass(
         &checks::AS_METADATA_DISCOVERED,
@@ -128,6 +124,57 @@ pub async fn discover(
         metadata,
         endpoints,
     })
+}
+
+fn discovery_failed(attempts: &[Attempt]) -> diagnosis::Diagnosis {
+    let tried: Vec<String> = attempts
+        .iter()
+        .map(|a| format!("{} ({})", a.url, a.outcome))
+        .collect();
+    diagnosis::new(
+        diagnosis::DISCOVERY_FAILED,
+        format!(
+            "Discovery failed: no OAuth metadata was found. Tried: {}.",
+            tried.join("; ")
+        ),
+        "The server must serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's WWW-Authenticate resource_metadata) and RFC 8414 metadata for its authorization server. Check that the pasted URL is the MCP endpoint itself.",
+    )
+}
+
+/// The 2025-03-26 revision's answer to a server without any metadata: fixed endpoint paths at
+/// the MCP server's origin, which then also stands in as the issuer.
+fn default_endpoints(ctx: &mut FlowContext, mcp_url: &Url, resource: String) -> DiscoveredServer {
+    let origin = origin(mcp_url);
+    let endpoints = Endpoints {
+        authorization: format!("{origin}/authorize"),
+        token: format!("{origin}/token"),
+    };
+    let metadata = AuthServerMetadata {
+        authorization_endpoint: Some(endpoints.authorization.clone()),
+        token_endpoint: Some(endpoints.token.clone()),
+        registration_endpoint: Some(format!("{origin}/register")),
+        ..AuthServerMetadata::default()
+    };
+    ctx.recorder.info(
+        &checks::AS_DEFAULT_ENDPOINTS,
+        json!({
+            "authorizationEndpoint": endpoints.authorization,
+            "tokenEndpoint": endpoints.token,
+            "registrationEndpoint": metadata.registration_endpoint,
+        }),
+        format!("no OAuth metadata anywhere: using the 2025-03-26 default endpoints at {origin}"),
+    );
+    ctx.recorder.skip(
+        &checks::PKCE_S256_ADVERTISED,
+        "there is no metadata to advertise PKCE in; the client sends an S256 challenge regardless",
+    );
+    DiscoveredServer {
+        resource,
+        scopes_supported: Vec::new(),
+        issuer: origin,
+        metadata,
+        endpoints,
+    }
 }
 
 /// RFC 9728 §3.1: the well-known suffix goes between host and path, terminating slash removed.
@@ -165,25 +212,51 @@ pub fn auth_server_metadata_urls(issuer: &str) -> Vec<String> {
     }
 }
 
+/// Where the protected-resource metadata was found: RFC 9728 §3.3 ties the `resource` it must
+/// announce to the URL it was fetched from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrmLocation {
+    /// The challenge's resource_metadata: the resource is the URL the request went to.
+    Challenge,
+    /// The well-known URL with the MCP path inserted: the resource is the MCP URL.
+    PathInserted,
+    /// The well-known URL at the origin: the resource identifier it stands for is the origin,
+    /// although servers often announce their full MCP URL there too.
+    Root,
+}
+
+/// The locations to try, in the order the MCP spec gives: the challenge's resource_metadata,
+/// then the path-inserted well-known URL, then the one at the root.
+fn prm_candidates(mcp_url: &Url, probe: &Probe) -> Vec<(String, PrmLocation)> {
+    let mut candidates: Vec<(String, PrmLocation)> = probe
+        .resource_metadata()
+        .map(|url| (url.to_owned(), PrmLocation::Challenge))
+        .into_iter()
+        .collect();
+    let well_known = protected_resource_metadata_urls(mcp_url);
+    let last = well_known.len().saturating_sub(1);
+    for (i, url) in well_known.into_iter().enumerate() {
+        let location = if i == last {
+            PrmLocation::Root
+        } else {
+            PrmLocation::PathInserted
+        };
+        if !candidates.iter().any(|(known, _)| *known == url) {
+            candidates.push((url, location));
+        }
+    }
+    candidates
+}
+
 async fn find_protected_resource_metadata(
     ctx: &mut FlowContext,
     mcp_url: &Url,
     probe: &Probe,
     attempts: &mut Vec<Attempt>,
-) -> Option<(String, Value)> {
-    let mut candidates: Vec<String> = probe
-        .resource_metadata()
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    for url in protected_resource_metadata_urls(mcp_url) {
-        if !candidates.contains(&url) {
-            candidates.push(url);
-        }
-    }
-    for url in candidates {
+) -> Option<(String, Value, PrmLocation)> {
+    for (url, location) in prm_candidates(mcp_url, probe) {
         if let Some(document) = fetch_json(ctx, &url, "resource", attempts).await {
-            return Some((url, document));
+            return Some((url, document, location));
         }
     }
     None
@@ -243,50 +316,74 @@ fn parse_document(response: &HttpResponse, required_field: &str) -> Result<Value
     }
 }
 
-fn check_resource(ctx: &mut FlowContext, mcp_url: &str, prm: &Value) -> StepResult<String> {
+fn check_resource(
+    ctx: &mut FlowContext,
+    pasted: &str,
+    mcp_url: &Url,
+    prm: &Value,
+    location: PrmLocation,
+) -> StepResult<String> {
     let announced = prm.get("resource").and_then(Value::as_str).unwrap_or("");
-    let details = json!({ "expected": mcp_url, "actual": announced });
-    match compare_resource(mcp_url, announced) {
+    let details = json!({ "expected": pasted, "actual": announced });
+    match compare_resource(pasted, announced) {
         ResourceMatch::Identical => {
             ctx.recorder.pass(&checks::PRM_RESOURCE_MATCHES, details);
-            Ok(announced.to_owned())
+            return Ok(announced.to_owned());
         }
         ResourceMatch::Equivalent => {
             ctx.recorder.pass(
                 &checks::PRM_RESOURCE_MATCHES,
-                json!({ "expected": mcp_url, "actual": announced, "note": "equivalent after RFC 3986 normalization (empty path and / are the same resource)" }),
+                json!({ "expected": pasted, "actual": announced, "note": "equivalent after RFC 3986 normalization (empty path and / are the same resource)" }),
             );
-            Ok(announced.to_owned())
+            return Ok(announced.to_owned());
         }
-        ResourceMatch::Mismatch => {
-            let same_origin = matches!(
-                (Url::parse(mcp_url), Url::parse(announced)),
-                (Ok(a), Ok(b)) if a.origin() == b.origin()
-            );
-            let remedy = if same_origin {
-                format!(
-                    "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must announce it as `resource` in its protected-resource metadata."
-                )
-            } else {
-                format!(
-                    "The server announces a resource on another origin ({announced}); its operator must set `resource` in the protected-resource metadata to {mcp_url}, the URL it is reached at."
-                )
-            };
-            ctx.recorder.fail_with_remedy(
-                &checks::PRM_RESOURCE_MATCHES,
-                details,
-                format!("the metadata names {announced:?} as the resource, not the pasted URL {mcp_url:?}"),
-                Some(remedy.clone()),
-            );
-            Err(diagnosis::new(
-                diagnosis::RESOURCE_MISMATCH,
-                format!(
-                    "The server's protected-resource metadata names {announced} as its resource, but the URL pasted was {mcp_url}; RFC 9728 §3.3 requires them to be identical."
-                ),
-                remedy,
-            ))
-        }
+        ResourceMatch::Mismatch => {}
     }
+    let origin = origin(mcp_url);
+    if location == PrmLocation::Root
+        && compare_resource(&origin, announced) != ResourceMatch::Mismatch
+    {
+        ctx.recorder.pass(
+            &checks::PRM_RESOURCE_MATCHES,
+            json!({ "expected": [pasted, origin], "actual": announced, "note": "metadata at the origin's well-known location names the origin, the resource identifier that location stands for (RFC 9728 §3.3)" }),
+        );
+        return Ok(announced.to_owned());
+    }
+    Err(resource_mismatch(ctx, pasted, announced))
+}
+
+fn resource_mismatch(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    announced: &str,
+) -> diagnosis::Diagnosis {
+    let details = json!({ "expected": mcp_url, "actual": announced });
+    let same_origin = matches!(
+        (Url::parse(mcp_url), Url::parse(announced)),
+        (Ok(a), Ok(b)) if a.origin() == b.origin()
+    );
+    let remedy = if same_origin {
+        format!(
+            "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must announce it as `resource` in its protected-resource metadata."
+        )
+    } else {
+        format!(
+            "The server announces a resource on another origin ({announced}); its operator must set `resource` in the protected-resource metadata to {mcp_url}, the URL it is reached at."
+        )
+    };
+    ctx.recorder.fail_with_remedy(
+        &checks::PRM_RESOURCE_MATCHES,
+        details,
+        format!("the metadata names {announced:?} as the resource, not the pasted URL {mcp_url:?}"),
+        Some(remedy.clone()),
+    );
+    diagnosis::new(
+        diagnosis::RESOURCE_MISMATCH,
+        format!(
+            "The server's protected-resource metadata names {announced} as its resource, but the URL pasted was {mcp_url}; RFC 9728 §3.3 requires them to be identical."
+        ),
+        remedy,
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

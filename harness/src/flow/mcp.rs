@@ -2,7 +2,7 @@
 //! Rust SDK). rmcp's HTTP client is wrapped so that every MCP message is recorded like the rest.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::stream::BoxStream;
@@ -30,27 +30,103 @@ pub enum Action {
     CallTool { name: String, arguments: Value },
 }
 
-/// Opens an MCP session with the token, runs the action, closes the session.
+/// Opens an MCP session with the token, runs the action, closes the session. A 401 or 403 is a
+/// failure like any other here; [`send`] leaves it to the caller.
 pub async fn run(
     ctx: &mut FlowContext,
     mcp_url: &str,
     token: &AccessToken,
     action: Action,
 ) -> StepResult<Value> {
+    match send(ctx, mcp_url, Some(token), action).await {
+        Ok(value) => Ok(value),
+        Err(failure) => Err(failure.into_diagnosis(ctx)),
+    }
+}
+
+/// A 401 or 403 with its `WWW-Authenticate` challenge: the server asking for (more)
+/// authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthChallenge {
+    pub status: u16,
+    pub header: String,
+}
+
+/// Why an MCP request did not succeed. A challenge is not judged yet: the caller knows
+/// whether it can answer it by authorizing (again), or must report it as a failure.
+#[derive(Debug)]
+pub enum McpFailure {
+    /// Recorded as a failed check, with its diagnosis.
+    Failed(Diagnosis),
+    /// The server challenged the request; nothing recorded yet.
+    Challenged {
+        check: &'static checks::CheckDef,
+        challenge: AuthChallenge,
+    },
+}
+
+impl McpFailure {
+    /// Judges the failure as final: a challenge becomes a failed check and a diagnosis.
+    pub fn into_diagnosis(self, ctx: &mut FlowContext) -> Diagnosis {
+        match self {
+            McpFailure::Failed(diagnosis) => diagnosis,
+            McpFailure::Challenged { check, challenge } => fail(
+                ctx,
+                check,
+                "",
+                Some((challenge.status, challenge.header)),
+            ),
+        }
+    }
+}
+
+/// Records a challenge the client is about to answer by authorizing: the step did not fail,
+/// it asked for authorization.
+pub fn note_challenge(ctx: &mut FlowContext, check: &checks::CheckDef, challenge: &AuthChallenge) {
+    let header = ctx.http.redactor().text(&challenge.header);
+    ctx.recorder.info(
+        check,
+        json!({ "status": challenge.status, "wwwAuthenticate": header }),
+        format!(
+            "the server asked for authorization (HTTP {} with WWW-Authenticate: {header})",
+            challenge.status
+        ),
+    );
+}
+
+/// [`run`] without judging challenges, and with or without a token: an MCP client that has
+/// not authorized yet talks to the server until it is challenged.
+pub async fn send(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    token: Option<&AccessToken>,
+    action: Action,
+) -> Result<Value, McpFailure> {
     let timeout = ctx.http.limits().timeout;
     let mut config = StreamableHttpClientTransportConfig::with_uri(mcp_url.to_owned());
-    config.auth_header = Some(token.secret().clone());
+    config.auth_header = token.map(|t| t.secret().clone());
+    let refusal = Refusal::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
             inner: ctx.http.reqwest(),
             http: ctx.http.clone(),
+            refusal: refusal.clone(),
         },
         config,
     );
+    let failed = |ctx: &mut FlowContext, check: &'static checks::CheckDef, error: &str| match refusal
+        .take()
+    {
+        Some((status, header)) => McpFailure::Challenged {
+            check,
+            challenge: AuthChallenge { status, header },
+        },
+        None => McpFailure::Failed(fail(ctx, check, error, None)),
+    };
     let session = match tokio::time::timeout(timeout, ().serve(transport)).await {
         Ok(Ok(session)) => session,
-        Ok(Err(e)) => return Err(fail(ctx, &checks::MCP_INITIALIZE, &e.to_string())),
-        Err(_) => return Err(fail(ctx, &checks::MCP_INITIALIZE, &timed_out(timeout))),
+        Ok(Err(e)) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &e.to_string())),
+        Err(_) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &timed_out(timeout))),
     };
     let server = session.peer_info().map(|info| {
         json!({
@@ -69,8 +145,8 @@ pub async fn run(
                     .pass(&checks::MCP_TOOLS_LIST, json!({ "tools": names }));
                 Ok(json!({ "tools": names }))
             }
-            Ok(Err(e)) => Err(fail(ctx, &checks::MCP_TOOLS_LIST, &e.to_string())),
-            Err(_) => Err(fail(ctx, &checks::MCP_TOOLS_LIST, &timed_out(timeout))),
+            Ok(Err(e)) => Err(failed(ctx, &checks::MCP_TOOLS_LIST, &e.to_string())),
+            Err(_) => Err(failed(ctx, &checks::MCP_TOOLS_LIST, &timed_out(timeout))),
         },
         Action::CallTool { name, arguments } => {
             let mut params = CallToolRequestParams::new(name.clone());
@@ -88,14 +164,14 @@ pub async fn run(
                 }
                 Ok(Ok(result)) => {
                     let content = serde_json::to_value(&result.content).unwrap_or(Value::Null);
-                    Err(fail(
+                    Err(failed(
                         ctx,
                         &checks::MCP_TOOLS_CALL,
                         &format!("the tool reported an error: {content}"),
                     ))
                 }
-                Ok(Err(e)) => Err(fail(ctx, &checks::MCP_TOOLS_CALL, &e.to_string())),
-                Err(_) => Err(fail(ctx, &checks::MCP_TOOLS_CALL, &timed_out(timeout))),
+                Ok(Err(e)) => Err(failed(ctx, &checks::MCP_TOOLS_CALL, &e.to_string())),
+                Err(_) => Err(failed(ctx, &checks::MCP_TOOLS_CALL, &timed_out(timeout))),
             }
         }
     };
@@ -107,9 +183,39 @@ fn timed_out(timeout: Duration) -> String {
     format!("no answer within {} s", timeout.as_secs())
 }
 
-fn fail(ctx: &mut FlowContext, check: &checks::CheckDef, error: &str) -> Diagnosis {
-    let error = ctx.http.redactor().text(error);
-    let auth = error.contains("401")
+/// A 401 or 403 the MCP server answered, with its `WWW-Authenticate` challenge. rmcp's session
+/// errors say only "Auth required", so the transport keeps the answer for the diagnosis.
+#[derive(Debug, Clone, Default)]
+struct Refusal(Arc<Mutex<Option<(u16, String)>>>);
+
+impl Refusal {
+    fn set(&self, status: u16, challenge: &str) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((status, challenge.to_owned()));
+    }
+
+    fn take(&self) -> Option<(u16, String)> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+fn fail(
+    ctx: &mut FlowContext,
+    check: &checks::CheckDef,
+    error: &str,
+    refusal: Option<(u16, String)>,
+) -> Diagnosis {
+    // With the server's own answer at hand, rmcp's wording ("Auth required", wrapped in its
+    // transport's type names) adds nothing.
+    let error = match &refusal {
+        Some((status, challenge)) => format!(
+            "the server answered HTTP {status} with WWW-Authenticate: {}",
+            ctx.http.redactor().text(challenge)
+        ),
+        None => ctx.http.redactor().text(error),
+    };
+    let auth = refusal.is_some()
+        || error.contains("401")
         || error
             .to_ascii_lowercase()
             .contains("authorization required")
@@ -139,23 +245,59 @@ fn fail(ctx: &mut FlowContext, check: &checks::CheckDef, error: &str) -> Diagnos
 struct RecordingClient {
     inner: reqwest::Client,
     http: HttpClient,
+    refusal: Refusal,
+}
+
+/// What one MCP message got back, as the exchange records it.
+struct Answer {
+    status: u16,
+    body: Option<String>,
+    challenge: Option<String>,
+}
+
+impl Answer {
+    fn new(status: u16, body: Option<String>) -> Self {
+        Self {
+            status,
+            body,
+            challenge: None,
+        }
+    }
 }
 
 impl RecordingClient {
+    /// Keeps a 401/403 for the diagnosis and records it as the HTTP answer it was.
+    fn refused(&self, status: u16, challenge: &str) -> Answer {
+        self.refusal.set(status, challenge);
+        Answer {
+            status,
+            body: None,
+            challenge: Some(challenge.to_owned()),
+        }
+    }
+
     fn record(
         &self,
         method: &str,
         uri: &str,
         body: Option<String>,
-        outcome: Result<(u16, Option<String>), String>,
+        outcome: Result<Answer, String>,
     ) {
         let redactor = self.http.redactor();
         let (response, error) = match outcome {
-            Ok((status, body)) => (
+            Ok(answer) => (
                 Some(HttpResponseRecord {
-                    status,
-                    headers: Vec::new(),
-                    body: body.map(|b| redactor.body(&b)),
+                    status: answer.status,
+                    headers: answer
+                        .challenge
+                        .map(|c| {
+                            vec![(
+                                "www-authenticate".to_owned(),
+                                redactor.header("www-authenticate", &c),
+                            )]
+                        })
+                        .unwrap_or_default(),
+                    body: answer.body.map(|b| redactor.body(&b)),
                 }),
                 None,
             ),
@@ -219,14 +361,20 @@ impl StreamableHttpClient for RecordingClient {
             )
             .await;
         let outcome = match &result {
-            Ok(StreamableHttpPostResponse::Accepted) => Ok((202, None)),
+            Ok(StreamableHttpPostResponse::Accepted) => Ok(Answer::new(202, None)),
             Ok(StreamableHttpPostResponse::Json(reply, _)) => {
-                Ok((200, serde_json::to_string(reply).ok()))
+                Ok(Answer::new(200, serde_json::to_string(reply).ok()))
             }
             Ok(StreamableHttpPostResponse::Sse(..)) => {
-                Ok((200, Some("(text/event-stream)".to_owned())))
+                Ok(Answer::new(200, Some("(text/event-stream)".to_owned())))
             }
-            Ok(_) => Ok((200, None)),
+            Ok(_) => Ok(Answer::new(200, None)),
+            Err(StreamableHttpError::AuthRequired(e)) => {
+                Ok(self.refused(401, &e.www_authenticate_header))
+            }
+            Err(StreamableHttpError::InsufficientScope(e)) => {
+                Ok(self.refused(403, &e.www_authenticate_header))
+            }
             Err(e) => Err(e.to_string()),
         };
         self.record("POST", &uri, body, outcome);
@@ -246,7 +394,7 @@ impl StreamableHttpClient for RecordingClient {
             .await;
         let outcome = result
             .as_ref()
-            .map(|_| (200, None))
+            .map(|_| Answer::new(200, None))
             .map_err(|e| e.to_string());
         self.record("DELETE", &uri, None, outcome);
         result

@@ -12,10 +12,13 @@
 
 pub mod authorization;
 pub mod discovery;
+pub mod forced_refresh;
 pub mod mcp;
 pub mod probe;
 pub mod registration;
+pub mod revocation;
 pub mod token;
+pub mod token_request;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +52,9 @@ pub struct ClientOptions {
     /// Scopes to request instead of the ones the server suggests.
     pub scope: Option<String>,
     pub client_name: String,
+    /// The https URL where the client's Client ID metadata document is published: its Client
+    /// ID at authorization servers that accept such documents.
+    pub client_metadata_url: Option<String>,
 }
 
 impl ClientOptions {
@@ -60,6 +66,7 @@ impl ClientOptions {
             redirect_uri: DEFAULT_REDIRECT_URI.to_owned(),
             scope: None,
             client_name: "MCP OAuth Harness".to_owned(),
+            client_metadata_url: None,
         }
     }
 }
@@ -220,6 +227,25 @@ impl ClientFlow {
             })
             .await;
         self.settle(result)
+    }
+
+    /// Calls the first tool the server lists, with empty arguments; nothing when it has none.
+    pub async fn call_tool_if_any(&mut self) -> StepResult<()> {
+        let listed = self.with_fresh_token(mcp::Action::ListTools).await;
+        let listed = self.settle(listed)?;
+        let first = listed
+            .get("tools")
+            .and_then(Value::as_array)
+            .and_then(|tools| tools.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match first {
+            Some(name) => self
+                .call_tool(&name, Value::Object(Default::default()))
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     async fn with_fresh_token(&mut self, action: mcp::Action) -> StepResult<Value> {

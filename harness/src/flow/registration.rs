@@ -4,12 +4,13 @@ use oauth2::ClientSecret;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use url::Url;
 
 use super::discovery::DiscoveredServer;
 use super::{ClientOptions, FlowContext, StepResult};
 use crate::checks;
 use crate::diagnosis;
-use crate::http::Body;
+use crate::http::{Body, is_loopback};
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,10 @@ pub async fn obtain_client(
         });
     }
 
+    if let Some(client) = client_id_metadata_document(ctx, options, server) {
+        return Ok(client);
+    }
+
     let Some(registration_endpoint) = registration_endpoint else {
         ctx.recorder.fail(
             &checks::CLIENT_ID,
@@ -81,10 +86,82 @@ pub async fn obtain_client(
         return Err(diagnosis::new(
             diagnosis::CLIENT_ID_MISSING,
             "Client ID missing: this server does not offer automatic client registration, and no Client ID was supplied.",
-            "Register an OAuth app in the provider's developer console (allowlisting the callback URL), then paste its Client ID (and secret, if it has one) into the connection settings.",
+            format!(
+                "Register an OAuth app in the provider's developer console with {} as an allowed redirect URI, then paste its Client ID (and secret, if it has one) into the connection settings.",
+                options.redirect_uri
+            ),
         ));
     };
     register(ctx, options, &registration_endpoint).await
+}
+
+/// A Client ID metadata document: the client's Client ID is the https URL where its metadata
+/// is published, so nothing has to be registered. Used when the authorization server says it
+/// fetches such documents, the profile knows them, and the client has a document to point to.
+fn client_id_metadata_document(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    server: &DiscoveredServer,
+) -> Option<RegisteredClient> {
+    let supported = server.metadata.client_id_metadata_document_supported == Some(true);
+    if !supported || !ctx.profile.client_id_metadata_document {
+        return None;
+    }
+    let Some(url) = &options.client_metadata_url else {
+        ctx.recorder.info(
+            &checks::CLIENT_ID_METADATA_DOCUMENT,
+            json!({ "clientIdMetadataDocumentSupported": true, "clientMetadataUrl": null }),
+            "the authorization server accepts Client ID metadata documents, but the client has no document URL; registering dynamically instead",
+        );
+        return None;
+    };
+    if let Err(problem) = check_document_url(url) {
+        ctx.recorder.info(
+            &checks::CLIENT_ID_METADATA_DOCUMENT,
+            json!({ "clientMetadataUrl": url, "problem": problem }),
+            format!("the client's metadata document URL cannot be a Client ID ({problem}); registering dynamically instead"),
+        );
+        return None;
+    }
+    ctx.recorder.pass(
+        &checks::CLIENT_ID_METADATA_DOCUMENT,
+        json!({ "clientId": url }),
+    );
+    ctx.recorder.pass(
+        &checks::CLIENT_ID,
+        json!({ "source": "client-id-metadata-document", "clientId": url }),
+    );
+    Some(RegisteredClient {
+        client_id: url.clone(),
+        client_secret: None,
+        auth_method: AuthMethod::None,
+        source: "client-id-metadata-document",
+    })
+}
+
+/// The Client ID metadata document draft requires an https URL with a path component.
+fn check_document_url(url: &str) -> Result<(), &'static str> {
+    let parsed = Url::parse(url).map_err(|_| "not an absolute URL")?;
+    if parsed.scheme() != "https" {
+        return Err("not an https URL");
+    }
+    if parsed.path().trim_start_matches('/').is_empty() {
+        return Err("the URL has no path");
+    }
+    if parsed.fragment().is_some() {
+        return Err("the URL has a fragment");
+    }
+    Ok(())
+}
+
+/// SEP-837: `native` for clients that receive the code on a loopback redirect (installed
+/// applications), `web` for clients behind an https redirect URI.
+pub fn application_type(redirect_uri: &str) -> &'static str {
+    match Url::parse(redirect_uri) {
+        Ok(url) if url.scheme() == "http" && is_loopback(&url) => "native",
+        Ok(url) if url.scheme() == "https" => "web",
+        _ => "native",
+    }
 }
 
 /// A brought confidential client uses the method the server advertises, preferring Basic
@@ -112,13 +189,20 @@ async fn register(
     options: &ClientOptions,
     endpoint: &str,
 ) -> StepResult<RegisteredClient> {
-    let request = json!({
+    let mut request = json!({
         "client_name": options.client_name,
         "redirect_uris": [options.redirect_uri],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "token_endpoint_auth_method": "none",
     });
+    let application_type = ctx
+        .profile
+        .send_application_type
+        .then(|| application_type(&options.redirect_uri));
+    if let Some(application_type) = application_type {
+        request["application_type"] = json!(application_type);
+    }
     let response = ctx
         .http
         .send(
@@ -154,7 +238,10 @@ async fn register(
                 _ if secret.is_some() => AuthMethod::ClientSecretBasic,
                 _ => AuthMethod::None,
             };
-            let details = json!({ "status": status, "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() });
+            let mut details = json!({ "status": status, "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() });
+            if let Some(application_type) = application_type {
+                details["applicationType"] = json!(application_type);
+            }
             if status == 201 {
                 ctx.recorder
                     .pass(&checks::DCR_REGISTRATION, details.clone());

@@ -1,0 +1,487 @@
+//! `check URL`: what a vendor or integrator runs against a real MCP server to learn whether a
+//! client like ours can connect, what is wrong if not, and how to fix it.
+//!
+//! ```text
+//! probes (no person):  401 challenge, invalid token → resource metadata → AS metadata
+//!                      → registration (+ fragment) → authorization (open redirect, audience)
+//!                      → token endpoint errors
+//! consent (optional):  ClientFlow::connect with the chosen user agent → test_connection
+//!                      → forced refresh → revocation → reuse of the rotated-away refresh token
+//! verdict:             per profile, from the probes' problems and what consent showed
+//! baseline:            known failures; --strict makes warnings count
+//! ```
+//!
+//! One run is one [`ClientFlow`]: the probes record into its recorder through its context, so
+//! the report keeps one order of checks and exchanges, and every secret any step sees goes
+//! through one redactor.
+
+pub mod baseline;
+pub mod probes;
+pub mod targets;
+pub mod verdict;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_reports::{
+    Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary, Target, TargetKind,
+};
+use oauth2::ClientSecret;
+use serde_json::json;
+
+use crate::checks;
+use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh, revocation};
+use crate::http::{self, HttpClient, HttpError, HttpLimits};
+use crate::profile::{self, Profile};
+use crate::redact::Redactor;
+use crate::runner::tool_info;
+use crate::user_agent::{DEFAULT_CALLBACK_PORT, LoopbackCallback, UserAgent};
+use baseline::{Baseline, BaselineResult};
+use probes::ProbeInputs;
+use verdict::{Effect, Observed, Problem};
+
+/// How the consent step is played, if at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consent {
+    /// Only the probes that need no person.
+    Skip,
+    /// The system browser, and a loopback listener for the redirect.
+    Browser,
+    /// `program args... AUTHORIZATION_URL`, and a loopback listener for the redirect.
+    Command { program: String, args: Vec<String> },
+    /// For servers that approve without a person: read the redirect directly.
+    Headless,
+}
+
+impl Consent {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Consent::Skip => "none",
+            Consent::Browser => "browser",
+            Consent::Command { .. } => "command",
+            Consent::Headless => "headless",
+        }
+    }
+}
+
+/// Everything one check of one target needs.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// How the target is called in summaries and file names.
+    pub name: String,
+    pub url: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// The profile the consent step follows and the checks are judged by.
+    pub profile: &'static Profile,
+    pub scope: Option<String>,
+    pub consent: Consent,
+    /// The loopback callback port (0: any free port).
+    pub redirect_port: u16,
+    /// Bounds every wait: each HTTP request, and the consent.
+    pub timeout: Duration,
+    pub baseline: Option<Baseline>,
+    /// Warnings fail the run too.
+    pub strict: bool,
+}
+
+impl CheckOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
+        Self {
+            name: default_name(&url),
+            url,
+            client_id: None,
+            client_secret: None,
+            profile: &profile::PIPELINES,
+            scope: None,
+            consent: Consent::Browser,
+            redirect_port: DEFAULT_CALLBACK_PORT,
+            timeout: Duration::from_secs(120),
+            baseline: None,
+            strict: false,
+        }
+    }
+}
+
+/// A name for a target given only by URL: its host and path, as file-name-safe text.
+pub fn default_name(url: &str) -> String {
+    let text = url::Url::parse(url).map_or_else(
+        |_| url.to_owned(),
+        |u| format!("{}{}", u.host_str().unwrap_or(""), u.path()),
+    );
+    let name: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches('-').to_owned();
+    if name.is_empty() {
+        "target".to_owned()
+    } else {
+        name
+    }
+}
+
+/// What one check produced.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub name: String,
+    pub report: Report,
+    pub consent: &'static str,
+    pub baseline: Option<Baseline>,
+    pub result: BaselineResult,
+}
+
+impl CheckRun {
+    /// True when every failure is expected and no baseline entry is stale.
+    pub fn passed(&self) -> bool {
+        self.result.passed()
+    }
+
+    /// 0 when the run passed, 1 when checks failed.
+    pub fn exit_code(&self) -> u8 {
+        if self.passed() { 0 } else { 1 }
+    }
+}
+
+/// A check that could not run at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("{name}: {url:?} cannot be checked: {reason}")]
+    Url {
+        name: String,
+        url: String,
+        reason: String,
+    },
+    #[error("{name}: {source}")]
+    Setup { name: String, source: HttpError },
+    #[error("{name}: cannot prepare the loopback callback on port {port}: {source}")]
+    Callback {
+        name: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("a check stopped unexpectedly: {0}")]
+    Panicked(String),
+}
+
+/// Consents that need a person (or the loopback port) take turns.
+static INTERACTIVE_CONSENT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Checks one target.
+pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
+    let name = options.name.clone();
+    match http::check_reachable(&options.url) {
+        Ok(parsed) if parsed.host_str().is_some() => {}
+        Ok(_) => {
+            return Err(CheckError::Url {
+                name,
+                url: options.url.clone(),
+                reason: "it has no host".to_owned(),
+            });
+        }
+        Err(e) => {
+            return Err(CheckError::Url {
+                name,
+                url: options.url.clone(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    let callback =
+        LoopbackCallback::new(options.redirect_port).map_err(|source| CheckError::Callback {
+            name: name.clone(),
+            port: options.redirect_port,
+            source,
+        })?;
+    let agent = match &options.consent {
+        Consent::Skip | Consent::Headless => UserAgent::Headless,
+        Consent::Browser => UserAgent::Browser {
+            callback: callback.clone(),
+            timeout: options.timeout,
+        },
+        Consent::Command { program, args } => UserAgent::Command {
+            program: program.clone(),
+            args: args.clone(),
+            callback: callback.clone(),
+            timeout: options.timeout,
+        },
+    };
+    let http = HttpClient::new(
+        HttpLimits {
+            timeout: options.timeout.max(Duration::from_secs(1)),
+            ..HttpLimits::default()
+        },
+        Redactor::default(),
+    )
+    .map_err(|source| CheckError::Setup {
+        name: name.clone(),
+        source,
+    })?;
+
+    let mut client_options = ClientOptions::new(&options.url);
+    client_options.client_id = options.client_id.clone();
+    client_options.client_secret = options.client_secret.clone().map(ClientSecret::new);
+    client_options.scope = options.scope.clone();
+    client_options.redirect_uri = callback.redirect_uri();
+    let inputs = ProbeInputs {
+        mcp_url: options.url.clone(),
+        redirect_uri: client_options.redirect_uri.clone(),
+        client_id: client_options.client_id.clone(),
+        client_secret: client_options.client_secret.clone(),
+        scope: client_options.scope.clone(),
+        client_name: client_options.client_name.clone(),
+    };
+    let mut flow = ClientFlow::new(client_options, options.profile, Arc::new(SystemClock), http);
+
+    let mut findings = probes::run(flow.context(), &inputs).await;
+    let probed = flow.checks().len();
+
+    let observed = if options.consent != Consent::Skip && findings.reachable {
+        Some(consent(&mut flow, &agent, &mut findings.problems, probed).await)
+    } else {
+        None
+    };
+
+    let outcome = flow.finish();
+    let checks = merge(outcome.checks, probed);
+    let verdict = verdict::evaluate(
+        &findings.problems,
+        options.client_id.is_some(),
+        observed.as_ref(),
+    );
+    let diagnosis = match &observed {
+        Some(_) => outcome.diagnosis,
+        None => verdict::diagnosis_for(&verdict, options.profile.name),
+    };
+    let report = Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: tool_info(),
+        scenario: None,
+        target: Target {
+            url: options.url.clone(),
+            kind: TargetKind::Live,
+        },
+        profile: options.profile.name.to_owned(),
+        outcome: Outcome {
+            health: if observed.is_some() {
+                outcome.health
+            } else {
+                Health::Unknown
+            },
+            diagnosis,
+        },
+        expectations: Vec::new(),
+        summary: Summary::of(&checks),
+        checks,
+        exchanges: outcome.exchanges,
+        verdict: Some(verdict),
+    };
+    let result = baseline::evaluate(options.baseline.as_ref(), &report.checks, options.strict);
+    Ok(CheckRun {
+        name,
+        report,
+        consent: options.consent.as_str(),
+        baseline: options.baseline,
+        result,
+    })
+}
+
+/// Checks several targets, at most `jobs` at once; results come back in the order given.
+pub async fn check_all(
+    targets: Vec<CheckOptions>,
+    jobs: usize,
+) -> Vec<Result<CheckRun, CheckError>> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let handles: Vec<_> = targets
+        .into_iter()
+        .map(|options| {
+            let semaphore = semaphore.clone();
+            tokio::spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                check(options).await
+            })
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for handle in handles {
+        runs.push(match handle.await {
+            Ok(run) => run,
+            Err(e) => Err(CheckError::Panicked(e.to_string())),
+        });
+    }
+    runs
+}
+
+/// The consent step and what follows it with real tokens. Returns what it showed.
+async fn consent(
+    flow: &mut ClientFlow,
+    agent: &UserAgent,
+    problems: &mut Vec<Problem>,
+    probed: usize,
+) -> Observed {
+    let profile = flow.profile().name;
+    let connected = {
+        let _turn = if agent.is_interactive() {
+            Some(INTERACTIVE_CONSENT.lock().await)
+        } else {
+            None
+        };
+        flow.connect(agent, &Pauses::default()).await
+    };
+    let result = match connected {
+        Ok(()) => flow.test_connection().await,
+        Err(d) => Err(d),
+    };
+    if let Err(diagnosis) = result {
+        let failed = flow.checks()[probed..]
+            .iter()
+            .find(|c| c.status == Status::Failure)
+            .map(|c| c.id.clone());
+        let check = match failed {
+            Some(id) => id,
+            // Some failures (a consent that never came back, a request that got no answer)
+            // end the flow without a check of their own: the run must still show one.
+            None => {
+                let check = unrecorded_failure_check(&diagnosis.code);
+                flow.context().recorder.fail_with_remedy(
+                    check,
+                    json!({ "diagnosis": diagnosis.code }),
+                    diagnosis.message.clone(),
+                    Some(diagnosis.remedy.clone()),
+                );
+                check.id.to_owned()
+            }
+        };
+        return Observed {
+            profile,
+            failure: Some((diagnosis, check)),
+        };
+    }
+    token_lifecycle(flow, problems).await;
+    Observed {
+        profile,
+        failure: None,
+    }
+}
+
+/// The check that stands for a flow failure that recorded none.
+fn unrecorded_failure_check(code: &str) -> &'static checks::CheckDef {
+    use crate::diagnosis as d;
+    match code {
+        d::DISCOVERY_FAILED => &checks::MCP_REQUIRES_AUTH,
+        d::DCR_REJECTED => &checks::DCR_REGISTRATION,
+        d::TOKEN_EXCHANGE_FAILED | d::CODE_EXPIRED | d::CODE_REJECTED => &checks::TOKEN_EXCHANGE,
+        d::TOKEN_REJECTED | d::MCP_ERROR => &checks::MCP_INITIALIZE,
+        _ => &checks::AUTHORIZATION_REDIRECT,
+    }
+}
+
+/// With real tokens: a refresh now, revocation when advertised, reuse after rotation.
+async fn token_lifecycle(flow: &mut ClientFlow, problems: &mut Vec<Problem>) {
+    let Some(connection) = flow.connection() else {
+        return;
+    };
+    let server = connection.server.clone();
+    let client = connection.client.clone();
+    let Some(original) = connection.tokens.refresh_token.clone() else {
+        let ctx = flow.context();
+        for check in [
+            &checks::REFRESH_GRANT,
+            &checks::REFRESH_TOKEN_ROTATION,
+            &checks::REFRESH_TOKEN_REUSE_REFUSED,
+            &checks::REVOCATION_ACCEPTED,
+            &checks::REVOKED_REFRESH_REFUSED,
+        ] {
+            ctx.recorder
+                .skip(check, "the server issued no refresh token");
+        }
+        return;
+    };
+    let refreshed =
+        match forced_refresh::refresh_now(flow.context(), &server, &client, &original).await {
+            Ok(tokens) => tokens,
+            Err(diagnosis) => {
+                problems.push(Problem::new(
+                    &checks::REFRESH_GRANT,
+                    crate::diagnosis::TRANSIENT_REFRESH_FAILURE,
+                    diagnosis.message.clone(),
+                    diagnosis.remedy.clone(),
+                    Effect::Caveat,
+                ));
+                flow.record_failure(diagnosis);
+                let ctx = flow.context();
+                for check in [
+                    &checks::REFRESH_TOKEN_REUSE_REFUSED,
+                    &checks::REVOCATION_ACCEPTED,
+                    &checks::REVOKED_REFRESH_REFUSED,
+                ] {
+                    ctx.recorder.skip(check, "the refresh failed");
+                }
+                return;
+            }
+        };
+    let current = refreshed
+        .refresh_token
+        .clone()
+        .unwrap_or_else(|| original.clone());
+    let rotated = current.secret() != original.secret();
+    flow.restore_tokens(refreshed);
+
+    let revocation =
+        revocation::revoke_refresh_token(flow.context(), &server, &client, &current).await;
+    if matches!(
+        revocation,
+        revocation::Revocation::Ineffective | revocation::Revocation::RefusedWrongly
+    ) {
+        problems.push(Problem::new(
+            &checks::REVOKED_REFRESH_REFUSED,
+            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            if revocation == revocation::Revocation::Ineffective {
+                "Revocation does not take: the refresh token works (or was not revoked) after an RFC 7009 revocation."
+            } else {
+                "A revoked refresh token is not refused with 400 invalid_grant: clients cannot tell it was revoked."
+            },
+            checks::REVOKED_REFRESH_REFUSED.remedy,
+            Effect::Caveat,
+        ));
+    }
+    if rotated {
+        let after_revocation = revocation != revocation::Revocation::NotAdvertised;
+        forced_refresh::reuse(
+            flow.context(),
+            &server,
+            &client,
+            &original,
+            after_revocation,
+        )
+        .await;
+    } else {
+        flow.context().recorder.skip(
+            &checks::REFRESH_TOKEN_REUSE_REFUSED,
+            "the refresh token was not rotated, so there is no old one to reuse",
+        );
+    }
+}
+
+/// The consent step runs the client flow from the start, so it asks some questions the probes
+/// already asked: an answer that repeats one of the probes' (same check, same status) is
+/// dropped; an answer that differs is kept, since the server changed its mind.
+fn merge(checks: Vec<mcp_oauth_reports::Check>, probed: usize) -> Vec<mcp_oauth_reports::Check> {
+    let (probes, consent) = checks.split_at(probed.min(checks.len()));
+    let mut merged = probes.to_vec();
+    merged.extend(
+        consent
+            .iter()
+            .filter(|c| !probes.iter().any(|p| p.id == c.id && p.status == c.status))
+            .cloned(),
+    );
+    merged
+}

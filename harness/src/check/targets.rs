@@ -1,0 +1,246 @@
+//! A list of targets to check in one run, concurrently, with one summary: a vendor's several
+//! environments, or a user's own gallery of providers.
+//!
+//! YAML (`.yaml`, `.yml`) or TOML (`.toml`), chosen by the file's extension:
+//!
+//! ```yaml
+//! targets:
+//!   - name: acme
+//!     url: https://mcp.acme.example/mcp
+//!   - name: globex
+//!     url: https://globex.example/mcp
+//!     client-id: my-oauth-app
+//!     client-secret-env: GLOBEX_CLIENT_SECRET   # the secret stays out of the file
+//!     profile: mcp-2025-11-25
+//!     scope: mcp:tools
+//!     baseline: globex-baseline.yaml            # relative to this file
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::baseline::{Baseline, BaselineError};
+use crate::profile::{self, Profile};
+
+/// One target as the file gives it, checked and resolved.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub url: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub profile: Option<&'static Profile>,
+    pub scope: Option<String>,
+    pub baseline: Option<Baseline>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    targets: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Entry {
+    name: String,
+    url: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    /// The environment variable that holds the client secret.
+    #[serde(default)]
+    client_secret_env: Option<String>,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    baseline: Option<PathBuf>,
+}
+
+/// A targets file that cannot be used, with the file and line at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetsError {
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    File {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+}
+
+pub fn load(path: &Path) -> Result<Vec<Target>, TargetsError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TargetsError::File {
+        path: path.to_owned(),
+        line: None,
+        message: format!("cannot read the targets file: {e}"),
+    })?;
+    parse(path, &text, &|name| std::env::var(name).ok())
+}
+
+/// Parses a targets file; `env` looks up client secrets, baselines are read relative to the file.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Target>, TargetsError> {
+    let error = |line: Option<usize>, message: String| TargetsError::File {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let file: File = if is_toml {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            error(line, format!("not a targets file: {}", e.message()))
+        })?
+    } else {
+        serde_norway::from_str(text).map_err(|e| {
+            error(
+                e.location().map(|l| l.line()),
+                format!("not a targets file (a YAML mapping with a `targets` list): {e}"),
+            )
+        })?
+    };
+    if file.targets.is_empty() {
+        return Err(error(None, "the file lists no targets".to_owned()));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut targets: Vec<Target> = Vec::new();
+    for entry in file.targets {
+        let line = line_of(text, &entry.name);
+        let name = entry.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(error(line, "a target has an empty name".to_owned()));
+        }
+        if targets.iter().any(|t| t.name == name) {
+            return Err(error(line, format!("target {name:?} is listed twice")));
+        }
+        if let Err(e) = url::Url::parse(&entry.url) {
+            return Err(error(
+                line,
+                format!(
+                    "target {name:?}: url {:?} is not an absolute URL: {e}",
+                    entry.url
+                ),
+            ));
+        }
+        let profile = match &entry.profile {
+            None => None,
+            Some(p) => Some(profile::by_name(p).ok_or_else(|| {
+                error(
+                    line,
+                    format!(
+                        "target {name:?}: unknown profile {p:?}; known: {}",
+                        profile::names().join(", ")
+                    ),
+                )
+            })?),
+        };
+        let client_secret = match &entry.client_secret_env {
+            None => None,
+            Some(var) => Some(env(var).ok_or_else(|| {
+                error(
+                    line,
+                    format!(
+                        "target {name:?}: the environment variable {var} (client-secret-env) is not set"
+                    ),
+                )
+            })?),
+        };
+        let baseline = match &entry.baseline {
+            None => None,
+            Some(file) => Some(Baseline::load(&base.join(file))?),
+        };
+        targets.push(Target {
+            name,
+            url: entry.url,
+            client_id: entry.client_id,
+            client_secret,
+            profile,
+            scope: entry.scope,
+            baseline,
+        });
+    }
+    Ok(targets)
+}
+
+fn line_of(source: &str, name: &str) -> Option<usize> {
+    source
+        .lines()
+        .position(|line| line.contains("name") && line.contains(name))
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn yaml_and_toml_list_the_same_targets() {
+        let yaml = "targets:\n  - name: acme\n    url: https://mcp.acme.example/mcp\n  - name: globex\n    url: https://globex.example/mcp\n    client-id: app\n    client-secret-env: GLOBEX_SECRET\n    profile: mcp-2025-11-25\n";
+        let env = |name: &str| (name == "GLOBEX_SECRET").then(|| "s3cret".to_owned());
+        let targets = parse(Path::new("targets.yaml"), yaml, &env).unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(targets[1].client_secret.as_deref(), Some("s3cret"));
+        assert_eq!(targets[1].profile.unwrap().name, "mcp-2025-11-25");
+
+        let toml = "[[targets]]\nname = \"acme\"\nurl = \"https://mcp.acme.example/mcp\"\n";
+        let targets = parse(Path::new("targets.toml"), toml, &no_env).unwrap();
+        assert_eq!(targets[0].name, "acme");
+    }
+
+    #[test]
+    fn mistakes_are_named_with_file_and_line() {
+        let err = parse(
+            Path::new("t.yaml"),
+            "targets:\n  - name: acme\n    url: https://a.example/mcp\n    clientid: x\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("t.yaml:"), "{err}");
+        assert!(err.to_string().contains("clientid"), "{err}");
+
+        let err = parse(
+            Path::new("t.yaml"),
+            "targets:\n  - name: acme\n    url: not a url\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("t.yaml:2:"), "{err}");
+
+        let err = parse(
+            Path::new("t.yaml"),
+            "targets:\n  - name: a\n    url: https://a.example/\n  - name: a\n    url: https://b.example/\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
+
+        let err = parse(
+            Path::new("t.yaml"),
+            "targets:\n  - name: a\n    url: https://a.example/\n    client-secret-env: NOPE\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("NOPE"), "{err}");
+
+        let err = parse(Path::new("t.toml"), "[[targets]]\nname = 1\n", &no_env).unwrap_err();
+        assert!(err.to_string().starts_with("t.toml:2:"), "{err}");
+
+        let err = parse(Path::new("t.yaml"), "targets: []\n", &no_env).unwrap_err();
+        assert!(err.to_string().contains("no targets"), "{err}");
+    }
+}

@@ -1,0 +1,322 @@
+//! The compatibility verdict: from the problems the probes found (and, for one profile, what
+//! the consent step showed), whether a client of each profile would connect, and the one fix
+//! that matters most.
+//!
+//! Which profile a problem stops is decided by profile data, never by a profile's name: the
+//! severity the profile gives the check that shows it, and whether it sends RFC 8707
+//! `resource`.
+
+use mcp_oauth_reports::{
+    Connects, Diagnosis, ProfileVerdict, Status, TopFix, Verdict, VerdictIssue,
+};
+
+use crate::checks::CheckDef;
+use crate::profile::{self, Profile};
+
+/// Whom a problem stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// No client can connect.
+    Blocks,
+    /// Stops the profiles under which the check is a FAILURE; the others connect.
+    BlocksWhenFailure,
+    /// Stops the profiles that send no RFC 8707 `resource` (the server requires an audience).
+    BlocksWithoutResource,
+    /// No automatic registration: a Client ID must be brought.
+    NeedsClientId,
+    /// Clients connect, but meet the problem (listed where the check is a FAILURE).
+    Caveat,
+}
+
+/// One problem found, with the check that shows it.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub check: &'static CheckDef,
+    pub code: &'static str,
+    pub message: String,
+    pub remedy: String,
+    pub effect: Effect,
+}
+
+impl Problem {
+    pub fn new(
+        check: &'static CheckDef,
+        code: &'static str,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+        effect: Effect,
+    ) -> Self {
+        Self {
+            check,
+            code,
+            message: message.into(),
+            remedy: remedy.into(),
+            effect,
+        }
+    }
+
+    fn issue(&self) -> VerdictIssue {
+        VerdictIssue {
+            code: self.code.to_owned(),
+            check: self.check.id.to_owned(),
+            message: self.message.clone(),
+            remedy: self.remedy.clone(),
+        }
+    }
+}
+
+/// What the consent step showed for the profile it ran with.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub profile: &'static str,
+    /// None when the client connected and listed tools; else the diagnosis that stopped it
+    /// and the id of the check that failed first.
+    pub failure: Option<(Diagnosis, String)>,
+}
+
+/// Where a verdict issue came from, to rank the top fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blocker,
+    ClientId,
+    Caveat,
+}
+
+pub fn evaluate(
+    problems: &[Problem],
+    client_id_given: bool,
+    observed: Option<&Observed>,
+) -> Verdict {
+    // Every issue once, in flow order, with the profiles it concerns and how.
+    let mut ranked: Vec<(VerdictIssue, Kind, Vec<String>)> = Vec::new();
+    let mut note = |issue: VerdictIssue, kind: Kind, profile: &str| match ranked
+        .iter_mut()
+        .find(|(i, k, _)| *k == kind && i.code == issue.code && i.check == issue.check)
+    {
+        Some((_, _, profiles)) => profiles.push(profile.to_owned()),
+        None => ranked.push((issue, kind, vec![profile.to_owned()])),
+    };
+
+    let mut profiles = Vec::new();
+    for profile in profile::ALL.iter().copied() {
+        let mut verdict = judge(profile, problems, client_id_given);
+        if let Some(observed) = observed.filter(|o| o.profile == profile.name) {
+            verdict.verified = true;
+            match &observed.failure {
+                None => {
+                    // It connected: whatever was predicted to stop it did not.
+                    verdict.connects = Connects::Yes;
+                    let blockers = std::mem::take(&mut verdict.blockers);
+                    verdict.caveats.splice(0..0, blockers);
+                }
+                // Without a Client ID, failing for want of one confirms the prediction.
+                Some((diagnosis, _))
+                    if verdict.connects == Connects::WithClientId
+                        && diagnosis.code == crate::diagnosis::CLIENT_ID_MISSING => {}
+                Some((diagnosis, check)) => {
+                    verdict.connects = Connects::No;
+                    if !verdict.blockers.iter().any(|b| b.code == diagnosis.code) {
+                        verdict.blockers.push(VerdictIssue {
+                            code: diagnosis.code.clone(),
+                            check: check.clone(),
+                            message: diagnosis.message.clone(),
+                            remedy: diagnosis.remedy.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        for blocker in &verdict.blockers {
+            let kind = if verdict.connects == Connects::WithClientId {
+                Kind::ClientId
+            } else if is_client_id_issue(problems, blocker) {
+                // A Client ID is needed, but something else stops this profile anyway.
+                continue;
+            } else {
+                Kind::Blocker
+            };
+            note(blocker.clone(), kind, profile.name);
+        }
+        for caveat in &verdict.caveats {
+            note(caveat.clone(), Kind::Caveat, profile.name);
+        }
+        profiles.push(verdict);
+    }
+
+    let top = [Kind::Blocker, Kind::ClientId, Kind::Caveat]
+        .into_iter()
+        .find_map(|kind| {
+            // The most profiles first; on a tie, the earliest in the flow.
+            ranked.iter().filter(|(_, k, _)| *k == kind).fold(
+                None::<&(VerdictIssue, Kind, Vec<String>)>,
+                |best, item| match best {
+                    Some(b) if b.2.len() >= item.2.len() => Some(b),
+                    _ => Some(item),
+                },
+            )
+        });
+    Verdict {
+        profiles,
+        top_fix: top.map(|(issue, _, profiles)| TopFix {
+            code: issue.code.clone(),
+            check: issue.check.clone(),
+            message: issue.message.clone(),
+            remedy: issue.remedy.clone(),
+            profiles: profiles.clone(),
+        }),
+    }
+}
+
+fn is_client_id_issue(problems: &[Problem], issue: &VerdictIssue) -> bool {
+    problems.iter().any(|p| {
+        p.effect == Effect::NeedsClientId && p.code == issue.code && p.check.id == issue.check
+    })
+}
+
+/// The verdict for one profile from the probes alone.
+fn judge(profile: &Profile, problems: &[Problem], client_id_given: bool) -> ProfileVerdict {
+    let mut blockers = Vec::new();
+    let mut client_id = Vec::new();
+    let mut caveats = Vec::new();
+    for problem in problems {
+        let failure = profile.failure_status(problem.check) == Status::Failure;
+        match problem.effect {
+            Effect::Blocks => blockers.push(problem.issue()),
+            Effect::BlocksWhenFailure if failure => blockers.push(problem.issue()),
+            Effect::BlocksWithoutResource if !profile.send_resource => {
+                blockers.push(problem.issue());
+            }
+            Effect::NeedsClientId if !client_id_given => client_id.push(problem.issue()),
+            Effect::Caveat if failure => caveats.push(problem.issue()),
+            _ => {}
+        }
+    }
+    let connects = if !blockers.is_empty() {
+        Connects::No
+    } else if !client_id.is_empty() {
+        Connects::WithClientId
+    } else {
+        Connects::Yes
+    };
+    blockers.extend(client_id);
+    ProfileVerdict {
+        profile: profile.name.to_owned(),
+        connects,
+        verified: false,
+        blockers,
+        caveats,
+    }
+}
+
+/// The explanation a report gives for one profile: its first blocker, else its first caveat.
+pub fn diagnosis_for(verdict: &Verdict, profile: &str) -> Option<Diagnosis> {
+    let p = verdict.profiles.iter().find(|p| p.profile == profile)?;
+    p.blockers
+        .first()
+        .or_else(|| p.caveats.first())
+        .map(|issue| Diagnosis {
+            code: issue.code.clone(),
+            message: issue.message.clone(),
+            remedy: issue.remedy.clone(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks;
+    use crate::diagnosis;
+
+    fn problem(check: &'static CheckDef, code: &'static str, effect: Effect) -> Problem {
+        Problem::new(check, code, code, format!("fix {code}"), effect)
+    }
+
+    fn connects(verdict: &Verdict) -> Vec<(&str, Connects)> {
+        verdict
+            .profiles
+            .iter()
+            .map(|p| (p.profile.as_str(), p.connects))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_wrong_means_everyone_connects_and_nothing_to_fix() {
+        let verdict = evaluate(&[], false, None);
+        assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
+        assert_eq!(verdict.profiles[0].profile, "pipelines");
+        assert_eq!(verdict.top_fix, None);
+    }
+
+    #[test]
+    fn pkce_stops_only_the_profiles_that_refuse_it_and_audience_only_pipelines() {
+        let problems = [
+            problem(
+                &checks::PKCE_S256_ADVERTISED,
+                diagnosis::PKCE_NOT_ADVERTISED,
+                Effect::BlocksWhenFailure,
+            ),
+            problem(
+                &checks::AUDIENCE_OPTIONAL,
+                diagnosis::AUDIENCE_REQUIRED,
+                Effect::BlocksWithoutResource,
+            ),
+        ];
+        let verdict = evaluate(&problems, false, None);
+        assert_eq!(
+            connects(&verdict),
+            [
+                ("pipelines", Connects::No),
+                ("mcp-2025-06-18", Connects::Yes),
+                ("mcp-2025-11-25", Connects::No),
+                ("mcp-2026-07-28", Connects::No),
+            ]
+        );
+        // PKCE stops two profiles, the audience one: PKCE is the fix that matters most.
+        let top = verdict.top_fix.unwrap();
+        assert_eq!(top.code, "pkce-not-advertised");
+        assert_eq!(top.profiles, ["mcp-2025-11-25", "mcp-2026-07-28"]);
+    }
+
+    #[test]
+    fn a_missing_registration_needs_a_client_id_unless_one_was_given() {
+        let problems = [problem(
+            &checks::DCR_AVAILABLE,
+            diagnosis::CLIENT_ID_MISSING,
+            Effect::NeedsClientId,
+        )];
+        let verdict = evaluate(&problems, false, None);
+        assert!(
+            verdict
+                .profiles
+                .iter()
+                .all(|p| p.connects == Connects::WithClientId)
+        );
+        assert_eq!(verdict.top_fix.unwrap().code, "client-id-missing");
+        let verdict = evaluate(&problems, true, None);
+        assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
+        assert_eq!(verdict.top_fix, None);
+    }
+
+    #[test]
+    fn what_was_observed_overrides_what_was_derived() {
+        let problems = [problem(
+            &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+            diagnosis::TRANSIENT_REFRESH_FAILURE,
+            Effect::Caveat,
+        )];
+        let observed = Observed {
+            profile: "pipelines",
+            failure: Some((
+                diagnosis::new(diagnosis::TOKEN_REJECTED, "refused", "accept it"),
+                "mcp-initialize".to_owned(),
+            )),
+        };
+        let verdict = evaluate(&problems, false, Some(&observed));
+        let pipelines = &verdict.profiles[0];
+        assert!(pipelines.verified);
+        assert_eq!(pipelines.connects, Connects::No);
+        assert_eq!(pipelines.blockers[0].code, "token-rejected");
+        assert!(verdict.profiles[1..].iter().all(|p| !p.verified));
+        assert_eq!(verdict.top_fix.unwrap().code, "token-rejected");
+    }
+}

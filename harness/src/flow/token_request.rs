@@ -1,0 +1,135 @@
+//! A client-authenticated form POST to the token or revocation endpoint, and the reading of
+//! its answer as RFC 6749 §5.1 / §5.2 describe, for the steps after the code exchange.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use oauth2::{AccessToken, RefreshToken};
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use std::time::Duration;
+
+use super::FlowContext;
+use super::registration::{AuthMethod, RegisteredClient};
+use super::token::TokenSet;
+use crate::http::{Body, HttpError, HttpResponse};
+
+/// Adds the client's authentication, as registered, to a request (RFC 6749 §2.3).
+pub fn authenticate(
+    client: &RegisteredClient,
+    headers: &mut HeaderMap,
+    params: &mut Vec<(String, String)>,
+) {
+    match (client.auth_method, &client.client_secret) {
+        (AuthMethod::ClientSecretBasic, Some(secret)) => {
+            // RFC 6749 §2.3.1: each part form-urlencoded before base64.
+            let encode =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let credentials = STANDARD.encode(format!(
+                "{}:{}",
+                encode(&client.client_id),
+                encode(secret.secret())
+            ));
+            if let Ok(value) = HeaderValue::from_str(&format!("Basic {credentials}")) {
+                headers.insert("authorization", value);
+            }
+        }
+        (AuthMethod::ClientSecretPost, Some(secret)) => {
+            params.push(("client_id".to_owned(), client.client_id.clone()));
+            params.push(("client_secret".to_owned(), secret.secret().clone()));
+        }
+        _ => params.push(("client_id".to_owned(), client.client_id.clone())),
+    }
+}
+
+/// POSTs `params` with the client's authentication to `endpoint`, recorded under `step`.
+pub async fn post(
+    ctx: &FlowContext,
+    step: &str,
+    endpoint: &str,
+    client: &RegisteredClient,
+    mut params: Vec<(String, String)>,
+) -> Result<HttpResponse, HttpError> {
+    let mut headers = HeaderMap::new();
+    headers.insert("accept", HeaderValue::from_static("application/json"));
+    authenticate(client, &mut headers, &mut params);
+    ctx.http
+        .send(step, Method::POST, endpoint, &headers, Body::Form(params))
+        .await
+}
+
+/// An error answer: status, `error` and `error_description` (placeholders when absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorAnswer {
+    pub status: u16,
+    pub error: Option<String>,
+    pub description: Option<String>,
+    pub json: bool,
+}
+
+impl ErrorAnswer {
+    pub fn read(response: &HttpResponse) -> Self {
+        let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let text = |name: &str| {
+            body.as_ref()
+                .and_then(|b| b.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            status: response.status.as_u16(),
+            error: text("error"),
+            description: text("error_description"),
+            json: body.as_ref().is_some_and(Value::is_object),
+        }
+    }
+
+    /// `400 invalid_grant`, `503 (no error code)`, ... for messages.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} {}",
+            self.status,
+            self.error.as_deref().unwrap_or("(no error code)")
+        );
+        if let Some(description) = &self.description {
+            out.push_str(": ");
+            out.push_str(description);
+        }
+        if !self.json {
+            out.push_str(" (the body is not JSON)");
+        }
+        out
+    }
+
+    pub fn is(&self, status: u16, error: &str) -> bool {
+        self.status == status && self.error.as_deref() == Some(error)
+    }
+}
+
+/// A token response read as RFC 6749 §5.1: tokens on a 200 Bearer answer, else the error.
+/// The tokens are registered with the redactor before anything else sees them.
+pub fn read_tokens(ctx: &FlowContext, response: &HttpResponse) -> Result<TokenSet, ErrorAnswer> {
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+    let access = text("access_token");
+    if let Some(access) = &access {
+        ctx.http.redactor().register(access);
+    }
+    let refresh = text("refresh_token");
+    if let Some(refresh) = &refresh {
+        ctx.http.redactor().register(refresh);
+    }
+    let bearer = text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
+    match (response.status.as_u16(), access) {
+        (200, Some(access)) if bearer => Ok(TokenSet {
+            access_token: AccessToken::new(access),
+            refresh_token: refresh.map(RefreshToken::new),
+            expires_at: body
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .map(|secs| ctx.clock.now() + Duration::from_secs(secs)),
+            scope: text("scope"),
+        }),
+        _ => Err(ErrorAnswer::read(response)),
+    }
+}
