@@ -7,8 +7,10 @@ use mcp_oauth_harness::cli::{self, Cli};
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MCP_OAUTH_HARNESS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("MCP_OAUTH_HARNESS_LOG").unwrap_or_else(
+                |_| // rmcp logs transport failures the flow already reports as checks.
+                tracing_subscriber::EnvFilter::new("warn,rmcp=off"),
+            ),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -13,6 +13,10 @@ use crate::profile::{self, Profile};
 use crate::runner;
 use crate::scenario::{self, Scenario};
 
+pub mod check;
+mod connect;
+mod serve;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-oauth-harness",
@@ -31,6 +35,27 @@ pub enum Command {
     Run(RunArgs),
     /// List the scenario catalog.
     Scenarios(ScenariosArgs),
+    /// Run the plain client flow once against a URL, with the headless user agent.
+    ///
+    /// Exits 0 when the client connected, listed tools and called one. Usable as the client
+    /// under test by the official MCP conformance runner: it reads MCP_CONFORMANCE_SCENARIO
+    /// and MCP_CONFORMANCE_CONTEXT (a JSON object with client_id / client_secret).
+    Connect(connect::ConnectArgs),
+    /// Start a scenario's mock servers for another client to connect to.
+    ///
+    /// Prints the MCP URL to paste into the client under test, serves until interrupted
+    /// (Ctrl-C), then prints every request the client made.
+    Serve(serve::ServeArgs),
+    /// Check a live MCP server: would a client connect, what is wrong if not, how to fix it.
+    ///
+    /// Probes the server, its metadata and its authorization server without a person, then
+    /// (unless --no-consent) goes through consent with the system browser, an
+    /// --authorize-with command or --headless, and uses, refreshes and revokes the tokens.
+    /// The report opens with a compatibility verdict for every client profile.
+    Check(check::CheckArgs),
+    /// Follow an authorization URL's redirects to the end (an --authorize-with helper).
+    #[command(hide = true)]
+    FollowConsent(check::FollowConsentArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +83,16 @@ pub struct RunArgs {
     /// How many scenarios run at once (default: the number of CPUs).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Run every scenario under this profile only. Scenarios that do not declare it run
+    /// unjudged: their reports show what happened, without expectations.
+    #[arg(long, value_parser = profile_name)]
+    pub profile: Option<String>,
+}
+
+fn profile_name(name: &str) -> Result<String, String> {
+    profile::by_name(name)
+        .map(|p| p.name.to_owned())
+        .ok_or_else(|| format!("unknown profile; known: {}", profile::names().join(", ")))
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,10 +117,14 @@ pub async fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::Scenarios(args) => list(args),
+        Command::Connect(args) => connect::connect(args).await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Check(args) => check::check(args).await,
+        Command::FollowConsent(args) => check::follow_consent(args).await,
     }
 }
 
-fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
 }
@@ -107,10 +146,12 @@ fn list(args: ScenariosArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Every (scenario, profile) pair to run, in catalog order.
+/// Every (scenario, profile) pair to run, in catalog order: each scenario under its own
+/// profiles, or under `only` when given.
 fn plan(
     catalog: Vec<Scenario>,
     wanted: &[String],
+    only: Option<&'static Profile>,
 ) -> Result<Vec<(Arc<Scenario>, &'static Profile)>, String> {
     for name in wanted {
         if !catalog.iter().any(|s| &s.name == name) {
@@ -125,6 +166,10 @@ fn plan(
             continue;
         }
         let scenario = Arc::new(scenario);
+        if let Some(profile) = only {
+            runs.push((scenario, profile));
+            continue;
+        }
         for name in &scenario.profiles {
             let profile =
                 profile::by_name(name).ok_or_else(|| format!("unknown profile {name}"))?;
@@ -139,7 +184,12 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(catalog) => catalog,
         Err(e) => return usage_error(e),
     };
-    let runs = match plan(catalog, &args.scenarios) {
+    let only = args.profile.as_deref().and_then(profile::by_name);
+    let declared: Vec<(String, Vec<String>)> = catalog
+        .iter()
+        .map(|s| (s.name.clone(), s.profiles.clone()))
+        .collect();
+    let runs = match plan(catalog, &args.scenarios, only) {
         Ok(runs) => runs,
         Err(e) => return usage_error(e),
     };
@@ -147,10 +197,13 @@ async fn run(args: RunArgs) -> ExitCode {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
-    let reports = match run_all(runs, jobs).await {
+    let mut reports = match run_all(runs, jobs).await {
         Ok(reports) => reports,
         Err(e) => return usage_error(e),
     };
+    if let Some(profile) = only {
+        unjudge_undeclared(&mut reports, &declared, profile);
+    }
     if let Some(dir) = &args.out
         && let Err(e) = write_out(dir, &reports)
     {
@@ -190,6 +243,25 @@ pub async fn run_all(
     Ok(reports)
 }
 
+/// A scenario's expectations are written for its own profiles; under another one, the run is
+/// reported as it happened, unjudged.
+fn unjudge_undeclared(
+    reports: &mut [Report],
+    declared: &[(String, Vec<String>)],
+    profile: &Profile,
+) {
+    for report in reports {
+        let scenario = report.scenario.as_deref().unwrap_or("");
+        let base = scenario.split('@').next().unwrap_or(scenario);
+        let declares = declared
+            .iter()
+            .any(|(name, profiles)| name == base && profiles.iter().any(|p| p == profile.name));
+        if !declares {
+            report.expectations.clear();
+        }
+    }
+}
+
 fn write_out(dir: &Path, reports: &[Report]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut summary = Vec::new();
@@ -214,7 +286,7 @@ fn write_out(dir: &Path, reports: &[Report]) -> Result<(), String> {
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn print(reports: &[Report], format: Format) {
+pub(crate) fn print(reports: &[Report], format: Format) {
     match format {
         Format::Human => print_human(reports),
         Format::Json => {
@@ -248,10 +320,14 @@ fn print_human(reports: &[Report]) {
         .filter_map(|r| r.scenario.as_ref().map(String::len))
         .max()
         .unwrap_or(0);
-    let mut passed = 0;
+    let (mut passed, mut failed, mut unjudged) = (0, 0, 0);
     for report in reports {
         let met = report.met_expectations();
-        passed += usize::from(met);
+        match (report.expectations.is_empty(), met) {
+            (true, _) => unjudged += 1,
+            (false, true) => passed += 1,
+            (false, false) => failed += 1,
+        }
         let name = report.scenario.as_deref().unwrap_or("");
         let diagnosis = report
             .outcome
@@ -259,9 +335,13 @@ fn print_human(reports: &[Report]) {
             .as_ref()
             .map_or(String::new(), |d| format!("  diagnosis: {}", d.code));
         let s = &report.summary;
+        let verdict = match (report.expectations.is_empty(), met) {
+            (true, _) => "RAN ",
+            (false, true) => "PASS",
+            (false, false) => "FAIL",
+        };
         println!(
-            "{} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
-            if met { "PASS" } else { "FAIL" },
+            "{verdict} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
             report.outcome.health.as_str(),
             s.success,
             s.failure,
@@ -274,8 +354,8 @@ fn print_human(reports: &[Report]) {
             );
         }
     }
-    println!(
-        "\nscenarios: {passed} passed, {} failed",
-        reports.len() - passed
-    );
+    println!("\nscenarios: {passed} passed, {failed} failed");
+    if unjudged > 0 {
+        println!("({unjudged} ran unjudged: they do not declare the profile given with --profile)");
+    }
 }

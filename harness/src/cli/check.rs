@@ -1,0 +1,606 @@
+//! `check URL` (or `check --targets FILE`): the live check's options, and how its results are
+//! printed and written.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ArgGroup;
+use mcp_oauth_reports::render::{self, JunitOptions};
+use mcp_oauth_reports::{Connects, Report, Status, Verdict};
+use serde_json::{Value, json};
+
+use super::{Format, usage_error};
+use crate::check::baseline::Baseline;
+use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, targets};
+use crate::http::{HttpClient, HttpLimits};
+use crate::profile;
+use crate::redact::Redactor;
+use crate::user_agent::{self, DEFAULT_CALLBACK_PORT};
+
+const CHECK_HELP: &str = "\
+Consent (the part that needs a person to approve access):
+  (default)             Opens the system browser at the authorization URL and waits for the
+                        redirect on http://127.0.0.1:33418/callback. Change the port with
+                        --redirect-port; with --client-id, that exact URL must be an allowed
+                        redirect URI of your OAuth app.
+  --authorize-with CMD  Runs CMD with the authorization URL as its last argument and waits
+                        for the redirect on the same loopback callback: for automation, such
+                        as a browser script that signs in and approves.
+  --headless            For servers that approve without a person: reads the authorization
+                        endpoint's redirect directly, no browser.
+  --no-consent          Runs only the checks that need no person.
+  The consent wait, like every request, is bounded by --timeout.
+
+Baselines (--baseline FILE, YAML) list known failures, by step or by check:
+  server:
+    - registration                      # every check of the registration step may fail
+    - discovery:pkce-s256-advertised    # only this check may fail
+  An unlisted failure fails the run; a listed entry that now passes fails it as stale.
+
+Examples:
+  mcp-oauth-harness check https://mcp.example.com/mcp
+  mcp-oauth-harness check https://mcp.example.com/mcp --client-id my-app --redirect-port 8765
+  mcp-oauth-harness check https://mcp.example.com/mcp --authorize-with 'node approve.js --user ci'
+  mcp-oauth-harness check https://mcp.example.com/mcp --no-consent --baseline known.yaml --format junit
+  mcp-oauth-harness check --targets gallery.yaml --headless --out reports/
+
+Exit codes: 0 all as expected (after the baseline), 1 checks failed, 2 usage or infrastructure error.";
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = CHECK_HELP,
+    after_help = "Consent: the system browser by default; --authorize-with CMD for automation; --headless for servers that approve on their own; --no-consent to skip it. See --help for details and examples.",
+    group(ArgGroup::new("consent").args(["headless", "authorize_with", "no_consent"]).multiple(false)),
+    group(ArgGroup::new("target").args(["url", "targets"]).required(true).multiple(false)),
+)]
+pub struct CheckArgs {
+    /// The MCP server URL, exactly as a user would paste it.
+    pub url: Option<String>,
+    /// Check every target listed in FILE (YAML or TOML: name, url, client-id,
+    /// client-secret-env, profile, scope, baseline) concurrently, with one summary.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// A Client ID registered with the provider (bring-your-own OAuth app).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// The client secret of that app, if it has one.
+    #[arg(long, env = "MCP_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// The client profile the consent step follows and the checks are judged by.
+    #[arg(long, default_value = profile::PIPELINES.name, value_parser = profile_name)]
+    pub profile: String,
+    /// Scopes to request instead of those the server suggests.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Port of the loopback callback http://127.0.0.1:PORT/callback (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_CALLBACK_PORT, value_name = "PORT")]
+    pub redirect_port: u16,
+    /// Seconds any one wait may take: each HTTP request, and the consent.
+    #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Also write DIR/<target>.json, .md and .html, DIR/junit.xml and DIR/summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Known failures (YAML), by step or by check; with --targets, for targets without their own.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Warnings fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Consent without a person: for servers that approve on their own.
+    #[arg(long)]
+    pub headless: bool,
+    /// Consent by running CMD with the authorization URL as its last argument.
+    #[arg(long, value_name = "CMD")]
+    pub authorize_with: Option<String>,
+    /// Skip consent: only the checks that need no person.
+    #[arg(long)]
+    pub no_consent: bool,
+    /// How many targets are checked at once (with --targets).
+    #[arg(long, short = 'j', default_value_t = 4)]
+    pub jobs: usize,
+}
+
+fn profile_name(name: &str) -> Result<String, String> {
+    profile::by_name(name)
+        .map(|p| p.name.to_owned())
+        .ok_or_else(|| format!("unknown profile; known: {}", profile::names().join(", ")))
+}
+
+impl CheckArgs {
+    fn consent(&self) -> Result<Consent, String> {
+        if self.no_consent {
+            return Ok(Consent::Skip);
+        }
+        if self.headless {
+            return Ok(Consent::Headless);
+        }
+        if let Some(line) = &self.authorize_with {
+            let (program, args) =
+                user_agent::split_command(line).map_err(|e| format!("--authorize-with: {e}"))?;
+            return Ok(Consent::Command { program, args });
+        }
+        Ok(Consent::Browser)
+    }
+
+    /// One CheckOptions per target.
+    fn plan(&self) -> Result<Vec<CheckOptions>, String> {
+        let consent = self.consent()?;
+        let profile = profile::by_name(&self.profile).unwrap_or(&profile::PIPELINES);
+        let baseline = match &self.baseline {
+            Some(path) => Some(Baseline::load(path).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let base = |url: &str| CheckOptions {
+            profile,
+            scope: self.scope.clone(),
+            consent: consent.clone(),
+            redirect_port: self.redirect_port,
+            timeout: Duration::from_secs(self.timeout),
+            baseline: baseline.clone(),
+            strict: self.strict,
+            ..CheckOptions::new(url)
+        };
+        match (&self.url, &self.targets) {
+            (Some(url), _) => Ok(vec![CheckOptions {
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                ..base(url)
+            }]),
+            (None, Some(path)) => {
+                let list = targets::load(path).map_err(|e| e.to_string())?;
+                Ok(list
+                    .into_iter()
+                    .map(|t| {
+                        let defaults = base(&t.url);
+                        CheckOptions {
+                            name: t.name,
+                            client_id: t.client_id,
+                            client_secret: t.client_secret,
+                            profile: t.profile.unwrap_or(profile),
+                            scope: t.scope.or(defaults.scope.clone()),
+                            baseline: t.baseline.or(defaults.baseline.clone()),
+                            ..defaults
+                        }
+                    })
+                    .collect())
+            }
+            (None, None) => Err("give a URL or --targets FILE".to_owned()),
+        }
+    }
+}
+
+pub async fn check(args: CheckArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => return usage_error(e),
+    };
+    let single = args.url.is_some();
+    let runs = check::check_all(plan, args.jobs).await;
+    if let Some(dir) = &args.out
+        && let Err(e) = write_out(dir, &runs, args.strict)
+    {
+        return usage_error(e);
+    }
+    print(&runs, args.format, args.strict, single);
+    exit_code(&runs)
+}
+
+/// 2 when any target could not be checked, else 1 when any failed, else 0.
+pub fn exit_code(runs: &[Result<CheckRun, CheckError>]) -> ExitCode {
+    if runs.iter().any(Result::is_err) {
+        ExitCode::from(2)
+    } else if runs.iter().flatten().all(CheckRun::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, single: bool) {
+    for run in runs {
+        if let Err(e) = run {
+            eprintln!("error: {e}");
+        }
+    }
+    let ok: Vec<&CheckRun> = runs.iter().flatten().collect();
+    let reports: Vec<Report> = ok.iter().map(|r| r.report.clone()).collect();
+    match format {
+        Format::Human => {
+            let mut out = String::new();
+            for run in &ok {
+                human(&mut out, run, strict);
+            }
+            if !single {
+                summary_table(&mut out, runs);
+            }
+            emit(&out);
+            return;
+        }
+        Format::Json if single => {
+            if let Some(report) = reports.first() {
+                emit_line(&render::json(report));
+            }
+        }
+        Format::Json => {
+            let document = json!({ "summary": summary(runs), "reports": reports });
+            emit_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
+        }
+        Format::Markdown => {
+            if !single {
+                emit_line(&markdown_summary(runs));
+            }
+            for report in &reports {
+                emit_line(&render::markdown(report));
+            }
+        }
+        Format::Junit => emit_line(&render::junit_many_with(&reports, JunitOptions { strict })),
+        Format::Html => {
+            for report in &reports {
+                emit_line(&render::html(report));
+            }
+        }
+    }
+    // Machine formats keep stdout clean; the baseline's judgement goes to stderr.
+    for run in &ok {
+        let mut out = String::new();
+        baseline_lines(&mut out, run);
+        eprint!("{out}");
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn emit_line(text: &str) {
+    emit(&format!("{text}\n"));
+}
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Success => "PASS",
+        Status::Failure => "FAIL",
+        Status::Warning => "WARN",
+        Status::Skipped => "SKIP",
+        Status::Info => "INFO",
+    }
+}
+
+fn connects(c: Connects) -> &'static str {
+    match c {
+        Connects::Yes => "yes",
+        Connects::WithClientId => "with a Client ID",
+        Connects::No => "no",
+    }
+}
+
+/// One target, for people: the verdict first, then every check, then the baseline.
+pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
+    let report = &run.report;
+    let _ = writeln!(
+        out,
+        "{} ({}, consent: {})\n",
+        report.target.url, report.profile, run.consent
+    );
+    if let Some(verdict) = &report.verdict {
+        human_verdict(out, verdict);
+    }
+    let _ = writeln!(out, "Checks");
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let step_width = report
+        .checks
+        .iter()
+        .map(|c| c.step.len())
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        let _ = writeln!(
+            out,
+            "  {} {:step_width$}  {:width$}  {}",
+            mark(check.status),
+            check.step,
+            check.id,
+            check.name
+        );
+        let indent = " ".repeat(step_width + 9);
+        if check.status != Status::Success
+            && let Some(message) = &check.error_message
+        {
+            let _ = writeln!(out, "{indent}{message}");
+        }
+        if matches!(check.status, Status::Failure | Status::Warning)
+            && let Some(remedy) = &check.remedy
+        {
+            let _ = writeln!(out, "{indent}fix: {remedy}");
+        }
+    }
+    if let Some(d) = &report.outcome.diagnosis {
+        let _ = writeln!(
+            out,
+            "\nDiagnosis ({}): [{}] {}\n  fix: {}",
+            report.profile, d.code, d.message, d.remedy
+        );
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} checks: {} passed, {} failed, {} warnings, {} skipped, {} info; health {}",
+        s.total,
+        s.success,
+        s.failure,
+        s.warning,
+        s.skipped,
+        s.info,
+        report.outcome.health.as_str()
+    );
+    baseline_lines(out, run);
+    let _ = writeln!(
+        out,
+        "Result: {}{}\n",
+        if run.passed() { "PASS" } else { "FAIL" },
+        if strict {
+            " (strict: warnings count)"
+        } else {
+            ""
+        }
+    );
+}
+
+fn human_verdict(out: &mut String, verdict: &Verdict) {
+    let _ = writeln!(out, "Compatibility");
+    let width = verdict
+        .profiles
+        .iter()
+        .map(|p| p.profile.len())
+        .max()
+        .unwrap_or(0);
+    for p in &verdict.profiles {
+        let observed = if p.verified { " (observed)" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {:width$}  {}{observed}",
+            p.profile,
+            connects(p.connects)
+        );
+        for b in &p.blockers {
+            let _ = writeln!(out, "  {:width$}    - {}: {}", "", b.code, b.message);
+        }
+        for c in &p.caveats {
+            let _ = writeln!(out, "  {:width$}    - caveat {}: {}", "", c.code, c.message);
+        }
+    }
+    match &verdict.top_fix {
+        Some(fix) => {
+            let _ = writeln!(
+                out,
+                "\nFix first ({}, for {}):\n  {}\n",
+                fix.code,
+                fix.profiles.join(", "),
+                fix.remedy
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nNothing to fix.\n");
+        }
+    }
+}
+
+fn baseline_lines(out: &mut String, run: &CheckRun) {
+    let result = &run.result;
+    match &run.baseline {
+        Some(baseline) => {
+            let _ = writeln!(
+                out,
+                "Baseline {}: {} expected failures, {} unexpected, {} stale",
+                baseline.path.display(),
+                result.expected_failures.len(),
+                result.unexpected_failures.len(),
+                result.stale_entries.len()
+            );
+            for entry in &result.expected_failures {
+                let _ = writeln!(out, "  ~ {entry} (known failure)");
+            }
+            for entry in &result.unexpected_failures {
+                let _ = writeln!(out, "  x {entry} (not in the baseline)");
+            }
+            for entry in &result.stale_entries {
+                let _ = writeln!(
+                    out,
+                    "  ! {entry} (stale: it passes now; remove it from the baseline)"
+                );
+            }
+        }
+        None if !result.unexpected_failures.is_empty() => {
+            let _ = writeln!(out, "Failed: {}", result.unexpected_failures.join(", "));
+        }
+        None => {}
+    }
+}
+
+fn verdict_line(verdict: Option<&Verdict>) -> String {
+    verdict
+        .map(|v| {
+            v.profiles
+                .iter()
+                .map(|p| format!("{} {}", p.profile, connects(p.connects)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn summary_table(out: &mut String, runs: &[Result<CheckRun, CheckError>]) {
+    let _ = writeln!(out, "Summary ({} targets)", runs.len());
+    let width = runs
+        .iter()
+        .flatten()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0);
+    for run in runs {
+        match run {
+            Ok(run) => {
+                let top = run
+                    .report
+                    .verdict
+                    .as_ref()
+                    .and_then(|v| v.top_fix.as_ref())
+                    .map(|f| format!("  fix first: {}", f.code))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {}  {:width$}  {}{top}",
+                    if run.passed() { "PASS " } else { "FAIL " },
+                    run.name,
+                    verdict_line(run.report.verdict.as_ref())
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "  ERROR  {e}");
+            }
+        }
+    }
+    let passed = runs.iter().flatten().filter(|r| r.passed()).count();
+    let _ = writeln!(out, "\n{passed} passed, {} failed", runs.len() - passed);
+}
+
+fn markdown_summary(runs: &[Result<CheckRun, CheckError>]) -> String {
+    let mut out = String::from(
+        "# MCP OAuth check summary\n\n| Result | Target | Compatibility | Fix first |\n|---|---|---|---|\n",
+    );
+    for run in runs {
+        match run {
+            Ok(run) => {
+                let fix = run
+                    .report
+                    .verdict
+                    .as_ref()
+                    .and_then(|v| v.top_fix.as_ref())
+                    .map(|f| format!("`{}`", f.code))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} | {fix} |",
+                    if run.passed() { "✅ pass" } else { "❌ fail" },
+                    run.name,
+                    verdict_line(run.report.verdict.as_ref())
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    "| ⚠️ error | | {} | |",
+                    e.to_string().replace('|', "\\|")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// One entry per target, for `summary.json` and the JSON output of several targets.
+pub fn summary(runs: &[Result<CheckRun, CheckError>]) -> Value {
+    Value::Array(
+        runs.iter()
+            .map(|run| match run {
+                Ok(run) => json!({
+                    "name": run.name,
+                    "url": run.report.target.url,
+                    "profile": run.report.profile,
+                    "consent": run.consent,
+                    "passed": run.passed(),
+                    "exitCode": run.exit_code(),
+                    "connects": run.report.verdict.as_ref().map(|v| {
+                        v.profiles.iter().map(|p| (p.profile.clone(), json!(p.connects))).collect::<serde_json::Map<_, _>>()
+                    }),
+                    "topFix": run.report.verdict.as_ref().and_then(|v| v.top_fix.as_ref()).map(|f| f.code.clone()),
+                    "diagnosis": run.report.outcome.diagnosis.as_ref().map(|d| d.code.clone()),
+                    "summary": run.report.summary,
+                    "expectedFailures": run.result.expected_failures,
+                    "unexpectedFailures": run.result.unexpected_failures,
+                    "staleEntries": run.result.stale_entries,
+                }),
+                Err(e) => json!({ "error": e.to_string(), "exitCode": 2 }),
+            })
+            .collect(),
+    )
+}
+
+fn write_out(
+    dir: &Path,
+    runs: &[Result<CheckRun, CheckError>],
+    strict: bool,
+) -> Result<(), String> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut reports = Vec::new();
+    for run in runs.iter().flatten() {
+        write(&format!("{}.json", run.name), render::json(&run.report))?;
+        write(&format!("{}.md", run.name), render::markdown(&run.report))?;
+        write(&format!("{}.html", run.name), render::html(&run.report))?;
+        reports.push(run.report.clone());
+    }
+    write(
+        "junit.xml",
+        render::junit_many_with(&reports, JunitOptions { strict }),
+    )?;
+    write(
+        "summary.json",
+        serde_json::to_string_pretty(&summary(runs)).unwrap_or_default(),
+    )
+}
+
+/// Loads an authorization URL and follows its redirects until the end of the chain (normally
+/// the loopback callback); for `--authorize-with` against servers that approve on their own.
+#[derive(Debug, clap::Args)]
+pub struct FollowConsentArgs {
+    /// The authorization URL (passed as the last argument by --authorize-with).
+    pub url: String,
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    #[arg(long, default_value_t = 10)]
+    pub max_redirects: usize,
+}
+
+pub async fn follow_consent(args: FollowConsentArgs) -> ExitCode {
+    let http = match HttpClient::new(
+        HttpLimits {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            ..HttpLimits::default()
+        },
+        Redactor::default(),
+    ) {
+        Ok(http) => http,
+        Err(e) => return usage_error(e),
+    };
+    match user_agent::follow_redirects(&http, &args.url, args.max_redirects).await {
+        Ok(outcome) => {
+            for url in &outcome.visited {
+                eprintln!("visited {url}");
+            }
+            if (200..300).contains(&outcome.final_status) {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("the last page answered {}", outcome.final_status);
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `connect URL`: the plain client flow once, as a client under test.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_reports::{Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind};
+use oauth2::ClientSecret;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Format, print, usage_error};
+use crate::flow::{ClientFlow, ClientOptions, Pauses};
+use crate::http::{HttpClient, HttpLimits};
+use crate::profile::{self, Profile};
+use crate::redact::Redactor;
+use crate::runner::tool_info;
+use crate::user_agent::UserAgent;
+
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// The MCP server URL (the last argument, as conformance runners pass it).
+    pub url: String,
+    /// Client profile (default: the newest MCP spec revision).
+    #[arg(long, default_value = profile::NEWEST_SPEC.name, value_parser = profile_name)]
+    pub profile: String,
+    /// A pre-registered Client ID (else MCP_CONFORMANCE_CONTEXT's client_id, else registration).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// The client secret of a confidential pre-registered client.
+    #[arg(long, env = "MCP_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Scopes to request instead of those the server suggests.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Seconds each HTTP request may take.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Print the report in this format on stdout (default: a one-line verdict on stderr only).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+fn profile_name(name: &str) -> Result<String, String> {
+    profile::by_name(name)
+        .map(|p| p.name.to_owned())
+        .ok_or_else(|| format!("unknown profile; known: {}", profile::names().join(", ")))
+}
+
+/// What the official conformance runner passes in MCP_CONFORMANCE_CONTEXT.
+#[derive(Debug, Default, Deserialize)]
+struct ConformanceContext {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn conformance_context() -> Result<ConformanceContext, String> {
+    match std::env::var("MCP_CONFORMANCE_CONTEXT") {
+        Ok(text) if !text.trim().is_empty() => serde_json::from_str(&text)
+            .map_err(|e| format!("MCP_CONFORMANCE_CONTEXT is not the expected JSON object: {e}")),
+        _ => Ok(ConformanceContext::default()),
+    }
+}
+
+pub async fn connect(args: ConnectArgs) -> ExitCode {
+    let context = match conformance_context() {
+        Ok(context) => context,
+        Err(e) => return usage_error(e),
+    };
+    let profile: &'static Profile = profile::by_name(&args.profile).unwrap_or(profile::NEWEST_SPEC);
+    let http = match HttpClient::new(
+        HttpLimits {
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            ..HttpLimits::default()
+        },
+        Redactor::default(),
+    ) {
+        Ok(http) => http,
+        Err(e) => return usage_error(e),
+    };
+    let mut options = ClientOptions::new(&args.url);
+    options.client_id = args.client_id.or(context.client_id);
+    options.client_secret = args
+        .client_secret
+        .or(context.client_secret)
+        .map(ClientSecret::new);
+    options.scope = args.scope;
+    let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").ok();
+
+    let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);
+    let result = async {
+        flow.connect(&UserAgent::Headless, &Pauses::default())
+            .await?;
+        flow.call_tool_if_any().await
+    }
+    .await;
+    let outcome = flow.finish();
+    let report = Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: tool_info(),
+        scenario,
+        target: Target {
+            url: args.url.clone(),
+            kind: TargetKind::Live,
+        },
+        profile: profile.name.to_owned(),
+        outcome: Outcome {
+            health: outcome.health,
+            diagnosis: outcome.diagnosis,
+        },
+        expectations: Vec::new(),
+        summary: Summary::of(&outcome.checks),
+        checks: outcome.checks,
+        exchanges: outcome.exchanges,
+        verdict: None,
+    };
+    if let Some(format) = args.format {
+        print(std::slice::from_ref(&report), format);
+    }
+    match result {
+        Ok(()) => {
+            eprintln!(
+                "connected to {} ({}): {}",
+                args.url,
+                profile.name,
+                json!(report.summary)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(diagnosis) => {
+            eprintln!(
+                "could not connect to {}: [{}] {}\nfix: {}",
+                args.url, diagnosis.code, diagnosis.message, diagnosis.remedy
+            );
+            ExitCode::from(1)
+        }
+    }
+}
