@@ -4,7 +4,11 @@
 //! unknown keys refused), and every default describes a conformant server, so a scenario only
 //! names what is wrong with the server it describes.
 
+mod validate;
+
 use serde::{Deserialize, Serialize};
+
+pub use validate::ConfigError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -13,13 +17,30 @@ pub struct MockConfig {
     pub resource_server: ResourceServerConfig,
 }
 
+impl MockConfig {
+    /// Refuses values the servers cannot serve (a path without a leading `/`, a scope that is
+    /// not an RFC 6749 scope token, a knob that only applies to another setting). `MockServers`
+    /// runs this before binding any port.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate::validate(self)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuthServerConfig {
     /// A path under the origin that is part of the issuer identifier (`/tenant-a`), or empty.
     pub issuer_path: String,
-    /// Serve RFC 8414 metadata at all.
+    /// Serve authorization-server metadata at all (`false`: nowhere).
     pub metadata: bool,
+    /// Which well-known URL the metadata is served at, for issuers with and without a path.
+    pub metadata_location: AsMetadataLocation,
+    /// Serve the authorization server on the MCP server's own origin (one listener, the
+    /// authorization-server routes next to the MCP routes), as MCP 2025-03-26 servers did; its
+    /// issuer is then that origin (plus `issuer-path`). With `metadata = false` and no
+    /// `issuer-path` the endpoints are the 2025-03-26 defaults `/authorize`, `/token` and
+    /// `/register` at that origin.
+    pub co_located: bool,
     /// How the `issuer` in the metadata relates to the real issuer identifier.
     pub issuer_in_metadata: IssuerForm,
     /// Offer RFC 7591 dynamic client registration.
@@ -36,6 +57,9 @@ pub struct AuthServerConfig {
     pub require_audience: bool,
     /// The RFC 9207 `iss` parameter on the authorization response.
     pub iss_parameter: IssParameter,
+    /// Advertise `authorization_response_iss_parameter_supported: true` in the metadata
+    /// (`false`: the field is left out, which RFC 9207 §3 reads as "not supported").
+    pub advertise_iss_parameter: bool,
     /// What the (headless) person at the consent screen does.
     pub consent: Consent,
     /// Seconds an authorization code stays redeemable.
@@ -56,6 +80,22 @@ pub struct AuthServerConfig {
     /// temporarily_unavailable instead of 400 invalid_grant, so that a client cannot tell a
     /// revoked token from an outage.
     pub invalid_refresh_token_unavailable: bool,
+    /// Refuse an authorization request that asks for a scope not in `scopes-supported` with a
+    /// redirect carrying `error=invalid_scope` (so `offline_access` is refused unless listed).
+    /// Off, the server grants whatever scope is requested.
+    pub strict_scopes: bool,
+    /// Client ID Metadata Documents (MCP 2025-11-25): advertise
+    /// `client_id_metadata_document_supported: true` and accept, at the authorization and
+    /// token endpoints, a `client_id` that is an https URL (or an http URL on a loopback host)
+    /// by fetching the JSON document it names. Off, such a `client_id` is an unknown client.
+    pub client_id_metadata_documents: bool,
+    /// Register every client with this token-endpoint authentication method, whatever the
+    /// registration request asked for (a confidential method comes with a `client_secret`), so
+    /// that a client must follow the registration response rather than its own request.
+    pub registration_auth_method: Option<TokenEndpointAuthMethod>,
+    /// Refuse a registration request without `application_type` (`"web"` or `"native"`) with
+    /// `invalid_client_metadata`.
+    pub require_application_type: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -63,6 +103,8 @@ impl Default for AuthServerConfig {
         Self {
             issuer_path: String::new(),
             metadata: true,
+            metadata_location: AsMetadataLocation::Oauth,
+            co_located: false,
             issuer_in_metadata: IssuerForm::Exact,
             dynamic_registration: true,
             registration_error: None,
@@ -71,6 +113,7 @@ impl Default for AuthServerConfig {
             code_challenge_methods: vec!["S256".to_owned()],
             require_audience: false,
             iss_parameter: IssParameter::Correct,
+            advertise_iss_parameter: true,
             consent: Consent::Approve,
             code_lifetime_secs: 60,
             access_token_lifetime_secs: 3600,
@@ -81,8 +124,26 @@ impl Default for AuthServerConfig {
             open_redirect: false,
             accept_fragment_redirect_uris: false,
             invalid_refresh_token_unavailable: false,
+            strict_scopes: false,
+            client_id_metadata_documents: false,
+            registration_auth_method: None,
+            require_application_type: false,
         }
     }
+}
+
+/// The well-known URL authorization-server metadata is served at. For an issuer without a path
+/// the two OpenID forms are the same URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AsMetadataLocation {
+    /// RFC 8414 §3.1: `/.well-known/oauth-authorization-server{issuer-path}`.
+    Oauth,
+    /// OpenID Connect Discovery with the suffix inserted as RFC 8414 §5 describes:
+    /// `/.well-known/openid-configuration{issuer-path}`.
+    OpenidInserted,
+    /// OpenID Connect Discovery 1.0 §4: `{issuer-path}/.well-known/openid-configuration`.
+    OpenidAppended,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +221,9 @@ pub struct ResourceServerConfig {
     pub path: String,
     /// Where RFC 9728 protected-resource metadata is served.
     pub metadata_location: PrmLocation,
+    /// The path of the metadata when `metadata-location = "custom"` (default
+    /// [`DEFAULT_CUSTOM_METADATA_PATH`]); refused with any other location.
+    pub custom_metadata_path: Option<String>,
     /// Put `resource_metadata` in the 401 challenge.
     pub resource_metadata_in_challenge: bool,
     /// How the `resource` in the metadata relates to the MCP endpoint URL.
@@ -168,17 +232,33 @@ pub struct ResourceServerConfig {
     pub require_audience: bool,
     /// Answer MCP requests without any token (a misconfigured server).
     pub allow_unauthenticated: bool,
+    /// A scope (or space-separated scopes) every MCP request's access token must carry
+    /// (`mcp:admin`): a valid token without it is answered 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
+    /// scope="<this scope>"` (RFC 6750 §3.1), the step-up challenge of MCP 2025-11-25.
+    pub required_scope: Option<String>,
+    /// The `scope` the 401 challenge names (RFC 6750 §3), telling a client what to request.
+    pub challenge_scope: Option<String>,
+    /// Start a second authorization server (its own port, keys, issuer and clients) that
+    /// `MockServers::switch_authorization_server` moves the protected-resource metadata to.
+    pub alternate_authorization_server: bool,
 }
+
+/// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
+pub const DEFAULT_CUSTOM_METADATA_PATH: &str = "/meta/prm.json";
 
 impl Default for ResourceServerConfig {
     fn default() -> Self {
         Self {
             path: "/mcp".to_owned(),
             metadata_location: PrmLocation::PathInserted,
+            custom_metadata_path: None,
             resource_metadata_in_challenge: true,
             resource_in_metadata: ResourceForm::Exact,
             require_audience: false,
             allow_unauthenticated: false,
+            required_scope: None,
+            challenge_scope: None,
+            alternate_authorization_server: false,
         }
     }
 }
@@ -190,6 +270,9 @@ pub enum PrmLocation {
     PathInserted,
     /// `/.well-known/oauth-protected-resource` at the origin only.
     Root,
+    /// Only at `custom-metadata-path`, so that only a client following the challenge's
+    /// `resource_metadata` finds it.
+    Custom,
     /// Nowhere.
     None,
 }

@@ -21,6 +21,7 @@ mod logging;
 pub mod resource_server;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,7 +29,8 @@ use tokio_util::sync::CancellationToken;
 pub use auth_server::AuthServer;
 use auth_server::keys::SigningKeys;
 use clock::SharedClock;
-pub use config::MockConfig;
+pub use config::{ConfigError, MockConfig};
+use log::Server;
 pub use log::{RecordedRequest, RequestLog};
 pub use resource_server::ResourceServer;
 
@@ -41,12 +43,22 @@ pub enum StartError {
     },
     #[error("cannot create the authorization server's signing key: {0}")]
     Keys(String),
+    #[error("invalid mock configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(
+        "the co-located authorization server's route {path} clashes with the MCP server's routes; change issuer-path or the resource server's path"
+    )]
+    RouteClash { path: String },
 }
 
-/// A running pair of mock servers on loopback ports. Dropping it stops both.
+/// A running pair of mock servers on loopback ports (and, when configured, an alternate
+/// authorization server). Dropping it stops them all.
 #[derive(Debug)]
 pub struct MockServers {
     auth_server: AuthServer,
+    alternate: Option<AuthServer>,
+    /// Whether the resource server has been moved to the alternate authorization server.
+    switched: AtomicBool,
     resource_server: ResourceServer,
     log: RequestLog,
     shutdown: CancellationToken,
@@ -58,45 +70,79 @@ impl MockServers {
         Self::start_on(config, clock, "127.0.0.1:0", "127.0.0.1:0").await
     }
 
-    /// Starts both servers on the given addresses (port 0 picks a free one).
+    /// Starts both servers on the given addresses (port 0 picks a free one). A co-located
+    /// authorization server shares the resource server's listener, so `auth_server_addr` is
+    /// then not bound; an alternate authorization server gets a free port on the host of
+    /// `auth_server_addr`.
     pub async fn start_on(
         config: MockConfig,
         clock: SharedClock,
         auth_server_addr: &str,
         resource_server_addr: &str,
     ) -> Result<Self, StartError> {
-        let as_listener = bind(auth_server_addr, "authorization server").await?;
+        config.validate()?;
+        let co_located = config.authorization_server.co_located;
         let rs_listener = bind(resource_server_addr, "MCP resource server").await?;
+        let as_listener = if co_located {
+            None
+        } else {
+            Some(bind(auth_server_addr, "authorization server").await?)
+        };
         let keys = SigningKeys::generate().map_err(StartError::Keys)?;
         let log = RequestLog::default();
         let shutdown = CancellationToken::new();
+        // Stops whatever already serves if a later step fails.
+        let stop_on_error = shutdown.clone().drop_guard();
 
+        let rs_origin = origin(&rs_listener);
         let auth_server = AuthServer::new(
             config.authorization_server.clone(),
-            origin(&as_listener),
+            as_listener
+                .as_ref()
+                .map_or_else(|| rs_origin.clone(), origin),
             clock.clone(),
             keys.clone(),
         );
         let resource_server = ResourceServer::new(
-            config.resource_server,
-            origin(&rs_listener),
+            config.resource_server.clone(),
+            rs_origin,
             auth_server.issuer(),
-            config.authorization_server.scopes_supported,
-            clock,
+            config.authorization_server.scopes_supported.clone(),
+            clock.clone(),
             keys.decoding_key(),
         );
-        serve(
-            as_listener,
-            auth_server.router(log.clone()),
-            shutdown.clone(),
-        );
-        serve(
-            rs_listener,
-            resource_server.router(log.clone(), shutdown.child_token()),
-            shutdown.clone(),
-        );
+        let rs_router = resource_server.router(log.clone(), shutdown.child_token());
+        match as_listener {
+            Some(as_listener) => {
+                serve(
+                    as_listener,
+                    auth_server.router(log.clone()),
+                    shutdown.clone(),
+                );
+                serve(rs_listener, rs_router, shutdown.clone());
+            }
+            None => {
+                if let Some(path) = auth_server
+                    .route_paths()
+                    .into_iter()
+                    .find(|path| resource_server.route_clashes_with(path))
+                {
+                    return Err(StartError::RouteClash { path });
+                }
+                let merged = rs_router.merge(auth_server.router(log.clone()));
+                serve(rs_listener, merged, shutdown.clone());
+            }
+        }
+        let alternate = if config.resource_server.alternate_authorization_server {
+            Some(start_alternate(&config, clock, auth_server_addr, &log, &shutdown).await?)
+        } else {
+            None
+        };
+        stop_on_error.disarm();
         Ok(Self {
             auth_server,
+            alternate,
+            switched: AtomicBool::new(false),
             resource_server,
             log,
             shutdown,
@@ -108,13 +154,51 @@ impl MockServers {
         self.resource_server.url()
     }
 
-    /// The authorization server's issuer identifier.
+    /// The issuer identifier of the authorization server the protected-resource metadata
+    /// currently names (the alternate one after [`Self::switch_authorization_server`]).
     pub fn issuer(&self) -> String {
-        self.auth_server.issuer()
+        self.active_auth_server().issuer()
     }
 
+    /// The (first) authorization server.
     pub fn auth_server(&self) -> &AuthServer {
         &self.auth_server
+    }
+
+    /// The second authorization server, when `alternate-authorization-server` started one.
+    pub fn alternate_auth_server(&self) -> Option<&AuthServer> {
+        self.alternate.as_ref()
+    }
+
+    /// The authorization server the protected-resource metadata currently names.
+    pub fn active_auth_server(&self) -> &AuthServer {
+        match &self.alternate {
+            Some(alternate) if self.switched.load(Ordering::SeqCst) => alternate,
+            _ => &self.auth_server,
+        }
+    }
+
+    /// Moves the MCP server to the alternate authorization server: from now on its
+    /// protected-resource metadata names the alternate's issuer, and it accepts only access
+    /// tokens the alternate issues (those of the first are rejected as issued by another
+    /// authorization server). Returns false, changing nothing, when no alternate was started.
+    pub fn switch_authorization_server(&self) -> bool {
+        let Some(alternate) = &self.alternate else {
+            return false;
+        };
+        self.resource_server
+            .trust_authorization_server(alternate.issuer(), alternate.keys().decoding_key());
+        self.switched.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// Every secret value any of the authorization servers handed out.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let mut secrets = self.auth_server.issued_secrets();
+        if let Some(alternate) = &self.alternate {
+            secrets.extend(alternate.issued_secrets());
+        }
+        secrets
     }
 
     pub fn resource_server(&self) -> &ResourceServer {
@@ -135,6 +219,34 @@ impl Drop for MockServers {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The second authorization server: the same knobs, but its own port, keys and issuer, and no
+/// clients (neither pre-registered nor registered at the first).
+async fn start_alternate(
+    config: &MockConfig,
+    clock: SharedClock,
+    auth_server_addr: &str,
+    log: &RequestLog,
+    shutdown: &CancellationToken,
+) -> Result<AuthServer, StartError> {
+    let host = auth_server_addr
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host);
+    let listener = bind(&format!("{host}:0"), "alternate authorization server").await?;
+    let keys = SigningKeys::generate().map_err(StartError::Keys)?;
+    let mut alternate_config = config.authorization_server.clone();
+    alternate_config.clients.clear();
+    alternate_config.co_located = false;
+    let alternate = AuthServer::with_role(
+        alternate_config,
+        origin(&listener),
+        clock,
+        keys,
+        Server::AlternateAuthorizationServer,
+    );
+    serve(listener, alternate.router(log.clone()), shutdown.clone());
+    Ok(alternate)
 }
 
 async fn bind(addr: &str, server: &'static str) -> Result<TcpListener, StartError> {

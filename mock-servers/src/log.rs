@@ -10,6 +10,8 @@ use serde::Serialize;
 pub enum Server {
     AuthorizationServer,
     ResourceServer,
+    /// The second authorization server (`alternate-authorization-server`).
+    AlternateAuthorizationServer,
 }
 
 /// What the mocks saw of one request. Values are the mock's own: this log never leaves the
@@ -17,6 +19,9 @@ pub enum Server {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordedRequest {
     pub server: Server,
+    /// The HTTP method, or `FETCH` for a client ID metadata document the authorization server
+    /// fetched (its `path` is then the document URL, its `status` the document's HTTP status
+    /// or 0 when none came).
     pub method: String,
     pub path: String,
     /// The OAuth grant type of a token request, when there was one.
@@ -51,6 +56,15 @@ impl RequestLog {
             .iter()
             .filter(|r| r.grant_type.as_deref() == Some(grant_type))
             .count()
+    }
+
+    /// The client ID metadata document URLs a server fetched, in order.
+    pub fn document_fetches(&self, server: Server) -> Vec<String> {
+        self.snapshot()
+            .into_iter()
+            .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
+            .map(|r| r.path)
+            .collect()
     }
 
     /// How many requests reached a path on a server.

@@ -3,17 +3,23 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
-use super::AuthServer;
 use super::error::ErrorPage;
 use super::store::{CodeGrant, random_token};
+use super::{AuthServer, ClientLookup};
 use crate::config::{Consent, IssParameter};
+use crate::log::RequestLog;
 
-pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQuery) -> Response {
+pub async fn authorize(
+    State(server): State<AuthServer>,
+    Extension(log): Extension<RequestLog>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = match single_valued(query.as_deref().unwrap_or("")) {
         Ok(params) => params,
         Err(message) => {
@@ -30,11 +36,19 @@ pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQue
     let Some(client_id) = get("client_id") else {
         return page("Invalid authorization request", "client_id is missing.");
     };
-    let Some(client) = server.store().clients.get(client_id).cloned() else {
-        return page(
-            "Unknown client",
-            &format!("client_id {client_id:?} is not registered with this authorization server."),
-        );
+    let client = match server.find_client(&log, client_id).await {
+        Ok(client) => client,
+        Err(ClientLookup::Unknown) => {
+            return page(
+                "Unknown client",
+                &format!(
+                    "client_id {client_id:?} is not registered with this authorization server."
+                ),
+            );
+        }
+        Err(ClientLookup::Document(error)) => {
+            return page("Invalid client metadata document", &error.to_string());
+        }
     };
     let Some(redirect_uri) = get("redirect_uri") else {
         return page("Invalid authorization request", "redirect_uri is missing.");
@@ -90,6 +104,12 @@ pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQue
             "this authorization server requires the resource (or audience) parameter naming the API the token is for",
         );
     }
+    if let Some(unknown) = unsupported_scope(&server, get("scope")) {
+        return reply.error(
+            "invalid_scope",
+            &format!("scope {unknown:?} is not supported by this authorization server"),
+        );
+    }
     if server.config().consent == Consent::Deny {
         return reply.error("access_denied", "the user denied the request");
     }
@@ -108,6 +128,20 @@ pub async fn authorize(State(server): State<AuthServer>, RawQuery(query): RawQue
         },
     );
     reply.redirect(&[("code", &code)])
+}
+
+/// With `strict-scopes`, the first requested scope that is not in `scopes-supported`.
+fn unsupported_scope<'a>(server: &AuthServer, scope: Option<&'a str>) -> Option<&'a str> {
+    let config = server.config();
+    if !config.strict_scopes {
+        return None;
+    }
+    scope?.split(' ').filter(|s| !s.is_empty()).find(|s| {
+        !config
+            .scopes_supported
+            .iter()
+            .any(|supported| supported == s)
+    })
 }
 
 fn page(title: &'static str, message: &str) -> Response {

@@ -3,9 +3,10 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::AuthServer;
-use crate::config::IssuerForm;
+use crate::config::{AsMetadataLocation, IssuerForm};
 
-/// RFC 8414 §2 metadata.
+/// RFC 8414 §2 metadata (OpenID Connect Discovery 1.0 §3 metadata when served at an
+/// `openid-configuration` location).
 pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
     let config = server.config();
     let issuer = match config.issuer_in_metadata {
@@ -25,9 +26,14 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
         "revocation_endpoint_auth_methods_supported":
             config.token_endpoint_auth_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         "scopes_supported": config.scopes_supported,
-        "authorization_response_iss_parameter_supported": true,
     });
     if let Value::Object(fields) = &mut metadata {
+        if config.advertise_iss_parameter {
+            fields.insert(
+                "authorization_response_iss_parameter_supported".into(),
+                json!(true),
+            );
+        }
         if !config.code_challenge_methods.is_empty() {
             fields.insert(
                 "code_challenge_methods_supported".into(),
@@ -38,6 +44,17 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
             fields.insert(
                 "registration_endpoint".into(),
                 json!(server.endpoint("register")),
+            );
+        }
+        if config.client_id_metadata_documents {
+            fields.insert("client_id_metadata_document_supported".into(), json!(true));
+        }
+        if config.metadata_location != AsMetadataLocation::Oauth {
+            // Required by OpenID Connect Discovery 1.0 §3.
+            fields.insert("subject_types_supported".into(), json!(["public"]));
+            fields.insert(
+                "id_token_signing_alg_values_supported".into(),
+                json!(["EdDSA"]),
             );
         }
     }

@@ -3,6 +3,7 @@
 //! each knob in [`AuthServerConfig`] makes it misbehave in one named way.
 
 mod authorize;
+mod cimd;
 mod error;
 pub mod keys;
 mod metadata;
@@ -13,14 +14,16 @@ mod token;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::Router;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use crate::clock::SharedClock;
-use crate::config::{AuthServerConfig, TokenEndpointAuthMethod};
+use crate::config::{AsMetadataLocation, AuthServerConfig, TokenEndpointAuthMethod};
 use crate::log::{RequestLog, Server};
 use keys::SigningKeys;
 use store::{Client, Store};
+
+pub use cimd::{FETCH_METHOD, FETCH_TIMEOUT, MAX_DOCUMENT_BYTES};
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -36,6 +39,25 @@ struct Inner {
     clock: SharedClock,
     keys: SigningKeys,
     store: Mutex<Store>,
+    /// How this server's requests are tagged in the request log.
+    role: Server,
+}
+
+/// Why a `client_id` names no usable client.
+#[derive(Debug)]
+enum ClientLookup {
+    Unknown,
+    Document(cimd::CimdError),
+}
+
+/// What the server has on record for one client, secrets left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    pub redirect_uris: Vec<String>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// The OpenID `application_type` given at registration, if any.
+    pub application_type: Option<String>,
 }
 
 impl AuthServer {
@@ -44,6 +66,17 @@ impl AuthServer {
         origin: String,
         clock: SharedClock,
         keys: SigningKeys,
+    ) -> Self {
+        Self::with_role(config, origin, clock, keys, Server::AuthorizationServer)
+    }
+
+    /// A server whose requests the log tags with `role` (the alternate authorization server).
+    pub fn with_role(
+        config: AuthServerConfig,
+        origin: String,
+        clock: SharedClock,
+        keys: SigningKeys,
+        role: Server,
     ) -> Self {
         let mut store = Store::default();
         store.refresh_unavailable_remaining = config.refresh_unavailable_count;
@@ -65,6 +98,7 @@ impl AuthServer {
                     secret: client.client_secret.clone(),
                     redirect_uris: client.redirect_uris.clone(),
                     auth_method,
+                    application_type: None,
                 },
             );
         }
@@ -75,6 +109,7 @@ impl AuthServer {
                 clock,
                 keys,
                 store: Mutex::new(store),
+                role,
             }),
         }
     }
@@ -93,12 +128,38 @@ impl AuthServer {
         format!("{}/{name}", self.issuer())
     }
 
-    /// Where RFC 8414 metadata is served: the well-known suffix inserted before the issuer path.
+    /// Where the metadata is (or, with `metadata = false`, would be) served, as
+    /// `metadata-location` says: RFC 8414 and inserted OpenID put the well-known suffix before
+    /// the issuer path, appended OpenID puts it after.
     pub fn metadata_path(&self) -> String {
-        format!(
-            "/.well-known/oauth-authorization-server{}",
-            self.inner.config.issuer_path
-        )
+        let path = &self.inner.config.issuer_path;
+        match self.inner.config.metadata_location {
+            AsMetadataLocation::Oauth => format!("/.well-known/oauth-authorization-server{path}"),
+            AsMetadataLocation::OpenidInserted => {
+                format!("/.well-known/openid-configuration{path}")
+            }
+            AsMetadataLocation::OpenidAppended => {
+                format!("{path}/.well-known/openid-configuration")
+            }
+        }
+    }
+
+    /// The metadata URL, if metadata is served at all.
+    pub fn metadata_url(&self) -> Option<String> {
+        self.inner
+            .config
+            .metadata
+            .then(|| format!("{}{}", self.inner.origin, self.metadata_path()))
+    }
+
+    /// The origin this server listens on (`http://127.0.0.1:PORT`).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// How the request log tags this server's requests.
+    pub fn role(&self) -> Server {
+        self.inner.role
     }
 
     /// Where the authorization endpoint (the consent step) is served.
@@ -131,9 +192,55 @@ impl AuthServer {
         self.store().revoke_all_refresh_tokens();
     }
 
+    /// The client registered (out of band or dynamically) under `client_id`. Clients known only
+    /// through a client ID metadata document are not on record.
+    pub fn registered_client(&self, client_id: &str) -> Option<RegisteredClient> {
+        self.store()
+            .clients
+            .get(client_id)
+            .map(|client| RegisteredClient {
+                client_id: client.id.clone(),
+                redirect_uris: client.redirect_uris.clone(),
+                token_endpoint_auth_method: client.auth_method,
+                application_type: client.application_type.clone(),
+            })
+    }
+
+    /// The client a `client_id` names: one on record, or (with `client-id-metadata-documents`)
+    /// the one its metadata document describes, fetched now.
+    async fn find_client(&self, log: &RequestLog, client_id: &str) -> Result<Client, ClientLookup> {
+        if let Some(client) = self.store().clients.get(client_id).cloned() {
+            return Ok(client);
+        }
+        if self.inner.config.client_id_metadata_documents && cimd::is_document_url(client_id) {
+            return cimd::resolve(log, self.inner.role, client_id)
+                .await
+                .map_err(ClientLookup::Document);
+        }
+        Err(ClientLookup::Unknown)
+    }
+
     /// Make the next `count` refresh requests fail with 503.
     pub fn fail_next_refreshes(&self, count: u32) {
         self.store().refresh_unavailable_remaining = count;
+    }
+
+    /// Every path this server routes, for spotting clashes when it shares an origin.
+    pub fn route_paths(&self) -> Vec<String> {
+        let path = &self.inner.config.issuer_path;
+        let mut paths = vec![
+            self.authorization_endpoint_path(),
+            format!("{path}/token"),
+            format!("{path}/revoke"),
+            format!("{path}/jwks"),
+        ];
+        if self.inner.config.metadata {
+            paths.push(self.metadata_path());
+        }
+        if self.inner.config.dynamic_registration {
+            paths.push(format!("{path}/register"));
+        }
+        paths
     }
 
     pub fn router(&self, log: RequestLog) -> Router {
@@ -152,10 +259,10 @@ impl AuthServer {
         if self.inner.config.dynamic_registration {
             router = router.route(&format!("{path}/register"), post(registration::register));
         }
-        crate::logging::with_request_log(
-            router.with_state(self.clone()),
-            log,
-            Server::AuthorizationServer,
-        )
+        let router = router
+            .with_state(self.clone())
+            // The client ID metadata document fetch records itself in the same log.
+            .layer(Extension(log.clone()));
+        crate::logging::with_request_log(router, log, self.inner.role)
     }
 }

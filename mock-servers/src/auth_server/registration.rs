@@ -22,6 +22,8 @@ struct RegistrationRequest {
     client_name: Option<String>,
     #[serde(default)]
     grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    application_type: Option<String>,
 }
 
 pub async fn register(State(server): State<AuthServer>, body: Bytes) -> Response {
@@ -48,33 +50,15 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
         server.config().accept_fragment_redirect_uris,
     )?;
 
-    let auth_method = match request.token_endpoint_auth_method.as_deref() {
-        None | Some("none") => TokenEndpointAuthMethod::None,
-        Some("client_secret_basic") => TokenEndpointAuthMethod::ClientSecretBasic,
-        Some("client_secret_post") => TokenEndpointAuthMethod::ClientSecretPost,
-        Some(other) => {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_client_metadata",
-                format!("token_endpoint_auth_method {other:?} is not supported"),
-            ));
-        }
+    check_application_type(
+        request.application_type.as_deref(),
+        server.config().require_application_type,
+    )?;
+    let auth_method = match server.config().registration_auth_method {
+        // The server decides, whatever the request asked for.
+        Some(method) => method,
+        None => requested_auth_method(server, request.token_endpoint_auth_method.as_deref())?,
     };
-    if !server
-        .config()
-        .token_endpoint_auth_methods
-        .contains(&auth_method)
-        && auth_method != TokenEndpointAuthMethod::None
-    {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_client_metadata",
-            format!(
-                "token_endpoint_auth_method {} is not supported",
-                auth_method.as_str()
-            ),
-        ));
-    }
 
     let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token("cs_"));
     let mut store = server.store();
@@ -86,6 +70,7 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
             secret: secret.clone(),
             redirect_uris: redirect_uris.clone(),
             auth_method,
+            application_type: request.application_type.clone(),
         },
     );
     drop(store);
@@ -101,11 +86,59 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
     if let Some(name) = request.client_name {
         body["client_name"] = json!(name);
     }
+    if let Some(application_type) = request.application_type {
+        body["application_type"] = json!(application_type);
+    }
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
     }
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// The method the request asks for, if this server supports it (`none` always is).
+fn requested_auth_method(
+    server: &AuthServer,
+    requested: Option<&str>,
+) -> Result<TokenEndpointAuthMethod, OAuthError> {
+    let unsupported = |name: &str| {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            format!("token_endpoint_auth_method {name:?} is not supported"),
+        )
+    };
+    let method = match requested {
+        None | Some("none") => TokenEndpointAuthMethod::None,
+        Some("client_secret_basic") => TokenEndpointAuthMethod::ClientSecretBasic,
+        Some("client_secret_post") => TokenEndpointAuthMethod::ClientSecretPost,
+        Some(other) => return Err(unsupported(other)),
+    };
+    if method != TokenEndpointAuthMethod::None
+        && !server
+            .config()
+            .token_endpoint_auth_methods
+            .contains(&method)
+    {
+        return Err(unsupported(method.as_str()));
+    }
+    Ok(method)
+}
+
+/// OpenID Connect Dynamic Client Registration §2: `application_type` is `web` or `native`;
+/// `require-application-type` makes it mandatory.
+fn check_application_type(given: Option<&str>, required: bool) -> Result<(), OAuthError> {
+    let invalid =
+        |why: String| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", why);
+    match given {
+        None if required => Err(invalid(
+            "application_type is required: \"web\" or \"native\"".to_owned(),
+        )),
+        Some(other) if required && other != "web" && other != "native" => Err(invalid(format!(
+            "application_type {other:?} is not supported: use \"web\" or \"native\""
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The configured refusal, with a description worded as real servers word it, so that a client

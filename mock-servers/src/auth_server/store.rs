@@ -14,6 +14,7 @@ pub struct Client {
     pub secret: Option<String>,
     pub redirect_uris: Vec<String>,
     pub auth_method: TokenEndpointAuthMethod,
+    pub application_type: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,23 +14,31 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::AuthServer;
 use super::error::OAuthError;
 use super::keys::{ALGORITHM, KEY_ID};
 use super::store::{Client, RefreshGrant, random_token};
+use super::{AuthServer, ClientLookup};
 use crate::config::TokenEndpointAuthMethod;
+use crate::log::RequestLog;
 use crate::logging::GrantTypeSeen;
 
-pub async fn token(State(server): State<AuthServer>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(server): State<AuthServer>,
+    Extension(log): Extension<RequestLog>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = match parse_form(&body) {
         Ok(params) => params,
         Err(error) => return error.into_response(),
     };
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     let result = match grant_type.as_str() {
-        "authorization_code" => authenticate(&server, &headers, &params)
+        "authorization_code" => authenticate(&server, &log, &headers, &params)
+            .await
             .and_then(|client| redeem_code(&server, &client, &params)),
-        "refresh_token" => authenticate(&server, &headers, &params)
+        "refresh_token" => authenticate(&server, &log, &headers, &params)
+            .await
             .and_then(|client| refresh(&server, &client, &params)),
         "" => Err(OAuthError::invalid_request("grant_type is missing")),
         other => Err(OAuthError::new(
@@ -56,8 +65,9 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
 }
 
 /// Identifies the client, enforcing the one authentication method it is registered with.
-fn authenticate(
+async fn authenticate(
     server: &AuthServer,
+    log: &RequestLog,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
 ) -> Result<Client, OAuthError> {
@@ -89,12 +99,17 @@ fn authenticate(
             TokenEndpointAuthMethod::None,
         ),
     };
-    let client = server
-        .store()
-        .clients
-        .get(&client_id)
-        .cloned()
-        .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {client_id:?}")))?;
+    let client = match server.find_client(log, &client_id).await {
+        Ok(client) => client,
+        Err(ClientLookup::Unknown) => {
+            return Err(OAuthError::invalid_client(format!(
+                "unknown client {client_id:?}"
+            )));
+        }
+        Err(ClientLookup::Document(error)) => {
+            return Err(OAuthError::invalid_client(error.to_string()));
+        }
+    };
     if method != client.auth_method {
         return Err(OAuthError::invalid_client(format!(
             "client {client_id:?} must authenticate with {}, not {}",

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use jsonwebtoken::Validation;
 use serde::Deserialize;
 
-use super::ResourceServer;
+use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
 
 #[derive(Debug, Deserialize)]
@@ -16,6 +16,8 @@ struct Claims {
     exp: u64,
     #[serde(default)]
     aud: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 pub async fn require_bearer(
@@ -36,25 +38,40 @@ pub async fn require_bearer(
         })
         .map(|(_, token)| token.trim().to_owned());
     let Some(token) = token else {
-        return challenge(&server, None);
+        return unauthorized(&server, None);
     };
-    match verify(&server, &token) {
-        Ok(()) => next.run(request).await,
-        Err(why) => challenge(&server, Some(why)),
+    let claims = match verify(&server, &token) {
+        Ok(claims) => claims,
+        Err(why) => return unauthorized(&server, Some(why)),
+    };
+    if let Some(required) = &server.config().required_scope
+        && !scope::grants(claims.scope.as_deref(), required)
+    {
+        return insufficient_scope(&server, required);
     }
+    next.run(request).await
 }
 
-fn verify(server: &ResourceServer, token: &str) -> Result<(), &'static str> {
+fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'static str> {
+    let trust = server.trust();
     let mut validation = Validation::new(ALGORITHM);
     // Expiry and audience are checked against the shared (possibly simulated) clock below.
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Claims>(token, &server.inner.key, &validation)
-        .map_err(|_| "the access token is malformed or its signature is invalid")?;
+    let issued_elsewhere = "the access token was issued by another authorization server";
+    let data = match jsonwebtoken::decode::<Claims>(token, &trust.key, &validation) {
+        Ok(data) => data,
+        // Signed by a key this server does not trust, but naming an issuer: say which problem
+        // it is, as a server that knows its authorization server would.
+        Err(_) if unverified_issuer(token).is_some_and(|iss| iss != trust.issuer) => {
+            return Err(issued_elsewhere);
+        }
+        Err(_) => return Err("the access token is malformed or its signature is invalid"),
+    };
     let claims = data.claims;
-    if claims.iss != server.inner.issuer {
-        return Err("the access token was issued by another authorization server");
+    if claims.iss != trust.issuer {
+        return Err(issued_elsewhere);
     }
     if claims.exp <= server.inner.clock.unix_seconds() {
         return Err("the access token expired");
@@ -62,16 +79,45 @@ fn verify(server: &ResourceServer, token: &str) -> Result<(), &'static str> {
     if server.config().require_audience && claims.aud.as_deref() != Some(&server.url()) {
         return Err("the access token is not meant for this resource (aud)");
     }
-    Ok(())
+    Ok(claims)
+}
+
+/// The `iss` of a JWT, read without verifying it (only to word an error).
+fn unverified_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
 }
 
 /// 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3, RFC 9728 §5.1).
-fn challenge(server: &ResourceServer, error: Option<&str>) -> Response {
+fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
     let mut params = Vec::new();
     if let Some(description) = error {
         params.push("error=\"invalid_token\"".to_owned());
         params.push(format!("error_description=\"{description}\""));
     }
+    if let Some(scope) = &server.config().challenge_scope {
+        params.push(format!("scope=\"{scope}\""));
+    }
+    challenge(server, StatusCode::UNAUTHORIZED, params)
+}
+
+/// 403 `insufficient_scope` naming the scope the request needs (RFC 6750 §3.1): the step-up
+/// challenge of MCP 2025-11-25.
+fn insufficient_scope(server: &ResourceServer, required: &str) -> Response {
+    let params = vec![
+        "error=\"insufficient_scope\"".to_owned(),
+        format!("scope=\"{required}\""),
+        format!("error_description=\"this request needs the scope {required}\""),
+    ];
+    challenge(server, StatusCode::FORBIDDEN, params)
+}
+
+fn challenge(server: &ResourceServer, status: StatusCode, mut params: Vec<String>) -> Response {
     if server.config().resource_metadata_in_challenge
         && let Some(url) = server.metadata_url()
     {
@@ -82,7 +128,7 @@ fn challenge(server: &ResourceServer, error: Option<&str>) -> Response {
     } else {
         format!("Bearer {}", params.join(", "))
     };
-    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(&value) {
         response
             .headers_mut()

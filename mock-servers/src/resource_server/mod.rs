@@ -3,11 +3,13 @@
 
 mod bearer;
 mod metadata;
+mod scope;
 mod tools;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::get;
 use jsonwebtoken::DecodingKey;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -15,7 +17,9 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
-use crate::config::{PrmLocation, ResourceForm, ResourceServerConfig};
+use crate::config::{
+    DEFAULT_CUSTOM_METADATA_PATH, PrmLocation, ResourceForm, ResourceServerConfig,
+};
 use crate::log::{RequestLog, Server};
 
 #[derive(Debug, Clone)]
@@ -27,9 +31,15 @@ pub struct ResourceServer {
 struct Inner {
     config: ResourceServerConfig,
     origin: String,
-    issuer: String,
     scopes: Vec<String>,
     clock: SharedClock,
+    /// The authorization server the metadata names and whose tokens are accepted.
+    trust: RwLock<Trust>,
+}
+
+#[derive(Debug, Clone)]
+struct Trust {
+    issuer: String,
     key: DecodingKey,
 }
 
@@ -46,12 +56,34 @@ impl ResourceServer {
             inner: Arc::new(Inner {
                 config,
                 origin,
-                issuer,
                 scopes,
                 clock,
-                key,
+                trust: RwLock::new(Trust { issuer, key }),
             }),
         }
+    }
+
+    /// Names another authorization server in the metadata and, from now on, accepts only the
+    /// access tokens it issues (signed with `key`, `iss` = `issuer`).
+    pub fn trust_authorization_server(&self, issuer: String, key: DecodingKey) {
+        *self
+            .inner
+            .trust
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Trust { issuer, key };
+    }
+
+    /// The issuer of the authorization server the metadata currently names.
+    pub fn authorization_server(&self) -> String {
+        self.trust().issuer
+    }
+
+    fn trust(&self) -> Trust {
+        self.inner
+            .trust
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn config(&self) -> &ResourceServerConfig {
@@ -85,8 +117,33 @@ impl ResourceServer {
                 self.mount_path()
             )),
             PrmLocation::Root => Some("/.well-known/oauth-protected-resource".to_owned()),
+            PrmLocation::Custom => Some(
+                self.inner
+                    .config
+                    .custom_metadata_path
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CUSTOM_METADATA_PATH.to_owned()),
+            ),
             PrmLocation::None => None,
         }
+    }
+
+    /// The origin this server listens on (`http://127.0.0.1:PORT`).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// Whether another server's route at `path` on this origin would take a path this server
+    /// answers (its metadata, or the MCP endpoint and everything below it). A server at the
+    /// bare origin answers only what no route takes, so only its metadata can clash.
+    pub fn route_clashes_with(&self, path: &str) -> bool {
+        let mount = self.mount_path();
+        let under_mount = !mount.is_empty()
+            && (path == mount
+                || path
+                    .strip_prefix(mount)
+                    .is_some_and(|rest| rest.starts_with('/')));
+        self.metadata_path().as_deref() == Some(path) || under_mount
     }
 
     pub fn metadata_url(&self) -> Option<String> {
@@ -113,7 +170,11 @@ impl ResourceServer {
         let router = if self.mount_path().is_empty() {
             router.fallback_service(protected)
         } else {
-            router.nest_service(self.mount_path(), protected)
+            router
+                .nest_service(self.mount_path(), protected)
+                // Explicit, so that a router merged into this one (a co-located authorization
+                // server) leaves unknown paths to this server's log entry.
+                .fallback(|| async { StatusCode::NOT_FOUND })
         };
         crate::logging::with_request_log(
             router.with_state(self.clone()),

@@ -1,0 +1,165 @@
+//! Checks a configuration before any server starts, so that a knob's value that cannot be
+//! served is reported by name instead of surfacing as a routing panic or a malformed header.
+
+use super::{MockConfig, PrmLocation};
+
+/// A knob whose value cannot be served, named by its TOML path under `[mocks]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mocks.{knob}: {message}")]
+pub struct ConfigError {
+    pub knob: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(knob: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            knob,
+            message: message.into(),
+        }
+    }
+}
+
+pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
+    let auth = &config.authorization_server;
+    let resource = &config.resource_server;
+    if !auth.issuer_path.is_empty() {
+        route_path("authorization-server.issuer-path", &auth.issuer_path)?;
+        if auth.issuer_path.ends_with('/') {
+            return Err(ConfigError::new(
+                "authorization-server.issuer-path",
+                "must not end with \"/\"",
+            ));
+        }
+    }
+    route_path("resource-server.path", &resource.path)?;
+    if let Some(path) = &resource.custom_metadata_path {
+        if resource.metadata_location != PrmLocation::Custom {
+            return Err(ConfigError::new(
+                "resource-server.custom-metadata-path",
+                "is only used with metadata-location = \"custom\"",
+            ));
+        }
+        route_path("resource-server.custom-metadata-path", path)?;
+        if path == "/" {
+            return Err(ConfigError::new(
+                "resource-server.custom-metadata-path",
+                "must name a path below the origin, not \"/\"",
+            ));
+        }
+        if path.trim_end_matches('/') == resource.path.trim_end_matches('/') {
+            return Err(ConfigError::new(
+                "resource-server.custom-metadata-path",
+                "must differ from the MCP endpoint's path",
+            ));
+        }
+    }
+    if let Some(scope) = &resource.required_scope {
+        scope_value("resource-server.required-scope", scope)?;
+    }
+    if let Some(scope) = &resource.challenge_scope {
+        scope_value("resource-server.challenge-scope", scope)?;
+    }
+    Ok(())
+}
+
+/// A path the servers can route: absolute, and free of what the router reads as parameters.
+fn route_path(knob: &'static str, path: &str) -> Result<(), ConfigError> {
+    if !path.starts_with('/') {
+        return Err(ConfigError::new(
+            knob,
+            format!("{path:?} must start with \"/\""),
+        ));
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|c| matches!(c, '{' | '}' | '*' | '?' | '#') || c.is_whitespace())
+    {
+        return Err(ConfigError::new(
+            knob,
+            format!("{path:?} must not contain {c:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §3.3: space-delimited tokens of `%x21 / %x23-5B / %x5D-7E`, which also keeps the
+/// value safe inside a quoted `WWW-Authenticate` parameter.
+fn scope_value(knob: &'static str, scope: &str) -> Result<(), ConfigError> {
+    let valid_char = |c: char| matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
+    let tokens: Vec<&str> = scope.split(' ').collect();
+    if tokens
+        .iter()
+        .any(|t| t.is_empty() || !t.chars().all(valid_char))
+    {
+        return Err(ConfigError::new(
+            knob,
+            format!("{scope:?} is not a space-separated list of RFC 6749 scope tokens"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn knob_of(config: &MockConfig) -> Option<&'static str> {
+        validate(config).err().map(|e| e.knob)
+    }
+
+    #[test]
+    fn the_default_configuration_is_valid() {
+        assert_eq!(validate(&MockConfig::default()), Ok(()));
+    }
+
+    #[test]
+    fn paths_must_be_absolute_and_free_of_route_syntax() {
+        let mut config = MockConfig::default();
+        config.authorization_server.issuer_path = "tenant-a".into();
+        assert_eq!(knob_of(&config), Some("authorization-server.issuer-path"));
+        config.authorization_server.issuer_path = "/tenant-a/".into();
+        assert_eq!(knob_of(&config), Some("authorization-server.issuer-path"));
+        config.authorization_server.issuer_path = "/{tenant}".into();
+        assert_eq!(knob_of(&config), Some("authorization-server.issuer-path"));
+        config.authorization_server.issuer_path = "/tenant-a".into();
+        assert_eq!(knob_of(&config), None);
+
+        config.resource_server.path = "mcp".into();
+        assert_eq!(knob_of(&config), Some("resource-server.path"));
+        config.resource_server.path = "/".into();
+        assert_eq!(knob_of(&config), None);
+    }
+
+    #[test]
+    fn a_custom_metadata_path_needs_the_custom_location_and_its_own_path() {
+        let mut config = MockConfig::default();
+        config.resource_server.custom_metadata_path = Some("/meta/prm.json".into());
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.custom-metadata-path")
+        );
+        config.resource_server.metadata_location = PrmLocation::Custom;
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.custom_metadata_path = Some("/mcp".into());
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.custom-metadata-path")
+        );
+    }
+
+    #[test]
+    fn scopes_in_challenges_must_be_scope_tokens() {
+        let mut config = MockConfig::default();
+        config.resource_server.challenge_scope = Some("mcp:tools mcp:admin".into());
+        config.resource_server.required_scope = Some("mcp:admin".into());
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.challenge_scope = Some("mcp:tools  mcp:admin".into());
+        assert_eq!(knob_of(&config), Some("resource-server.challenge-scope"));
+        config.resource_server.challenge_scope = None;
+        config.resource_server.required_scope = Some("a\\b".into());
+        assert_eq!(knob_of(&config), Some("resource-server.required-scope"));
+        config.resource_server.required_scope = Some(String::new());
+        assert_eq!(knob_of(&config), Some("resource-server.required-scope"));
+    }
+}
