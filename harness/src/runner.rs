@@ -205,7 +205,7 @@ pub async fn run_scenario_with_secrets(
         ));
     }
 
-    let mut secrets = mocks.auth_server().issued_secrets();
+    let mut secrets = mocks.issued_secrets();
     secrets.extend(scenario.client.client_secret.clone());
     let report = Report {
         schema_version: REPORT_SCHEMA_VERSION,

@@ -75,6 +75,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
+    // Knob combinations the mocks cannot serve are refused here, against the file.
+    scenario
+        .mocks
+        .validate()
+        .map_err(|e| format!("[mocks.{}]: {}", e.knob, e.message))?;
     if scenario.profiles.is_empty() {
         return Err("field `profiles` must name at least one profile".to_owned());
     }
@@ -235,6 +240,13 @@ action = "connect"
         let text = format!("{MINIMAL}\n[[steps]]\naction = \"call-tool\"\n");
         let err = parse(&text).unwrap_err();
         assert!(err.contains("line 8") && err.contains("`tool`"), "{err}");
+    }
+
+    #[test]
+    fn a_knob_combination_the_mocks_cannot_serve_names_the_knob() {
+        let text = format!("{MINIMAL}\n[mocks.resource-server]\ncustom-metadata-path = \"/x\"\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.contains("custom-metadata-path"), "{err}");
     }
 
     #[test]
