@@ -1,4 +1,7 @@
-//! `connect URL`: the plain client flow once, as a client under test.
+//! `connect URL`: the plain client flow once, as a client under test. It behaves as an MCP
+//! client does on its own: it authorizes when the server challenges (up front or at the first
+//! request that needs it), steps up on 403 insufficient_scope, and re-authorizes when a token
+//! is refused, within the profile's limits.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,6 +36,10 @@ pub struct ConnectArgs {
     /// Scopes to request instead of those the server suggests.
     #[arg(long)]
     pub scope: Option<String>,
+    /// The https URL of this client's Client ID metadata document: used as the Client ID at
+    /// authorization servers that advertise client_id_metadata_document_supported.
+    #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_URL", value_name = "URL")]
+    pub client_metadata_url: Option<String>,
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
@@ -85,15 +92,13 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         .or(context.client_secret)
         .map(ClientSecret::new);
     options.scope = args.scope;
+    options.client_metadata_url = args.client_metadata_url;
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").ok();
 
     let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);
-    let result = async {
-        flow.connect(&UserAgent::Headless, &Pauses::default())
-            .await?;
-        flow.call_tool_if_any().await
-    }
-    .await;
+    let result = flow
+        .connect_on_demand(&UserAgent::Headless, &Pauses::default())
+        .await;
     let outcome = flow.finish();
     let report = Report {
         schema_version: REPORT_SCHEMA_VERSION,

@@ -568,6 +568,68 @@ fn origin(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::testing;
+    use crate::profile::MCP_2026_07_28;
+    use crate::www_authenticate;
+
+    #[test]
+    fn resource_metadata_is_looked_for_in_the_challenge_then_path_inserted_then_at_the_root() {
+        let url = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let header = r#"Bearer resource_metadata="https://mcp.example.com/custom.json""#;
+        let probe = Probe {
+            challenge: www_authenticate::bearer(header).unwrap(),
+            unauthorized: true,
+        };
+        let locations: Vec<PrmLocation> = prm_candidates(&url, &probe)
+            .into_iter()
+            .map(|(_, location)| location)
+            .collect();
+        assert_eq!(
+            locations,
+            [
+                PrmLocation::Challenge,
+                PrmLocation::PathInserted,
+                PrmLocation::Root
+            ]
+        );
+        let bare = Url::parse("https://mcp.example.com").unwrap();
+        assert_eq!(
+            prm_candidates(&bare, &Probe::default()),
+            [(
+                "https://mcp.example.com/.well-known/oauth-protected-resource".to_owned(),
+                PrmLocation::Root
+            )]
+        );
+    }
+
+    #[test]
+    fn metadata_at_the_root_may_name_the_origin_but_path_inserted_metadata_may_not() {
+        let pasted = "https://mcp.example.com/mcp";
+        let url = Url::parse(pasted).unwrap();
+        let origin_only = json!({ "resource": "https://mcp.example.com" });
+        let mut flow = testing::flow(&MCP_2026_07_28);
+        let resource = check_resource(
+            flow.context(),
+            pasted,
+            &url,
+            &origin_only,
+            PrmLocation::Root,
+        );
+        assert_eq!(resource.unwrap(), "https://mcp.example.com");
+
+        let refused = check_resource(
+            flow.context(),
+            pasted,
+            &url,
+            &origin_only,
+            PrmLocation::PathInserted,
+        );
+        assert_eq!(refused.unwrap_err().code, diagnosis::RESOURCE_MISMATCH);
+
+        let elsewhere = json!({ "resource": "https://evil.example.com/mcp" });
+        let refused = check_resource(flow.context(), pasted, &url, &elsewhere, PrmLocation::Root);
+        assert_eq!(refused.unwrap_err().code, diagnosis::RESOURCE_MISMATCH);
+    }
 
     #[test]
     fn well_known_urls_insert_before_the_path_and_drop_the_trailing_slash() {

@@ -70,12 +70,9 @@ impl McpFailure {
     pub fn into_diagnosis(self, ctx: &mut FlowContext) -> Diagnosis {
         match self {
             McpFailure::Failed(diagnosis) => diagnosis,
-            McpFailure::Challenged { check, challenge } => fail(
-                ctx,
-                check,
-                "",
-                Some((challenge.status, challenge.header)),
-            ),
+            McpFailure::Challenged { check, challenge } => {
+                fail(ctx, check, "", Some((challenge.status, challenge.header)))
+            }
         }
     }
 }
@@ -114,15 +111,15 @@ pub async fn send(
         },
         config,
     );
-    let failed = |ctx: &mut FlowContext, check: &'static checks::CheckDef, error: &str| match refusal
-        .take()
-    {
-        Some((status, header)) => McpFailure::Challenged {
-            check,
-            challenge: AuthChallenge { status, header },
-        },
-        None => McpFailure::Failed(fail(ctx, check, error, None)),
-    };
+    let failed =
+        |ctx: &mut FlowContext, check: &'static checks::CheckDef, error: &str| match refusal.take()
+        {
+            Some((status, header)) => McpFailure::Challenged {
+                check,
+                challenge: AuthChallenge { status, header },
+            },
+            None => McpFailure::Failed(fail(ctx, check, error, None)),
+        };
     let session = match tokio::time::timeout(timeout, ().serve(transport)).await {
         Ok(Ok(session)) => session,
         Ok(Err(e)) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &e.to_string())),
@@ -177,6 +174,16 @@ pub async fn send(
     };
     let _ = session.cancel().await;
     result
+}
+
+/// The name of the first tool in a [`Action::ListTools`] result, if the server has any.
+pub fn first_tool(listed: &Value) -> Option<String> {
+    listed
+        .get("tools")
+        .and_then(Value::as_array)
+        .and_then(|tools| tools.first())
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn timed_out(timeout: Duration) -> String {

@@ -5,6 +5,8 @@
 //! connect:          probe → discovery → registration → authorization (user agent) → token
 //! test_connection:  refresh if near expiry → MCP initialize → tools/list
 //! call_tool:        refresh if near expiry → MCP initialize → tools/call
+//! connect_on_demand: probe → tools/list → tools/call, each challenged request answered by
+//!                    discovery → registration → authorization → token, then sent again
 //! ```
 //!
 //! Health follows the Pipelines platform: unknown after the callback, healthy or unhealthy after
@@ -14,9 +16,12 @@ pub mod authorization;
 pub mod discovery;
 pub mod forced_refresh;
 pub mod mcp;
+pub mod on_demand;
 pub mod probe;
 pub mod registration;
 pub mod revocation;
+#[cfg(test)]
+mod testing;
 pub mod token;
 pub mod token_request;
 
@@ -106,6 +111,8 @@ pub struct Connection {
     pub server: discovery::DiscoveredServer,
     pub client: registration::RegisteredClient,
     pub tokens: token::TokenSet,
+    /// The scope the authorization request asked for (what a step-up builds on).
+    pub requested_scope: Option<String>,
 }
 
 #[derive(Debug)]
@@ -196,20 +203,8 @@ impl ClientFlow {
     }
 
     async fn run_oauth(&mut self, agent: &UserAgent, pauses: &Pauses) -> StepResult<Connection> {
-        let ctx = &mut self.ctx;
-        let options = &self.options;
-        let probe = probe::probe(ctx, &options.mcp_url).await?;
-        let server = discovery::discover(ctx, &options.mcp_url, &probe).await?;
-        let client = registration::obtain_client(ctx, options, &server).await?;
-        let grant =
-            authorization::authorize(ctx, options, &server, &client, &probe, agent, pauses).await?;
-        pauses.pass(pauses.before_token_request);
-        let tokens = token::exchange_code(ctx, options, &server, &client, grant).await?;
-        Ok(Connection {
-            server,
-            client,
-            tokens,
-        })
+        let probe = probe::probe(&mut self.ctx, &self.options.mcp_url).await?;
+        oauth(&mut self.ctx, &self.options, &probe, None, agent, pauses).await
     }
 
     /// Test Connection: refresh if due, then initialize and list tools.
@@ -233,13 +228,7 @@ impl ClientFlow {
     pub async fn call_tool_if_any(&mut self) -> StepResult<()> {
         let listed = self.with_fresh_token(mcp::Action::ListTools).await;
         let listed = self.settle(listed)?;
-        let first = listed
-            .get("tools")
-            .and_then(Value::as_array)
-            .and_then(|tools| tools.first())
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        match first {
+        match mcp::first_tool(&listed) {
             Some(name) => self
                 .call_tool(&name, Value::Object(Default::default()))
                 .await
@@ -295,6 +284,43 @@ impl ClientFlow {
             checks: self.ctx.recorder.into_checks(),
         }
     }
+}
+
+/// Discovery to tokens, from the probe's challenge or a later request's. A re-authorization
+/// passes the connection it replaces, whose client is kept only at the same issuer.
+async fn oauth(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    probe: &probe::Probe,
+    previous: Option<&Connection>,
+    agent: &UserAgent,
+    pauses: &Pauses,
+) -> StepResult<Connection> {
+    let server = discovery::discover(ctx, &options.mcp_url, probe).await?;
+    let client = match previous {
+        Some(previous) => {
+            registration::client_for_reauthorization(
+                ctx,
+                options,
+                &server,
+                &previous.server.issuer,
+                &previous.client,
+            )
+            .await?
+        }
+        None => registration::obtain_client(ctx, options, &server).await?,
+    };
+    let grant =
+        authorization::authorize(ctx, options, &server, &client, probe, agent, pauses).await?;
+    let requested_scope = grant.scope.clone();
+    pauses.pass(pauses.before_token_request);
+    let tokens = token::exchange_code(ctx, options, &server, &client, grant).await?;
+    Ok(Connection {
+        server,
+        client,
+        tokens,
+        requested_scope,
+    })
 }
 
 /// What a finished flow hands to the report.

@@ -12,9 +12,20 @@ use crate::www_authenticate::{self, Challenge};
 #[derive(Debug, Clone, Default)]
 pub struct Probe {
     pub challenge: Option<Challenge>,
+    /// The endpoint answered 401: the client must authorize before it can use the server.
+    pub unauthorized: bool,
 }
 
 impl Probe {
+    /// The challenge of a later request (a 401 or 403 during MCP use), as the starting point
+    /// of discovery and scope selection. Already recorded where it was received.
+    pub fn from_challenge(header: &str) -> Self {
+        Self {
+            challenge: www_authenticate::bearer(header).ok().flatten(),
+            unauthorized: true,
+        }
+    }
+
     pub fn resource_metadata(&self) -> Option<&str> {
         self.challenge.as_ref()?.param("resource_metadata")
     }
@@ -38,7 +49,31 @@ pub fn initialize_request() -> serde_json::Value {
     })
 }
 
+/// How the tokenless initialize is judged when it is not answered 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unchallenged {
+    /// The endpoint must require a token: anything but 401 fails `mcp-requires-auth`.
+    Fails,
+    /// The client authorizes when a later request is challenged (servers may let initialize
+    /// through and protect only some operations): a 2xx is recorded as a fact.
+    Allowed,
+}
+
 pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
+    probe_judging(ctx, mcp_url, Unchallenged::Fails).await
+}
+
+/// The probe of a client that authorizes on demand: a server that answers the tokenless
+/// initialize is used without a token until it challenges a request.
+pub async fn probe_on_demand(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
+    probe_judging(ctx, mcp_url, Unchallenged::Allowed).await
+}
+
+async fn probe_judging(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    unchallenged: Unchallenged,
+) -> StepResult<Probe> {
     let response = ctx
         .http
         .send(
@@ -58,6 +93,16 @@ pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
         })?;
     let status = response.status.as_u16();
     let recorder = &mut ctx.recorder;
+    if status != 401 && unchallenged == Unchallenged::Allowed && response.status.is_success() {
+        recorder.info(
+            &checks::MCP_REQUIRES_AUTH,
+            json!({ "expected": 401, "actual": status }),
+            format!(
+                "the MCP endpoint answered {status} to initialize without a token; the client authorizes when a request is challenged"
+            ),
+        );
+        return Ok(Probe::default());
+    }
     if status != 401 {
         recorder.fail(
             &checks::MCP_REQUIRES_AUTH,
@@ -75,7 +120,10 @@ pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
             json!({ "expected": "WWW-Authenticate: Bearer ...", "actual": null }),
             "the 401 has no WWW-Authenticate header",
         );
-        return Ok(Probe::default());
+        return Ok(Probe {
+            challenge: None,
+            unauthorized: true,
+        });
     };
     let challenge = match www_authenticate::bearer(header) {
         Ok(Some(challenge)) => challenge,
@@ -85,7 +133,10 @@ pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
                 json!({ "expected": "a Bearer challenge", "actual": header }),
                 "the WWW-Authenticate header has no Bearer challenge",
             );
-            return Ok(Probe::default());
+            return Ok(Probe {
+                challenge: None,
+                unauthorized: true,
+            });
         }
         Err(e) => {
             recorder.fail(
@@ -93,7 +144,10 @@ pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
                 json!({ "actual": header, "parseError": e.to_string() }),
                 format!("the WWW-Authenticate header cannot be parsed: {e}"),
             );
-            return Ok(Probe::default());
+            return Ok(Probe {
+                challenge: None,
+                unauthorized: true,
+            });
         }
     };
     recorder.pass(
@@ -115,5 +169,6 @@ pub async fn probe(ctx: &mut FlowContext, mcp_url: &str) -> StepResult<Probe> {
     }
     Ok(Probe {
         challenge: Some(challenge),
+        unauthorized: true,
     })
 }

@@ -95,6 +95,30 @@ pub async fn obtain_client(
     register(ctx, options, &registration_endpoint).await
 }
 
+/// The client for a re-authorization. A Client ID belongs to the authorization server that
+/// issued it: the same server gets the same client again, a new one (the resource's
+/// `authorization_servers` changed) gets a new registration, never the old credentials.
+pub async fn client_for_reauthorization(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    server: &DiscoveredServer,
+    previous_issuer: &str,
+    previous: &RegisteredClient,
+) -> StepResult<RegisteredClient> {
+    if previous_issuer == server.issuer {
+        ctx.recorder.pass(
+            &checks::CLIENT_BOUND_TO_ISSUER,
+            json!({ "issuer": server.issuer, "clientId": previous.client_id, "reused": true }),
+        );
+        return Ok(previous.clone());
+    }
+    ctx.recorder.pass(
+        &checks::CLIENT_BOUND_TO_ISSUER,
+        json!({ "previousIssuer": previous_issuer, "issuer": server.issuer, "reused": false }),
+    );
+    obtain_client(ctx, options, server).await
+}
+
 /// A Client ID metadata document: the client's Client ID is the https URL where its metadata
 /// is published, so nothing has to be registered. Used when the authorization server says it
 /// fetches such documents, the profile knows them, and the client has a document to point to.
@@ -288,5 +312,52 @@ async fn register(
                 ),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::testing;
+    use crate::profile::{MCP_2025_06_18, MCP_2026_07_28};
+
+    #[test]
+    fn application_type_follows_the_redirect_uri() {
+        assert_eq!(
+            application_type("http://127.0.0.1:33418/callback"),
+            "native"
+        );
+        assert_eq!(application_type("http://localhost/cb"), "native");
+        assert_eq!(application_type("https://app.example.com/callback"), "web");
+    }
+
+    #[test]
+    fn a_client_id_metadata_document_url_is_https_with_a_path() {
+        assert!(check_document_url("https://client.example.com/metadata.json").is_ok());
+        assert!(check_document_url("https://client.example.com/").is_err());
+        assert!(check_document_url("http://client.example.com/metadata.json").is_err());
+        assert!(check_document_url("https://client.example.com/m.json#x").is_err());
+        assert!(check_document_url("metadata.json").is_err());
+    }
+
+    #[test]
+    fn the_document_url_is_the_client_id_where_the_server_and_the_profile_know_it() {
+        let mut server = testing::server(None);
+        server.metadata.client_id_metadata_document_supported = Some(true);
+        let mut options = ClientOptions::new(testing::MCP_URL);
+        options.client_metadata_url = Some("https://client.example.com/metadata.json".to_owned());
+
+        let mut flow = testing::flow(&MCP_2026_07_28);
+        let client = client_id_metadata_document(flow.context(), &options, &server).unwrap();
+        assert_eq!(client.client_id, "https://client.example.com/metadata.json");
+        assert_eq!(client.auth_method, AuthMethod::None);
+        assert_eq!(client.source, "client-id-metadata-document");
+
+        let mut flow = testing::flow(&MCP_2025_06_18);
+        assert!(client_id_metadata_document(flow.context(), &options, &server).is_none());
+
+        server.metadata.client_id_metadata_document_supported = None;
+        let mut flow = testing::flow(&MCP_2026_07_28);
+        assert!(client_id_metadata_document(flow.context(), &options, &server).is_none());
     }
 }

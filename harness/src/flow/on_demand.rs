@@ -1,0 +1,184 @@
+//! The client as it behaves on its own, as `connect` runs it for the MCP conformance suite: it
+//! uses the server and authorizes when, and as far as, the server asks.
+//!
+//! ```text
+//! probe (initialize, no token)  ── 401 ──→ OAuth
+//! tools/list, tools/call        ── 401 ──→ OAuth again: new discovery, the client kept only
+//!                                          at the same authorization server
+//!                               ── 403 insufficient_scope ──→ OAuth for the stepped-up scope
+//! ```
+//!
+//! One request sends the client back to the authorization server at most the profile's
+//! `max_reauthorizations` times (the first authorization does not count), and a step-up for a
+//! scope it already asked for stops at once, so a server that never accepts cannot loop it.
+
+use mcp_oauth_reports::Health;
+use serde_json::{Value, json};
+
+use super::mcp::{self, AuthChallenge, McpFailure};
+use super::probe::{self, Probe};
+use super::{ClientFlow, Pauses, StepResult, authorization, oauth, token};
+use crate::checks::{self, CheckDef};
+use crate::diagnosis::{self, Diagnosis};
+use crate::user_agent::UserAgent;
+
+impl ClientFlow {
+    /// Connects and uses the server the way an MCP client does by itself: authorize when the
+    /// tokenless probe is refused (or at the first request that is), then list the tools and
+    /// call the first, answering 401 and 403 challenges on the way. Healthy when all worked.
+    pub async fn connect_on_demand(
+        &mut self,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<()> {
+        match self.use_on_demand(agent, pauses).await {
+            Ok(()) => {
+                self.health = Health::Healthy;
+                Ok(())
+            }
+            Err(diagnosis) => Err(self.failed(diagnosis)),
+        }
+    }
+
+    async fn use_on_demand(&mut self, agent: &UserAgent, pauses: &Pauses) -> StepResult<()> {
+        let probe = probe::probe_on_demand(&mut self.ctx, &self.options.mcp_url).await?;
+        if probe.unauthorized {
+            self.authorize_on_demand(&probe, None, agent, pauses)
+                .await?;
+        }
+        let listed = self.request(mcp::Action::ListTools, agent, pauses).await?;
+        if let Some(name) = mcp::first_tool(&listed) {
+            let call = mcp::Action::CallTool {
+                name,
+                arguments: json!({}),
+            };
+            self.request(call, agent, pauses).await?;
+        }
+        Ok(())
+    }
+
+    /// One MCP request, authorizing as often as the server challenges it and the profile
+    /// allows.
+    async fn request(
+        &mut self,
+        action: mcp::Action,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<Value> {
+        let mut reauthorizations = 0;
+        loop {
+            let (check, challenge) = match self.send(action.clone()).await {
+                Ok(value) => return Ok(value),
+                Err(McpFailure::Failed(diagnosis)) => return Err(diagnosis),
+                Err(McpFailure::Challenged { check, challenge }) => (check, challenge),
+            };
+            if self.connection.is_some() {
+                if reauthorizations >= self.ctx.profile.max_reauthorizations {
+                    return Err(self.give_up(check, challenge, reauthorizations));
+                }
+                reauthorizations += 1;
+            }
+            mcp::note_challenge(&mut self.ctx, check, &challenge);
+            self.answer(&challenge, agent, pauses).await?;
+        }
+    }
+
+    /// The request with the current token (refreshed first when due), or without one before
+    /// the first authorization.
+    async fn send(&mut self, action: mcp::Action) -> Result<Value, McpFailure> {
+        let url = &self.options.mcp_url;
+        match self.connection.as_mut() {
+            Some(connection) => {
+                token::refresh_if_due(&mut self.ctx, connection)
+                    .await
+                    .map_err(McpFailure::Failed)?;
+                let token = &connection.tokens.access_token;
+                mcp::send(&mut self.ctx, url, Some(token), action).await
+            }
+            None => mcp::send(&mut self.ctx, url, None, action).await,
+        }
+    }
+
+    /// Authorizes (again) as a challenge asks: a 403 with a token steps the scope up, anything
+    /// else starts over from discovery with the scope the challenge suggests.
+    async fn answer(
+        &mut self,
+        challenge: &AuthChallenge,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<()> {
+        let probe = Probe::from_challenge(&challenge.header);
+        let previous_scope = match &self.connection {
+            None => return self.authorize_on_demand(&probe, None, agent, pauses).await,
+            Some(connection) => connection.requested_scope.clone(),
+        };
+        if challenge.status == 403 {
+            let scope = authorization::step_up_scope(
+                &mut self.ctx,
+                previous_scope.as_deref(),
+                probe.scope(),
+            )?;
+            return self
+                .authorize_on_demand(&probe, Some(scope), agent, pauses)
+                .await;
+        }
+        self.ctx.recorder.pass(
+            &checks::REAUTHORIZATION,
+            json!({ "status": challenge.status, "challengedScope": probe.scope() }),
+        );
+        self.authorize_on_demand(&probe, None, agent, pauses).await
+    }
+
+    /// The OAuth flow from a challenge, replacing the connection it leaves behind.
+    async fn authorize_on_demand(
+        &mut self,
+        probe: &Probe,
+        scope: Option<String>,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<()> {
+        let mut options = self.options.clone();
+        if scope.is_some() {
+            options.scope = scope;
+        }
+        let previous = self.connection.as_ref();
+        let connection = oauth(&mut self.ctx, &options, probe, previous, agent, pauses).await?;
+        self.connection = Some(connection);
+        Ok(())
+    }
+
+    /// The challenge that is one too many. A profile that never re-authorizes reports the
+    /// refused token as such; otherwise the diagnosis says the server keeps refusing.
+    fn give_up(
+        &mut self,
+        check: &'static CheckDef,
+        challenge: AuthChallenge,
+        reauthorizations: u8,
+    ) -> Diagnosis {
+        let status = challenge.status;
+        let refused = McpFailure::Challenged { check, challenge }.into_diagnosis(&mut self.ctx);
+        if reauthorizations == 0 {
+            return refused;
+        }
+        let loop_check = if status == 403 {
+            &checks::SCOPE_STEP_UP
+        } else {
+            &checks::REAUTHORIZATION
+        };
+        self.ctx.recorder.fail(
+            loop_check,
+            json!({ "reauthorizations": reauthorizations, "status": status }),
+            format!(
+                "the server still answers {status} after {reauthorizations} fresh authorizations"
+            ),
+        );
+        diagnosis::new(
+            diagnosis::AUTHORIZATION_LOOP,
+            format!(
+                "The MCP server kept refusing the request ({status}) after {reauthorizations} fresh authorizations; the client stopped rather than loop. Last answer: {}",
+                refused.message
+            ),
+            "The MCP server must accept the tokens its advertised authorization server issues for this resource and scope (check the audience, issuer and scopes it expects).",
+        )
+    }
+}

