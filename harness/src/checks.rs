@@ -228,6 +228,13 @@ checks! {
         spec: [MCP_2026_07_28_AUTHORIZATION],
         remedy: "List offline_access in the authorization server's scopes_supported when it issues refresh tokens for it.",
     }
+    RESOURCE_INDICATOR {
+        id: "resource-indicator", step: "authorization",
+        name: "Resource indicator sent",
+        description: "The request carries RFC 8707 `resource`: the MCP server's canonical URI, the same on the authorization, token and refresh requests.",
+        spec: [RFC8707_2, MCP_AUTHORIZATION],
+        remedy: "Accept RFC 8707 `resource` naming the MCP server on authorization, token and refresh requests, and issue tokens for that audience.",
+    }
     AUTHORIZATION_REDIRECT {
         id: "authorization-redirect", step: "authorization",
         name: "Authorization server redirects back",

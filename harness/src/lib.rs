@@ -7,6 +7,7 @@
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod client_document;
 pub mod diagnosis;
 pub mod flow;
 pub mod http;

@@ -6,23 +6,24 @@
 
 use std::time::Duration;
 
-use mcp_oauth_mocks::MockServers;
 use mcp_oauth_mocks::clock::SimulatedClock;
 use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::{AuthServer, MockServers};
 use mcp_oauth_reports::{
-    ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary, Target,
-    TargetKind, ToolInfo,
+    Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary,
+    Target, TargetKind, ToolInfo,
 };
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
 
 use crate::checks;
+use crate::client_document::ClientDocumentServer;
 use crate::diagnosis::{self, Diagnosis};
-use crate::flow::{ClientFlow, ClientOptions, Pauses, StepResult};
+use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::Profile;
 use crate::redact::Redactor;
-use crate::scenario::{ActionKind, PastedUrl, Scenario, Step};
+use crate::scenario::{ActionKind, Expectations, PastedUrl, Scenario, Step};
 use crate::token_store::{StoreKey, TokenStore, TokenStoreError};
 use crate::user_agent::UserAgent;
 
@@ -42,6 +43,11 @@ pub enum RunError {
     Http {
         scenario: String,
         source: crate::http::HttpError,
+    },
+    #[error("scenario {scenario}: cannot serve the client metadata document: {source}")]
+    ClientDocument {
+        scenario: String,
+        source: std::io::Error,
     },
 }
 
@@ -107,13 +113,21 @@ pub async fn run_scenario_with_secrets(
     if scenario.client.pasted_url == PastedUrl::TrailingSlash {
         mcp_url.push('/');
     }
-    let mut options = ClientOptions::new(&mcp_url);
-    options.client_id = scenario.client.client_id.clone();
-    options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
-    options.scope = scenario.client.scope.clone();
-    if let Some(redirect_uri) = &scenario.client.redirect_uri {
-        options.redirect_uri = redirect_uri.clone();
-    }
+    let mut options = client_options(scenario, &mcp_url);
+    // Kept alive until the run ends: the authorization server fetches the document at every
+    // authorization and token request.
+    let document = if scenario.client.client_metadata_document {
+        let server = ClientDocumentServer::start(&options.client_name, &options.redirect_uri)
+            .await
+            .map_err(|source| RunError::ClientDocument {
+                scenario: scenario.name.clone(),
+                source,
+            })?;
+        options.client_metadata_url = Some(server.url().to_owned());
+        Some(server)
+    } else {
+        None
+    };
     let mut flow = ClientFlow::new(options, profile, clock.shared(), http);
     // A directory of the run's own, so the store file has a stable name that reports can show.
     let store_dir = std::env::temp_dir().join(format!(
@@ -126,6 +140,7 @@ pub async fn run_scenario_with_secrets(
     let mut expectations = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
         let step = step.get_ref();
+        let recorded_before = flow.checks().len();
         let result = perform(step, &mut flow, &mocks, &clock, &store).await;
         let outcome = StepOutcome {
             ok: result.is_ok(),
@@ -133,6 +148,15 @@ pub async fn run_scenario_with_secrets(
             diagnosis: result.err().map(|d| d.code),
         };
         judge_step(index, step, &outcome, &mut expectations);
+        let recorded = flow.checks().get(recorded_before..).unwrap_or_default();
+        for (id, status) in &step.expect_checks {
+            expectations.push(check_expectation(
+                &format!("{} check {id}", step_name(index, step)),
+                recorded,
+                id,
+                *status,
+            ));
+        }
         for (grant_type, count) in &step.expect_token_requests {
             expectations.push(expectation(
                 &format!(
@@ -146,64 +170,12 @@ pub async fn run_scenario_with_secrets(
     }
     // Best effort: a leftover directory in the temp dir holds only sealed, expired mock tokens.
     let _ = std::fs::remove_dir_all(&store_dir);
+    drop(document);
 
     let outcome = flow.finish();
     let expect = scenario.expectations_for(profile.name);
-    if let Some(health) = expect.health {
-        expectations.push(expectation(
-            "final health",
-            health.as_str(),
-            outcome.health.as_str(),
-        ));
-    }
-    if let Some(code) = &expect.diagnosis {
-        let actual = outcome
-            .diagnosis
-            .as_ref()
-            .map_or("none", |d| d.code.as_str());
-        expectations.push(expectation("report diagnosis", code, actual));
-    }
-    for (id, status) in &expect.checks {
-        let seen: Vec<Status> = outcome
-            .checks
-            .iter()
-            .filter(|c| c.id == *id)
-            .map(|c| c.status)
-            .collect();
-        let met = seen.contains(status);
-        expectations.push(ExpectationResult {
-            description: format!("check {id}"),
-            expected: status.as_str().to_owned(),
-            actual: if seen.is_empty() {
-                "not recorded".to_owned()
-            } else {
-                seen.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-            met,
-        });
-    }
-    for (grant_type, count) in &expect.token_requests {
-        let actual = mocks.log().token_requests(grant_type);
-        expectations.push(expectation(
-            &format!("{grant_type} token requests at the authorization server"),
-            &count.to_string(),
-            &actual.to_string(),
-        ));
-    }
-    if let Some(count) = expect.authorization_requests {
-        let actual = mocks.log().requests_to(
-            Server::AuthorizationServer,
-            &mocks.auth_server().authorization_endpoint_path(),
-        );
-        expectations.push(expectation(
-            "requests to the authorization endpoint (consent steps)",
-            &count.to_string(),
-            &actual.to_string(),
-        ));
-    }
+    judge_outcome(expect, &outcome, &mut expectations);
+    judge_traffic(expect, &mocks, &mut expectations);
 
     let mut secrets = mocks.issued_secrets();
     secrets.extend(scenario.client.client_secret.clone());
@@ -229,6 +201,105 @@ pub async fn run_scenario_with_secrets(
     Ok((report, secrets))
 }
 
+/// The expectations on what the client ended with: health, diagnosis and checks.
+fn judge_outcome(expect: &Expectations, outcome: &FlowOutcome, out: &mut Vec<ExpectationResult>) {
+    if let Some(health) = expect.health {
+        out.push(expectation(
+            "final health",
+            health.as_str(),
+            outcome.health.as_str(),
+        ));
+    }
+    if let Some(code) = &expect.diagnosis {
+        let actual = outcome
+            .diagnosis
+            .as_ref()
+            .map_or("none", |d| d.code.as_str());
+        out.push(expectation("report diagnosis", code, actual));
+    }
+    for (id, status) in &expect.checks {
+        out.push(check_expectation(
+            &format!("check {id}"),
+            &outcome.checks,
+            id,
+            *status,
+        ));
+    }
+    for (id, fields) in &expect.check_details {
+        out.push(details_expectation(&outcome.checks, id, fields));
+    }
+}
+
+/// The expectations on what reached the mocks, counted from their request log.
+fn judge_traffic(expect: &Expectations, mocks: &MockServers, out: &mut Vec<ExpectationResult>) {
+    for (grant_type, count) in &expect.token_requests {
+        let actual = mocks.log().token_requests(grant_type);
+        out.push(expectation(
+            &format!("{grant_type} token requests at the authorization server"),
+            &count.to_string(),
+            &actual.to_string(),
+        ));
+    }
+    if let Some(count) = expect.authorization_requests {
+        let actual = mocks.log().requests_to(
+            Server::AuthorizationServer,
+            &mocks.auth_server().authorization_endpoint_path(),
+        );
+        out.push(expectation(
+            "requests to the authorization endpoint (consent steps)",
+            &count.to_string(),
+            &actual.to_string(),
+        ));
+    }
+    if let Some(count) = expect.registrations {
+        out.push(expectation(
+            "dynamic registration requests at the authorization servers",
+            &count.to_string(),
+            &registrations(mocks).to_string(),
+        ));
+    }
+    if let Some(count) = expect.document_fetches {
+        out.push(expectation(
+            "Client ID metadata document fetches by the authorization servers",
+            &count.to_string(),
+            &document_fetches(mocks).to_string(),
+        ));
+    }
+}
+
+/// What the user gives the client, as the scenario's `[client]` table says.
+fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
+    let mut options = ClientOptions::new(mcp_url);
+    options.client_id = scenario.client.client_id.clone();
+    options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
+    options.scope = scenario.client.scope.clone();
+    if let Some(redirect_uri) = &scenario.client.redirect_uri {
+        options.redirect_uri = redirect_uri.clone();
+    }
+    options
+}
+
+/// The authorization servers of the run: the first and, when started, the alternate.
+fn auth_servers(mocks: &MockServers) -> impl Iterator<Item = &AuthServer> {
+    std::iter::once(mocks.auth_server()).chain(mocks.alternate_auth_server())
+}
+
+/// Requests to the registration endpoint of every authorization server of the run.
+fn registrations(mocks: &MockServers) -> usize {
+    auth_servers(mocks)
+        .map(|server| {
+            let path = format!("{}/register", server.config().issuer_path);
+            mocks.log().requests_to(server.role(), &path)
+        })
+        .sum()
+}
+
+fn document_fetches(mocks: &MockServers) -> usize {
+    auth_servers(mocks)
+        .map(|server| mocks.log().document_fetches(server.role()).len())
+        .sum()
+}
+
 fn unique_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -244,13 +315,12 @@ async fn perform(
 ) -> StepResult<()> {
     match step.action {
         ActionKind::Connect => {
-            let clock = clock.clone();
-            let pauses = Pauses {
-                at_consent: Duration::from_secs(step.consent_delay_secs),
-                before_token_request: Duration::from_secs(step.code_redemption_delay_secs),
-                pass_time: Some(std::sync::Arc::new(move |d| clock.advance(d))),
-            };
-            flow.connect(&UserAgent::Headless, &pauses).await
+            flow.connect(&UserAgent::Headless, &pauses(step, clock))
+                .await
+        }
+        ActionKind::ConnectOnDemand => {
+            flow.connect_on_demand(&UserAgent::Headless, &pauses(step, clock))
+                .await
         }
         ActionKind::TestConnection => flow.test_connection().await,
         ActionKind::CallTool => {
@@ -281,6 +351,24 @@ async fn perform(
             .tamper()
             .map_err(|e| store_failure(flow, store_error(store, &e))),
         ActionKind::LoadTokenStore => load_store(flow, store),
+        ActionKind::SwitchAuthorizationServer => {
+            // Scenario files are refused on load without an alternate server; a scenario built
+            // in code without one keeps its single authorization server.
+            if !mocks.switch_authorization_server() {
+                tracing::warn!("switch-authorization-server: no alternate authorization server");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The pauses a connect step scripts, passed on the run's simulated clock.
+fn pauses(step: &Step, clock: &SimulatedClock) -> Pauses {
+    let clock = clock.clone();
+    Pauses {
+        at_consent: Duration::from_secs(step.consent_delay_secs),
+        before_token_request: Duration::from_secs(step.code_redemption_delay_secs),
+        pass_time: Some(std::sync::Arc::new(move |d| clock.advance(d))),
     }
 }
 
@@ -396,6 +484,66 @@ fn judge_step(index: usize, step: &Step, outcome: &StepOutcome, out: &mut Vec<Ex
             code,
             outcome.diagnosis.as_deref().unwrap_or("none"),
         ));
+    }
+}
+
+/// Met when some recording of check `id` among `checks` has `status`.
+fn check_expectation(
+    description: &str,
+    checks: &[Check],
+    id: &str,
+    status: Status,
+) -> ExpectationResult {
+    let seen: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.id == id)
+        .map(|c| c.status.as_str())
+        .collect();
+    ExpectationResult {
+        description: description.to_owned(),
+        expected: status.as_str().to_owned(),
+        actual: if seen.is_empty() {
+            "not recorded".to_owned()
+        } else {
+            seen.join(", ")
+        },
+        met: seen.contains(&status.as_str()),
+    }
+}
+
+/// Met when some recording of check `id` has every one of `fields` in its details. The actual
+/// value lists those fields as each recording has them.
+fn details_expectation(
+    checks: &[Check],
+    id: &str,
+    fields: &serde_json::Map<String, Value>,
+) -> ExpectationResult {
+    let recorded: Vec<serde_json::Map<String, Value>> = checks
+        .iter()
+        .filter(|c| c.id == id)
+        .map(|c| {
+            fields
+                .keys()
+                .map(|field| {
+                    let value = c.details.as_ref().and_then(|d| d.get(field));
+                    (field.clone(), value.cloned().unwrap_or(Value::Null))
+                })
+                .collect()
+        })
+        .collect();
+    ExpectationResult {
+        description: format!("check {id} details"),
+        expected: Value::Object(fields.clone()).to_string(),
+        actual: if recorded.is_empty() {
+            "not recorded".to_owned()
+        } else {
+            recorded
+                .iter()
+                .map(|r| Value::Object(r.clone()).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        met: recorded.iter().any(|r| r == fields),
     }
 }
 

@@ -27,6 +27,7 @@ macro_rules! spec_refs {
 
 spec_refs! {
     RFC6749_3_1_2 = "RFC6749-3.1.2", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2";
+    RFC6749_3_3 = "RFC6749-3.3", "https://www.rfc-editor.org/rfc/rfc6749#section-3.3";
     RFC6749_4_1_2_1 = "RFC6749-4.1.2.1", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1";
     RFC6749_5_1 = "RFC6749-5.1", "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
     RFC6749_5_2 = "RFC6749-5.2", "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";

@@ -379,7 +379,7 @@ fn unrecorded_failure_check(code: &str) -> &'static checks::CheckDef {
         d::DISCOVERY_FAILED => &checks::MCP_REQUIRES_AUTH,
         d::DCR_REJECTED => &checks::DCR_REGISTRATION,
         d::TOKEN_EXCHANGE_FAILED | d::CODE_EXPIRED | d::CODE_REJECTED => &checks::TOKEN_EXCHANGE,
-        d::TOKEN_REJECTED | d::MCP_ERROR => &checks::MCP_INITIALIZE,
+        d::TOKEN_REJECTED | d::INSUFFICIENT_SCOPE | d::MCP_ERROR => &checks::MCP_INITIALIZE,
         _ => &checks::AUTHORIZATION_REDIRECT,
     }
 }

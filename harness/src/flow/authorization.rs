@@ -11,7 +11,7 @@ use url::Url;
 use super::discovery::DiscoveredServer;
 use super::probe::Probe;
 use super::registration::RegisteredClient;
-use super::{ClientOptions, FlowContext, Pauses, StepResult};
+use super::{ClientOptions, FlowContext, Pauses, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
 use crate::profile::{IssPolicy, StepUpScope};
@@ -160,6 +160,7 @@ pub async fn authorize(
     ctx.http.redactor().register(state.secret());
 
     let scope = requested_scope(ctx, options, probe, server);
+    let resource = resource_parameter(ctx, "authorization", &server.resource);
     let mut url = Url::parse(&server.endpoints.authorization).map_err(|e| {
         diagnosis::new(
             diagnosis::METADATA_INVALID,
@@ -182,8 +183,8 @@ pub async fn authorize(
         if let Some(scope) = &scope {
             query.append_pair("scope", scope);
         }
-        if ctx.profile.send_resource {
-            query.append_pair("resource", &server.resource);
+        if let Some((name, resource)) = &resource {
+            query.append_pair(name, resource);
         }
     }
 
@@ -401,14 +402,14 @@ fn check_iss(
         Some(iss) if iss == server.issuer => {
             ctx.recorder.pass(
                 &checks::ISS_PARAMETER,
-                json!({ "expected": server.issuer, "actual": iss }),
+                json!({ "expected": server.issuer, "actual": iss, "advertised": advertised }),
             );
             Ok(())
         }
         Some(iss) => {
             ctx.recorder.fail(
                 &checks::ISS_PARAMETER,
-                json!({ "expected": server.issuer, "actual": iss }),
+                json!({ "expected": server.issuer, "actual": iss, "advertised": advertised }),
                 format!(
                     "the callback's iss {iss:?} is not the issuer {:?}",
                     server.issuer
@@ -486,6 +487,26 @@ mod tests {
 
         let unnamed = step_up_scope(flow.context(), Some("mcp:basic"), None);
         assert_eq!(unnamed.unwrap_err().code, diagnosis::INSUFFICIENT_SCOPE);
+    }
+
+    #[test]
+    fn iss_is_compared_as_a_string_without_normalization() {
+        let server = testing::server(None);
+        let mut flow = testing::flow(&MCP_2026_07_28);
+        assert!(check_iss(flow.context(), &server, Some("https://auth.example.com")).is_ok());
+        for variant in [
+            "https://auth.example.com/",
+            "HTTPS://auth.example.com",
+            "https://AUTH.example.com",
+            "https://auth.example.com:443",
+        ] {
+            let refused = check_iss(flow.context(), &server, Some(variant));
+            assert_eq!(
+                refused.unwrap_err().code,
+                diagnosis::ISS_MISMATCH,
+                "{variant}"
+            );
+        }
     }
 
     #[test]

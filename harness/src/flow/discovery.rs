@@ -71,7 +71,7 @@ pub async fn discover(
         Some((url, prm, location)) => {
             ctx.recorder.pass(
                 &checks::PRM_DISCOVERED,
-                json!({ "url": url, "tried": attempts_json(&attempts) }),
+                json!({ "url": url, "location": location.as_str(), "tried": attempts_json(&attempts) }),
             );
             let resource = check_resource(ctx, mcp_url, &parsed, &prm, location)?;
             let issuer = authorization_server(ctx, &prm)?;
@@ -84,13 +84,11 @@ pub async fn discover(
                 json!({ "tried": attempts_json(&attempts) }),
                 "no protected-resource metadata at any location the spec names; trying authorization-server metadata at the server's origin (2025-03-26 behaviour)",
             );
-            (origin(&parsed), mcp_url.to_owned(), Vec::new())
+            (origin(&parsed), canonical_resource(&parsed), Vec::new())
         }
     };
 
-    let Some((metadata_url, metadata)) =
-        find_auth_server_metadata(ctx, &issuer, &mut attempts).await
-    else {
+    let Some(found) = find_auth_server_metadata(ctx, &issuer, &mut attempts).await else {
         ctx.recorder.fail(
             &checks::AS_METADATA_DISCOVERED,
             json!({ "issuer": issuer, "tried": attempts_json(&attempts) }),
@@ -103,11 +101,12 @@ pub async fn discover(
         }
         return Err(discovery_failed(&attempts));
     };
+    let metadata_url = found.url;
     ctx.recorder.pass(
         &checks::AS_METADATA_DISCOVERED,
-        json!({ "url": metadata_url, "issuer": issuer }),
+        json!({ "url": metadata_url, "location": found.location, "issuer": issuer }),
     );
-    let metadata: AuthServerMetadata = serde_json::from_value(metadata).map_err(|e| {
+    let metadata: AuthServerMetadata = serde_json::from_value(found.document).map_err(|e| {
         diagnosis::new(
             diagnosis::METADATA_INVALID,
             format!("The authorization-server metadata at {metadata_url} has fields of the wrong type: {e}."),
@@ -177,6 +176,22 @@ fn default_endpoints(ctx: &mut FlowContext, mcp_url: &Url, resource: String) -> 
     }
 }
 
+/// The resource identifier of a server that publishes none (no protected-resource metadata):
+/// its canonical URI as the MCP spec defines it for RFC 8707. Scheme and host are lower case
+/// (as [`Url`] keeps them), there is no fragment (RFC 8707 §2), and a server at its origin is
+/// named without a trailing slash, the form the spec says to use consistently. A slash after a
+/// path stays: `/mcp/` and `/mcp` are different resources.
+pub fn canonical_resource(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    let text = url.to_string();
+    if url.path() == "/" && url.query().is_none() {
+        text.trim_end_matches('/').to_owned()
+    } else {
+        text
+    }
+}
+
 /// RFC 9728 §3.1: the well-known suffix goes between host and path, terminating slash removed.
 pub fn protected_resource_metadata_urls(mcp_url: &Url) -> Vec<String> {
     let origin = origin(mcp_url);
@@ -193,6 +208,17 @@ pub fn protected_resource_metadata_urls(mcp_url: &Url) -> Vec<String> {
 
 /// RFC 8414 §3.1 and OpenID Connect Discovery, in the order the MCP spec lists them.
 pub fn auth_server_metadata_urls(issuer: &str) -> Vec<String> {
+    auth_server_metadata_locations(issuer)
+        .into_iter()
+        .map(|(url, _)| url)
+        .collect()
+}
+
+/// [`auth_server_metadata_urls`], each with the name of its form, which the report gives for
+/// the one where the metadata was found: `oauth` and `openid` for an issuer without a path;
+/// `oauth-inserted`, `openid-inserted` and `openid-appended` (the well-known suffix before or
+/// after the issuer's path) for one with a path.
+pub fn auth_server_metadata_locations(issuer: &str) -> Vec<(String, &'static str)> {
     let Ok(parsed) = Url::parse(issuer) else {
         return Vec::new();
     };
@@ -200,14 +226,29 @@ pub fn auth_server_metadata_urls(issuer: &str) -> Vec<String> {
     let path = parsed.path().trim_end_matches('/');
     if path.is_empty() {
         vec![
-            format!("{origin}/.well-known/oauth-authorization-server"),
-            format!("{origin}/.well-known/openid-configuration"),
+            (
+                format!("{origin}/.well-known/oauth-authorization-server"),
+                "oauth",
+            ),
+            (
+                format!("{origin}/.well-known/openid-configuration"),
+                "openid",
+            ),
         ]
     } else {
         vec![
-            format!("{origin}/.well-known/oauth-authorization-server{path}"),
-            format!("{origin}/.well-known/openid-configuration{path}"),
-            format!("{origin}{path}/.well-known/openid-configuration"),
+            (
+                format!("{origin}/.well-known/oauth-authorization-server{path}"),
+                "oauth-inserted",
+            ),
+            (
+                format!("{origin}/.well-known/openid-configuration{path}"),
+                "openid-inserted",
+            ),
+            (
+                format!("{origin}{path}/.well-known/openid-configuration"),
+                "openid-appended",
+            ),
         ]
     }
 }
@@ -223,6 +264,17 @@ pub enum PrmLocation {
     /// The well-known URL at the origin: the resource identifier it stands for is the origin,
     /// although servers often announce their full MCP URL there too.
     Root,
+}
+
+impl PrmLocation {
+    /// How reports name the location.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrmLocation::Challenge => "challenge",
+            PrmLocation::PathInserted => "path-inserted",
+            PrmLocation::Root => "root",
+        }
+    }
 }
 
 /// The locations to try, in the order the MCP spec gives: the challenge's resource_metadata,
@@ -262,14 +314,25 @@ async fn find_protected_resource_metadata(
     None
 }
 
+/// Metadata found at one of the locations tried.
+struct Found {
+    url: String,
+    location: &'static str,
+    document: Value,
+}
+
 async fn find_auth_server_metadata(
     ctx: &mut FlowContext,
     issuer: &str,
     attempts: &mut Vec<Attempt>,
-) -> Option<(String, Value)> {
-    for url in auth_server_metadata_urls(issuer) {
+) -> Option<Found> {
+    for (url, location) in auth_server_metadata_locations(issuer) {
         if let Some(document) = fetch_json(ctx, &url, "issuer", attempts).await {
-            return Some((url, document));
+            return Some(Found {
+                url,
+                location,
+                document,
+            });
         }
     }
     None
@@ -652,6 +715,31 @@ mod tests {
         assert_eq!(
             auth_server_metadata_urls("https://auth.example.com").len(),
             2
+        );
+    }
+
+    #[test]
+    fn a_resource_without_metadata_is_the_canonical_uri() {
+        let canonical = |url: &str| canonical_resource(&Url::parse(url).unwrap());
+        assert_eq!(
+            canonical("HTTPS://MCP.Example.com/"),
+            "https://mcp.example.com"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com"),
+            "https://mcp.example.com"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com/mcp#x"),
+            "https://mcp.example.com/mcp"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com/mcp/"),
+            "https://mcp.example.com/mcp/"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com:8443/?tenant=a"),
+            "https://mcp.example.com:8443/?tenant=a"
         );
     }
 

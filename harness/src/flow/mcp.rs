@@ -23,6 +23,7 @@ use super::{FlowContext, StepResult};
 use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
+use crate::www_authenticate;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -232,6 +233,15 @@ fn fail(
         json!({ "error": error }),
         format!("MCP request failed: {error}"),
     );
+    if let Some(needed) = refusal.as_ref().and_then(insufficient_scope) {
+        return diagnosis::new(
+            diagnosis::INSUFFICIENT_SCOPE,
+            format!("The MCP server refused the request for lack of scope: {error}"),
+            format!(
+                "Connect again asking for the scope the server names ({needed}); the MCP server should name the scopes its tools need in its 401 challenge or scopes_supported, so that clients that do not step up ask for them at once."
+            ),
+        );
+    }
     if auth {
         diagnosis::new(
             diagnosis::TOKEN_REJECTED,
@@ -245,6 +255,19 @@ fn fail(
             "Check the MCP server's logs; the OAuth part of the connection worked.",
         )
     }
+}
+
+/// The scope a 403 `insufficient_scope` refusal names (RFC 6750 §3.1), `(unnamed)` when it
+/// names none; nothing for any other refusal.
+fn insufficient_scope((status, challenge): &(u16, String)) -> Option<String> {
+    if *status != 403 {
+        return None;
+    }
+    let challenge = www_authenticate::bearer(challenge).ok().flatten()?;
+    if challenge.param("error") != Some("insufficient_scope") {
+        return None;
+    }
+    Some(challenge.param("scope").unwrap_or("(unnamed)").to_owned())
 }
 
 /// rmcp's reqwest client with every message recorded (bodies redacted like all exchanges).
@@ -418,5 +441,29 @@ impl StreamableHttpClient for RecordingClient {
         self.inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_403_insufficient_scope_names_a_missing_scope() {
+        let refusal = |status: u16, header: &str| (status, header.to_owned());
+        let scope = r#"Bearer error="insufficient_scope", scope="mcp:admin""#;
+        assert_eq!(
+            insufficient_scope(&refusal(403, scope)).as_deref(),
+            Some("mcp:admin")
+        );
+        assert_eq!(
+            insufficient_scope(&refusal(403, r#"Bearer error="insufficient_scope""#)).as_deref(),
+            Some("(unnamed)")
+        );
+        assert_eq!(insufficient_scope(&refusal(401, scope)), None);
+        assert_eq!(
+            insufficient_scope(&refusal(403, r#"Bearer error="invalid_token""#)),
+            None
+        );
     }
 }

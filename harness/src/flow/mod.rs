@@ -31,8 +31,9 @@ use std::time::Duration;
 use mcp_oauth_mocks::clock::SharedClock;
 use mcp_oauth_reports::{Check, Exchange, Health};
 use oauth2::ClientSecret;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
 use crate::profile::Profile;
@@ -321,6 +322,24 @@ async fn oauth(
         tokens,
         requested_scope,
     })
+}
+
+/// The RFC 8707 `resource` parameter of an authorization, token or refresh request, when the
+/// profile sends one. Each one sent is recorded, so that a report shows which requests carried
+/// which resource (the three must agree for the audience of the tokens to be right).
+fn resource_parameter(
+    ctx: &mut FlowContext,
+    request: &'static str,
+    resource: &str,
+) -> Option<(&'static str, String)> {
+    if !ctx.profile.send_resource {
+        return None;
+    }
+    ctx.recorder.pass(
+        &checks::RESOURCE_INDICATOR,
+        json!({ "request": request, "resource": resource }),
+    );
+    Some(("resource", resource.to_owned()))
 }
 
 /// What a finished flow hands to the report.

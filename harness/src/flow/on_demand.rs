@@ -26,6 +26,7 @@ impl ClientFlow {
     /// Connects and uses the server the way an MCP client does by itself: authorize when the
     /// tokenless probe is refused (or at the first request that is), then list the tools and
     /// call the first, answering 401 and 403 challenges on the way. Healthy when all worked.
+    /// Already connected, it skips the probe and uses the token it has.
     pub async fn connect_on_demand(
         &mut self,
         agent: &UserAgent,
@@ -41,10 +42,14 @@ impl ClientFlow {
     }
 
     async fn use_on_demand(&mut self, agent: &UserAgent, pauses: &Pauses) -> StepResult<()> {
-        let probe = probe::probe_on_demand(&mut self.ctx, &self.options.mcp_url).await?;
-        if probe.unauthorized {
-            self.authorize_on_demand(&probe, None, agent, pauses)
-                .await?;
+        // A client that holds a token uses it: only the server's refusal of it (a moved
+        // authorization server, a revoked grant) sends the client back to authorize.
+        if self.connection.is_none() {
+            let probe = probe::probe_on_demand(&mut self.ctx, &self.options.mcp_url).await?;
+            if probe.unauthorized {
+                self.authorize_on_demand(&probe, None, agent, pauses)
+                    .await?;
+            }
         }
         let listed = self.request(mcp::Action::ListTools, agent, pauses).await?;
         if let Some(name) = mcp::first_tool(&listed) {

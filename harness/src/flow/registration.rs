@@ -83,16 +83,32 @@ pub async fn obtain_client(
             json!({ "registrationEndpoint": null, "clientId": null }),
             "no automatic registration and no Client ID was supplied",
         );
-        return Err(diagnosis::new(
-            diagnosis::CLIENT_ID_MISSING,
-            "Client ID missing: this server does not offer automatic client registration, and no Client ID was supplied.",
-            format!(
-                "Register an OAuth app in the provider's developer console with {} as an allowed redirect URI, then paste its Client ID (and secret, if it has one) into the connection settings.",
-                options.redirect_uri
-            ),
-        ));
+        return Err(client_id_missing(ctx, options, server));
     };
     register(ctx, options, &registration_endpoint).await
+}
+
+/// No way to a Client ID is left. Where the authorization server accepts Client ID metadata
+/// documents and the profile knows them, publishing one is the other way out.
+fn client_id_missing(
+    ctx: &FlowContext,
+    options: &ClientOptions,
+    server: &DiscoveredServer,
+) -> diagnosis::Diagnosis {
+    let mut remedy = format!(
+        "Register an OAuth app in the provider's developer console with {} as an allowed redirect URI, then paste its Client ID (and secret, if it has one) into the connection settings.",
+        options.redirect_uri
+    );
+    if server.metadata.client_id_metadata_document_supported == Some(true)
+        && ctx.profile.client_id_metadata_document
+    {
+        remedy.push_str(" Or publish a Client ID metadata document at an https URL and give the client that URL: this authorization server accepts them.");
+    }
+    diagnosis::new(
+        diagnosis::CLIENT_ID_MISSING,
+        "Client ID missing: this server does not offer automatic client registration, and no Client ID was supplied.",
+        remedy,
+    )
 }
 
 /// The client for a re-authorization. A Client ID belongs to the authorization server that
@@ -135,7 +151,7 @@ fn client_id_metadata_document(
         ctx.recorder.info(
             &checks::CLIENT_ID_METADATA_DOCUMENT,
             json!({ "clientIdMetadataDocumentSupported": true, "clientMetadataUrl": null }),
-            "the authorization server accepts Client ID metadata documents, but the client has no document URL; registering dynamically instead",
+            "the authorization server accepts Client ID metadata documents, but the client has no document URL to use as its Client ID",
         );
         return None;
     };
@@ -143,7 +159,7 @@ fn client_id_metadata_document(
         ctx.recorder.info(
             &checks::CLIENT_ID_METADATA_DOCUMENT,
             json!({ "clientMetadataUrl": url, "problem": problem }),
-            format!("the client's metadata document URL cannot be a Client ID ({problem}); registering dynamically instead"),
+            format!("the client's metadata document URL cannot be a Client ID ({problem})"),
         );
         return None;
     }
@@ -163,10 +179,14 @@ fn client_id_metadata_document(
     })
 }
 
-/// The Client ID metadata document draft requires an https URL with a path component.
+/// The Client ID metadata document draft requires an https URL with a path component. Plain
+/// http is accepted on a loopback host only, as the one HTTP path allows it there: nothing sits
+/// between an authorization server and a document on its own machine, and local test setups
+/// (the scenario runner among them) have no certificates.
 fn check_document_url(url: &str) -> Result<(), &'static str> {
     let parsed = Url::parse(url).map_err(|_| "not an absolute URL")?;
-    if parsed.scheme() != "https" {
+    let loopback_http = parsed.scheme() == "http" && is_loopback(&parsed);
+    if parsed.scheme() != "https" && !loopback_http {
         return Err("not an https URL");
     }
     if parsed.path().trim_start_matches('/').is_empty() {
@@ -336,6 +356,9 @@ mod tests {
         assert!(check_document_url("https://client.example.com/metadata.json").is_ok());
         assert!(check_document_url("https://client.example.com/").is_err());
         assert!(check_document_url("http://client.example.com/metadata.json").is_err());
+        assert!(check_document_url("http://127.0.0.1:8080/metadata.json").is_ok());
+        assert!(check_document_url("http://localhost/metadata.json").is_ok());
+        assert!(check_document_url("http://10.0.0.1/metadata.json").is_err());
         assert!(check_document_url("https://client.example.com/m.json#x").is_err());
         assert!(check_document_url("metadata.json").is_err());
     }

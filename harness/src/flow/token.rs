@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::authorization::AuthorizationGrant;
 use super::discovery::DiscoveredServer;
 use super::registration::{AuthMethod, RegisteredClient};
-use super::{ClientOptions, Connection, FlowContext, StepResult};
+use super::{ClientOptions, Connection, FlowContext, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
 use crate::http::{Body, HttpResponse};
@@ -52,8 +52,8 @@ pub async fn exchange_code(
         ("redirect_uri".to_owned(), options.redirect_uri.clone()),
         ("code_verifier".to_owned(), grant.verifier.secret().clone()),
     ];
-    if ctx.profile.send_resource {
-        params.push(("resource".to_owned(), server.resource.clone()));
+    if let Some((name, resource)) = resource_parameter(ctx, "token", &server.resource) {
+        params.push((name.to_owned(), resource));
     }
     let waited = ctx
         .clock
@@ -149,8 +149,9 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), refresh_token.secret().clone()),
     ];
-    if ctx.profile.send_resource {
-        params.push(("resource".to_owned(), connection.server.resource.clone()));
+    if let Some((name, resource)) = resource_parameter(ctx, "refresh", &connection.server.resource)
+    {
+        params.push((name.to_owned(), resource));
     }
     let details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
     let answer = request(ctx, &connection.server, &connection.client, params).await;

@@ -126,17 +126,39 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             ActionKind::CallTool => needs(step.tool.is_some(), "tool")?,
             ActionKind::AdvanceClock => needs(step.seconds.is_some(), "seconds")?,
             ActionKind::FailNextRefreshes => needs(step.count.is_some(), "count")?,
+            ActionKind::SwitchAuthorizationServer
+                if !scenario
+                    .mocks
+                    .resource_server
+                    .alternate_authorization_server =>
+            {
+                return Err(at(
+                    "action",
+                    "switch-authorization-server needs [mocks.resource-server] alternate-authorization-server = true".to_owned(),
+                ));
+            }
             _ => {}
         }
         let delays = step.consent_delay_secs != 0 || step.code_redemption_delay_secs != 0;
-        if delays && step.action != ActionKind::Connect {
+        let authorizes = matches!(
+            step.action,
+            ActionKind::Connect | ActionKind::ConnectOnDemand
+        );
+        if delays && !authorizes {
             return Err(at(
                 "consent-delay-secs",
-                "delays belong to connect steps".to_owned(),
+                "delays belong to connect and connect-on-demand steps".to_owned(),
             ));
         }
         if let Some(code) = &step.expect_diagnosis {
             check_diagnosis(code).map_err(|m| at("expect-diagnosis", m))?;
+        }
+        if let Some(id) = step
+            .expect_checks
+            .keys()
+            .find(|id| checks::by_id(id).is_none())
+        {
+            return Err(at("expect-checks", format!("unknown check id {id:?}")));
         }
         check_grant_types(&step.expect_token_requests)
             .map_err(|m| at("expect-token-requests", m))?;
@@ -157,6 +179,16 @@ fn check_expectations(
     for id in expect.checks.keys() {
         if checks::by_id(id).is_none() {
             return Err(format!("[{table}.checks] unknown check id {id:?}"));
+        }
+    }
+    for (id, fields) in &expect.check_details {
+        if checks::by_id(id).is_none() {
+            return Err(format!("[{table}.check-details] unknown check id {id:?}"));
+        }
+        if fields.is_empty() {
+            return Err(format!(
+                "[{table}.check-details] {id:?} names no field, so it would hold whenever the check is recorded"
+            ));
         }
     }
     check_grant_types(&expect.token_requests)
@@ -250,11 +282,42 @@ action = "connect"
     }
 
     #[test]
+    fn switching_authorization_servers_needs_an_alternate_one() {
+        let text = format!("{MINIMAL}\n[[steps]]\naction = \"switch-authorization-server\"\n");
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.contains("line 8") && err.contains("alternate-authorization-server"),
+            "{err}"
+        );
+        let text =
+            format!("{text}\n[mocks.resource-server]\nalternate-authorization-server = true\n");
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
     fn unknown_codes_and_checks_are_refused() {
         let err = parse(&format!("{MINIMAL}\n[expect]\ndiagnosis = \"nope\"\n")).unwrap_err();
         assert!(err.contains("unknown diagnosis code"), "{err}");
         let err = parse(&format!("{MINIMAL}\n[expect.checks]\nnope = \"SUCCESS\"\n")).unwrap_err();
         assert!(err.contains("unknown check id"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}\n[expect.check-details]\nnope = {{ x = 1 }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("[expect.check-details]"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}\n[expect.check-details]\nclient-id = {{}}\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("names no field"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}expect-checks = {{ nope = \"SUCCESS\" }}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("line 5") && err.contains("expect-checks"),
+            "{err}"
+        );
         let err = parse(&format!("profiles = [\"nope\"]\n{MINIMAL}")).unwrap_err();
         assert!(err.contains("unknown profile"), "{err}");
     }

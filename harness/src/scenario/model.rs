@@ -48,6 +48,10 @@ pub struct ClientConfig {
     /// How the user pastes the MCP URL.
     #[serde(default)]
     pub pasted_url: PastedUrl,
+    /// The harness publishes its own Client ID metadata document during the run (on a loopback
+    /// listener) and gives the client its URL, for authorization servers that accept one.
+    #[serde(default)]
+    pub client_metadata_document: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -65,6 +69,10 @@ pub enum PastedUrl {
 pub enum ActionKind {
     /// Connect via OAuth: discovery, registration, consent, token exchange.
     Connect,
+    /// The spec client's own run: authorize when challenged, list the tools and call the
+    /// first, re-authorizing (stepping up on 403 `insufficient_scope`) within the profile's
+    /// limits.
+    ConnectOnDemand,
     /// The platform's Test Connection button.
     TestConnection,
     /// A pipeline run calling a tool.
@@ -81,12 +89,15 @@ pub enum ActionKind {
     TamperTokenStore,
     /// Load the token store back from disk.
     LoadTokenStore,
+    /// Move the MCP server to its alternate authorization server (metadata and trust).
+    SwitchAuthorizationServer,
 }
 
 impl ActionKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::Connect => "connect",
+            ActionKind::ConnectOnDemand => "connect-on-demand",
             ActionKind::TestConnection => "test-connection",
             ActionKind::CallTool => "call-tool",
             ActionKind::AdvanceClock => "advance-clock",
@@ -95,6 +106,7 @@ impl ActionKind {
             ActionKind::SaveTokenStore => "save-token-store",
             ActionKind::TamperTokenStore => "tamper-token-store",
             ActionKind::LoadTokenStore => "load-token-store",
+            ActionKind::SwitchAuthorizationServer => "switch-authorization-server",
         }
     }
 }
@@ -104,10 +116,10 @@ impl ActionKind {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Step {
     pub action: ActionKind,
-    /// connect: seconds the person idles on the consent screen.
+    /// connect, connect-on-demand: seconds the person idles on the consent screen.
     #[serde(default)]
     pub consent_delay_secs: u64,
-    /// connect: seconds between the callback and the code exchange.
+    /// connect, connect-on-demand: seconds between the callback and the code exchange.
     #[serde(default)]
     pub code_redemption_delay_secs: u64,
     /// call-tool: the tool and its arguments.
@@ -127,6 +139,10 @@ pub struct Step {
     /// so far, counted right after the action (proves what did, or did not, happen in between).
     #[serde(default)]
     pub expect_token_requests: BTreeMap<String, usize>,
+    /// Check id → a status some recording of that check made during this action must have
+    /// (what happened at this step, as opposed to anywhere in the run).
+    #[serde(default)]
+    pub expect_checks: BTreeMap<String, Status>,
 }
 
 /// What must hold once the script has run.
@@ -139,12 +155,21 @@ pub struct Expectations {
     /// Check id → a status some recording of that check must have.
     #[serde(default)]
     pub checks: BTreeMap<String, Status>,
+    /// Check id → fields of its `details` and their values: met when some recording of that
+    /// check has every one of them (what the client sent or chose, where it found something).
+    #[serde(default)]
+    pub check_details: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Grant type → how many token requests of that type reached the authorization server.
     #[serde(default)]
     pub token_requests: BTreeMap<String, usize>,
     /// How many requests reached the authorization endpoint, each one a consent step; 0 proves
     /// the flow stopped before the person was ever asked.
     pub authorization_requests: Option<usize>,
+    /// How many dynamic registration requests reached the authorization servers (the first
+    /// and, when started, the alternate).
+    pub registrations: Option<usize>,
+    /// How many times the authorization servers fetched a Client ID metadata document.
+    pub document_fetches: Option<usize>,
     /// Expectations for runs under other profiles, replacing these.
     #[serde(default)]
     pub profiles: BTreeMap<String, Expectations>,
