@@ -11,7 +11,10 @@ use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::{
     ActionKind, PastedUrl, Scenario, Step, catalog_dir, load_catalog,
 };
-use mcp_oauth_mocks::config::{Consent, IssuerForm, PrmLocation, ResourceForm};
+use mcp_oauth_mocks::config::{
+    AsMetadataLocation, Consent, IssParameter, IssuerForm, PrmLocation, ResourceForm,
+    TokenEndpointAuthMethod,
+};
 
 struct Mutation {
     scenario: &'static str,
@@ -32,9 +35,48 @@ fn step(scenario: &mut Scenario, action: ActionKind) -> &mut Step {
 
 const MUTATIONS: &[Mutation] = &[
     Mutation {
+        scenario: "as-metadata-openid-appended",
+        change: "the metadata moves to the RFC 8414 location, so it is not found where the OpenID appended form puts it",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
+        scenario: "as-metadata-openid-inserted",
+        change: "the metadata moves to the RFC 8414 location, so it is not found where the OpenID inserted form puts it",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
+        scenario: "as-metadata-openid-root",
+        change: "the metadata moves to the RFC 8414 location, so it is not found at openid-configuration",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
+        scenario: "as-metadata-path-issuer",
+        change: "the metadata moves to the OpenID appended location, so it is not found where RFC 8414 inserts the path",
+        mutate: |s| {
+            s.mocks.authorization_server.metadata_location = AsMetadataLocation::OpenidAppended
+        },
+    },
+    Mutation {
+        scenario: "as-migration-reregisters",
+        change: "the MCP server stays with its authorization server, so the second run needs no new registration",
+        mutate: |s| {
+            step(s, ActionKind::SwitchAuthorizationServer).action = ActionKind::RevokeRefreshTokens
+        },
+    },
+    Mutation {
         scenario: "audience-required",
         change: "the authorization server stops requiring an audience, so Pipelines connects",
         mutate: |s| s.mocks.authorization_server.require_audience = false,
+    },
+    Mutation {
+        scenario: "backcompat-2025-03-26-default-endpoints",
+        change: "the authorization server moves off the MCP server's origin, so the default endpoints there do not exist",
+        mutate: |s| s.mocks.authorization_server.co_located = false,
+    },
+    Mutation {
+        scenario: "backcompat-2025-03-26-origin-metadata",
+        change: "the authorization server moves off the MCP server's origin, so no metadata is found there",
+        mutate: |s| s.mocks.authorization_server.co_located = false,
     },
     Mutation {
         scenario: "byo-client",
@@ -92,9 +134,89 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.consent = Consent::Deny,
     },
     Mutation {
+        scenario: "iss-advertised-missing",
+        change: "the callback carries iss, so the 2026-07-28 client accepts it",
+        mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Correct,
+    },
+    Mutation {
+        scenario: "iss-advertised-present",
+        change: "the callback leaves iss out although it is advertised, so the 2026-07-28 client refuses",
+        mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Omit,
+    },
+    Mutation {
+        scenario: "iss-not-advertised-absent",
+        change: "the metadata advertises iss, so its absence is refused by the 2026-07-28 client",
+        mutate: |s| s.mocks.authorization_server.advertise_iss_parameter = true,
+    },
+    Mutation {
+        scenario: "iss-not-advertised-present",
+        change: "the unadvertised iss names another issuer, which every client refuses",
+        mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Wrong,
+    },
+    Mutation {
+        scenario: "iss-wrong",
+        change: "iss names the right issuer",
+        mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Correct,
+    },
+    Mutation {
+        scenario: "issuer-mismatch-refused",
+        change: "the metadata gives the issuer exactly",
+        mutate: |s| s.mocks.authorization_server.issuer_in_metadata = IssuerForm::Exact,
+    },
+    Mutation {
         scenario: "near-expiry-refresh",
         change: "access tokens live 7200 s, so after 3400 s the token is outside the refresh window and the call does not refresh",
         mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 7200,
+    },
+    Mutation {
+        scenario: "offline-access-listed",
+        change: "the authorization server stops listing offline_access, so the 2026-07-28 client does not add it",
+        mutate: |s| s.mocks.authorization_server.scopes_supported = vec!["mcp:tools".to_owned()],
+    },
+    Mutation {
+        scenario: "offline-access-not-listed",
+        change: "the authorization server lists offline_access, so every client may ask for it",
+        mutate: |s| {
+            s.mocks
+                .authorization_server
+                .scopes_supported
+                .push("offline_access".to_owned())
+        },
+    },
+    Mutation {
+        scenario: "pkce-not-advertised",
+        change: "the metadata advertises S256",
+        mutate: |s| s.mocks.authorization_server.code_challenge_methods = vec!["S256".to_owned()],
+    },
+    Mutation {
+        scenario: "pkce-without-s256",
+        change: "the metadata advertises S256",
+        mutate: |s| s.mocks.authorization_server.code_challenge_methods = vec!["S256".to_owned()],
+    },
+    Mutation {
+        scenario: "prm-custom-location",
+        change: "the challenge stops naming the metadata, which then sits where no client looks",
+        mutate: |s| s.mocks.resource_server.resource_metadata_in_challenge = false,
+    },
+    Mutation {
+        scenario: "prm-from-header",
+        change: "the challenge stops naming the metadata, so the client finds it at a well-known URL instead",
+        mutate: |s| s.mocks.resource_server.resource_metadata_in_challenge = false,
+    },
+    Mutation {
+        scenario: "prm-path-inserted",
+        change: "the metadata moves to the origin's well-known URL",
+        mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::Root,
+    },
+    Mutation {
+        scenario: "prm-root-fallback",
+        change: "the metadata moves to the path-inserted well-known URL, so no fallback is needed",
+        mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::PathInserted,
+    },
+    Mutation {
+        scenario: "reauthorization-retry-limit",
+        change: "access tokens live an hour, so the MCP server accepts the first one",
+        mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 3600,
     },
     Mutation {
         scenario: "redirect-uri-mismatch",
@@ -116,9 +238,64 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| step(s, ActionKind::TamperTokenStore).action = ActionKind::SaveTokenStore,
     },
     Mutation {
+        scenario: "registration-cimd",
+        change: "the harness publishes no metadata document, so every client registers",
+        mutate: |s| s.client.client_metadata_document = false,
+    },
+    Mutation {
+        scenario: "registration-dcr-application-type",
+        change: "the authorization server stops requiring application_type, so the 2025-11-25 client registers too",
+        mutate: |s| s.mocks.authorization_server.require_application_type = false,
+    },
+    Mutation {
+        scenario: "registration-priority-exhausted",
+        change: "the authorization server offers dynamic registration, a way to a Client ID",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = true,
+    },
+    Mutation {
+        scenario: "registration-priority-preregistered",
+        change: "the user brings no Client ID, so the client uses its document or registers",
+        mutate: |s| s.client.client_id = None,
+    },
+    Mutation {
+        scenario: "resource-indicator-canonical",
+        change: "the MCP server moves to /mcp, where the pasted trailing slash names another resource than the server's",
+        mutate: |s| s.mocks.resource_server.path = "/mcp".to_owned(),
+    },
+    Mutation {
+        scenario: "resource-mismatch-refused",
+        change: "the metadata names the MCP server exactly",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::Exact,
+    },
+    Mutation {
         scenario: "revoked-refresh",
         change: "access tokens live 7200 s, so the call after 3600 s needs no refresh and never meets the revoked refresh token",
         mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 7200,
+    },
+    Mutation {
+        scenario: "scope-from-challenge",
+        change: "the challenge names no scope, so the client asks for the metadata's mcp:tools and lacks mcp:read",
+        mutate: |s| s.mocks.resource_server.challenge_scope = None,
+    },
+    Mutation {
+        scenario: "scope-from-prm",
+        change: "the metadata stops listing mcp:read, so the client does not ask for it",
+        mutate: |s| s.mocks.authorization_server.scopes_supported = vec!["mcp:tools".to_owned()],
+    },
+    Mutation {
+        scenario: "scope-omitted",
+        change: "the user asks for a scope, which the authorization server refuses",
+        mutate: |s| s.client.scope = Some("mcp:tools".to_owned()),
+    },
+    Mutation {
+        scenario: "scope-step-up",
+        change: "the MCP server requires no further scope, so nobody steps up",
+        mutate: |s| s.mocks.resource_server.required_scope = None,
+    },
+    Mutation {
+        scenario: "scope-step-up-refused",
+        change: "the authorization server grants any scope, so the step-up succeeds",
+        mutate: |s| s.mocks.authorization_server.strict_scopes = false,
     },
     Mutation {
         scenario: "state-expiry",
@@ -129,6 +306,22 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "token-audience-rejected",
         change: "the MCP server stops checking the token's audience, so Pipelines' token is accepted",
         mutate: |s| s.mocks.resource_server.require_audience = false,
+    },
+    Mutation {
+        scenario: "token-auth-from-dcr-response",
+        change: "registration hands out client_secret_basic instead, which the client then uses",
+        mutate: |s| {
+            s.mocks.authorization_server.registration_auth_method =
+                Some(TokenEndpointAuthMethod::ClientSecretBasic)
+        },
+    },
+    Mutation {
+        scenario: "token-auth-from-dcr-response-basic",
+        change: "registration hands out client_secret_post instead, which the client then uses",
+        mutate: |s| {
+            s.mocks.authorization_server.registration_auth_method =
+                Some(TokenEndpointAuthMethod::ClientSecretPost)
+        },
     },
     Mutation {
         scenario: "trailing-slash-issuer",
