@@ -6,20 +6,16 @@
 
 use std::time::{Duration, SystemTime};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use oauth2::{AccessToken, RefreshToken};
-use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use super::authorization::AuthorizationGrant;
 use super::discovery::DiscoveredServer;
-use super::registration::{AuthMethod, RegisteredClient};
+use super::registration::RegisteredClient;
 use super::{ClientOptions, Connection, FlowContext, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
-use crate::http::{Body, HttpResponse};
+use crate::http::HttpResponse;
 
 #[derive(Debug, Clone)]
 pub struct TokenSet {
@@ -221,40 +217,10 @@ async fn request(
     ctx: &mut FlowContext,
     server: &DiscoveredServer,
     client: &RegisteredClient,
-    mut params: Vec<(String, String)>,
+    params: Vec<(String, String)>,
 ) -> Result<TokenAnswer, crate::http::HttpError> {
-    let mut headers = HeaderMap::new();
-    headers.insert("accept", HeaderValue::from_static("application/json"));
-    match (client.auth_method, &client.client_secret) {
-        (AuthMethod::ClientSecretBasic, Some(secret)) => {
-            // RFC 6749 §2.3.1: each part form-urlencoded before base64.
-            let encode =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let credentials = STANDARD.encode(format!(
-                "{}:{}",
-                encode(&client.client_id),
-                encode(secret.secret())
-            ));
-            if let Ok(value) = HeaderValue::from_str(&format!("Basic {credentials}")) {
-                headers.insert("authorization", value);
-            }
-        }
-        (AuthMethod::ClientSecretPost, Some(secret)) => {
-            params.push(("client_id".to_owned(), client.client_id.clone()));
-            params.push(("client_secret".to_owned(), secret.secret().clone()));
-        }
-        _ => params.push(("client_id".to_owned(), client.client_id.clone())),
-    }
-    let response = ctx
-        .http
-        .send(
-            "token",
-            Method::POST,
-            &server.endpoints.token,
-            &headers,
-            Body::Form(params),
-        )
-        .await?;
+    let response =
+        super::token_request::post(ctx, "token", &server.endpoints.token, client, params).await?;
     Ok(read_answer(ctx, &response))
 }
 
