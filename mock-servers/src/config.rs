@@ -96,6 +96,10 @@ pub struct AuthServerConfig {
     /// Refuse a registration request without `application_type` (`"web"` or `"native"`) with
     /// `invalid_client_metadata`.
     pub require_application_type: bool,
+    /// Scopes this server never grants: the authorization succeeds, but codes and tokens carry
+    /// the requested scope without them (the token response's `scope` says so, as RFC 6749
+    /// §3.3 asks when the granted scope differs), so a step-up for one of them never helps.
+    pub withhold_scopes: Vec<String>,
 }
 
 impl Default for AuthServerConfig {
@@ -128,6 +132,7 @@ impl Default for AuthServerConfig {
             client_id_metadata_documents: false,
             registration_auth_method: None,
             require_application_type: false,
+            withhold_scopes: Vec::new(),
         }
     }
 }
@@ -204,6 +209,9 @@ pub enum IssParameter {
     Omit,
     /// An issuer that is not this server's.
     Wrong,
+    /// The issuer with a `/` appended: the same URL after RFC 3986 normalization when the
+    /// issuer has no path, but not the same string, which is what RFC 9207 §2.4 compares.
+    TrailingSlash,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +249,14 @@ pub struct ResourceServerConfig {
     /// Start a second authorization server (its own port, keys, issuer and clients) that
     /// `MockServers::switch_authorization_server` moves the protected-resource metadata to.
     pub alternate_authorization_server: bool,
+    /// Send a `WWW-Authenticate` header with 401 responses (RFC 6750 §3). Off, a 401 carries
+    /// no header at all, so a client learns neither `resource_metadata` nor the scope from it
+    /// and must discover the metadata at the well-known URLs. 403 `insufficient_scope`
+    /// challenges are unaffected.
+    pub www_authenticate: bool,
+    /// Which scopes a 403 `insufficient_scope` challenge names when `required-scope` lists
+    /// several.
+    pub insufficient_scope_challenge: InsufficientScopeChallenge,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -259,6 +275,8 @@ impl Default for ResourceServerConfig {
             required_scope: None,
             challenge_scope: None,
             alternate_authorization_server: false,
+            www_authenticate: true,
+            insufficient_scope_challenge: InsufficientScopeChallenge::Required,
         }
     }
 }
@@ -275,6 +293,17 @@ pub enum PrmLocation {
     Custom,
     /// Nowhere.
     None,
+}
+
+/// The `scope` of a 403 `insufficient_scope` challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InsufficientScopeChallenge {
+    /// The whole `required-scope`.
+    Required,
+    /// Only the first scope of `required-scope` the token lacks, as a server that hands out
+    /// per-operation scopes one at a time does: every step-up is answered with the next one.
+    FirstMissing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_oauth_mocks::clock::SimulatedClock;
 use mcp_oauth_mocks::config::{
-    AsMetadataLocation, IssParameter, PreregisteredClient, PrmLocation, TokenEndpointAuthMethod,
+    AsMetadataLocation, InsufficientScopeChallenge, IssParameter, PreregisteredClient, PrmLocation,
+    TokenEndpointAuthMethod,
 };
 use mcp_oauth_mocks::log::Server;
 use mcp_oauth_mocks::{MockConfig, MockServers, StartError};
@@ -299,6 +300,8 @@ fn every_new_knob_has_its_kebab_case_toml_spelling() {
         client-id-metadata-documents = true
         registration-auth-method = "client_secret_basic"
         require-application-type = true
+        withhold-scopes = ["mcp:billing"]
+        iss-parameter = "trailing-slash"
 
         [resource-server]
         metadata-location = "custom"
@@ -306,6 +309,8 @@ fn every_new_knob_has_its_kebab_case_toml_spelling() {
         required-scope = "mcp:admin"
         challenge-scope = "mcp:tools"
         alternate-authorization-server = true
+        www-authenticate = false
+        insufficient-scope-challenge = "first-missing"
         "#,
     )
     .expect("the knobs parse");
@@ -313,6 +318,8 @@ fn every_new_knob_has_its_kebab_case_toml_spelling() {
     assert_eq!(auth.metadata_location, AsMetadataLocation::OpenidAppended);
     assert!(auth.co_located && auth.strict_scopes && auth.client_id_metadata_documents);
     assert!(!auth.advertise_iss_parameter && auth.require_application_type);
+    assert_eq!(auth.withhold_scopes, ["mcp:billing"]);
+    assert_eq!(auth.iss_parameter, IssParameter::TrailingSlash);
     assert_eq!(
         auth.registration_auth_method,
         Some(TokenEndpointAuthMethod::ClientSecretBasic)
@@ -325,7 +332,11 @@ fn every_new_knob_has_its_kebab_case_toml_spelling() {
     );
     assert_eq!(resource.required_scope.as_deref(), Some("mcp:admin"));
     assert_eq!(resource.challenge_scope.as_deref(), Some("mcp:tools"));
-    assert!(resource.alternate_authorization_server);
+    assert!(resource.alternate_authorization_server && !resource.www_authenticate);
+    assert_eq!(
+        resource.insufficient_scope_challenge,
+        InsufficientScopeChallenge::FirstMissing
+    );
     assert_eq!(config.validate(), Ok(()));
 
     let other_locations: MockConfig =
@@ -368,6 +379,30 @@ async fn values_that_cannot_be_served_are_refused_before_any_port_is_bound() {
 // ---------------------------------------------------------------------------------------------
 // 1. Protected-resource metadata at a custom path
 // ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn www_authenticate_false_leaves_the_header_off_every_401_only() {
+    let mut config = MockConfig::default();
+    config.resource_server.www_authenticate = false;
+    config.resource_server.required_scope = Some("mcp:admin".to_owned());
+    let mocks = start(config).await;
+    for token in [None, Some("not-a-jwt")] {
+        let response = mcp_initialize(&mocks, token).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(response.headers().get(WWW_AUTHENTICATE), None, "{token:?}");
+    }
+    // The metadata is still where the well-known URL puts it.
+    let prm = format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        mocks.resource_origin()
+    );
+    assert_eq!(mocks.get(&prm).await.status(), StatusCode::OK);
+    // A 403 step-up challenge is not a 401: it keeps its header.
+    let narrow = obtain_access_token(&mocks, "mcp:tools").await;
+    let response = mcp_initialize(&mocks, Some(&narrow)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(www_authenticate(&response).contains("insufficient_scope"));
+}
 
 #[tokio::test]
 async fn custom_prm_location_is_found_only_through_the_challenge() {
@@ -957,6 +992,44 @@ async fn a_token_without_the_required_scope_gets_403_insufficient_scope() {
 }
 
 #[tokio::test]
+async fn first_missing_names_one_lacking_scope_per_403_and_withheld_scopes_are_never_granted() {
+    let mut config = MockConfig::default();
+    config.authorization_server.withhold_scopes = vec!["mcp:billing".to_owned()];
+    config.resource_server.required_scope = Some("mcp:admin mcp:billing".to_owned());
+    config.resource_server.insufficient_scope_challenge = InsufficientScopeChallenge::FirstMissing;
+    let mocks = start(config).await;
+
+    let narrow = obtain_access_token(&mocks, "mcp:tools").await;
+    let challenge = www_authenticate(&mcp_initialize(&mocks, Some(&narrow)).await);
+    assert!(challenge.contains("scope=\"mcp:admin\","), "{challenge}");
+
+    // Asked for everything, the token lacks the withheld scope, and the next 403 names it.
+    let stepped_up = obtain_access_token(&mocks, "mcp:tools mcp:admin mcp:billing").await;
+    assert_eq!(jwt_claims(&stepped_up)["scope"], "mcp:tools mcp:admin");
+    let response = mcp_initialize(&mocks, Some(&stepped_up)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let challenge = www_authenticate(&response);
+    assert!(challenge.contains("scope=\"mcp:billing\","), "{challenge}");
+
+    // Only withheld scopes asked for: the token carries no scope at all.
+    let nothing = obtain_access_token(&mocks, "mcp:billing").await;
+    assert_eq!(jwt_claims(&nothing).get("scope"), None);
+}
+
+#[tokio::test]
+async fn without_the_knob_the_403_names_the_whole_required_scope() {
+    let mut config = MockConfig::default();
+    config.resource_server.required_scope = Some("mcp:admin mcp:billing".to_owned());
+    let mocks = start(config).await;
+    let token = obtain_access_token(&mocks, "mcp:admin").await;
+    let challenge = www_authenticate(&mcp_initialize(&mocks, Some(&token)).await);
+    assert!(
+        challenge.contains("scope=\"mcp:admin mcp:billing\","),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
 async fn challenge_scope_puts_scope_in_every_401_challenge() {
     let mut config = MockConfig::default();
     config.resource_server.challenge_scope = Some("mcp:tools mcp:admin".to_owned());
@@ -1066,6 +1139,30 @@ async fn iss_advertisement_and_iss_parameter_give_four_independent_cases() {
             "sent={sent}"
         );
     }
+}
+
+#[tokio::test]
+async fn iss_trailing_slash_sends_the_issuer_with_a_slash_appended() {
+    let mut config = MockConfig::default();
+    config.authorization_server.iss_parameter = IssParameter::TrailingSlash;
+    let mocks = start(config).await;
+    let issuer = mocks.servers.issuer();
+    let client_id = register_public_client_at(&mocks, &mocks.endpoint("register")).await;
+    let response = authorize_at(
+        &mocks,
+        &mocks.endpoint("authorize"),
+        &authorization_params(&client_id, "mcp:tools"),
+    )
+    .await;
+    let params = redirect_params(&response);
+    assert_eq!(params.get("iss"), Some(&format!("{issuer}/")));
+    assert!(params.contains_key("code"), "{params:?}");
+    // The same URL once parsed (RFC 3986 normalization), which is why only a string comparison
+    // tells them apart.
+    assert_eq!(
+        Url::parse(&params["iss"]).expect("iss is a URL"),
+        Url::parse(&issuer).expect("issuer is a URL")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

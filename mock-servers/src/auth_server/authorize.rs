@@ -121,7 +121,7 @@ pub async fn authorize(
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             code_challenge: challenge.to_owned(),
-            scope: get("scope").map(str::to_owned),
+            scope: granted_scope(&server, get("scope")),
             resource: resource.or(get("audience")).map(str::to_owned),
             issued_at: server.now(),
             redeemed: false,
@@ -142,6 +142,17 @@ fn unsupported_scope<'a>(server: &AuthServer, scope: Option<&'a str>) -> Option<
             .iter()
             .any(|supported| supported == s)
     })
+}
+
+/// The requested scope less the scopes this server withholds (`withhold-scopes`), or `None`
+/// when nothing is left.
+fn granted_scope(server: &AuthServer, requested: Option<&str>) -> Option<String> {
+    let withheld = &server.config().withhold_scopes;
+    let granted: Vec<&str> = requested?
+        .split(' ')
+        .filter(|s| !s.is_empty() && !withheld.iter().any(|w| w == s))
+        .collect();
+    (!granted.is_empty()).then(|| granted.join(" "))
 }
 
 fn page(title: &'static str, message: &str) -> Response {
@@ -190,6 +201,9 @@ impl Reply<'_> {
                 }
                 IssParameter::Wrong => {
                     query.append_pair("iss", "https://attacker.example");
+                }
+                IssParameter::TrailingSlash => {
+                    query.append_pair("iss", &format!("{}/", self.server.issuer()));
                 }
                 IssParameter::Omit => {}
             }

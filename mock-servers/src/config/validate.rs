@@ -1,7 +1,7 @@
 //! Checks a configuration before any server starts, so that a knob's value that cannot be
 //! served is reported by name instead of surfacing as a routing panic or a malformed header.
 
-use super::{MockConfig, PrmLocation};
+use super::{InsufficientScopeChallenge, MockConfig, PrmLocation};
 
 /// A knob whose value cannot be served, named by its TOML path under `[mocks]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +59,24 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
     }
     if let Some(scope) = &resource.challenge_scope {
         scope_value("resource-server.challenge-scope", scope)?;
+    }
+    if resource.insufficient_scope_challenge != InsufficientScopeChallenge::Required
+        && resource.required_scope.is_none()
+    {
+        return Err(ConfigError::new(
+            "resource-server.insufficient-scope-challenge",
+            "is only used with required-scope",
+        ));
+    }
+    for scope in &auth.withhold_scopes {
+        // One token per entry: a space would withhold a scope string no request splits into.
+        if scope.contains(' ') {
+            return Err(ConfigError::new(
+                "authorization-server.withhold-scopes",
+                format!("{scope:?} must be a single scope token"),
+            ));
+        }
+        scope_value("authorization-server.withhold-scopes", scope)?;
     }
     Ok(())
 }
@@ -161,5 +179,26 @@ mod tests {
         assert_eq!(knob_of(&config), Some("resource-server.required-scope"));
         config.resource_server.required_scope = Some(String::new());
         assert_eq!(knob_of(&config), Some("resource-server.required-scope"));
+    }
+
+    #[test]
+    fn withheld_scopes_are_single_tokens_and_first_missing_needs_a_required_scope() {
+        let mut config = MockConfig::default();
+        config.authorization_server.withhold_scopes = vec!["mcp:billing".into()];
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.withhold_scopes = vec!["mcp:a mcp:b".into()];
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.withhold-scopes")
+        );
+        config.authorization_server.withhold_scopes = Vec::new();
+        config.resource_server.insufficient_scope_challenge =
+            InsufficientScopeChallenge::FirstMissing;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.insufficient-scope-challenge")
+        );
+        config.resource_server.required_scope = Some("mcp:admin mcp:audit".into());
+        assert_eq!(knob_of(&config), None);
     }
 }

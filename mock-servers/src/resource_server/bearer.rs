@@ -47,7 +47,13 @@ pub async fn require_bearer(
     if let Some(required) = &server.config().required_scope
         && !scope::grants(claims.scope.as_deref(), required)
     {
-        return insufficient_scope(&server, required);
+        let config = server.config();
+        let named = scope::challenged(
+            config.insufficient_scope_challenge,
+            claims.scope.as_deref(),
+            required,
+        );
+        return insufficient_scope(&server, named);
     }
     next.run(request).await
 }
@@ -93,8 +99,12 @@ fn unverified_issuer(token: &str) -> Option<String> {
     claims.get("iss")?.as_str().map(str::to_owned)
 }
 
-/// 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3, RFC 9728 §5.1).
+/// 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3, RFC 9728 §5.1), or a bare 401 when the
+/// server is configured to leave the header out.
 fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
+    if !server.config().www_authenticate {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
     let mut params = Vec::new();
     if let Some(description) = error {
         params.push("error=\"invalid_token\"".to_owned());
