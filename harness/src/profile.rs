@@ -157,7 +157,8 @@ const AUDIENCE_INFO: SeverityOverride = SeverityOverride {
     why: "clients of this revision send RFC 8707 resource",
 };
 
-/// The overrides of the 2025-11-25 and later revisions.
+/// The overrides of the spec revisions. None softens `pkce-s256-advertised`: every revision
+/// requires PKCE, and a spec client refuses a server whose metadata does not advertise S256.
 const SPEC_OVERRIDES: &[SeverityOverride] = &[
     COMMON_WARNINGS[0],
     COMMON_WARNINGS[1],
@@ -189,32 +190,12 @@ const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
     COMMON_WARNINGS[10],
     COMMON_WARNINGS[11],
     COMMON_WARNINGS[12],
+    // Pipelines does not refuse: it always sends an S256 challenge, so a server that requires
+    // S256 without advertising it still works; the report warns so the metadata gets fixed.
     SeverityOverride {
         check: &checks::PKCE_S256_ADVERTISED,
         status: Status::Warning,
         why: "Pipelines always sends an S256 challenge and connects when the server accepts it, advertised or not",
-    },
-];
-
-const SPEC_2025_06_18_OVERRIDES: &[SeverityOverride] = &[
-    COMMON_WARNINGS[0],
-    COMMON_WARNINGS[1],
-    COMMON_WARNINGS[2],
-    COMMON_WARNINGS[3],
-    COMMON_WARNINGS[4],
-    COMMON_WARNINGS[5],
-    COMMON_WARNINGS[6],
-    COMMON_WARNINGS[7],
-    COMMON_WARNINGS[8],
-    COMMON_WARNINGS[9],
-    COMMON_WARNINGS[10],
-    COMMON_WARNINGS[11],
-    COMMON_WARNINGS[12],
-    AUDIENCE_INFO,
-    SeverityOverride {
-        check: &checks::PKCE_S256_ADVERTISED,
-        status: Status::Warning,
-        why: "the 2025-06-18 revision requires PKCE but does not yet require refusing servers that do not advertise it",
     },
 ];
 
@@ -251,12 +232,12 @@ pub const MCP_2025_06_18: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
-    severity_overrides: SPEC_2025_06_18_OVERRIDES,
+    severity_overrides: SPEC_OVERRIDES,
 };
 
 pub const MCP_2025_11_25: Profile = Profile {
     name: "mcp-2025-11-25",
-    summary: "MCP authorization, revision 2025-11-25: refuses servers that do not advertise PKCE S256",
+    summary: "MCP authorization, revision 2025-11-25: client ID metadata documents, scope step-up",
     send_resource: true,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
@@ -309,15 +290,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkce_advertisement_is_a_warning_for_pipelines_and_a_failure_for_2025_11_25() {
+    fn pkce_advertisement_is_a_warning_for_pipelines_and_a_failure_for_every_spec_revision() {
         assert_eq!(
             PIPELINES.failure_status(&checks::PKCE_S256_ADVERTISED),
             Status::Warning
         );
-        assert_eq!(
-            MCP_2025_11_25.failure_status(&checks::PKCE_S256_ADVERTISED),
-            Status::Failure
-        );
+        for spec in [&MCP_2025_06_18, &MCP_2025_11_25, &MCP_2026_07_28] {
+            assert_eq!(
+                spec.failure_status(&checks::PKCE_S256_ADVERTISED),
+                Status::Failure,
+                "{}",
+                spec.name
+            );
+        }
         assert_eq!(by_name("mcp-2026-07-28"), Some(&MCP_2026_07_28));
         assert_eq!(by_name("nope"), None);
     }

@@ -266,15 +266,19 @@ mod tests {
             connects(&verdict),
             [
                 ("pipelines", Connects::No),
-                ("mcp-2025-06-18", Connects::Yes),
+                ("mcp-2025-06-18", Connects::No),
                 ("mcp-2025-11-25", Connects::No),
                 ("mcp-2026-07-28", Connects::No),
             ]
         );
-        // PKCE stops two profiles, the audience one: PKCE is the fix that matters most.
+        // PKCE stops every spec profile, the audience only Pipelines: PKCE is the fix that
+        // matters most.
         let top = verdict.top_fix.unwrap();
         assert_eq!(top.code, "pkce-not-advertised");
-        assert_eq!(top.profiles, ["mcp-2025-11-25", "mcp-2026-07-28"]);
+        assert_eq!(
+            top.profiles,
+            ["mcp-2025-06-18", "mcp-2025-11-25", "mcp-2026-07-28"]
+        );
     }
 
     #[test]
