@@ -12,8 +12,8 @@ use mcp_oauth_harness::scenario::{
     ActionKind, PastedUrl, Scenario, Step, catalog_dir, load_catalog,
 };
 use mcp_oauth_mocks::config::{
-    AsMetadataLocation, Consent, IssParameter, IssuerForm, PrmLocation, ResourceForm,
-    TokenEndpointAuthMethod,
+    AsMetadataLocation, Consent, InsufficientScopeChallenge, IssParameter, IssuerForm, PrmLocation,
+    ResourceForm, TokenEndpointAuthMethod,
 };
 
 struct Mutation {
@@ -144,6 +144,11 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Omit,
     },
     Mutation {
+        scenario: "iss-normalized",
+        change: "iss names the issuer exactly, without the trailing slash",
+        mutate: |s| s.mocks.authorization_server.iss_parameter = IssParameter::Correct,
+    },
+    Mutation {
         scenario: "iss-not-advertised-absent",
         change: "the metadata advertises iss, so its absence is refused by the 2026-07-28 client",
         mutate: |s| s.mocks.authorization_server.advertise_iss_parameter = true,
@@ -202,6 +207,11 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "prm-from-header",
         change: "the challenge stops naming the metadata, so the client finds it at a well-known URL instead",
         mutate: |s| s.mocks.resource_server.resource_metadata_in_challenge = false,
+    },
+    Mutation {
+        scenario: "prm-no-challenge-header",
+        change: "401 responses carry the Bearer challenge again, so the header check passes",
+        mutate: |s| s.mocks.resource_server.www_authenticate = true,
     },
     Mutation {
         scenario: "prm-path-inserted",
@@ -296,6 +306,14 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "scope-step-up-refused",
         change: "the authorization server grants any scope, so the step-up succeeds",
         mutate: |s| s.mocks.authorization_server.strict_scopes = false,
+    },
+    Mutation {
+        scenario: "scope-step-up-retry-limit",
+        change: "the 403 names every required scope at once, so the spec client asks for mcp:billing in its first step-up and, refused it again, stops at once without reaching the limit",
+        mutate: |s| {
+            s.mocks.resource_server.insufficient_scope_challenge =
+                InsufficientScopeChallenge::Required
+        },
     },
     Mutation {
         scenario: "state-expiry",
