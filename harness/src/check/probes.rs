@@ -16,6 +16,7 @@ use super::verdict::{Effect, Problem};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis;
 use crate::flow::FlowContext;
+use crate::flow::discovery::string_list;
 use crate::flow::discovery::{
     self, AuthServerMetadata, ResourceMatch, auth_server_metadata_urls,
     protected_resource_metadata_urls,
@@ -1379,17 +1380,4 @@ fn is_string_array(value: &Value) -> bool {
     value
         .as_array()
         .is_some_and(|items| items.iter().all(Value::is_string))
-}
-
-fn string_list(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }

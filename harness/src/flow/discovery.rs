@@ -602,7 +602,8 @@ fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -> StepResul
     Ok(())
 }
 
-fn string_list(value: Option<&Value>) -> Vec<String> {
+/// The strings of a JSON array field; absent, non-array and non-string items count as none.
+pub(crate) fn string_list(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
         .map(|items| {
