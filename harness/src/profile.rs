@@ -56,8 +56,8 @@ pub struct Profile {
     /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
     /// does not count.
     pub max_reauthorizations: u8,
-    /// Checks whose failure is reported with another status than FAILURE, with the reason the
-    /// report gives.
+    /// Checks whose failure this profile reports with another status than FAILURE, with the
+    /// reason the report gives. They win over [`COMMON_OVERRIDES`], which every profile has.
     pub severity_overrides: &'static [SeverityOverride],
 }
 
@@ -78,11 +78,13 @@ impl Profile {
     pub fn override_for(&self, check: &CheckDef) -> Option<&SeverityOverride> {
         self.severity_overrides
             .iter()
+            .chain(COMMON_OVERRIDES)
             .find(|o| o.check.id == check.id)
     }
 }
 
-const COMMON_WARNINGS: &[SeverityOverride] = &[
+/// Overrides every profile shares: problems worth reporting that do not stop a client.
+pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
     SeverityOverride {
         check: &checks::TOKEN_NO_STORE,
         status: Status::Warning,
@@ -159,37 +161,9 @@ const AUDIENCE_INFO: SeverityOverride = SeverityOverride {
 
 /// The overrides of the spec revisions. None softens `pkce-s256-advertised`: every revision
 /// requires PKCE, and a spec client refuses a server whose metadata does not advertise S256.
-const SPEC_OVERRIDES: &[SeverityOverride] = &[
-    COMMON_WARNINGS[0],
-    COMMON_WARNINGS[1],
-    COMMON_WARNINGS[2],
-    COMMON_WARNINGS[3],
-    COMMON_WARNINGS[4],
-    COMMON_WARNINGS[5],
-    COMMON_WARNINGS[6],
-    COMMON_WARNINGS[7],
-    COMMON_WARNINGS[8],
-    COMMON_WARNINGS[9],
-    COMMON_WARNINGS[10],
-    COMMON_WARNINGS[11],
-    COMMON_WARNINGS[12],
-    AUDIENCE_INFO,
-];
+const SPEC_OVERRIDES: &[SeverityOverride] = &[AUDIENCE_INFO];
 
 const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
-    COMMON_WARNINGS[0],
-    COMMON_WARNINGS[1],
-    COMMON_WARNINGS[2],
-    COMMON_WARNINGS[3],
-    COMMON_WARNINGS[4],
-    COMMON_WARNINGS[5],
-    COMMON_WARNINGS[6],
-    COMMON_WARNINGS[7],
-    COMMON_WARNINGS[8],
-    COMMON_WARNINGS[9],
-    COMMON_WARNINGS[10],
-    COMMON_WARNINGS[11],
-    COMMON_WARNINGS[12],
     // Pipelines does not refuse: it always sends an S256 challenge, so a server that requires
     // S256 without advertising it still works; the report warns so the metadata gets fixed.
     SeverityOverride {
@@ -310,7 +284,7 @@ mod tests {
     #[test]
     fn every_profile_carries_the_common_overrides() {
         for profile in ALL {
-            for common in COMMON_WARNINGS {
+            for common in COMMON_OVERRIDES {
                 assert_eq!(
                     profile.override_for(common.check),
                     Some(common),
