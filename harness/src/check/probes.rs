@@ -566,27 +566,12 @@ async fn auth_server(
         }
     };
 
-    let published = metadata.issuer.as_deref().unwrap_or("");
-    let details = json!({ "expected": issuer, "actual": published, "metadataUrl": url });
-    if published == issuer {
-        ctx.recorder.pass(&checks::AS_ISSUER_MATCHES, details);
-    } else {
-        let remedy = format!(
-            "The authorization server must publish `\"issuer\": \"{issuer}\"` exactly (RFC 8414 §3.3 compares strings, so a trailing slash matters), or the protected-resource metadata must name {published} as the authorization server."
-        );
-        ctx.recorder.fail_with_remedy(
-            &checks::AS_ISSUER_MATCHES,
-            details,
-            format!("the metadata's issuer {published:?} differs from {issuer:?}"),
-            Some(remedy.clone()),
-        );
+    if let Err(mismatch) = discovery::check_issuer(ctx, issuer, &metadata, &url) {
         findings.problem(
             &checks::AS_ISSUER_MATCHES,
             diagnosis::ISSUER_MISMATCH,
-            format!(
-                "The authorization-server metadata at {url} says its issuer is {published}, but it was fetched for {issuer}; clients must refuse it (RFC 8414 §3.3)."
-            ),
-            remedy,
+            mismatch.message,
+            mismatch.remedy,
             Effect::Blocks,
         );
     }

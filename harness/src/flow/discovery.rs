@@ -492,7 +492,8 @@ fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String
     }
 }
 
-fn check_issuer(
+/// RFC 8414 §3.3: records `as-issuer-matches`; a mismatch is the `issuer-mismatch` diagnosis.
+pub(crate) fn check_issuer(
     ctx: &mut FlowContext,
     issuer: &str,
     metadata: &AuthServerMetadata,
