@@ -23,7 +23,7 @@ use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::Profile;
 use crate::redact::Redactor;
-use crate::scenario::{ActionKind, Expectations, PastedUrl, Scenario, Step};
+use crate::scenario::{ActionKind, CheckExpectation, Expectations, PastedUrl, Scenario, Step};
 use crate::token_store::{StoreKey, TokenStore, TokenStoreError};
 use crate::user_agent::UserAgent;
 
@@ -149,12 +149,12 @@ pub async fn run_scenario_with_secrets(
         };
         judge_step(index, step, &outcome, &mut expectations);
         let recorded = flow.checks().get(recorded_before..).unwrap_or_default();
-        for (id, status) in &step.expect_checks {
+        for (id, expected) in &step.expect_checks {
             expectations.push(check_expectation(
                 &format!("{} check {id}", step_name(index, step)),
                 recorded,
                 id,
-                *status,
+                *expected,
             ));
         }
         for (grant_type, count) in &step.expect_token_requests {
@@ -217,12 +217,12 @@ fn judge_outcome(expect: &Expectations, outcome: &FlowOutcome, out: &mut Vec<Exp
             .map_or("none", |d| d.code.as_str());
         out.push(expectation("report diagnosis", code, actual));
     }
-    for (id, status) in &expect.checks {
+    for (id, expected) in &expect.checks {
         out.push(check_expectation(
             &format!("check {id}"),
             &outcome.checks,
             id,
-            *status,
+            *expected,
         ));
     }
     for (id, fields) in &expect.check_details {
@@ -487,27 +487,32 @@ fn judge_step(index: usize, step: &Step, outcome: &StepOutcome, out: &mut Vec<Ex
     }
 }
 
-/// Met when some recording of check `id` among `checks` has `status`.
+/// Met when the recordings of check `id` among `checks` have the expected status: every one
+/// of them, or one of them where the scenario spells `at-least-once`. The actual value lists
+/// every recording's status in order.
 fn check_expectation(
     description: &str,
     checks: &[Check],
     id: &str,
-    status: Status,
+    expected: CheckExpectation,
 ) -> ExpectationResult {
-    let seen: Vec<&str> = checks
+    let seen: Vec<Status> = checks
         .iter()
         .filter(|c| c.id == id)
-        .map(|c| c.status.as_str())
+        .map(|c| c.status)
         .collect();
     ExpectationResult {
         description: description.to_owned(),
-        expected: status.as_str().to_owned(),
+        expected: expected.describe(),
         actual: if seen.is_empty() {
             "not recorded".to_owned()
         } else {
-            seen.join(", ")
+            seen.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         },
-        met: seen.contains(&status.as_str()),
+        met: expected.is_met_by(&seen),
     }
 }
 

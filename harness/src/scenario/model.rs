@@ -1,8 +1,10 @@
 use std::collections::BTreeMap;
 
 use mcp_oauth_mocks::MockConfig;
-use mcp_oauth_reports::{Health, Status};
+use mcp_oauth_reports::Health;
 use serde::Deserialize;
+
+use super::CheckExpectation;
 
 /// One scenario, as written in its file.
 #[derive(Debug, Clone, Deserialize)]
@@ -139,10 +141,11 @@ pub struct Step {
     /// so far, counted right after the action (proves what did, or did not, happen in between).
     #[serde(default)]
     pub expect_token_requests: BTreeMap<String, usize>,
-    /// Check id → a status some recording of that check made during this action must have
-    /// (what happened at this step, as opposed to anywhere in the run).
+    /// Check id → the status every recording of that check made during this action must have
+    /// (what happened at this step, as opposed to anywhere in the run), or, spelt
+    /// `{ at-least-once = "STATUS" }`, a status one of them must have.
     #[serde(default)]
-    pub expect_checks: BTreeMap<String, Status>,
+    pub expect_checks: BTreeMap<String, CheckExpectation>,
 }
 
 /// What must hold once the script has run.
@@ -152,9 +155,10 @@ pub struct Expectations {
     pub health: Option<Health>,
     /// The report's diagnosis code (the first failure's), or `"none"`.
     pub diagnosis: Option<String>,
-    /// Check id → a status some recording of that check must have.
+    /// Check id → the status every recording of that check must have, or, spelt
+    /// `{ at-least-once = "STATUS" }`, a status one of them must have.
     #[serde(default)]
-    pub checks: BTreeMap<String, Status>,
+    pub checks: BTreeMap<String, CheckExpectation>,
     /// Check id → fields of its `details` and their values: met when some recording of that
     /// check has every one of them (what the client sent or chose, where it found something).
     #[serde(default)]
