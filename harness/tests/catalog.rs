@@ -1,56 +1,14 @@
 //! Every catalog scenario, under each of its profiles, against fresh mocks: its expectations
-//! must hold and its report must match the reviewed snapshot.
+//! must hold, its full report must satisfy docs/report.schema.json, and its digest (checks and
+//! exchanges, one line each) must match the reviewed snapshot.
+
+mod common;
 
 use std::sync::Arc;
 
 use mcp_oauth_harness::cli::run_all;
 use mcp_oauth_harness::profile;
 use mcp_oauth_harness::scenario::{catalog_dir, load_catalog};
-use mcp_oauth_reports::Report;
-
-/// Replaces the OS-chosen loopback ports (in order of first appearance, plain or percent-encoded
-/// inside a query such as the callback's `iss`) and the random PKCE challenge, so a snapshot
-/// changes only when behaviour does.
-pub fn normalize(report: &Report) -> serde_json::Value {
-    let mut text = serde_json::to_string(report).expect("reports serialize");
-    let mut ports: Vec<String> = Vec::new();
-    for host in ["127.0.0.1:", "localhost:", "127.0.0.1%3A", "localhost%3A"] {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(host) {
-            let (before, after) = rest.split_at(at + host.len());
-            out.push_str(before);
-            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-            if digits.is_empty() || digits == "33418" {
-                rest = after;
-                continue;
-            }
-            let index = match ports.iter().position(|p| *p == digits) {
-                Some(i) => i,
-                None => {
-                    ports.push(digits.clone());
-                    ports.len() - 1
-                }
-            };
-            out.push_str(&format!("[port-{index}]"));
-            rest = &after[digits.len()..];
-        }
-        out.push_str(rest);
-        text = out;
-    }
-    let marker = "code_challenge=";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find(marker) {
-        let (before, after) = rest.split_at(at + marker.len());
-        out.push_str(before);
-        out.push_str("[challenge]");
-        let end = after.find(['&', '"']).unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    serde_json::from_str(&out).expect("normalized reports stay JSON")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_meets_its_expectations_and_matches_its_snapshot() {
@@ -66,14 +24,19 @@ async fn every_scenario_meets_its_expectations_and_matches_its_snapshot() {
         }
     }
     let reports = run_all(runs, 4).await.expect("every scenario runs");
+    let schema = common::report_schema();
     let mut unmet = Vec::new();
+    let mut invalid = Vec::new();
     for report in &reports {
         let name = report
             .scenario
             .clone()
             .unwrap_or_default()
             .replace('@', "__");
-        insta::assert_json_snapshot!(name.clone(), normalize(report));
+        insta::assert_snapshot!(name.clone(), common::digest(&common::normalize(report)));
+        for error in common::schema_errors(&schema, report) {
+            invalid.push(format!("{name}: {error}"));
+        }
         for e in report.expectations.iter().filter(|e| !e.met) {
             unmet.push(format!(
                 "{name}: expected {} to be {} but it was {}",
@@ -81,6 +44,11 @@ async fn every_scenario_meets_its_expectations_and_matches_its_snapshot() {
             ));
         }
     }
+    assert!(
+        invalid.is_empty(),
+        "reports that break docs/report.schema.json:\n{}",
+        invalid.join("\n")
+    );
     assert!(
         unmet.is_empty(),
         "unmet expectations:\n{}",
