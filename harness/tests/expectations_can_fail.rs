@@ -1,9 +1,11 @@
 //! A scenario whose expectations hold whatever happens proves nothing. For every catalog
-//! scenario, [`MUTATIONS`] names one change to a mock knob or to what the harness is given that
-//! breaks the scenario's story; the mutated scenario must then have at least one unmet
-//! expectation. Adding a scenario without a mutation fails this test.
+//! scenario, [`MUTATIONS`] names changes to a mock knob or to what the harness is given that
+//! break the scenario's story. Each profile the scenario declares is judged on its own: under
+//! every one of them, some mutation must leave an expectation unmet, so that no profile's
+//! expectations can hold whatever happens. Adding a scenario, or a profile to a scenario,
+//! without a mutation that breaks it fails this test.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mcp_oauth_harness::flow::DEFAULT_REDIRECT_URI;
 use mcp_oauth_harness::profile;
@@ -69,9 +71,19 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.require_audience = false,
     },
     Mutation {
+        scenario: "audience-required",
+        change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
+    },
+    Mutation {
         scenario: "backcompat-2025-03-26-default-endpoints",
         change: "the authorization server moves off the MCP server's origin, so the default endpoints there do not exist",
         mutate: |s| s.mocks.authorization_server.co_located = false,
+    },
+    Mutation {
+        scenario: "backcompat-2025-03-26-default-endpoints",
+        change: "the co-located authorization server serves its metadata, so Pipelines finds it on the origin and connects",
+        mutate: |s| s.mocks.authorization_server.metadata = true,
     },
     Mutation {
         scenario: "backcompat-2025-03-26-origin-metadata",
@@ -179,6 +191,11 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.scopes_supported = vec!["mcp:tools".to_owned()],
     },
     Mutation {
+        scenario: "offline-access-listed",
+        change: "the authorization server issues no refresh tokens, so neither client gets the one it asked for",
+        mutate: |s| s.mocks.authorization_server.issue_refresh_tokens = false,
+    },
+    Mutation {
         scenario: "offline-access-not-listed",
         change: "the authorization server lists offline_access, so every client may ask for it",
         mutate: |s| {
@@ -253,9 +270,19 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.client.client_metadata_document = false,
     },
     Mutation {
+        scenario: "registration-cimd",
+        change: "the authorization server offers no dynamic registration, so the clients without a document have no way to a Client ID",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = false,
+    },
+    Mutation {
         scenario: "registration-dcr-application-type",
         change: "the authorization server stops requiring application_type, so the 2025-11-25 client registers too",
         mutate: |s| s.mocks.authorization_server.require_application_type = false,
+    },
+    Mutation {
+        scenario: "registration-dcr-application-type",
+        change: "the authorization server offers no dynamic registration, so the 2026-07-28 client cannot register either",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = false,
     },
     Mutation {
         scenario: "registration-priority-exhausted",
@@ -316,6 +343,11 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "scope-step-up-retry-limit",
+        change: "the MCP server requires only mcp:tools, the scope its challenge names, so Pipelines' first token is enough",
+        mutate: |s| s.mocks.resource_server.required_scope = Some("mcp:tools".to_owned()),
+    },
+    Mutation {
         scenario: "state-expiry",
         change: "the person finishes the consent screen within 30 s",
         mutate: |s| step(s, ActionKind::Connect).consent_delay_secs = 30,
@@ -324,6 +356,11 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "token-audience-rejected",
         change: "the MCP server stops checking the token's audience, so Pipelines' token is accepted",
         mutate: |s| s.mocks.resource_server.require_audience = false,
+    },
+    Mutation {
+        scenario: "token-audience-rejected",
+        change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
     },
     Mutation {
         scenario: "token-auth-from-dcr-response",
@@ -369,14 +406,15 @@ const MUTATIONS: &[Mutation] = &[
 ];
 
 #[test]
-fn every_catalog_scenario_has_exactly_one_mutation() {
+fn every_catalog_scenario_has_a_mutation() {
     let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
     let in_catalog: BTreeSet<&str> = catalog.iter().map(|s| s.name.as_str()).collect();
-    let mut in_table = BTreeSet::new();
+    let in_table: BTreeSet<&str> = MUTATIONS.iter().map(|m| m.scenario).collect();
+    let mut changes = BTreeSet::new();
     for m in MUTATIONS {
         assert!(
-            in_table.insert(m.scenario),
-            "{} has two mutations",
+            changes.insert((m.scenario, m.change)),
+            "{} lists the same mutation twice",
             m.scenario
         );
     }
@@ -388,41 +426,101 @@ fn every_catalog_scenario_has_exactly_one_mutation() {
     );
 }
 
-/// Runs the mutated scenario under each of its profiles; returns the unmet expectations.
-async fn unmet_after(scenario: &Scenario, mutation: &Mutation) -> Vec<String> {
+/// Runs the mutated scenario under each of its profiles; returns, per profile, the unmet
+/// expectations (empty where the mutation left every expectation of that profile met).
+async fn unmet_after(scenario: &Scenario, mutation: &Mutation) -> BTreeMap<String, Vec<String>> {
     let mut mutated = scenario.clone();
     (mutation.mutate)(&mut mutated);
-    let mut unmet = Vec::new();
+    let mut unmet = BTreeMap::new();
     for name in &mutated.profiles {
         let profile = profile::by_name(name).expect("validated on load");
         let report = run_scenario(&mutated, profile)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
-        unmet.extend(report.expectations.iter().filter(|e| !e.met).map(|e| {
-            format!(
-                "{name}: {} = {} (got {})",
-                e.description, e.expected, e.actual
-            )
-        }));
+        let failed = report
+            .expectations
+            .iter()
+            .filter(|e| !e.met)
+            .map(|e| format!("{} = {} (got {})", e.description, e.expected, e.actual))
+            .collect();
+        unmet.insert(name.clone(), failed);
     }
     unmet
 }
 
+/// The profiles of `scenario` under which none of `mutations` leaves an expectation unmet.
+fn unbroken_profiles(
+    scenario: &Scenario,
+    results: &[BTreeMap<String, Vec<String>>],
+) -> Vec<String> {
+    scenario
+        .profiles
+        .iter()
+        .filter(|profile| {
+            results
+                .iter()
+                .all(|per_profile| per_profile.get(*profile).is_none_or(Vec::is_empty))
+        })
+        .cloned()
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_mutation_leaves_an_expectation_unmet() {
+async fn every_profile_of_every_scenario_can_fail() {
     let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
     let mut holding = Vec::new();
-    for mutation in MUTATIONS {
-        let Some(scenario) = catalog.iter().find(|s| s.name == mutation.scenario) else {
-            continue; // reported by every_catalog_scenario_has_exactly_one_mutation
-        };
-        if unmet_after(scenario, mutation).await.is_empty() {
-            holding.push(format!("{} (mutation: {})", scenario.name, mutation.change));
+    for scenario in &catalog {
+        let mutations: Vec<&Mutation> = MUTATIONS
+            .iter()
+            .filter(|m| m.scenario == scenario.name)
+            .collect();
+        if mutations.is_empty() {
+            continue; // reported by every_catalog_scenario_has_a_mutation
+        }
+        let mut results = Vec::new();
+        for mutation in &mutations {
+            results.push(unmet_after(scenario, mutation).await);
+        }
+        let unbroken = unbroken_profiles(scenario, &results);
+        if !unbroken.is_empty() {
+            let changes: Vec<&str> = mutations.iter().map(|m| m.change).collect();
+            holding.push(format!(
+                "{} under {} (mutations: {})",
+                scenario.name,
+                unbroken.join(", "),
+                changes.join("; ")
+            ));
         }
     }
     assert!(
         holding.is_empty(),
-        "these scenarios still meet every expectation after their mutation, so their expectations cannot fail:\n{}",
+        "these scenarios still meet every expectation of these profiles after each of their mutations, so those expectations cannot fail:\n{}",
         holding.join("\n")
     );
+}
+
+/// The rule itself must be able to fail: a profile that no mutation breaks is reported even
+/// when another profile of the same scenario is broken.
+#[test]
+fn a_profile_left_unbroken_is_reported_even_when_another_profile_breaks() {
+    let scenario = mcp_oauth_harness::scenario::parse(
+        "name = \"x\"\ndescription = \"d\"\nprofiles = [\"pipelines\", \"mcp-2025-11-25\"]\n[[steps]]\naction = \"connect\"\n",
+    )
+    .expect("the sample parses");
+    let one_mutation = BTreeMap::from([
+        (
+            "pipelines".to_owned(),
+            vec!["health = healthy (got unhealthy)".to_owned()],
+        ),
+        ("mcp-2025-11-25".to_owned(), Vec::new()),
+    ]);
+    assert_eq!(
+        unbroken_profiles(&scenario, std::slice::from_ref(&one_mutation)),
+        ["mcp-2025-11-25"]
+    );
+    let another = BTreeMap::from([
+        ("pipelines".to_owned(), Vec::new()),
+        ("mcp-2025-11-25".to_owned(), vec!["x".to_owned()]),
+    ]);
+    assert!(unbroken_profiles(&scenario, &[one_mutation, another]).is_empty());
 }
