@@ -26,6 +26,38 @@ const SECRET_NAMES: &[&str] = &[
     "password",
 ];
 
+/// Every secret any redactor of the process handles, kept only once a test asks for it: code
+/// that builds its own redactor (the live `check`) cannot hand it out, yet a leak test must
+/// know what to search for.
+pub mod audit {
+    use std::sync::{Mutex, PoisonError};
+
+    static SEEN: Mutex<Option<Vec<String>>> = Mutex::new(None);
+
+    /// Start keeping every secret registered from now on, by any redactor of the process.
+    pub fn start() {
+        let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.get_or_insert_with(Vec::new);
+    }
+
+    /// The secrets registered since [`start`] (none before it).
+    pub fn seen() -> Vec<String> {
+        SEEN.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
+    }
+
+    pub(super) fn note(secret: &str) {
+        let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(seen) = seen.as_mut()
+            && !seen.iter().any(|s| s == secret)
+        {
+            seen.push(secret.to_owned());
+        }
+    }
+}
+
 fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
@@ -47,6 +79,17 @@ impl Redactor {
         if !known.iter().any(|k| k == secret) {
             known.push(secret.to_owned());
         }
+        drop(known);
+        audit::note(secret);
+    }
+
+    /// The secret values this run has handled so far (state, PKCE verifier, codes, tokens,
+    /// client secrets), for a test proving that none of them reached a report.
+    pub fn handled_secrets(&self) -> Vec<String> {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Scrubs known secrets and JWT-shaped strings from free text.

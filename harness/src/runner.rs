@@ -84,8 +84,9 @@ pub async fn run_scenario(
         .map(|(report, _)| report)
 }
 
-/// Runs a scenario and also returns every secret value the mocks handed out during it, so a
-/// test can prove that none of them reached the report.
+/// Runs a scenario and also returns every secret value of the run: what the mocks handed out,
+/// what the harness made itself (state, PKCE verifier) or was given (client secret), so a test
+/// can prove that none of them reached the report.
 pub async fn run_scenario_with_secrets(
     scenario: &Scenario,
     profile: &'static Profile,
@@ -97,12 +98,13 @@ pub async fn run_scenario_with_secrets(
             scenario: scenario.name.clone(),
             source,
         })?;
+    let redactor = Redactor::default();
     let http = HttpClient::new(
         HttpLimits {
             timeout: Duration::from_secs(10),
             ..HttpLimits::default()
         },
-        Redactor::default(),
+        redactor.clone(),
     )
     .map_err(|source| RunError::Http {
         scenario: scenario.name.clone(),
@@ -179,6 +181,7 @@ pub async fn run_scenario_with_secrets(
 
     let mut secrets = mocks.issued_secrets();
     secrets.extend(scenario.client.client_secret.clone());
+    secrets.extend(redactor.handled_secrets());
     let report = Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: tool_info(),
