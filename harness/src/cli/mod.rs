@@ -1,4 +1,6 @@
-//! The command line: `run` (the catalog against the embedded mocks) and `scenarios` (list).
+//! The command line: `run` (the catalog against the embedded mocks), `scenarios` (list),
+//! `connect` (the plain client flow once), `serve` (a scenario's mocks for another client),
+//! `check` (a live server), and `follow-consent` (an `--authorize-with` helper).
 //! Exit codes: 0 all as expected, 1 checks or expectations failed, 2 usage or infrastructure.
 
 use std::path::{Path, PathBuf};
@@ -37,9 +39,10 @@ pub enum Command {
     Scenarios(ScenariosArgs),
     /// Run the plain client flow once against a URL, with the headless user agent.
     ///
-    /// Exits 0 when the client connected, listed tools and called one. Usable as the client
-    /// under test by the official MCP conformance runner: it reads MCP_CONFORMANCE_SCENARIO
-    /// and MCP_CONFORMANCE_CONTEXT (a JSON object with client_id / client_secret).
+    /// Exits 0 when the client connected and listed the tools, and called the first one if
+    /// the server has any. Usable as the client under test by the official MCP conformance
+    /// runner: it reads MCP_CONFORMANCE_SCENARIO and MCP_CONFORMANCE_CONTEXT (a JSON object
+    /// with client_id / client_secret).
     Connect(connect::ConnectArgs),
     /// Start a scenario's mock servers for another client to connect to.
     ///
