@@ -1,0 +1,190 @@
+//! The probes that need no person: what `check URL` asks the MCP server, its metadata, the
+//! registration, authorization and token endpoints before anyone consents. Each answer is a
+//! check recorded through the flow's recorder, and each problem found is kept, with whom it
+//! stops, for the verdict.
+//!
+//! Unlike the client flow, which stops at the first failure, the probes go on as far as the
+//! server's answers allow, so that one run shows everything a vendor has to fix.
+
+mod authorization;
+mod metadata;
+mod registration;
+mod resource;
+mod token;
+
+use oauth2::ClientSecret;
+use serde_json::Value;
+use url::Url;
+
+use super::verdict::{Effect, Problem};
+use crate::checks::{self, CheckDef};
+use crate::diagnosis;
+use crate::flow::FlowContext;
+use crate::flow::registration::RegisteredClient;
+use crate::http::HttpResponse;
+use authorization::AuthorizationProbe;
+
+/// A redirect URI no client registers: where an open redirector would send the code.
+pub const UNREGISTERED_REDIRECT_URI: &str = "https://unregistered.invalid/callback";
+
+/// What the probes are given.
+#[derive(Debug, Clone)]
+pub struct ProbeInputs {
+    pub mcp_url: String,
+    /// The harness's callback, registered by the probes and used by the consent step.
+    pub redirect_uri: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<ClientSecret>,
+    pub scope: Option<String>,
+    pub client_name: String,
+}
+
+/// What the probes found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// The MCP URL answered at all; nothing else is asked when it did not.
+    pub reachable: bool,
+    /// Every problem found, in flow order.
+    pub problems: Vec<Problem>,
+}
+
+impl Findings {
+    pub(super) fn problem(
+        &mut self,
+        check: &'static CheckDef,
+        code: &'static str,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+        effect: Effect,
+    ) {
+        self.problems
+            .push(Problem::new(check, code, message, remedy, effect));
+    }
+}
+
+/// The protected-resource side, as far as it was found.
+pub(super) struct Resource {
+    pub(super) issuer: String,
+    /// The RFC 8707 resource to send: the announced one when it matches, else the pasted URL.
+    pub(super) resource: String,
+    pub(super) scopes: Vec<String>,
+}
+
+pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
+    let mut findings = Findings::default();
+    let Ok(mcp_url) = Url::parse(&inputs.mcp_url) else {
+        findings.problem(
+            &checks::MCP_REQUIRES_AUTH,
+            diagnosis::DISCOVERY_FAILED,
+            format!("{:?} is not an absolute URL.", inputs.mcp_url),
+            "Paste the full MCP server URL, with https:// and the path.",
+            Effect::Blocks,
+        );
+        return findings;
+    };
+
+    let Some(probe) = resource::unauthenticated(ctx, &inputs.mcp_url, &mut findings).await else {
+        return findings;
+    };
+    findings.reachable = true;
+    resource::invalid_token(ctx, &inputs.mcp_url, &mut findings).await;
+
+    let prm =
+        resource::protected_resource(ctx, &mcp_url, &probe, &inputs.mcp_url, &mut findings).await;
+    let Some(resource) = prm else {
+        return findings;
+    };
+    let Some(metadata) = metadata::auth_server(ctx, &resource, &mut findings).await else {
+        return findings;
+    };
+    let Some((authorization_endpoint, token_endpoint)) = metadata
+        .authorization_endpoint
+        .clone()
+        .zip(metadata.token_endpoint.clone())
+    else {
+        return findings;
+    };
+
+    let mut client = inputs.client_id.as_ref().map(|id| RegisteredClient {
+        client_id: id.clone(),
+        client_secret: inputs.client_secret.clone(),
+        auth_method: registration::brought_auth_method(inputs.client_secret.is_some(), &metadata),
+        source: "brought",
+    });
+    registration::registration(ctx, inputs, &metadata, &mut client, &mut findings).await;
+
+    let Some(client) = client else {
+        for check in [
+            &checks::AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT,
+            &checks::AUDIENCE_OPTIONAL,
+            &checks::TOKEN_UNKNOWN_CODE,
+            &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+            &checks::TOKEN_UNSUPPORTED_GRANT,
+        ] {
+            ctx.recorder.skip(
+                check,
+                "no Client ID to probe with: the server offers no working registration and none was given",
+            );
+        }
+        return findings;
+    };
+    let scope = inputs
+        .scope
+        .clone()
+        .or_else(|| probe.scope().map(str::to_owned))
+        .or_else(|| (!resource.scopes.is_empty()).then(|| resource.scopes.join(" ")));
+    let request = AuthorizationProbe {
+        endpoint: &authorization_endpoint,
+        client: &client,
+        redirect_uri: &inputs.redirect_uri,
+        scope: scope.as_deref(),
+        resource: &resource.resource,
+    };
+    authorization::open_redirect(ctx, &request, &mut findings).await;
+    authorization::audience(ctx, &request, &mut findings).await;
+    token::token_endpoint_errors(
+        ctx,
+        &token_endpoint,
+        &client,
+        &inputs.redirect_uri,
+        &mut findings,
+    )
+    .await;
+    findings
+}
+
+/// GETs a metadata document: a JSON object with `required_field`, else why not.
+pub(super) async fn fetch_document(
+    ctx: &mut FlowContext,
+    url: &str,
+    required_field: &str,
+) -> Result<(Value, HttpResponse), String> {
+    let response = ctx
+        .http
+        .get("discovery", url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status.as_u16();
+    if status != 200 {
+        return Err(status.to_string());
+    }
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(document) if document.get(required_field).is_some() => Ok((document, response)),
+        Ok(_) => Err(format!("200, but no `{required_field}` field")),
+        Err(_) => Err("200, but not JSON".to_owned()),
+    }
+}
+
+pub(super) fn query_params(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split('#').next().unwrap_or("");
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub(super) fn is_string_array(value: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|items| items.iter().all(Value::is_string))
+}

@@ -1,0 +1,236 @@
+//! RFC 7591 dynamic client registration of the harness's callback.
+
+use oauth2::ClientSecret;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use super::super::verdict::Effect;
+use super::{Findings, ProbeInputs};
+use crate::checks::{self};
+use crate::diagnosis;
+use crate::flow::FlowContext;
+use crate::flow::discovery::AuthServerMetadata;
+use crate::flow::registration::{AuthMethod, RegisteredClient};
+use crate::flow::token_request::ErrorAnswer;
+use crate::http::Body;
+
+/// Step 4: register the harness's callback, then check that a fragment is refused.
+pub(super) async fn registration(
+    ctx: &mut FlowContext,
+    inputs: &ProbeInputs,
+    metadata: &AuthServerMetadata,
+    client: &mut Option<RegisteredClient>,
+    findings: &mut Findings,
+) {
+    let Some(endpoint) = metadata.registration_endpoint.clone() else {
+        ctx.recorder.skip(
+            &checks::DCR_REGISTRATION,
+            "the metadata advertises no registration_endpoint",
+        );
+        ctx.recorder.skip(
+            &checks::DCR_REJECTS_FRAGMENT,
+            "the metadata advertises no registration_endpoint",
+        );
+        return;
+    };
+    register_callback(ctx, inputs, &endpoint, client, findings).await;
+    fragment_refused(ctx, inputs, &endpoint, findings).await;
+}
+
+/// The registration request the probes send for `redirect_uri`.
+fn registration_request(inputs: &ProbeInputs, redirect_uri: &str) -> Value {
+    json!({
+        "client_name": inputs.client_name,
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    })
+}
+
+/// Registers the harness's callback; the client it gets is the probes' unless one was brought.
+async fn register_callback(
+    ctx: &mut FlowContext,
+    inputs: &ProbeInputs,
+    endpoint: &str,
+    client: &mut Option<RegisteredClient>,
+    findings: &mut Findings,
+) {
+    let response = ctx
+        .http
+        .send(
+            "registration",
+            Method::POST,
+            endpoint,
+            &HeaderMap::new(),
+            Body::Json(registration_request(inputs, &inputs.redirect_uri)),
+        )
+        .await;
+    match response {
+        Ok(response) => {
+            let status = response.status.as_u16();
+            let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+            if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
+                ctx.http.redactor().register(secret);
+            }
+            match (status, body.get("client_id").and_then(Value::as_str)) {
+                (200 | 201, Some(client_id)) => {
+                    if status == 201 {
+                        ctx.recorder.pass(
+                            &checks::DCR_REGISTRATION,
+                            json!({ "status": status, "clientId": client_id, "redirectUri": inputs.redirect_uri }),
+                        );
+                    } else {
+                        ctx.recorder.fail(
+                            &checks::DCR_REGISTRATION,
+                            json!({ "expected": 201, "actual": status }),
+                            "registration answered 200; RFC 7591 §3.2.1 says 201 Created",
+                        );
+                    }
+                    if client.is_none() {
+                        *client = Some(registered(client_id, &body));
+                    }
+                }
+                _ => {
+                    let answer = ErrorAnswer::read(&response);
+                    ctx.recorder.fail(
+                        &checks::DCR_REGISTRATION,
+                        json!({ "expected": "201 with client_id", "actualStatus": status, "error": answer.error, "errorDescription": answer.description }),
+                        format!("registration answered {}", answer.summary()),
+                    );
+                    findings.problem(
+                        &checks::DCR_REGISTRATION,
+                        diagnosis::DCR_REJECTED,
+                        format!(
+                            "Automatic client registration was refused ({}).",
+                            answer.summary()
+                        ),
+                        format!(
+                            "Accept registrations with redirect URI {} and token_endpoint_auth_method none; until then users must bring a Client ID.",
+                            inputs.redirect_uri
+                        ),
+                        Effect::NeedsClientId,
+                    );
+                }
+            }
+        }
+        Err(e) => {
+            ctx.recorder.fail(
+                &checks::DCR_REGISTRATION,
+                json!({ "error": e.to_string() }),
+                format!("the registration request failed: {e}"),
+            );
+            findings.problem(
+                &checks::DCR_REGISTRATION,
+                diagnosis::DCR_REJECTED,
+                format!("The registration endpoint could not be reached: {e}"),
+                "Check that the registration_endpoint in the metadata is reachable.",
+                Effect::NeedsClientId,
+            );
+        }
+    }
+}
+
+/// A redirect URI with a fragment must be refused (RFC 6749 §3.1.2).
+async fn fragment_refused(
+    ctx: &mut FlowContext,
+    inputs: &ProbeInputs,
+    endpoint: &str,
+    findings: &mut Findings,
+) {
+    let fragment_uri = format!("{}#fragment", inputs.redirect_uri);
+    let response = ctx
+        .http
+        .send(
+            "registration",
+            Method::POST,
+            endpoint,
+            &HeaderMap::new(),
+            Body::Json(registration_request(inputs, &fragment_uri)),
+        )
+        .await;
+    match response {
+        Ok(response) if response.status.is_client_error() => {
+            let answer = ErrorAnswer::read(&response);
+            ctx.recorder.pass(
+                &checks::DCR_REJECTS_FRAGMENT,
+                json!({ "redirectUri": fragment_uri, "status": answer.status, "error": answer.error }),
+            );
+        }
+        Ok(response) => {
+            let status = response.status.as_u16();
+            if let Some(secret) = serde_json::from_slice::<Value>(&response.body)
+                .ok()
+                .and_then(|b| {
+                    b.get("client_secret")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+            {
+                ctx.http.redactor().register(&secret);
+            }
+            ctx.recorder.fail(
+                &checks::DCR_REJECTS_FRAGMENT,
+                json!({ "redirectUri": fragment_uri, "expected": "400 invalid_redirect_uri", "actualStatus": status }),
+                format!("a redirect URI with a fragment was answered {status}, not refused"),
+            );
+            if response.status.is_success() {
+                findings.problem(
+                    &checks::DCR_REJECTS_FRAGMENT,
+                    diagnosis::FRAGMENT_REDIRECT_ACCEPTED,
+                    "The registration endpoint accepts redirect URIs with a fragment.",
+                    checks::DCR_REJECTS_FRAGMENT.remedy,
+                    Effect::Caveat,
+                );
+            }
+        }
+        Err(e) => {
+            ctx.recorder.fail(
+                &checks::DCR_REJECTS_FRAGMENT,
+                json!({ "error": e.to_string() }),
+                format!("the registration request failed: {e}"),
+            );
+        }
+    }
+}
+
+pub(super) fn registered(client_id: &str, body: &Value) -> RegisteredClient {
+    let secret = body
+        .get("client_secret")
+        .and_then(Value::as_str)
+        .map(|s| ClientSecret::new(s.to_owned()));
+    let auth_method = match body
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+    {
+        Some("client_secret_post") if secret.is_some() => AuthMethod::ClientSecretPost,
+        _ if secret.is_some() => AuthMethod::ClientSecretBasic,
+        _ => AuthMethod::None,
+    };
+    RegisteredClient {
+        client_id: client_id.to_owned(),
+        client_secret: secret,
+        auth_method,
+        source: "dynamic-registration",
+    }
+}
+
+/// A brought confidential client uses Basic unless only post is advertised (RFC 8414 makes
+/// client_secret_basic the default).
+pub(super) fn brought_auth_method(has_secret: bool, metadata: &AuthServerMetadata) -> AuthMethod {
+    if !has_secret {
+        return AuthMethod::None;
+    }
+    let advertised = metadata
+        .token_endpoint_auth_methods_supported
+        .clone()
+        .unwrap_or_default();
+    if !advertised.iter().any(|m| m == "client_secret_basic")
+        && advertised.iter().any(|m| m == "client_secret_post")
+    {
+        AuthMethod::ClientSecretPost
+    } else {
+        AuthMethod::ClientSecretBasic
+    }
+}

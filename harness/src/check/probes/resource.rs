@@ -1,0 +1,376 @@
+//! The MCP endpoint and its RFC 9728 protected-resource metadata.
+
+use oauth2::CsrfToken;
+use reqwest::Method;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::super::verdict::Effect;
+use super::{Findings, Resource, fetch_document, is_string_array};
+use crate::checks::{self};
+use crate::diagnosis;
+use crate::flow::FlowContext;
+use crate::flow::discovery::string_list;
+use crate::flow::discovery::{self, ResourceMatch, protected_resource_metadata_urls};
+use crate::flow::probe::{self, Probe, initialize_request};
+use crate::http::{Body, HttpResponse, headers};
+use crate::www_authenticate;
+
+/// Step 1: no token. Reuses the client flow's probe; returns None when the URL cannot be
+/// reached at all.
+pub(super) async fn unauthenticated(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    findings: &mut Findings,
+) -> Option<Probe> {
+    let probe = match probe::probe(ctx, mcp_url).await {
+        Ok(probe) => probe,
+        Err(d) => {
+            ctx.recorder.fail(
+                &checks::MCP_REQUIRES_AUTH,
+                json!({ "expected": 401, "error": d.message }),
+                d.message.clone(),
+            );
+            findings.problem(
+                &checks::MCP_REQUIRES_AUTH,
+                diagnosis::DISCOVERY_FAILED,
+                d.message,
+                d.remedy,
+                Effect::Blocks,
+            );
+            return None;
+        }
+    };
+    let status = ctx
+        .http
+        .exchanges()
+        .iter()
+        .rev()
+        .find(|x| x.step == "probe")
+        .and_then(|x| x.response.as_ref())
+        .map_or(0, |r| r.status);
+    match status {
+        401 if probe.challenge.is_none() => findings.problem(
+            &checks::WWW_AUTHENTICATE_BEARER,
+            diagnosis::AUTH_CHALLENGE_MISSING,
+            "The 401 carries no parsable WWW-Authenticate: Bearer challenge.",
+            checks::WWW_AUTHENTICATE_BEARER.remedy,
+            Effect::Caveat,
+        ),
+        401 => {}
+        200..=299 => findings.problem(
+            &checks::MCP_REQUIRES_AUTH,
+            diagnosis::UNAUTHENTICATED_ACCESS,
+            format!(
+                "The MCP endpoint answered {status} to a request without a token: anyone can use it, and clients never start OAuth."
+            ),
+            "Require a bearer token on the MCP endpoint: answer requests without one with 401 and WWW-Authenticate: Bearer resource_metadata=\"...\".",
+            Effect::Caveat,
+        ),
+        _ => findings.problem(
+            &checks::MCP_REQUIRES_AUTH,
+            diagnosis::AUTH_CHALLENGE_MISSING,
+            format!(
+                "The MCP endpoint answered {status} to a request without a token; clients start the OAuth flow only on a 401, so they report an error instead."
+            ),
+            format!(
+                "Answer unauthenticated MCP requests with 401 and a WWW-Authenticate: Bearer challenge, not {status}; if the URL is wrong, paste the MCP endpoint itself."
+            ),
+            Effect::Blocks,
+        ),
+    }
+    Some(probe)
+}
+
+/// Step 1b: a token the server never issued must get 401 with error="invalid_token".
+pub(super) async fn invalid_token(ctx: &mut FlowContext, mcp_url: &str, findings: &mut Findings) {
+    let token = format!(
+        "mcp-oauth-harness-invalid-{}",
+        CsrfToken::new_random().secret()
+    );
+    let authorization = format!("Bearer {token}");
+    let response = ctx
+        .http
+        .send(
+            "probe",
+            Method::POST,
+            mcp_url,
+            &headers(&[
+                ("accept", "application/json, text/event-stream"),
+                ("authorization", &authorization),
+            ]),
+            Body::Json(initialize_request()),
+        )
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(e) => {
+            ctx.recorder.fail(
+                &checks::INVALID_TOKEN_REJECTED,
+                json!({ "expected": 401, "error": e.to_string() }),
+                format!("the request with an invalid token failed: {e}"),
+            );
+            return;
+        }
+    };
+    let status = response.status.as_u16();
+    if status != 401 {
+        ctx.recorder.fail(
+            &checks::INVALID_TOKEN_REJECTED,
+            json!({ "expected": 401, "actual": status }),
+            format!("the MCP endpoint answered {status} to a request with a token it never issued"),
+        );
+        ctx.recorder.skip(
+            &checks::INVALID_TOKEN_ERROR_CODE,
+            "the invalid token was not answered with 401",
+        );
+        if (200..300).contains(&status) {
+            findings.problem(
+                &checks::INVALID_TOKEN_REJECTED,
+                diagnosis::INVALID_TOKEN_ACCEPTED,
+                format!("The MCP endpoint answered {status} to a request with a made-up token."),
+                checks::INVALID_TOKEN_REJECTED.remedy,
+                Effect::Caveat,
+            );
+        }
+        return;
+    }
+    ctx.recorder
+        .pass(&checks::INVALID_TOKEN_REJECTED, json!({ "status": 401 }));
+    let header = response.header("www-authenticate").unwrap_or("");
+    let error = www_authenticate::bearer(header)
+        .ok()
+        .flatten()
+        .and_then(|c| c.param("error").map(str::to_owned));
+    match error.as_deref() {
+        Some("invalid_token") => ctx.recorder.pass(
+            &checks::INVALID_TOKEN_ERROR_CODE,
+            json!({ "wwwAuthenticate": header }),
+        ),
+        _ => {
+            ctx.recorder.fail(
+                &checks::INVALID_TOKEN_ERROR_CODE,
+                json!({ "expected": "error=\"invalid_token\"", "actual": header }),
+                match error {
+                    Some(other) => format!("the Bearer challenge says error={other:?}"),
+                    None => "the Bearer challenge carries no error parameter".to_owned(),
+                },
+            );
+        }
+    }
+}
+
+/// Step 2: RFC 9728 protected-resource metadata. Returns the issuer to ask next, or None when
+/// the probes cannot go on.
+pub(super) async fn protected_resource(
+    ctx: &mut FlowContext,
+    mcp_url: &Url,
+    probe: &Probe,
+    pasted: &str,
+    findings: &mut Findings,
+) -> Option<Resource> {
+    let mut candidates: Vec<String> = probe
+        .resource_metadata()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    for url in protected_resource_metadata_urls(mcp_url) {
+        if !candidates.contains(&url) {
+            candidates.push(url);
+        }
+    }
+    let mut tried = Vec::new();
+    let mut found = None;
+    for url in candidates {
+        match fetch_document(ctx, &url, "resource").await {
+            Ok((document, response)) => {
+                tried.push(json!({ "url": url, "outcome": "200, found" }));
+                found = Some((url, document, response));
+                break;
+            }
+            Err(outcome) => tried.push(json!({ "url": url, "outcome": outcome })),
+        }
+    }
+    let Some((url, prm, response)) = found else {
+        ctx.recorder.fail(
+            &checks::PRM_DISCOVERED,
+            json!({ "tried": tried }),
+            "no protected-resource metadata at any location the spec names; trying authorization-server metadata at the server's origin (2025-03-26 behaviour)",
+        );
+        ctx.recorder
+            .skip(&checks::PRM_WELL_FORMED, "no protected-resource metadata");
+        findings.problem(
+            &checks::PRM_DISCOVERED,
+            diagnosis::PRM_MISSING,
+            "The server serves no RFC 9728 protected-resource metadata.",
+            checks::PRM_DISCOVERED.remedy,
+            Effect::Caveat,
+        );
+        return Some(Resource {
+            issuer: mcp_url.origin().ascii_serialization(),
+            resource: pasted.to_owned(),
+            scopes: Vec::new(),
+        });
+    };
+    let from_challenge = probe.resource_metadata() == Some(url.as_str());
+    ctx.recorder.pass(
+        &checks::PRM_DISCOVERED,
+        json!({ "url": url, "fromChallenge": from_challenge, "tried": tried }),
+    );
+
+    well_formed(ctx, &url, &prm, &response, findings);
+
+    let announced = prm.get("resource").and_then(Value::as_str).unwrap_or("");
+    let resource = check_resource(ctx, pasted, announced, findings);
+
+    let servers = string_list(prm.get("authorization_servers"));
+    let Some(issuer) = servers.first().cloned() else {
+        ctx.recorder.fail(
+            &checks::PRM_AUTHORIZATION_SERVERS,
+            json!({ "expected": "a non-empty array of issuer URLs", "actual": prm.get("authorization_servers") }),
+            "the protected-resource metadata names no authorization server",
+        );
+        findings.problem(
+            &checks::PRM_AUTHORIZATION_SERVERS,
+            diagnosis::METADATA_INVALID,
+            "The protected-resource metadata lists no authorization server.",
+            checks::PRM_AUTHORIZATION_SERVERS.remedy,
+            Effect::Blocks,
+        );
+        return None;
+    };
+    ctx.recorder.pass(
+        &checks::PRM_AUTHORIZATION_SERVERS,
+        json!({ "authorizationServers": servers }),
+    );
+
+    let scopes = string_list(prm.get("scopes_supported"));
+    if scopes.is_empty() {
+        ctx.recorder.fail(
+            &checks::PRM_SCOPES_SUPPORTED,
+            json!({ "expected": "a non-empty scopes_supported", "actual": prm.get("scopes_supported") }),
+            "the protected-resource metadata lists no scopes_supported",
+        );
+    } else {
+        ctx.recorder.pass(
+            &checks::PRM_SCOPES_SUPPORTED,
+            json!({ "scopesSupported": scopes }),
+        );
+    }
+    Some(Resource {
+        issuer,
+        resource,
+        scopes,
+    })
+}
+
+/// The document's shape: JSON, and fields of the types RFC 9728 §2 gives them.
+fn well_formed(
+    ctx: &mut FlowContext,
+    url: &str,
+    prm: &Value,
+    response: &HttpResponse,
+    findings: &mut Findings,
+) {
+    let mut shape = Vec::new();
+    if !response.is_json() {
+        shape.push(format!(
+            "Content-Type is {:?}, not application/json",
+            response.header("content-type").unwrap_or("")
+        ));
+    }
+    if !prm.get("resource").is_some_and(Value::is_string) {
+        shape.push("`resource` is not a string".to_owned());
+    }
+    for field in [
+        "authorization_servers",
+        "scopes_supported",
+        "bearer_methods_supported",
+    ] {
+        if let Some(value) = prm.get(field)
+            && !is_string_array(value)
+        {
+            shape.push(format!("`{field}` is not an array of strings"));
+        }
+    }
+    if shape.is_empty() {
+        ctx.recorder
+            .pass(&checks::PRM_WELL_FORMED, json!({ "url": url }));
+    } else {
+        ctx.recorder.fail(
+            &checks::PRM_WELL_FORMED,
+            json!({ "url": url, "problems": shape }),
+            shape.join("; "),
+        );
+        findings.problem(
+            &checks::PRM_WELL_FORMED,
+            diagnosis::METADATA_INVALID,
+            format!(
+                "The protected-resource metadata at {url} is malformed: {}.",
+                shape.join("; ")
+            ),
+            checks::PRM_WELL_FORMED.remedy,
+            Effect::Caveat,
+        );
+    }
+}
+
+/// `resource` must be the pasted URL; when it is not, say which URL to paste.
+pub(super) fn check_resource(
+    ctx: &mut FlowContext,
+    pasted: &str,
+    announced: &str,
+    findings: &mut Findings,
+) -> String {
+    let details = json!({ "expected": pasted, "actual": announced });
+    match discovery::compare_resource(pasted, announced) {
+        ResourceMatch::Identical => {
+            ctx.recorder.pass(&checks::PRM_RESOURCE_MATCHES, details);
+            announced.to_owned()
+        }
+        ResourceMatch::Equivalent => {
+            ctx.recorder.pass(
+                &checks::PRM_RESOURCE_MATCHES,
+                json!({ "expected": pasted, "actual": announced, "note": "equivalent after RFC 3986 normalization" }),
+            );
+            announced.to_owned()
+        }
+        ResourceMatch::Mismatch => {
+            let same_origin = matches!(
+                (Url::parse(pasted), Url::parse(announced)),
+                (Ok(a), Ok(b)) if a.origin() == b.origin()
+            );
+            let remedy = if announced.is_empty() {
+                format!(
+                    "The server's operator must set `resource` in the protected-resource metadata to {pasted}, the URL the server is reached at."
+                )
+            } else if same_origin {
+                format!(
+                    "Paste the canonical URL {announced} exactly (the trailing slash matters); or, if {pasted} is right, the server must announce it as `resource`."
+                )
+            } else {
+                format!(
+                    "If the MCP server really lives at {announced}, paste that URL; otherwise the server's operator must set `resource` in the protected-resource metadata to {pasted}, the URL it is reached at."
+                )
+            };
+            ctx.recorder.fail_with_remedy(
+                &checks::PRM_RESOURCE_MATCHES,
+                json!({ "expected": pasted, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) }),
+                format!(
+                    "the metadata names {announced:?} as the resource, not the pasted URL {pasted:?}"
+                ),
+                Some(remedy.clone()),
+            );
+            findings.problem(
+                &checks::PRM_RESOURCE_MATCHES,
+                diagnosis::RESOURCE_MISMATCH,
+                format!(
+                    "The protected-resource metadata names {announced} as the resource, but the URL pasted was {pasted}; RFC 9728 §3.3 requires them to be identical, so clients refuse it."
+                ),
+                remedy,
+                Effect::Blocks,
+            );
+            pasted.to_owned()
+        }
+    }
+}

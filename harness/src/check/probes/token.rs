@@ -1,0 +1,196 @@
+//! How the token endpoint refuses what it must refuse.
+
+use oauth2::{CsrfToken, PkceCodeChallenge};
+use serde_json::json;
+
+use super::super::verdict::Effect;
+use super::Findings;
+use crate::checks::{self, CheckDef};
+use crate::diagnosis;
+use crate::flow::FlowContext;
+use crate::flow::registration::RegisteredClient;
+use crate::flow::token_request::{self, ErrorAnswer};
+
+/// Step 6: how the token endpoint refuses what it must refuse.
+pub(super) async fn token_endpoint_errors(
+    ctx: &mut FlowContext,
+    endpoint: &str,
+    client: &RegisteredClient,
+    redirect_uri: &str,
+    findings: &mut Findings,
+) {
+    unknown_code(ctx, endpoint, client, redirect_uri, findings).await;
+    unknown_refresh_token(ctx, endpoint, client, findings).await;
+    unsupported_grant(ctx, endpoint, client).await;
+}
+
+fn unknown(prefix: &str) -> String {
+    format!("{prefix}{}", CsrfToken::new_random().secret())
+}
+
+/// An unknown code: 400 invalid_grant, as JSON.
+async fn unknown_code(
+    ctx: &mut FlowContext,
+    endpoint: &str,
+    client: &RegisteredClient,
+    redirect_uri: &str,
+    findings: &mut Findings,
+) {
+    let (_, verifier) = PkceCodeChallenge::new_random_sha256();
+    let params = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), unknown("harness-unknown-code-")),
+        ("redirect_uri".to_owned(), redirect_uri.to_owned()),
+        ("code_verifier".to_owned(), verifier.secret().clone()),
+    ];
+    if let Some(answer) =
+        token_error(ctx, &checks::TOKEN_UNKNOWN_CODE, endpoint, client, params).await
+    {
+        if answer.is(400, "invalid_grant") && answer.json {
+            ctx.recorder.pass(
+                &checks::TOKEN_UNKNOWN_CODE,
+                json!({ "status": 400, "error": "invalid_grant" }),
+            );
+        } else {
+            ctx.recorder.fail(
+                &checks::TOKEN_UNKNOWN_CODE,
+                json!({ "expected": "400 invalid_grant (JSON)", "actualStatus": answer.status, "error": answer.error, "json": answer.json }),
+                format!("an unknown authorization code was answered {}", answer.summary()),
+            );
+            findings.problem(
+                &checks::TOKEN_UNKNOWN_CODE,
+                diagnosis::TOKEN_ERROR_NONCONFORMANT,
+                format!(
+                    "The token endpoint answers an unknown authorization code with {}, not 400 invalid_grant.",
+                    answer.summary()
+                ),
+                checks::TOKEN_UNKNOWN_CODE.remedy,
+                Effect::Caveat,
+            );
+        }
+    }
+}
+
+/// An unknown refresh token: 400 invalid_grant, never 401 or 5xx.
+async fn unknown_refresh_token(
+    ctx: &mut FlowContext,
+    endpoint: &str,
+    client: &RegisteredClient,
+    findings: &mut Findings,
+) {
+    let params = vec![
+        ("grant_type".to_owned(), "refresh_token".to_owned()),
+        (
+            "refresh_token".to_owned(),
+            unknown("harness-unknown-refresh-"),
+        ),
+    ];
+    if let Some(answer) = token_error(
+        ctx,
+        &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+        endpoint,
+        client,
+        params,
+    )
+    .await
+    {
+        if answer.is(400, "invalid_grant") {
+            ctx.recorder.pass(
+                &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+                json!({ "status": 400, "error": "invalid_grant" }),
+            );
+        } else {
+            ctx.recorder.fail(
+                &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+                json!({ "expected": "400 invalid_grant", "actualStatus": answer.status, "error": answer.error }),
+                format!("an unknown refresh token was answered {}", answer.summary()),
+            );
+            let (code, message) = if answer.status >= 500 {
+                (
+                    diagnosis::TRANSIENT_REFRESH_FAILURE,
+                    format!(
+                        "The token endpoint answers an unknown refresh token with {}: a revoked token looks like an outage, so clients show Intermittent Unhealthy and retry instead of asking the user to reconnect.",
+                        answer.summary()
+                    ),
+                )
+            } else {
+                (
+                    diagnosis::TOKEN_ERROR_NONCONFORMANT,
+                    format!(
+                        "The token endpoint answers an unknown refresh token with {}, not 400 invalid_grant: clients cannot tell a revoked token from a client-authentication problem.",
+                        answer.summary()
+                    ),
+                )
+            };
+            findings.problem(
+                &checks::TOKEN_UNKNOWN_REFRESH_TOKEN,
+                code,
+                message,
+                checks::TOKEN_UNKNOWN_REFRESH_TOKEN.remedy,
+                Effect::Caveat,
+            );
+        }
+    }
+}
+
+/// A grant type nobody supports: unsupported_grant_type.
+async fn unsupported_grant(ctx: &mut FlowContext, endpoint: &str, client: &RegisteredClient) {
+    let params = vec![(
+        "grant_type".to_owned(),
+        "urn:mcp-oauth-harness:unsupported-grant".to_owned(),
+    )];
+    if let Some(answer) = token_error(
+        ctx,
+        &checks::TOKEN_UNSUPPORTED_GRANT,
+        endpoint,
+        client,
+        params,
+    )
+    .await
+    {
+        if answer.is(400, "unsupported_grant_type") {
+            ctx.recorder.pass(
+                &checks::TOKEN_UNSUPPORTED_GRANT,
+                json!({ "status": 400, "error": "unsupported_grant_type" }),
+            );
+        } else {
+            ctx.recorder.fail(
+                &checks::TOKEN_UNSUPPORTED_GRANT,
+                json!({ "expected": "400 unsupported_grant_type", "actualStatus": answer.status, "error": answer.error }),
+                format!("an unsupported grant type was answered {}", answer.summary()),
+            );
+        }
+    }
+}
+
+/// Sends a token request that must fail; None (recorded) when it could not be sent or when
+/// the server issued tokens.
+pub(super) async fn token_error(
+    ctx: &mut FlowContext,
+    check: &'static CheckDef,
+    endpoint: &str,
+    client: &RegisteredClient,
+    params: Vec<(String, String)>,
+) -> Option<ErrorAnswer> {
+    match token_request::post(ctx, "token", endpoint, client, params).await {
+        Ok(response) => match token_request::read_tokens(ctx, &response) {
+            Ok(_) => {
+                ctx.recorder.fail(
+                    check,
+                    json!({ "expected": "an error", "actualStatus": 200 }),
+                    "the token endpoint issued tokens for a request it must refuse",
+                );
+                None
+            }
+            Err(answer) => Some(answer),
+        },
+        Err(e) => {
+            ctx.recorder.fail(
+                check,
+                json!({ "error": e.to_string() }),
+                format!("the token request failed: {e}"),
+            );
+            None
+        }
+    }
+}
