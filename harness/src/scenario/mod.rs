@@ -2,8 +2,10 @@
 //! configures the mocks, scripts what the user and the platform do, and states what must come
 //! of it. The format is documented in `docs/scenarios.md`.
 
+mod client;
 mod load;
 mod model;
 
+pub use client::*;
 pub use load::{LoadError, catalog_dir, load_catalog, load_file, parse};
 pub use model::*;
