@@ -48,6 +48,7 @@ codes! {
     REVOCATION_INEFFECTIVE = "revocation-ineffective";
     INSUFFICIENT_SCOPE = "insufficient-scope";
     AUTHORIZATION_LOOP = "authorization-loop";
+    CLIENT_NONCONFORMANT = "client-nonconformant";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -150,6 +150,11 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "the connection works; replayed refresh tokens go undetected",
     },
+    SeverityOverride {
+        check: &checks::CLIENT_DCR_AUTH_METHOD,
+        status: Status::Warning,
+        why: "RFC 7591 then means client_secret_basic, but servers that register public clients anyway still work",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.
@@ -163,6 +168,23 @@ const AUDIENCE_INFO: SeverityOverride = SeverityOverride {
 /// requires PKCE, and a spec client refuses a server whose metadata does not advertise S256.
 const SPEC_OVERRIDES: &[SeverityOverride] = &[AUDIENCE_INFO];
 
+/// What a client judged under a revision before 2026-07-28 need not send at registration.
+const DCR_BEFORE_2026: [SeverityOverride; 2] = [
+    SeverityOverride {
+        check: &checks::CLIENT_DCR_GRANT_TYPES,
+        status: Status::Info,
+        why: "refresh_token in grant_types is required from the 2026-07-28 revision on",
+    },
+    SeverityOverride {
+        check: &checks::CLIENT_DCR_APPLICATION_TYPE,
+        status: Status::Info,
+        why: "application_type is required from the 2026-07-28 revision on",
+    },
+];
+
+const SPEC_BEFORE_2026_OVERRIDES: &[SeverityOverride] =
+    &[AUDIENCE_INFO, DCR_BEFORE_2026[0], DCR_BEFORE_2026[1]];
+
 const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
     // Pipelines does not refuse: it always sends an S256 challenge, so a server that requires
     // S256 without advertising it still works; the report warns so the metadata gets fixed.
@@ -171,6 +193,13 @@ const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "Pipelines always sends an S256 challenge and connects when the server accepts it, advertised or not",
     },
+    SeverityOverride {
+        check: &checks::CLIENT_RESOURCE_INDICATOR,
+        status: Status::Info,
+        why: "Pipelines documents that it sends no resource or audience parameter",
+    },
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
 ];
 
 pub const PIPELINES: Profile = Profile {
@@ -206,7 +235,7 @@ pub const MCP_2025_06_18: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
-    severity_overrides: SPEC_OVERRIDES,
+    severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
 pub const MCP_2025_11_25: Profile = Profile {
@@ -222,7 +251,7 @@ pub const MCP_2025_11_25: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
-    severity_overrides: SPEC_OVERRIDES,
+    severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
 pub const MCP_2026_07_28: Profile = Profile {

@@ -59,4 +59,11 @@ spec_refs! {
     CIMD = "OAuth-CIMD", "https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/";
     MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";
     MCP_2026_07_28_AUTHORIZATION = "MCP-2026-07-28-authorization", "https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization";
+    RFC6749_2_3 = "RFC6749-2.3", "https://www.rfc-editor.org/rfc/rfc6749#section-2.3";
+    RFC6749_4_1_3 = "RFC6749-4.1.3", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3";
+    RFC6750_2_1 = "RFC6750-2.1", "https://www.rfc-editor.org/rfc/rfc6750#section-2.1";
+    RFC6750_2_3 = "RFC6750-2.3", "https://www.rfc-editor.org/rfc/rfc6750#section-2.3";
+    RFC7636_4_3 = "RFC7636-4.3", "https://www.rfc-editor.org/rfc/rfc7636#section-4.3";
+    RFC7636_4_6 = "RFC7636-4.6", "https://www.rfc-editor.org/rfc/rfc7636#section-4.6";
+    RFC8252_7_3 = "RFC8252-7.3", "https://www.rfc-editor.org/rfc/rfc8252#section-7.3";
 }

@@ -89,7 +89,7 @@ impl MockServers {
             Some(bind(auth_server_addr, "authorization server").await?)
         };
         let keys = SigningKeys::generate().map_err(StartError::Keys)?;
-        let log = RequestLog::default();
+        let log = RequestLog::with_clock(clock.clone());
         let shutdown = CancellationToken::new();
         // Stops whatever already serves if a later step fails.
         let stop_on_error = shutdown.clone().drop_guard();

@@ -1,22 +1,27 @@
-//! Every request the mocks receive, kept in order so that tests and scenario expectations can
-//! judge afterwards what a client did ("record every request, judge after").
+//! Every request the mocks receive, kept in order so that tests, scenario expectations and the
+//! client judge can decide afterwards what a client did ("record every request, judge after").
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
+use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+use crate::clock::SharedClock;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Server {
     AuthorizationServer,
+    #[default]
     ResourceServer,
     /// The second authorization server (`alternate-authorization-server`).
     AlternateAuthorizationServer,
 }
 
-/// What the mocks saw of one request. Values are the mock's own: this log never leaves the
-/// process, and the harness redacts what it reports.
-#[derive(Debug, Clone, Serialize)]
+/// What the mocks saw of one request. Values are the mock's own, secrets included: this log
+/// never leaves the process, and whoever reports from it redacts. The fields that can hold a
+/// secret are left out of its serialized form.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RecordedRequest {
     pub server: Server,
     /// The HTTP method, or `FETCH` for a client ID metadata document the authorization server
@@ -28,19 +33,130 @@ pub struct RecordedRequest {
     pub grant_type: Option<String>,
     /// The HTTP status the mock answered with.
     pub status: u16,
+    /// When the request arrived, in seconds since the Unix epoch on the mocks' clock (0 when
+    /// the log has no clock).
+    pub at: u64,
+    /// The query parameters, in order.
+    #[serde(skip)]
+    pub query: Vec<(String, String)>,
+    /// The fields of an `application/x-www-form-urlencoded` body, in order.
+    #[serde(skip)]
+    pub form: Vec<(String, String)>,
+    /// A JSON request body (a registration request, an MCP JSON-RPC message).
+    #[serde(skip)]
+    pub json: Option<Value>,
+    /// The `Authorization` header, split into scheme and credential.
+    #[serde(skip)]
+    pub authorization: Option<Credential>,
+    /// The response's `Location` header (an authorization response's redirect).
+    #[serde(skip)]
+    pub response_location: Option<String>,
+    /// A JSON response body of an authorization server (tokens issued, a registration).
+    #[serde(skip)]
+    pub response_json: Option<Value>,
+    /// The response's `WWW-Authenticate` header (the challenge a client was given).
+    pub www_authenticate: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// An `Authorization` header as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// As sent (`Bearer`, `bearer`, `Basic`, ...).
+    pub scheme: String,
+    pub value: String,
+}
+
+impl RecordedRequest {
+    /// The first query parameter of that name.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        first(&self.query, name)
+    }
+
+    /// The first form field of that name.
+    pub fn form_field(&self, name: &str) -> Option<&str> {
+        first(&self.form, name)
+    }
+
+    /// The JSON-RPC method of an MCP request, when its body is one message.
+    pub fn jsonrpc_method(&self) -> Option<&str> {
+        self.json.as_ref()?.get("method")?.as_str()
+    }
+
+    /// A query parameter of the response's redirect (`code`, `state`, `iss`, `error`).
+    pub fn location_param(&self, name: &str) -> Option<String> {
+        let location = url::Url::parse(self.response_location.as_deref()?).ok()?;
+        location
+            .query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Called with every request (and its index in the log) as it is recorded, before the response
+/// reaches the client, so that a reaction (a server-side trigger) is in place for the client's
+/// next request.
+pub type RecordHook = Arc<dyn Fn(usize, &RecordedRequest) + Send + Sync>;
+
+#[derive(Clone, Default)]
 pub struct RequestLog {
     entries: Arc<Mutex<Vec<RecordedRequest>>>,
+    clock: Option<SharedClock>,
+    hook: Arc<Mutex<Option<RecordHook>>>,
+}
+
+impl std::fmt::Debug for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestLog")
+            .field("entries", &self.entries)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestLog {
+    /// A log that stamps each request with the time on `clock`.
+    pub fn with_clock(clock: SharedClock) -> Self {
+        Self {
+            clock: Some(clock),
+            ..Self::default()
+        }
+    }
+
+    /// The time requests are stamped with.
+    pub fn now(&self) -> u64 {
+        self.clock.as_ref().map_or(0, |c| c.unix_seconds())
+    }
+
+    /// Calls `hook` with every request recorded from now on (replacing an earlier hook).
+    pub fn on_record(&self, hook: RecordHook) {
+        *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = Some(hook);
+    }
+
     pub fn push(&self, request: RecordedRequest) {
-        self.entries
+        let hook = self
+            .hook
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(request);
+            .clone();
+        let Some(hook) = hook else {
+            self.entries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(request);
+            return;
+        };
+        let index = {
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            entries.push(request.clone());
+            entries.len() - 1
+        };
+        hook(index, &request);
     }
 
     pub fn snapshot(&self) -> Vec<RecordedRequest> {

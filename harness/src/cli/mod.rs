@@ -44,10 +44,11 @@ pub enum Command {
     /// runner: it reads MCP_CONFORMANCE_SCENARIO and MCP_CONFORMANCE_CONTEXT (a JSON object
     /// with client_id / client_secret).
     Connect(connect::ConnectArgs),
-    /// Start a scenario's mock servers for another client to connect to.
+    /// Start a scenario's mock servers for another client to connect to, and judge it.
     ///
-    /// Prints the MCP URL to paste into the client under test, serves until interrupted
-    /// (Ctrl-C), then prints every request the client made.
+    /// Prints the MCP URL to paste into the client under test, fires the scenario's
+    /// server-side triggers as the client progresses, and on exit (Ctrl-C, --once, --timeout)
+    /// writes the client's verdict: which client checks passed and failed, and why.
     Serve(serve::ServeArgs),
     /// Check a live MCP server: would a client connect, what is wrong if not, how to fix it.
     ///

@@ -1,18 +1,30 @@
-//! `serve SCENARIO`: the mocks of one scenario, on fixed or free ports, for someone else's client.
+//! `serve SCENARIO`: a scenario's mocks for someone else's client, its server-side steps as
+//! triggers on the client's progress, and the client's verdict written on exit (Ctrl-C,
+//! `--once`, `--timeout`). Exit codes as `run`: 0 conformant, 1 checks failed, 2 usage or
+//! infrastructure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::time::Duration;
 
-use mcp_oauth_mocks::MockServers;
-use mcp_oauth_mocks::clock::SystemClock;
+use clap::ValueEnum;
+use mcp_oauth_reports::{Report, render};
 
-use super::{scenarios_dir, usage_error};
-use crate::scenario;
+use super::{Format, print, usage_error};
+use crate::profile::{self, Profile};
+use crate::served::{Completion, ServeConsent, ServeOptions, ServedScenario};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsentArg {
+    /// Approve at once and redirect back (no page).
+    Headless,
+    /// A real HTML approve/deny page, for browser-driven clients.
+    Page,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The scenario whose mock configuration to serve.
+    /// The scenario whose mocks to serve.
     pub scenario: String,
     /// Port for the MCP resource server (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -22,61 +34,143 @@ pub struct ServeArgs {
     pub auth_port: u16,
     #[arg(long, value_name = "DIR")]
     pub scenarios_dir: Option<PathBuf>,
+    /// Stop after one complete flow: the client's successful tools/call (or the scenario's
+    /// own end condition).
+    #[arg(long)]
+    pub once: bool,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// The profile the client is judged under (default: the newest MCP revision).
+    #[arg(long, default_value = profile::NEWEST_SPEC.name, value_parser = profile_name)]
+    pub profile: String,
+    /// Format of the verdict printed on exit.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Also write the client's report as DIR/<scenario>.json, .md, .html and DIR/junit.xml.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How the person at the consent screen is played.
+    #[arg(long, value_enum, default_value = "headless")]
+    pub consent: ConsentArg,
+}
+
+fn profile_name(name: &str) -> Result<String, String> {
+    profile::by_name(name)
+        .map(|p| p.name.to_owned())
+        .ok_or_else(|| format!("unknown profile; known: {}", profile::names().join(", ")))
 }
 
 pub async fn serve(args: ServeArgs) -> ExitCode {
-    let dir = scenarios_dir(args.scenarios_dir.as_deref());
-    let path = dir.join(format!("{}.toml", args.scenario));
-    let scenario = match scenario::load_file(&path) {
-        Ok(scenario) => scenario,
-        Err(e) => {
-            return usage_error(format!(
-                "{e}\n(`mcp-oauth-harness scenarios` lists the scenario names)"
-            ));
-        }
+    let profile: &'static Profile = profile::by_name(&args.profile).unwrap_or(profile::NEWEST_SPEC);
+    let options = ServeOptions {
+        profile,
+        mcp_port: args.mcp_port,
+        auth_port: args.auth_port,
+        consent: match args.consent {
+            ConsentArg::Headless => ServeConsent::Headless,
+            ConsentArg::Page => ServeConsent::Page,
+        },
+        scenarios_dir: args.scenarios_dir.clone(),
+        real_time: false,
     };
-    let mocks = match MockServers::start_on(
-        scenario.mocks.clone(),
-        Arc::new(SystemClock),
-        &format!("127.0.0.1:{}", args.auth_port),
-        &format!("127.0.0.1:{}", args.mcp_port),
-    )
-    .await
-    {
-        Ok(mocks) => mocks,
+    let served = match ServedScenario::start_with(args.scenario.as_str(), options).await {
+        Ok(served) => served,
         Err(e) => return usage_error(e),
     };
-    println!(
+    announce(&served, profile);
+    let completion = wait(&served, args.once, args.timeout).await;
+    let report = served.judge();
+    served.stop();
+    match completion {
+        Ok(Some(Completion::Done)) => eprintln!("\nthe client completed the flow"),
+        Ok(Some(Completion::TimedOut)) => eprintln!("\ntimed out"),
+        Ok(None) => eprintln!("\ninterrupted"),
+        Err(e) => return usage_error(e),
+    }
+    if let Some(dir) = &args.out
+        && let Err(e) = write_out(dir, &report)
+    {
+        return usage_error(e);
+    }
+    print(std::slice::from_ref(&report), args.format);
+    if report.met_expectations() && report.summary.failure == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn announce(served: &ServedScenario, profile: &Profile) {
+    let scenario = served.scenario();
+    eprintln!(
         "scenario:             {} ({})",
         scenario.name, scenario.description
     );
-    println!("MCP server URL:       {}", mocks.mcp_url());
-    println!("authorization server: {}", mocks.issuer());
-    for client in &scenario.mocks.authorization_server.clients {
-        println!(
-            "pre-registered client: {} (redirect URIs: {})",
-            client.client_id,
-            client.redirect_uris.join(", ")
-        );
+    eprintln!("judged under:         {}", profile.name);
+    println!("MCP server URL:       {}", served.mcp_url());
+    eprintln!("authorization server: {}", served.issuer());
+    if let Some((client_id, secret)) = served.client_credentials() {
+        println!("client_id:            {client_id}");
+        if let Some(secret) = secret {
+            println!("client_secret:        {secret}");
+        }
+        for client in &scenario.mocks.authorization_server.clients {
+            if client.client_id == client_id {
+                println!("redirect URIs:        {}", client.redirect_uris.join(", "));
+            }
+        }
     }
-    println!("serving until Ctrl-C");
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        return usage_error(format!("cannot wait for Ctrl-C: {e}"));
+    match &scenario.conformant_client {
+        Some(client) => eprintln!("a conformant client:  {}", client.outcome.as_str()),
+        None => eprintln!(
+            "a conformant client:  (not stated: this scenario does not reproduce under serve; docs/scenarios.md says why)"
+        ),
     }
-    mocks.stop();
-    println!("\nrequests received:");
-    for request in mocks.log().snapshot() {
-        println!(
-            "  {:?} {} {} -> {}{}",
-            request.server,
-            request.method,
-            request.path,
-            request.status,
-            request
-                .grant_type
-                .map(|g| format!(" (grant_type={g})"))
-                .unwrap_or_default()
-        );
+    eprintln!("serving until Ctrl-C");
+}
+
+/// Until done (`--once`), the timeout, or Ctrl-C (`None`).
+async fn wait(
+    served: &ServedScenario,
+    once: bool,
+    timeout: Option<u64>,
+) -> Result<Option<Completion>, String> {
+    // Without --timeout the wait is bounded only by Ctrl-C: a day stands for "forever".
+    let limit = Duration::from_secs(timeout.unwrap_or(24 * 3600));
+    let finished = async {
+        if once {
+            served.wait_until_done(limit).await
+        } else {
+            tokio::time::sleep(limit).await;
+            Completion::TimedOut
+        }
+    };
+    tokio::select! {
+        completion = finished => Ok(Some(completion)),
+        signal = tokio::signal::ctrl_c() => match signal {
+            Ok(()) => Ok(None),
+            Err(e) => Err(format!("cannot wait for Ctrl-C: {e}")),
+        },
     }
-    ExitCode::SUCCESS
+}
+
+/// The report in every format, as `check --out` writes them.
+fn write_out(dir: &Path, report: &Report) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = report
+        .scenario
+        .clone()
+        .unwrap_or_else(|| "client".to_owned());
+    let write = |file: String, text: String| {
+        let path = dir.join(file);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write(format!("{name}.json"), render::json(report))?;
+    write(format!("{name}.md"), render::markdown(report))?;
+    write(format!("{name}.html"), render::html(report))?;
+    write(
+        "junit.xml".to_owned(),
+        render::junit_many(std::slice::from_ref(report)),
+    )
 }

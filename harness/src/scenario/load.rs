@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     Ok(scenario)
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
@@ -163,7 +163,11 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
         check_grant_types(&step.expect_token_requests)
             .map_err(|m| at("expect-token-requests", m))?;
     }
-    check_expectations(&scenario.expect, scenario, "expect")
+    check_expectations(&scenario.expect, scenario, "expect")?;
+    if let Some(client) = &scenario.conformant_client {
+        super::client::validate(client, scenario, text)?;
+    }
+    Ok(())
 }
 
 fn check_expectations(

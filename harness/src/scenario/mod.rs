@@ -3,9 +3,11 @@
 //! of it. The format is documented in `docs/scenarios.md`.
 
 mod check_expectation;
+mod client;
 mod load;
 mod model;
 
 pub use check_expectation::{AT_LEAST_ONCE, CheckExpectation};
+pub use client::*;
 pub use load::{LoadError, catalog_dir, load_catalog, load_file, parse};
 pub use model::*;

@@ -26,6 +26,8 @@ pub struct Scenario {
     pub steps: Vec<toml::Spanned<Step>>,
     #[serde(default)]
     pub expect: Expectations,
+    /// What a conformant client does here, for `serve` and `test-client`.
+    pub conformant_client: Option<super::client::ConformantClient>,
 }
 
 fn default_profiles() -> Vec<String> {

@@ -80,12 +80,12 @@ pub async fn authorize(
             "response_type must be \"code\"",
         );
     }
-    let Some(challenge) = get("code_challenge") else {
+    if get("code_challenge").is_none() {
         return reply.error(
             "invalid_request",
             "PKCE is required: code_challenge is missing",
         );
-    };
+    }
     if get("code_challenge_method") != Some("S256") {
         return reply.error("invalid_request", "PKCE code_challenge_method must be S256");
     }
@@ -110,24 +110,89 @@ pub async fn authorize(
             &format!("scope {unknown:?} is not supported by this authorization server"),
         );
     }
+    if server.consent_page_shown() {
+        let id = random_token("consent_");
+        server.pending_consents().insert(id.clone(), params.clone());
+        return consent_page(&server, &id, client_id, get("scope"));
+    }
     if server.config().consent == Consent::Deny {
         return reply.error("access_denied", "the user denied the request");
     }
+    grant_code(&server, &params, reply)
+}
 
+/// The person approved: issue a code for the request and redirect back with it.
+fn grant_code(server: &AuthServer, params: &HashMap<String, String>, reply: Reply<'_>) -> Response {
+    let get = |name: &str| params.get(name).map(String::as_str);
     let code = random_token("ac_");
     server.store().codes.insert(
         code.clone(),
         CodeGrant {
-            client_id: client_id.to_owned(),
-            redirect_uri: redirect_uri.to_owned(),
-            code_challenge: challenge.to_owned(),
-            scope: granted_scope(&server, get("scope")),
-            resource: resource.or(get("audience")).map(str::to_owned),
+            client_id: get("client_id").unwrap_or_default().to_owned(),
+            redirect_uri: get("redirect_uri").unwrap_or_default().to_owned(),
+            code_challenge: get("code_challenge").unwrap_or_default().to_owned(),
+            scope: granted_scope(server, get("scope")),
+            resource: get("resource").or(get("audience")).map(str::to_owned),
             issued_at: server.now(),
             redeemed: false,
         },
     );
     reply.redirect(&[("code", &code)])
+}
+
+/// The approve/deny page of `--consent page`: a real form a person (or a browser-driving
+/// client) submits to the decision endpoint.
+fn consent_page(server: &AuthServer, id: &str, client_id: &str, scope: Option<&str>) -> Response {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorize</title></head><body>\
+<h1>Authorize {client}</h1><p>Requested scope: {scope}</p>\
+<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"request\" value=\"{id}\">\
+<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button> \
+<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
+        client = escape(client_id),
+        scope = escape(scope.unwrap_or("(none)")),
+        action = escape(&server.consent_decision_path()),
+        id = escape(id),
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The consent page's form: approve or deny the pending request it names.
+pub async fn decide(State(server): State<AuthServer>, body: bytes::Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body)
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    let pending = form
+        .get("request")
+        .and_then(|id| server.pending_consents().remove(id));
+    let Some(params) = pending else {
+        return page(
+            "Unknown consent request",
+            "This consent request is unknown or was already answered.",
+        );
+    };
+    let Some(redirect) = params.get("redirect_uri").and_then(|r| Url::parse(r).ok()) else {
+        return page(
+            "Invalid authorization request",
+            "redirect_uri is not a URL.",
+        );
+    };
+    let reply = Reply {
+        server: &server,
+        redirect,
+        state: params.get("state").map(String::as_str),
+    };
+    if form.get("decision").map(String::as_str) == Some("approve") {
+        grant_code(&server, &params, reply)
+    } else {
+        reply.error("access_denied", "the user denied the request")
+    }
 }
 
 /// With `strict-scopes`, the first requested scope that is not in `scopes-supported`.

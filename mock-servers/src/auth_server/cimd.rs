@@ -68,8 +68,9 @@ pub async fn resolve(log: &RequestLog, role: Server, client_id: &str) -> Result<
         server: role,
         method: FETCH_METHOD.to_owned(),
         path: client_id.to_owned(),
-        grant_type: None,
         status: status.unwrap_or(0),
+        at: log.now(),
+        ..RecordedRequest::default()
     });
     let document: Document =
         serde_json::from_slice(&body?).map_err(|e| CimdError::NotClientMetadata {

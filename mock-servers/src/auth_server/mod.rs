@@ -12,6 +12,8 @@ mod revocation;
 mod store;
 mod token;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::routing::{get, post};
@@ -41,6 +43,10 @@ struct Inner {
     store: Mutex<Store>,
     /// How this server's requests are tagged in the request log.
     role: Server,
+    /// Show an approve/deny page at the authorization endpoint instead of answering at once.
+    consent_page: AtomicBool,
+    /// Authorization requests waiting for the person's decision on that page, by id.
+    pending_consents: Mutex<HashMap<String, HashMap<String, String>>>,
 }
 
 /// Why a `client_id` names no usable client.
@@ -110,6 +116,8 @@ impl AuthServer {
                 keys,
                 store: Mutex::new(store),
                 role,
+                consent_page: AtomicBool::new(false),
+                pending_consents: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -220,6 +228,28 @@ impl AuthServer {
         Err(ClientLookup::Unknown)
     }
 
+    /// From now on, show a real approve/deny page at the authorization endpoint (for a person
+    /// or a browser-driving client) instead of approving at once.
+    pub fn show_consent_page(&self, show: bool) {
+        self.inner.consent_page.store(show, Ordering::SeqCst);
+    }
+
+    fn consent_page_shown(&self) -> bool {
+        self.inner.consent_page.load(Ordering::SeqCst)
+    }
+
+    fn pending_consents(&self) -> MutexGuard<'_, HashMap<String, HashMap<String, String>>> {
+        self.inner
+            .pending_consents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where the consent page's form posts the person's decision.
+    pub fn consent_decision_path(&self) -> String {
+        format!("{}/decision", self.authorization_endpoint_path())
+    }
+
     /// Make the next `count` refresh requests fail with 503.
     pub fn fail_next_refreshes(&self, count: u32) {
         self.store().refresh_unavailable_remaining = count;
@@ -230,6 +260,7 @@ impl AuthServer {
         let path = &self.inner.config.issuer_path;
         let mut paths = vec![
             self.authorization_endpoint_path(),
+            self.consent_decision_path(),
             format!("{path}/token"),
             format!("{path}/revoke"),
             format!("{path}/jwks"),
@@ -250,6 +281,7 @@ impl AuthServer {
                 &self.authorization_endpoint_path(),
                 get(authorize::authorize),
             )
+            .route(&self.consent_decision_path(), post(authorize::decide))
             .route(&format!("{path}/token"), post(token::token))
             .route(&format!("{path}/revoke"), post(revocation::revoke))
             .route(&format!("{path}/jwks"), get(metadata::jwks));

@@ -1,0 +1,189 @@
+//! The authorization requests: PKCE challenge and method, state, redirect URI, scope.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::facts::View;
+use crate::checks;
+use crate::recorder::Recorder;
+
+const NEVER_AUTHORIZED: &str = "the client sent no authorization request";
+
+pub fn judge(view: &View, recorder: &mut Recorder) {
+    let requests: Vec<_> = view.authorization_requests().collect();
+    if requests.is_empty() {
+        for check in [
+            &checks::CLIENT_PKCE_CHALLENGE,
+            &checks::CLIENT_PKCE_S256,
+            &checks::CLIENT_STATE_ROUND_TRIP,
+            &checks::CLIENT_REDIRECT_URI_SAFE,
+            &checks::CLIENT_SCOPE_SELECTION,
+        ] {
+            recorder.skip(check, NEVER_AUTHORIZED);
+        }
+        return;
+    }
+    let total = requests.len();
+
+    let without_challenge = requests
+        .iter()
+        .filter(|(_, r, _)| r.query_param("code_challenge").is_none_or(str::is_empty))
+        .count();
+    if without_challenge == 0 {
+        recorder.pass(
+            &checks::CLIENT_PKCE_CHALLENGE,
+            json!({ "authorizationRequests": total }),
+        );
+    } else {
+        recorder.fail(
+            &checks::CLIENT_PKCE_CHALLENGE,
+            json!({ "expected": "code_challenge on every authorization request", "authorizationRequests": total, "withoutChallenge": without_challenge }),
+            format!("{without_challenge} of {total} authorization requests had no code_challenge"),
+        );
+    }
+
+    let methods: BTreeSet<String> = requests
+        .iter()
+        .map(|(_, r, _)| {
+            r.query_param("code_challenge_method")
+                .unwrap_or("(absent)")
+                .to_owned()
+        })
+        .collect();
+    if methods.len() == 1 && methods.contains("S256") {
+        recorder.pass(&checks::CLIENT_PKCE_S256, json!({ "method": "S256" }));
+    } else {
+        recorder.fail(
+            &checks::CLIENT_PKCE_S256,
+            json!({ "expected": "S256", "actual": methods }),
+            format!(
+                "code_challenge_method was {} (S256 required)",
+                methods.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+
+    let states: Vec<Option<&str>> = requests
+        .iter()
+        .map(|(_, r, _)| r.query_param("state").filter(|s| !s.is_empty()))
+        .collect();
+    let missing = states.iter().filter(|s| s.is_none()).count();
+    let distinct: BTreeSet<&str> = states.iter().flatten().copied().collect();
+    let repeated = total - missing - distinct.len();
+    // The callback returns the state only if the authorization server redirected back.
+    let returned = requests
+        .iter()
+        .filter(|(_, r, _)| r.response_location.is_some())
+        .all(|(_, r, _)| r.location_param("state").as_deref() == r.query_param("state"));
+    if missing == 0 && repeated == 0 && returned {
+        recorder.pass(
+            &checks::CLIENT_STATE_ROUND_TRIP,
+            json!({ "authorizationRequests": total, "distinctStates": distinct.len() }),
+        );
+    } else {
+        recorder.fail(
+            &checks::CLIENT_STATE_ROUND_TRIP,
+            json!({ "expected": "a fresh state on every authorization request", "authorizationRequests": total, "withoutState": missing, "reusedStates": repeated }),
+            if missing > 0 {
+                format!("{missing} of {total} authorization requests had no state")
+            } else {
+                format!("{repeated} authorization requests reused an earlier state value")
+            },
+        );
+    }
+
+    let unsafe_uris: BTreeSet<String> = requests
+        .iter()
+        .filter_map(|(_, r, _)| r.query_param("redirect_uri"))
+        .filter(|uri| !is_loopback_or_https(uri))
+        .map(str::to_owned)
+        .collect();
+    let missing_uri = requests
+        .iter()
+        .filter(|(_, r, _)| r.query_param("redirect_uri").is_none())
+        .count();
+    if unsafe_uris.is_empty() && missing_uri == 0 {
+        let uris: BTreeSet<&str> = requests
+            .iter()
+            .filter_map(|(_, r, _)| r.query_param("redirect_uri"))
+            .collect();
+        recorder.pass(
+            &checks::CLIENT_REDIRECT_URI_SAFE,
+            json!({ "redirectUris": uris }),
+        );
+    } else {
+        recorder.fail(
+            &checks::CLIENT_REDIRECT_URI_SAFE,
+            json!({ "expected": "https, or http on a loopback host", "actual": unsafe_uris, "withoutRedirectUri": missing_uri }),
+            if missing_uri > 0 {
+                format!("{missing_uri} authorization requests had no redirect_uri")
+            } else {
+                "a redirect_uri is neither https nor loopback http".to_owned()
+            },
+        );
+    }
+
+    scope_selection(view, requests[0].1, recorder);
+}
+
+fn scope_selection(view: &View, first: &mcp_oauth_mocks::RecordedRequest, recorder: &mut Recorder) {
+    let facts = view.facts;
+    let (expected, source) = match (&facts.challenge_scope, facts.protected_resource_metadata) {
+        (Some(scope), _) => (Some(scope.clone()), "challenge"),
+        (None, true) if !facts.auth_servers[0].scopes_supported.is_empty() => (
+            Some(facts.auth_servers[0].scopes_supported.join(" ")),
+            "protected-resource metadata scopes_supported",
+        ),
+        _ => (None, "none offered: omitted"),
+    };
+    let requested = first.query_param("scope").filter(|s| !s.is_empty());
+    let set = |s: Option<&str>| -> BTreeSet<String> {
+        s.unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let wanted = set(expected.as_deref());
+    let mut got = set(requested);
+    // The 2026-07-28 revision adds offline_access when the authorization server lists it.
+    let listed_offline = facts
+        .auth_servers
+        .iter()
+        .any(|s| s.scopes_supported.iter().any(|x| x == "offline_access"));
+    if listed_offline && !wanted.contains("offline_access") {
+        got.remove("offline_access");
+    }
+    let details = json!({ "expected": expected, "source": source, "actual": requested });
+    if got == wanted {
+        recorder.pass(&checks::CLIENT_SCOPE_SELECTION, details);
+    } else {
+        recorder.fail(
+            &checks::CLIENT_SCOPE_SELECTION,
+            details,
+            format!(
+                "the first authorization request asked for {} instead of {} ({source})",
+                requested.map_or("no scope".to_owned(), |s| format!("{s:?}")),
+                expected.map_or("no scope".to_owned(), |s| format!("{s:?}")),
+            ),
+        );
+    }
+}
+
+/// https anywhere; http only to 127.0.0.1, [::1] or localhost.
+pub fn is_loopback_or_https(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        },
+        _ => false,
+    }
+}

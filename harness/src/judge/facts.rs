@@ -1,0 +1,222 @@
+//! What the judge knows besides the log: the mocks' shape (issuers, paths, the resource they
+//! announce, the scopes they suggest), and a view of the log sorted by role.
+
+use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::{MockServers, RecordedRequest};
+
+use super::JudgeInput;
+use crate::scenario::Scenario;
+
+#[derive(Debug, Clone)]
+pub struct AuthServerFacts {
+    pub role: Server,
+    pub issuer: String,
+    pub authorization_path: String,
+    pub token_path: String,
+    pub registration_path: String,
+    /// Whether its authorization responses carry a correct RFC 9207 `iss`, as configured.
+    pub iss_correct: bool,
+    /// Whether it advertises `authorization_response_iss_parameter_supported`.
+    pub iss_advertised: bool,
+    pub scopes_supported: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MockFacts {
+    pub mcp_url: String,
+    /// The MCP endpoint's path (empty for a server at its origin).
+    pub mcp_path: String,
+    /// The resource a client must send: the metadata's, or the canonical MCP URL without one.
+    pub resource: String,
+    /// Whether the metadata's resource matches the MCP URL, and the issuer its metadata gives
+    /// matches the issuer: when not, a conformant client refuses before authorization.
+    pub metadata_consistent: bool,
+    pub protected_resource_metadata: bool,
+    pub challenge_scope: Option<String>,
+    pub auth_servers: Vec<AuthServerFacts>,
+    /// Pre-registered clients: Client ID and the auth method they must use.
+    pub preregistered: Vec<(String, String)>,
+}
+
+impl MockFacts {
+    /// The facts of running mocks, whose MCP URL the client was given as `given_url`.
+    pub fn of(mocks: &MockServers, given_url: &str) -> Self {
+        let rs = mocks.resource_server();
+        let rs_config = rs.config();
+        let mcp_url = given_url.to_owned();
+        let mcp_path = rs_config.path.trim_end_matches('/').to_owned();
+        let protected_resource_metadata = rs.metadata_path().is_some();
+        let resource = if protected_resource_metadata {
+            rs.announced_resource()
+        } else {
+            mocks.mcp_url()
+        };
+        let servers = std::iter::once(mocks.auth_server()).chain(mocks.alternate_auth_server());
+        let auth_servers: Vec<AuthServerFacts> = servers
+            .map(|server| {
+                let config = server.config();
+                let path = &config.issuer_path;
+                AuthServerFacts {
+                    role: server.role(),
+                    issuer: server.issuer(),
+                    authorization_path: server.authorization_endpoint_path(),
+                    token_path: format!("{path}/token"),
+                    registration_path: format!("{path}/register"),
+                    iss_correct: config.iss_parameter
+                        == mcp_oauth_mocks::config::IssParameter::Correct,
+                    iss_advertised: config.advertise_iss_parameter,
+                    scopes_supported: config.scopes_supported.clone(),
+                }
+            })
+            .collect();
+        let as_config = mocks.auth_server().config();
+        let metadata_consistent = resource == mcp_url
+            && as_config.issuer_in_metadata == mcp_oauth_mocks::config::IssuerForm::Exact;
+        Self {
+            mcp_url,
+            mcp_path,
+            resource,
+            metadata_consistent: metadata_consistent || !protected_resource_metadata,
+            protected_resource_metadata,
+            challenge_scope: rs_config
+                .www_authenticate
+                .then(|| rs_config.challenge_scope.clone())
+                .flatten(),
+            auth_servers,
+            preregistered: as_config
+                .clients
+                .iter()
+                .map(|c| {
+                    let method = if c.client_secret.is_some() {
+                        as_config
+                            .token_endpoint_auth_methods
+                            .iter()
+                            .find(|m| m.as_str() != "none")
+                            .map_or("client_secret_basic", |m| m.as_str())
+                    } else {
+                        "none"
+                    };
+                    (c.client_id.clone(), method.to_owned())
+                })
+                .collect(),
+        }
+    }
+}
+
+impl JudgeInput {
+    pub fn from_served(
+        scenario: &Scenario,
+        profile: &'static crate::profile::Profile,
+        mocks: &MockServers,
+        given_url: &str,
+        fired: Vec<crate::served::FiredTrigger>,
+    ) -> Self {
+        let mut secrets = mocks.issued_secrets();
+        secrets.extend(scenario.client.client_secret.clone());
+        Self {
+            scenario: scenario.name.clone(),
+            conformant: scenario.conformant_client.clone(),
+            profile,
+            log: mocks.log().snapshot(),
+            facts: MockFacts::of(mocks, given_url),
+            fired,
+            clock: std::sync::Arc::new(mcp_oauth_mocks::clock::SystemClock),
+            secrets,
+        }
+    }
+}
+
+/// The log, seen by what each request was.
+#[derive(Debug)]
+pub struct View<'a> {
+    pub input: &'a JudgeInput,
+    pub facts: &'a MockFacts,
+}
+
+impl<'a> View<'a> {
+    pub fn new(input: &'a JudgeInput) -> Self {
+        Self {
+            input,
+            facts: &input.facts,
+        }
+    }
+
+    pub fn log(&self) -> impl Iterator<Item = (usize, &'a RecordedRequest)> {
+        self.input.log.iter().enumerate()
+    }
+
+    fn auth_server(&self, role: Server) -> Option<&'a AuthServerFacts> {
+        self.facts.auth_servers.iter().find(|s| s.role == role)
+    }
+
+    /// Requests to an authorization endpoint, with the server they went to.
+    pub fn authorization_requests(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.log().filter_map(move |(i, r)| {
+            let server = self.auth_server(r.server)?;
+            (r.method == "GET" && r.path == server.authorization_path).then_some((i, r, server))
+        })
+    }
+
+    /// Token requests (any grant), with the server they went to.
+    pub fn token_requests(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.log().filter_map(move |(i, r)| {
+            let server = self.auth_server(r.server)?;
+            (r.method == "POST" && r.path == server.token_path).then_some((i, r, server))
+        })
+    }
+
+    pub fn code_exchanges(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.token_requests()
+            .filter(|(_, r, _)| r.form_field("grant_type") == Some("authorization_code"))
+    }
+
+    pub fn refreshes(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.token_requests()
+            .filter(|(_, r, _)| r.form_field("grant_type") == Some("refresh_token"))
+    }
+
+    pub fn registrations(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.log().filter_map(move |(i, r)| {
+            let server = self.auth_server(r.server)?;
+            (r.method == "POST" && r.path == server.registration_path).then_some((i, r, server))
+        })
+    }
+
+    /// Requests to the MCP endpoint (not its metadata).
+    pub fn mcp_requests(&self) -> impl Iterator<Item = (usize, &'a RecordedRequest)> {
+        let path = self.facts.mcp_path.clone();
+        self.log().filter(move |(_, r)| {
+            r.server == Server::ResourceServer
+                && !r.path.starts_with("/.well-known/")
+                && (path.is_empty() || r.path == path || r.path.starts_with(&format!("{path}/")))
+        })
+    }
+
+    /// The authorization request whose redirect carried `code`.
+    pub fn authorization_that_issued(
+        &self,
+        code: &str,
+    ) -> Option<(usize, &'a RecordedRequest, &'a AuthServerFacts)> {
+        self.authorization_requests()
+            .find(|(_, r, _)| r.location_param("code").as_deref() == Some(code))
+    }
+
+    /// Whether a trigger fired, and after which request.
+    pub fn fired(&self, action: &str) -> Option<usize> {
+        self.input
+            .fired
+            .iter()
+            .find(|f| f.actions.contains(&action))
+            .map(|f| f.request_index)
+    }
+}

@@ -1,0 +1,176 @@
+//! The `[conformant-client]` section: what a conformant client does against a scenario's
+//! mocks (the outcome, and the judge questions the scenario asks), and the server-side steps
+//! of its script as triggers on the client's progress. `serve`, `test-client` and
+//! [`crate::served::ServedScenario`] read it; `run` ignores it.
+
+use serde::Deserialize;
+
+use super::model::Scenario;
+
+/// What a conformant client does against this scenario, and what the server does meanwhile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConformantClient {
+    /// How far a conformant client gets.
+    pub outcome: ClientOutcome,
+    /// The ids of the scenario-specific judge checks (`client-...`) this scenario asks; the
+    /// general ones (PKCE, state, redirect, resource, bearer, ...) are always asked.
+    #[serde(default)]
+    pub questions: Vec<String>,
+    /// Server-side steps, each done once when the client reaches a point of its progress.
+    #[serde(default)]
+    pub triggers: Vec<toml::Spanned<Trigger>>,
+    /// The access-token lifetime under `serve`, instead of the scenario's, so that expiry
+    /// happens while a client runs (time passes as the client sees it).
+    pub access_token_lifetime_secs: Option<u64>,
+    /// When a served run is complete (`--once`), instead of the first successful tools/call.
+    pub end_after: Option<ProgressEvent>,
+}
+
+/// How far a conformant client gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientOutcome {
+    /// It reaches a successful `tools/call`.
+    Connects,
+    /// It stops before sending anyone to the authorization endpoint (a mismatch in the
+    /// metadata it must refuse).
+    RefusesBeforeAuthorization,
+    /// It gets an authorization response but never redeems the code.
+    RefusesBeforeTokenRequest,
+    /// It cannot connect (the server refuses it); it must stop rather than loop.
+    DoesNotConnect,
+}
+
+impl ClientOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientOutcome::Connects => "connects",
+            ClientOutcome::RefusesBeforeAuthorization => "refuses-before-authorization",
+            ClientOutcome::RefusesBeforeTokenRequest => "refuses-before-token-request",
+            ClientOutcome::DoesNotConnect => "does-not-connect",
+        }
+    }
+}
+
+/// A point in the client's progress, as the mocks see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProgressEvent {
+    /// The first authorization code was exchanged for tokens.
+    TokenIssued,
+    /// The first `tools/call` the MCP server answered with success.
+    FirstSuccessfulToolCall,
+    /// The first refresh request (whatever its answer).
+    RefreshAttempted,
+    /// A successful `tools/call` after every trigger has fired.
+    ToolCallAfterTriggers,
+}
+
+impl ProgressEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgressEvent::TokenIssued => "token-issued",
+            ProgressEvent::FirstSuccessfulToolCall => "first-successful-tool-call",
+            ProgressEvent::RefreshAttempted => "refresh-attempted",
+            ProgressEvent::ToolCallAfterTriggers => "tool-call-after-triggers",
+        }
+    }
+}
+
+/// `after` this point, do `then`, once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Trigger {
+    pub after: ProgressEvent,
+    pub then: Vec<TriggerAction>,
+    /// advance-clock: how far.
+    pub seconds: Option<u64>,
+    /// fail-next-refreshes: how many.
+    pub count: Option<u32>,
+}
+
+/// A server-side step of a scenario's script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TriggerAction {
+    /// Move the mocks' clock forward by `seconds`.
+    AdvanceClock,
+    /// Move the mocks' clock past the expiry of every access token issued so far.
+    ExpireAccessTokens,
+    RevokeRefreshTokens,
+    SwitchAuthorizationServer,
+    /// Answer the next `count` refreshes with 503.
+    FailNextRefreshes,
+}
+
+impl TriggerAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerAction::AdvanceClock => "advance-clock",
+            TriggerAction::ExpireAccessTokens => "expire-access-tokens",
+            TriggerAction::RevokeRefreshTokens => "revoke-refresh-tokens",
+            TriggerAction::SwitchAuthorizationServer => "switch-authorization-server",
+            TriggerAction::FailNextRefreshes => "fail-next-refreshes",
+        }
+    }
+}
+
+/// Refuses a section that cannot do what it says: unknown questions, triggers without the
+/// field their action needs, a switch without an alternate authorization server.
+pub(super) fn validate(
+    client: &ConformantClient,
+    scenario: &Scenario,
+    text: &str,
+) -> Result<(), String> {
+    for id in &client.questions {
+        if !crate::judge::QUESTIONS.iter().any(|q| q.id == id) {
+            return Err(format!(
+                "[conformant-client] field `questions`: unknown question {id:?}; known: {}",
+                crate::judge::QUESTIONS
+                    .iter()
+                    .map(|q| q.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if client.access_token_lifetime_secs == Some(0) {
+        return Err(
+            "[conformant-client] field `access-token-lifetime-secs`: must be at least 1".to_owned(),
+        );
+    }
+    for (index, trigger) in client.triggers.iter().enumerate() {
+        let line = super::load::line_of(text, trigger.span().start);
+        let at = |field: &str, message: &str| {
+            format!("line {line}: conformant-client.triggers[{index}] field `{field}`: {message}")
+        };
+        let trigger = trigger.get_ref();
+        if trigger.then.is_empty() {
+            return Err(at("then", "must name at least one action"));
+        }
+        for action in &trigger.then {
+            match action {
+                TriggerAction::AdvanceClock if trigger.seconds.is_none() => {
+                    return Err(at("seconds", "required by action \"advance-clock\""));
+                }
+                TriggerAction::FailNextRefreshes if trigger.count.is_none() => {
+                    return Err(at("count", "required by action \"fail-next-refreshes\""));
+                }
+                TriggerAction::SwitchAuthorizationServer
+                    if !scenario
+                        .mocks
+                        .resource_server
+                        .alternate_authorization_server =>
+                {
+                    return Err(at(
+                        "then",
+                        "switch-authorization-server needs [mocks.resource-server] alternate-authorization-server = true",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
