@@ -48,6 +48,10 @@ codes! {
     REVOCATION_INEFFECTIVE = "revocation-ineffective";
     INSUFFICIENT_SCOPE = "insufficient-scope";
     AUTHORIZATION_LOOP = "authorization-loop";
+    TOKEN_ENDPOINT_MISCONFIGURED = "token-endpoint-misconfigured";
+    CLIENT_REGISTRATION_GONE = "client-registration-gone";
+    REFRESH_REFUSED = "refresh-refused";
+    CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -150,6 +150,11 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "the connection works; replayed refresh tokens go undetected",
     },
+    SeverityOverride {
+        check: &checks::TOKEN_LIFETIME_PLAUSIBLE,
+        status: Status::Warning,
+        why: "the token is used as one without a known expiry, and refreshed when the server refuses it",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.

@@ -59,4 +59,6 @@ spec_refs! {
     CIMD = "OAuth-CIMD", "https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/";
     MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";
     MCP_2026_07_28_AUTHORIZATION = "MCP-2026-07-28-authorization", "https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization";
+    RFC6749_3_1 = "RFC6749-3.1", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1";
+    MCP_SECURITY_BEST_PRACTICES = "MCP-2025-11-25-security-best-practices", "https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices";
 }
