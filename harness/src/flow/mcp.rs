@@ -103,6 +103,7 @@ pub async fn send(
     let timeout = ctx.http.limits().timeout;
     let mut config = StreamableHttpClientTransportConfig::with_uri(mcp_url.to_owned());
     config.auth_header = token.map(|t| t.secret().clone());
+    config.max_sse_event_size = ctx.http.limits().max_body_bytes;
     let refusal = Refusal::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
@@ -296,6 +297,14 @@ impl Answer {
 }
 
 impl RecordingClient {
+    /// The one HTTP path's scheme and address rules, applied before rmcp sends anything.
+    fn reachable(&self, uri: &str) -> Result<(), String> {
+        self.http
+            .check_reachable(uri)
+            .map(|_| ())
+            .map_err(|e| self.http.redactor().text(&e.to_string()))
+    }
+
     /// Keeps a 401/403 for the diagnosis and records it as the HTTP answer it was.
     fn refused(&self, status: u16, challenge: &str) -> Answer {
         self.refusal.set(status, challenge);
@@ -306,10 +315,58 @@ impl RecordingClient {
         }
     }
 
+    /// The headers rmcp's reqwest client sends with a message, as it builds them (accept,
+    /// bearer token only when there is one, session ID, rmcp's own headers), redacted.
+    fn sent_headers(
+        &self,
+        method: &str,
+        session_id: Option<&str>,
+        auth_header: Option<&str>,
+        custom_headers: &HashMap<HeaderName, HeaderValue>,
+    ) -> Vec<(String, String)> {
+        let redactor = self.http.redactor();
+        let mut sent = vec![("user-agent".to_owned(), crate::http::USER_AGENT.to_owned())];
+        if method != "DELETE" {
+            sent.push((
+                "accept".to_owned(),
+                "text/event-stream, application/json".to_owned(),
+            ));
+        }
+        if let Some(token) = auth_header {
+            sent.push((
+                "authorization".to_owned(),
+                redactor.header("authorization", &format!("Bearer {token}")),
+            ));
+        }
+        let mut custom: Vec<_> = custom_headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or("[not text]");
+                (
+                    name.as_str().to_owned(),
+                    redactor.header(name.as_str(), value),
+                )
+            })
+            .collect();
+        custom.sort();
+        sent.extend(custom);
+        if let Some(session) = session_id {
+            sent.push((
+                "mcp-session-id".to_owned(),
+                redactor.header("mcp-session-id", session),
+            ));
+        }
+        if method == "POST" {
+            sent.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        sent
+    }
+
     fn record(
         &self,
         method: &str,
         uri: &str,
+        sent: Vec<(String, String)>,
         body: Option<String>,
         outcome: Result<Answer, String>,
     ) {
@@ -338,7 +395,7 @@ impl RecordingClient {
             request: HttpRequestRecord {
                 method: method.to_owned(),
                 url: redactor.url(uri),
-                headers: vec![("authorization".to_owned(), "Bearer [redacted]".to_owned())],
+                headers: sent,
                 body: body.map(|b| redactor.body(&b)),
             },
             response,
@@ -379,6 +436,24 @@ impl StreamableHttpClient for RecordingClient {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let body = serde_json::to_string(&message).ok();
+        let sent = self.sent_headers(
+            "POST",
+            session_id.as_deref(),
+            auth_header.as_deref(),
+            &custom_headers,
+        );
+        if let Err(refused) = self.reachable(&uri) {
+            self.record("POST", &uri, Vec::new(), body, Err(refused.clone()));
+            return Err(StreamableHttpError::UnexpectedServerResponse(
+                refused.into(),
+            ));
+        }
+        // The one HTTP path's body cap, not rmcp's larger defaults.
+        let cap = self.http.limits().max_body_bytes;
+        let mut limits = limits;
+        limits.max_sse_event_size = limits.max_sse_event_size.min(cap);
+        limits.max_json_response_size = limits.max_json_response_size.min(cap);
+        limits.max_error_response_size = limits.max_error_response_size.min(cap);
         let result = self
             .inner
             .post_message_with_response_limits(
@@ -407,7 +482,7 @@ impl StreamableHttpClient for RecordingClient {
             }
             Err(e) => Err(e.to_string()),
         };
-        self.record("POST", &uri, body, outcome);
+        self.record("POST", &uri, sent, body, outcome);
         result
     }
 
@@ -418,6 +493,18 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
+        let sent = self.sent_headers(
+            "DELETE",
+            Some(&session_id),
+            auth_header.as_deref(),
+            &custom_headers,
+        );
+        if let Err(refused) = self.reachable(&uri) {
+            self.record("DELETE", &uri, Vec::new(), None, Err(refused.clone()));
+            return Err(StreamableHttpError::UnexpectedServerResponse(
+                refused.into(),
+            ));
+        }
         let result = self
             .inner
             .delete_session(uri.clone(), session_id, auth_header, custom_headers)
@@ -426,7 +513,7 @@ impl StreamableHttpClient for RecordingClient {
             .as_ref()
             .map(|_| Answer::new(200, None))
             .map_err(|e| e.to_string());
-        self.record("DELETE", &uri, None, outcome);
+        self.record("DELETE", &uri, sent, None, outcome);
         result
     }
 
@@ -438,6 +525,13 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        // Not recorded (its timing races the POSTs, which would make reports differ from run
+        // to run), but held to the same scheme and address rules.
+        if let Err(refused) = self.reachable(&uri) {
+            return Err(StreamableHttpError::UnexpectedServerResponse(
+                refused.into(),
+            ));
+        }
         self.inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await
