@@ -270,6 +270,21 @@ impl HttpClient {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<HttpResponse, HttpError> {
+        self.send_until(step, method, url, headers, body, &mut |_| false)
+            .await
+    }
+
+    /// [`send`](Self::send), but stops reading the body once `stop` says the part read so far
+    /// is enough (an event stream that has delivered the awaited answer). Records what was read.
+    pub async fn send_until(
+        &self,
+        step: &str,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Body,
+        stop: &mut (dyn FnMut(&[u8]) -> bool + Send),
+    ) -> Result<HttpResponse, HttpError> {
         let mut request = HttpRequestRecord {
             method: method.to_string(),
             url: self.redactor.url(url),
@@ -277,7 +292,7 @@ impl HttpClient {
             body: None,
         };
         let result = self
-            .send_unrecorded(method, url, headers, &body, &mut request)
+            .send_unrecorded(method, url, headers, &body, &mut request, stop)
             .await;
         let exchange = match &result {
             Ok(response) => Exchange {
@@ -308,6 +323,7 @@ impl HttpClient {
         headers: &HeaderMap,
         body: &Body,
         record: &mut HttpRequestRecord,
+        stop: &mut (dyn FnMut(&[u8]) -> bool + Send),
     ) -> Result<HttpResponse, HttpError> {
         let parsed = self.check_reachable(url)?;
         let mut builder = self
@@ -357,6 +373,9 @@ impl HttpClient {
                 });
             }
             body.extend_from_slice(&chunk);
+            if stop(&body) {
+                break;
+            }
         }
         Ok(HttpResponse {
             url: url.to_owned(),

@@ -25,6 +25,8 @@ use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
 use crate::www_authenticate;
 
+mod post;
+
 #[derive(Debug, Clone)]
 pub enum Action {
     ListTools,
@@ -271,7 +273,9 @@ fn insufficient_scope((status, challenge): &(u16, String)) -> Option<String> {
     Some(challenge.param("scope").unwrap_or("(unnamed)").to_owned())
 }
 
-/// rmcp's reqwest client with every message recorded (bodies redacted like all exchanges).
+/// rmcp's HTTP client: POSTs go through the one HTTP path (`post.rs`), which records them as
+/// observed; DELETE and the GET stream use rmcp's reqwest client under the path's scheme and
+/// address rules, the DELETE recorded as rmcp reports it.
 #[derive(Clone)]
 struct RecordingClient {
     inner: reqwest::Client,
@@ -279,20 +283,15 @@ struct RecordingClient {
     refusal: Refusal,
 }
 
-/// What one MCP message got back, as the exchange records it.
+/// What a DELETE got back, as rmcp reports it.
 struct Answer {
     status: u16,
     body: Option<String>,
-    challenge: Option<String>,
 }
 
 impl Answer {
     fn new(status: u16, body: Option<String>) -> Self {
-        Self {
-            status,
-            body,
-            challenge: None,
-        }
+        Self { status, body }
     }
 }
 
@@ -303,16 +302,6 @@ impl RecordingClient {
             .check_reachable(uri)
             .map(|_| ())
             .map_err(|e| self.http.redactor().text(&e.to_string()))
-    }
-
-    /// Keeps a 401/403 for the diagnosis and records it as the HTTP answer it was.
-    fn refused(&self, status: u16, challenge: &str) -> Answer {
-        self.refusal.set(status, challenge);
-        Answer {
-            status,
-            body: None,
-            challenge: Some(challenge.to_owned()),
-        }
     }
 
     /// The headers rmcp's reqwest client sends with a message, as it builds them (accept,
@@ -375,15 +364,7 @@ impl RecordingClient {
             Ok(answer) => (
                 Some(HttpResponseRecord {
                     status: answer.status,
-                    headers: answer
-                        .challenge
-                        .map(|c| {
-                            vec![(
-                                "www-authenticate".to_owned(),
-                                redactor.header("www-authenticate", &c),
-                            )]
-                        })
-                        .unwrap_or_default(),
+                    headers: Vec::new(),
                     body: answer.body.map(|b| redactor.body(&b)),
                 }),
                 None,
@@ -435,55 +416,16 @@ impl StreamableHttpClient for RecordingClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let body = serde_json::to_string(&message).ok();
-        let sent = self.sent_headers(
-            "POST",
+        // Body limits are the one HTTP path's cap, applied to the whole answer.
+        let _ = limits;
+        self.post_through_http_path(
+            &uri,
+            message,
             session_id.as_deref(),
             auth_header.as_deref(),
-            &custom_headers,
-        );
-        if let Err(refused) = self.reachable(&uri) {
-            self.record("POST", &uri, Vec::new(), body, Err(refused.clone()));
-            return Err(StreamableHttpError::UnexpectedServerResponse(
-                refused.into(),
-            ));
-        }
-        // The one HTTP path's body cap, not rmcp's larger defaults.
-        let cap = self.http.limits().max_body_bytes;
-        let mut limits = limits;
-        limits.max_sse_event_size = limits.max_sse_event_size.min(cap);
-        limits.max_json_response_size = limits.max_json_response_size.min(cap);
-        limits.max_error_response_size = limits.max_error_response_size.min(cap);
-        let result = self
-            .inner
-            .post_message_with_response_limits(
-                uri.clone(),
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                limits,
-            )
-            .await;
-        let outcome = match &result {
-            Ok(StreamableHttpPostResponse::Accepted) => Ok(Answer::new(202, None)),
-            Ok(StreamableHttpPostResponse::Json(reply, _)) => {
-                Ok(Answer::new(200, serde_json::to_string(reply).ok()))
-            }
-            Ok(StreamableHttpPostResponse::Sse(..)) => {
-                Ok(Answer::new(200, Some("(text/event-stream)".to_owned())))
-            }
-            Ok(_) => Ok(Answer::new(200, None)),
-            Err(StreamableHttpError::AuthRequired(e)) => {
-                Ok(self.refused(401, &e.www_authenticate_header))
-            }
-            Err(StreamableHttpError::InsufficientScope(e)) => {
-                Ok(self.refused(403, &e.www_authenticate_header))
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        self.record("POST", &uri, sent, body, outcome);
-        result
+            custom_headers,
+        )
+        .await
     }
 
     async fn delete_session(
