@@ -554,3 +554,53 @@ async fn a_public_server_may_name_its_own_public_endpoints() {
         "the public name was followed"
     );
 }
+
+#[tokio::test]
+async fn mcp_answers_are_recorded_as_observed() {
+    let server = vendor("", tokens(json!(3600))).await;
+    Mock::given(method("POST"))
+        .and(path("/mcp"))
+        .and(wiremock::matchers::header_exists("authorization"))
+        .respond_with(
+            ResponseTemplate::new(418)
+                .insert_header("x-vendor-trace", "teapot-1")
+                .set_body_string("short and stout"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let clock = SimulatedClock::default();
+    let mut flow = flow_for(&server, &clock);
+    flow.connect(&UserAgent::Headless, &Pauses::default())
+        .await
+        .expect("connects");
+    let diagnosis = flow
+        .test_connection()
+        .await
+        .expect_err("the MCP server refuses");
+    assert_eq!(diagnosis.code, "mcp-error", "{diagnosis:?}");
+    let exchanges = flow.context().http.exchanges();
+    let mcp = exchanges
+        .iter()
+        .find(|e| e.step == "mcp")
+        .expect("the MCP request is recorded");
+    let response = mcp.response.as_ref().expect("the answer is recorded");
+    assert_eq!(response.status, 418);
+    assert!(
+        response
+            .headers
+            .iter()
+            .any(|(n, v)| n == "x-vendor-trace" && v == "teapot-1"),
+        "{:?}",
+        response.headers
+    );
+    assert_eq!(response.body.as_deref(), Some("short and stout"));
+    assert!(
+        mcp.request
+            .headers
+            .iter()
+            .any(|(n, v)| n == "authorization" && v == "Bearer [redacted]"),
+        "{:?}",
+        mcp.request.headers
+    );
+}
