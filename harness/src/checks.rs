@@ -403,6 +403,26 @@ checks! {
         spec: [RFC7009_2, RFC6749_5_2],
         remedy: "Invalidate refresh tokens on revocation and answer their later use with 400 invalid_grant.",
     }
+    TOKEN_LIFETIME_PLAUSIBLE {
+        id: "token-lifetime-plausible", step: "token",
+        name: "Token lifetime is plausible",
+        description: "The token response's expires_in is a non-negative integer number of seconds, at most ten years.",
+        spec: [RFC6749_5_1],
+        remedy: "Send expires_in as the access token's real lifetime in seconds; omit it rather than send a huge number meaning \"never\".",
+    }
+    CALLBACK_PARAMETERS_UNIQUE {
+        id: "callback-parameters-unique", step: "authorization",
+        name: "Callback parameters are not repeated",
+        description: "The authorization response carries each of code, state, iss and error at most once.",
+        spec: [RFC6749_3_1, RFC6749_4_1_2_1],
+        remedy: "Redirect to the callback with each response parameter once; a repeated code, state or iss is refused as ambiguous.",
+    }
+    METADATA_ADDRESSES_PUBLIC {
+        id: "metadata-addresses-public", step: "discovery",
+        name: "Server-named URLs stay off private addresses",
+        description: "No URL that the remote server names (metadata, endpoints, challenges) points at a loopback or private address while the target itself is public.",
+        spec: [MCP_SECURITY_BEST_PRACTICES],
+        remedy: "Name only public https endpoints in metadata; a public server pointing clients at loopback or private addresses is refused as a request-forgery risk.",
     // The client judge (`serve`, `test-client`): what someone else's client did, read from the
     // mocks' request log. Remedies speak to the client's developer.
     CLIENT_PKCE_CHALLENGE {

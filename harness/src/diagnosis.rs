@@ -49,6 +49,10 @@ codes! {
     INSUFFICIENT_SCOPE = "insufficient-scope";
     AUTHORIZATION_LOOP = "authorization-loop";
     CLIENT_NONCONFORMANT = "client-nonconformant";
+    TOKEN_ENDPOINT_MISCONFIGURED = "token-endpoint-misconfigured";
+    CLIENT_REGISTRATION_GONE = "client-registration-gone";
+    REFRESH_REFUSED = "refresh-refused";
+    CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

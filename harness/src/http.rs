@@ -14,19 +14,26 @@ use url::Url;
 
 use crate::redact::Redactor;
 
+pub mod address;
+
+pub use address::AddressPolicy;
+
 /// Bodies longer than this are refused: a hostile server cannot make the client read forever.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How much of a body a report keeps.
 const RECORDED_BODY_CHARS: usize = 4096;
-/// Headers worth keeping in a report; the rest (dates, server banners) only add noise.
-const RECORDED_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "www-authenticate",
-    "location",
-    "cache-control",
-    "mcp-protocol-version",
+/// Headers a report leaves out: transport bookkeeping whose values change from run to run
+/// (dates, lengths that depend on port numbers) and say nothing about OAuth or MCP. Every
+/// other header is recorded, in order, repeats kept, secret values redacted.
+const UNRECORDED_HEADERS: &[&str] = &[
+    "date",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
 ];
+/// What the client calls itself, on every request (set per request so that the record shows it).
+pub const USER_AGENT: &str = concat!("mcp-oauth-harness/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {
@@ -51,6 +58,10 @@ pub enum HttpError {
         "{url} uses plain http on a non-loopback host; OAuth 2.1 requires https except on loopback"
     )]
     InsecureHost { url: String },
+    #[error(
+        "{url} was refused: it names a loopback or private address, and the target is a public server (only a target on such an address may point the client there)"
+    )]
+    PrivateAddress { url: String },
     #[error("{url} did not answer within {seconds} s")]
     Timeout { url: String, seconds: u64 },
     #[error("cannot reach {url}: {reason}")]
@@ -76,6 +87,30 @@ pub struct HttpResponse {
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every value of a header, in the order received (repeated fields are kept).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    /// The Bearer challenge among all `WWW-Authenticate` fields (RFC 9110 §11.6.1), not only
+    /// the first one's.
+    pub fn bearer_challenge(
+        &self,
+    ) -> Result<Option<crate::www_authenticate::Challenge>, crate::www_authenticate::ParseError>
+    {
+        crate::www_authenticate::bearer_in(self.header_values("www-authenticate"))
+    }
+
+    /// All `WWW-Authenticate` fields combined into one list, or `None` when there is none.
+    pub fn www_authenticate(&self) -> Option<String> {
+        let fields = self.header_values("www-authenticate");
+        (!fields.is_empty()).then(|| crate::www_authenticate::combined(fields))
     }
 
     pub fn text(&self) -> String {
@@ -104,26 +139,93 @@ pub struct HttpClient {
     limits: HttpLimits,
     redactor: Redactor,
     exchanges: Arc<Mutex<Vec<Exchange>>>,
+    policy: AddressPolicy,
+    /// Names the client resolves to a loopback address itself (tests), which plain http may
+    /// reach like any loopback host.
+    loopback_names: Arc<Vec<String>>,
+    /// URLs the address policy refused, for the report's `metadata-addresses-public` check.
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl HttpClient {
     pub fn new(limits: HttpLimits, redactor: Redactor) -> Result<Self, HttpError> {
-        let client = reqwest::Client::builder()
+        Self::with_resolved(limits, redactor, &[])
+    }
+
+    /// A client that resolves the given names to the given addresses instead of asking DNS:
+    /// lets a test give a loopback server a public-looking name.
+    pub fn with_resolved(
+        limits: HttpLimits,
+        redactor: Redactor,
+        resolved: &[(&str, std::net::SocketAddr)],
+    ) -> Result<Self, HttpError> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(limits.timeout)
             .connect_timeout(limits.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("mcp-oauth-harness/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| HttpError::Build {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
+            .user_agent(USER_AGENT);
+        for (name, addr) in resolved {
+            builder = builder.resolve(name, *addr);
+        }
+        let client = builder.build().map_err(|e| HttpError::Build {
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
+        let loopback_names = resolved
+            .iter()
+            .filter(|(_, addr)| address::is_loopback_ip(addr.ip()))
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
         Ok(Self {
             client,
             limits,
             redactor,
             exchanges: Arc::default(),
+            policy: AddressPolicy::Open,
+            loopback_names: Arc::new(loopback_names),
+            refused: Arc::default(),
         })
+    }
+
+    /// The same client, judging every URL by where `target` (the URL the user gave) lives: a
+    /// public target may not send the client to loopback or private addresses.
+    pub fn for_target(mut self, target: &str) -> Self {
+        self.policy = AddressPolicy::for_target(target);
+        self
+    }
+
+    pub fn address_policy(&self) -> AddressPolicy {
+        self.policy
+    }
+
+    /// URLs refused by the address policy so far (redacted), oldest first; each taken once.
+    pub fn take_refused(&self) -> Vec<String> {
+        std::mem::take(&mut *self.refused.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The scheme rule (plain http only to loopback) and the address policy, for `url`.
+    pub fn check_reachable(&self, url: &str) -> Result<Url, HttpError> {
+        let parsed = Url::parse(url).map_err(|e| HttpError::Build {
+            url: self.redactor.url(url),
+            reason: e.to_string(),
+        })?;
+        if self.policy.refuses(&parsed) {
+            let shown = self.redactor.url(url);
+            self.refused
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(shown.clone());
+            return Err(HttpError::PrivateAddress { url: shown });
+        }
+        let resolved_to_loopback = parsed.host_str().is_some_and(|h| {
+            self.loopback_names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(h))
+        });
+        match parsed.scheme() {
+            "http" if resolved_to_loopback => Ok(parsed),
+            _ => check_reachable(url),
+        }
     }
 
     /// The configured reqwest client, for the MCP transport (same timeouts, no redirects).
@@ -168,14 +270,29 @@ impl HttpClient {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<HttpResponse, HttpError> {
+        self.send_until(step, method, url, headers, body, &mut |_| false)
+            .await
+    }
+
+    /// [`send`](Self::send), but stops reading the body once `stop` says the part read so far
+    /// is enough (an event stream that has delivered the awaited answer). Records what was read.
+    pub async fn send_until(
+        &self,
+        step: &str,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Body,
+        stop: &mut (dyn FnMut(&[u8]) -> bool + Send),
+    ) -> Result<HttpResponse, HttpError> {
         let mut request = HttpRequestRecord {
             method: method.to_string(),
             url: self.redactor.url(url),
-            headers: self.recorded_headers(headers),
+            headers: Vec::new(),
             body: None,
         };
         let result = self
-            .send_unrecorded(method, url, headers, &body, &mut request)
+            .send_unrecorded(method, url, headers, &body, &mut request, stop)
             .await;
         let exchange = match &result {
             Ok(response) => Exchange {
@@ -206,9 +323,14 @@ impl HttpClient {
         headers: &HeaderMap,
         body: &Body,
         record: &mut HttpRequestRecord,
+        stop: &mut (dyn FnMut(&[u8]) -> bool + Send),
     ) -> Result<HttpResponse, HttpError> {
-        let parsed = check_reachable(url)?;
-        let mut builder = self.client.request(method, parsed).headers(headers.clone());
+        let parsed = self.check_reachable(url)?;
+        let mut builder = self
+            .client
+            .request(method, parsed)
+            .header("user-agent", USER_AGENT)
+            .headers(headers.clone());
         match body {
             Body::Empty => {}
             Body::Form(fields) => {
@@ -216,10 +338,6 @@ impl HttpClient {
                     .extend_pairs(fields)
                     .finish();
                 record.body = Some(self.redactor.form(&encoded));
-                record.headers.push((
-                    "content-type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                ));
                 builder = builder
                     .header("content-type", "application/x-www-form-urlencoded")
                     .body(encoded);
@@ -228,13 +346,22 @@ impl HttpClient {
                 let mut shown = value.clone();
                 self.redactor.json(&mut shown);
                 record.body = Some(shown.to_string());
-                record
-                    .headers
-                    .push(("content-type".into(), "application/json".into()));
                 builder = builder.json(value);
             }
         }
-        let mut response = builder.send().await.map_err(|e| self.classify(url, e))?;
+        // The headers recorded are those of the request as built, so the record says exactly
+        // what was sent (reqwest adds only `host`, implied by the URL, and `accept: */*` when
+        // no accept was given).
+        let built = builder.build().map_err(|e| HttpError::Build {
+            url: self.redactor.url(url),
+            reason: self.redactor.text(&e.to_string()),
+        })?;
+        record.headers = self.recorded_headers(built.headers());
+        let mut response = self
+            .client
+            .execute(built)
+            .await
+            .map_err(|e| self.classify(url, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = Vec::new();
@@ -246,6 +373,9 @@ impl HttpClient {
                 });
             }
             body.extend_from_slice(&chunk);
+            if stop(&body) {
+                break;
+            }
         }
         Ok(HttpResponse {
             url: url.to_owned(),
@@ -277,12 +407,18 @@ impl HttpClient {
         }
     }
 
-    fn recorded_headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
-        RECORDED_HEADERS
+    /// Every header but the transport noise, in the map's order (values of one name stay
+    /// together, in the order they came), values redacted.
+    pub fn recorded_headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
+        headers
             .iter()
-            .filter_map(|name| {
-                let value = headers.get(*name)?.to_str().unwrap_or("[not text]");
-                Some(((*name).to_owned(), self.redactor.header(name, value)))
+            .filter(|(name, _)| !UNRECORDED_HEADERS.contains(&name.as_str()))
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or("[not text]");
+                (
+                    name.as_str().to_owned(),
+                    self.redactor.header(name.as_str(), value),
+                )
             })
             .collect()
     }

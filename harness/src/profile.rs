@@ -155,6 +155,11 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "RFC 7591 then means client_secret_basic, but servers that register public clients anyway still work",
     },
+    SeverityOverride {
+        check: &checks::TOKEN_LIFETIME_PLAUSIBLE,
+        status: Status::Warning,
+        why: "the token is used as one without a known expiry, and refreshed when the server refuses it",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.

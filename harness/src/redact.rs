@@ -172,7 +172,8 @@ impl Redactor {
             let scheme = value.split_whitespace().next().unwrap_or("");
             return format!("{scheme} {REDACTED}");
         }
-        if lower == "cookie" || lower == "set-cookie" {
+        // A session ID lets whoever holds it speak in the session (and is random per run).
+        if lower == "cookie" || lower == "set-cookie" || lower == "mcp-session-id" {
             return REDACTED.to_owned();
         }
         if lower == "location" {

@@ -60,6 +60,34 @@ pub fn bearer(header: &str) -> Result<Option<Challenge>, ParseError> {
     Ok(parse(header)?.into_iter().find(Challenge::is_bearer))
 }
 
+/// The first Bearer challenge among all `WWW-Authenticate` fields of a response. RFC 9110
+/// §11.6.1 lets a server send several fields (say `Basic` in one and `Bearer` in the next),
+/// each with one or more challenges. A field that does not parse is passed over when another
+/// holds a Bearer challenge; when none does, the first parse error is the answer.
+pub fn bearer_in<'a>(
+    fields: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Challenge>, ParseError> {
+    let mut first_error = None;
+    for field in fields {
+        match bearer(field) {
+            Ok(Some(challenge)) => return Ok(Some(challenge)),
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(None),
+    }
+}
+
+/// All fields as one list, as RFC 9110 §5.3 allows combining them, for messages and records.
+pub fn combined<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
+    fields.into_iter().collect::<Vec<_>>().join(", ")
+}
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,
@@ -282,5 +310,25 @@ mod tests {
             prop_assert_eq!(&parsed[0].scheme, &scheme);
             prop_assert_eq!(&parsed[0].params, &params);
         }
+    }
+
+    #[test]
+    fn a_bearer_challenge_in_a_later_field_is_found() {
+        let found = bearer_in([
+            "Basic realm=\"legacy\"",
+            "Bearer resource_metadata=\"https://a/prm\"",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(found.param("resource_metadata"), Some("https://a/prm"));
+        assert_eq!(bearer_in(["Basic realm=\"x\""]).unwrap(), None);
+        assert!(bearer_in(["Bearer realm=\"open"]).is_err());
+        // A broken field does not hide a good Bearer challenge in another.
+        assert!(
+            bearer_in(["Bearer realm=\"open", "Bearer realm=\"ok\""])
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(bearer_in([]).unwrap(), None);
     }
 }

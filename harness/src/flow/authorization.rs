@@ -1,13 +1,13 @@
 //! Step 4: the authorization request (PKCE S256, state, optional resource), the consent step
 //! played by the user agent, and the validation of the callback.
 
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::json;
 use url::Url;
 
+use super::callback;
 use super::discovery::DiscoveredServer;
 use super::probe::Probe;
 use super::registration::RegisteredClient;
@@ -255,7 +255,8 @@ pub async fn authorize(
         json!({ "lifetimeSeconds": lifetime.as_secs(), "elapsedSeconds": elapsed.as_secs() }),
     );
 
-    let params = callback_params(&callback);
+    callback::check_unique(ctx, &callback)?;
+    let params = callback::params(&callback);
     let returned_state = params.get("state").map(String::as_str);
     if returned_state != Some(state.secret().as_str()) {
         ctx.recorder.fail(
@@ -306,14 +307,6 @@ pub async fn authorize(
         received_at: ctx.clock.now(),
         scope,
     })
-}
-
-fn callback_params(callback: &str) -> HashMap<String, String> {
-    let query = callback.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let query = query.split('#').next().unwrap_or("");
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
 }
 
 /// The server showed something instead of redirecting to the callback.

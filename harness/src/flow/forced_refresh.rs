@@ -5,12 +5,12 @@ use oauth2::RefreshToken;
 use serde_json::json;
 
 use super::discovery::DiscoveredServer;
+use super::refresh_failure::{self, RefreshKind};
 use super::registration::{AuthMethod, RegisteredClient};
 use super::token::TokenSet;
 use super::token_request;
 use super::{FlowContext, StepResult};
 use crate::checks;
-use crate::diagnosis;
 
 /// Refreshes now. Records `refresh-token-grant` and, for public clients,
 /// `refresh-token-rotation`. A refresh that keeps the refresh token keeps the old one.
@@ -35,7 +35,7 @@ pub async fn refresh_now(
                 json!({ "error": e.to_string() }),
                 format!("the refresh request failed: {e}"),
             );
-            transient(e.to_string())
+            refresh_failure::from_error(&e)
         })?;
     match token_request::read_tokens(ctx, &response) {
         Ok(mut tokens) => {
@@ -78,18 +78,10 @@ pub async fn refresh_now(
                     answer.summary()
                 ),
             );
-            Err(if answer.status == 400 || answer.status == 401 {
-                diagnosis::new(
-                    diagnosis::REFRESH_REVOKED,
-                    format!(
-                        "A refresh token issued moments ago was refused ({}): connections will fail once the first access token expires.",
-                        answer.summary()
-                    ),
-                    "Accept refresh_token grants for the refresh tokens the server issues, from the client they were issued to.",
-                )
-            } else {
-                transient(answer.summary())
-            })
+            Err(refresh_failure::from_answer(
+                RefreshKind::FreshToken,
+                &answer,
+            ))
         }
     }
 }
@@ -146,14 +138,4 @@ pub async fn reuse(
             );
         }
     }
-}
-
-fn transient(what: String) -> diagnosis::Diagnosis {
-    diagnosis::new(
-        diagnosis::TRANSIENT_REFRESH_FAILURE,
-        format!(
-            "Intermittent Unhealthy: the token refresh failed transiently ({what}); the refresh token itself was not refused."
-        ),
-        "Run Test Connection again: the next refresh usually succeeds. If it keeps failing, the provider's token endpoint is unstable.",
-    )
 }

@@ -25,6 +25,8 @@ use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
 use crate::www_authenticate;
 
+mod post;
+
 #[derive(Debug, Clone)]
 pub enum Action {
     ListTools,
@@ -103,6 +105,7 @@ pub async fn send(
     let timeout = ctx.http.limits().timeout;
     let mut config = StreamableHttpClientTransportConfig::with_uri(mcp_url.to_owned());
     config.auth_header = token.map(|t| t.secret().clone());
+    config.max_sse_event_size = ctx.http.limits().max_body_bytes;
     let refusal = Refusal::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
@@ -270,7 +273,9 @@ fn insufficient_scope((status, challenge): &(u16, String)) -> Option<String> {
     Some(challenge.param("scope").unwrap_or("(unnamed)").to_owned())
 }
 
-/// rmcp's reqwest client with every message recorded (bodies redacted like all exchanges).
+/// rmcp's HTTP client: POSTs go through the one HTTP path (`post.rs`), which records them as
+/// observed; DELETE and the GET stream use rmcp's reqwest client under the path's scheme and
+/// address rules, the DELETE recorded as rmcp reports it.
 #[derive(Clone)]
 struct RecordingClient {
     inner: reqwest::Client,
@@ -278,38 +283,79 @@ struct RecordingClient {
     refusal: Refusal,
 }
 
-/// What one MCP message got back, as the exchange records it.
+/// What a DELETE got back, as rmcp reports it.
 struct Answer {
     status: u16,
     body: Option<String>,
-    challenge: Option<String>,
 }
 
 impl Answer {
     fn new(status: u16, body: Option<String>) -> Self {
-        Self {
-            status,
-            body,
-            challenge: None,
-        }
+        Self { status, body }
     }
 }
 
 impl RecordingClient {
-    /// Keeps a 401/403 for the diagnosis and records it as the HTTP answer it was.
-    fn refused(&self, status: u16, challenge: &str) -> Answer {
-        self.refusal.set(status, challenge);
-        Answer {
-            status,
-            body: None,
-            challenge: Some(challenge.to_owned()),
+    /// The one HTTP path's scheme and address rules, applied before rmcp sends anything.
+    fn reachable(&self, uri: &str) -> Result<(), String> {
+        self.http
+            .check_reachable(uri)
+            .map(|_| ())
+            .map_err(|e| self.http.redactor().text(&e.to_string()))
+    }
+
+    /// The headers rmcp's reqwest client sends with a message, as it builds them (accept,
+    /// bearer token only when there is one, session ID, rmcp's own headers), redacted.
+    fn sent_headers(
+        &self,
+        method: &str,
+        session_id: Option<&str>,
+        auth_header: Option<&str>,
+        custom_headers: &HashMap<HeaderName, HeaderValue>,
+    ) -> Vec<(String, String)> {
+        let redactor = self.http.redactor();
+        let mut sent = vec![("user-agent".to_owned(), crate::http::USER_AGENT.to_owned())];
+        if method != "DELETE" {
+            sent.push((
+                "accept".to_owned(),
+                "text/event-stream, application/json".to_owned(),
+            ));
         }
+        if let Some(token) = auth_header {
+            sent.push((
+                "authorization".to_owned(),
+                redactor.header("authorization", &format!("Bearer {token}")),
+            ));
+        }
+        let mut custom: Vec<_> = custom_headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or("[not text]");
+                (
+                    name.as_str().to_owned(),
+                    redactor.header(name.as_str(), value),
+                )
+            })
+            .collect();
+        custom.sort();
+        sent.extend(custom);
+        if let Some(session) = session_id {
+            sent.push((
+                "mcp-session-id".to_owned(),
+                redactor.header("mcp-session-id", session),
+            ));
+        }
+        if method == "POST" {
+            sent.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        sent
     }
 
     fn record(
         &self,
         method: &str,
         uri: &str,
+        sent: Vec<(String, String)>,
         body: Option<String>,
         outcome: Result<Answer, String>,
     ) {
@@ -318,15 +364,7 @@ impl RecordingClient {
             Ok(answer) => (
                 Some(HttpResponseRecord {
                     status: answer.status,
-                    headers: answer
-                        .challenge
-                        .map(|c| {
-                            vec![(
-                                "www-authenticate".to_owned(),
-                                redactor.header("www-authenticate", &c),
-                            )]
-                        })
-                        .unwrap_or_default(),
+                    headers: Vec::new(),
                     body: answer.body.map(|b| redactor.body(&b)),
                 }),
                 None,
@@ -338,7 +376,7 @@ impl RecordingClient {
             request: HttpRequestRecord {
                 method: method.to_owned(),
                 url: redactor.url(uri),
-                headers: vec![("authorization".to_owned(), "Bearer [redacted]".to_owned())],
+                headers: sent,
                 body: body.map(|b| redactor.body(&b)),
             },
             response,
@@ -378,37 +416,16 @@ impl StreamableHttpClient for RecordingClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let body = serde_json::to_string(&message).ok();
-        let result = self
-            .inner
-            .post_message_with_response_limits(
-                uri.clone(),
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                limits,
-            )
-            .await;
-        let outcome = match &result {
-            Ok(StreamableHttpPostResponse::Accepted) => Ok(Answer::new(202, None)),
-            Ok(StreamableHttpPostResponse::Json(reply, _)) => {
-                Ok(Answer::new(200, serde_json::to_string(reply).ok()))
-            }
-            Ok(StreamableHttpPostResponse::Sse(..)) => {
-                Ok(Answer::new(200, Some("(text/event-stream)".to_owned())))
-            }
-            Ok(_) => Ok(Answer::new(200, None)),
-            Err(StreamableHttpError::AuthRequired(e)) => {
-                Ok(self.refused(401, &e.www_authenticate_header))
-            }
-            Err(StreamableHttpError::InsufficientScope(e)) => {
-                Ok(self.refused(403, &e.www_authenticate_header))
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        self.record("POST", &uri, body, outcome);
-        result
+        // Body limits are the one HTTP path's cap, applied to the whole answer.
+        let _ = limits;
+        self.post_through_http_path(
+            &uri,
+            message,
+            session_id.as_deref(),
+            auth_header.as_deref(),
+            custom_headers,
+        )
+        .await
     }
 
     async fn delete_session(
@@ -418,6 +435,18 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
+        let sent = self.sent_headers(
+            "DELETE",
+            Some(&session_id),
+            auth_header.as_deref(),
+            &custom_headers,
+        );
+        if let Err(refused) = self.reachable(&uri) {
+            self.record("DELETE", &uri, Vec::new(), None, Err(refused.clone()));
+            return Err(StreamableHttpError::UnexpectedServerResponse(
+                refused.into(),
+            ));
+        }
         let result = self
             .inner
             .delete_session(uri.clone(), session_id, auth_header, custom_headers)
@@ -426,7 +455,7 @@ impl StreamableHttpClient for RecordingClient {
             .as_ref()
             .map(|_| Answer::new(200, None))
             .map_err(|e| e.to_string());
-        self.record("DELETE", &uri, None, outcome);
+        self.record("DELETE", &uri, sent, None, outcome);
         result
     }
 
@@ -438,6 +467,13 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        // Not recorded (its timing races the POSTs, which would make reports differ from run
+        // to run), but held to the same scheme and address rules.
+        if let Err(refused) = self.reachable(&uri) {
+            return Err(StreamableHttpError::UnexpectedServerResponse(
+                refused.into(),
+            ));
+        }
         self.inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await

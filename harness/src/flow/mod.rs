@@ -13,17 +13,20 @@
 //! the next Test Connection or tool call.
 
 pub mod authorization;
+pub mod callback;
 pub mod discovery;
 pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
 pub mod probe;
+pub mod refresh_failure;
 pub mod registration;
 pub mod revocation;
 #[cfg(test)]
 mod testing;
 pub mod token;
 pub mod token_request;
+pub mod token_response;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +109,26 @@ pub struct FlowContext {
     pub recorder: Recorder,
 }
 
+impl FlowContext {
+    /// Records `metadata-addresses-public` for each URL the address policy refused since the
+    /// last call, so the report says when that rule stopped a request.
+    pub fn record_refused_addresses(&mut self) {
+        let refused = self.http.take_refused();
+        if refused.is_empty() {
+            return;
+        }
+        for url in refused {
+            self.recorder.fail(
+                &checks::METADATA_ADDRESSES_PUBLIC,
+                json!({ "refusedUrl": url, "target": "public" }),
+                format!(
+                    "the public server pointed the client at {url}, a loopback or private address; the request was not sent"
+                ),
+            );
+        }
+    }
+}
+
 /// What a successful OAuth flow leaves behind.
 #[derive(Debug)]
 pub struct Connection {
@@ -132,6 +155,7 @@ impl ClientFlow {
         clock: SharedClock,
         http: HttpClient,
     ) -> Self {
+        let http = http.for_target(&options.mcp_url);
         let recorder = Recorder::new(profile, clock.clone(), http.redactor().clone());
         if let Some(secret) = &options.client_secret {
             http.redactor().register(secret.secret());
@@ -267,6 +291,7 @@ impl ClientFlow {
     }
 
     fn failed(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        self.ctx.record_refused_addresses();
         self.health = Health::Unhealthy;
         self.diagnoses.push(diagnosis.clone());
         diagnosis
@@ -277,7 +302,8 @@ impl ClientFlow {
         &self.diagnoses
     }
 
-    pub fn finish(self) -> FlowOutcome {
+    pub fn finish(mut self) -> FlowOutcome {
+        self.ctx.record_refused_addresses();
         FlowOutcome {
             health: self.health,
             diagnosis: self.diagnoses.into_iter().next(),

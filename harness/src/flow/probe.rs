@@ -114,7 +114,7 @@ async fn probe_judging(
     }
     recorder.pass(&checks::MCP_REQUIRES_AUTH, json!({ "status": status }));
 
-    let Some(header) = response.header("www-authenticate") else {
+    let Some(header) = response.www_authenticate() else {
         recorder.fail(
             &checks::WWW_AUTHENTICATE_BEARER,
             json!({ "expected": "WWW-Authenticate: Bearer ...", "actual": null }),
@@ -125,7 +125,8 @@ async fn probe_judging(
             unauthorized: true,
         });
     };
-    let challenge = match www_authenticate::bearer(header) {
+    let header = header.as_str();
+    let challenge = match response.bearer_challenge() {
         Ok(Some(challenge)) => challenge,
         Ok(None) => {
             recorder.fail(

@@ -7,11 +7,14 @@
 use std::time::{Duration, SystemTime};
 
 use oauth2::{AccessToken, RefreshToken};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::authorization::AuthorizationGrant;
 use super::discovery::DiscoveredServer;
+use super::refresh_failure::{self, RefreshKind};
 use super::registration::RegisteredClient;
+use super::token_request::ErrorAnswer;
+use super::token_response::{self, ParsedTokenResponse};
 use super::{ClientOptions, Connection, FlowContext, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
@@ -32,6 +35,7 @@ enum TokenAnswer {
         status: u16,
         error: String,
         description: String,
+        answer: ErrorAnswer,
     },
 }
 
@@ -88,6 +92,7 @@ pub async fn exchange_code(
             status,
             error,
             description,
+            ..
         } => {
             ctx.recorder.fail(
                 &checks::TOKEN_EXCHANGE,
@@ -165,31 +170,17 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
             status,
             error,
             description,
-        }) if status == 400 || status == 401 => {
-            ctx.recorder.fail(
-                &checks::TOKEN_REFRESH,
-                json!({ "expected": 200, "actualStatus": status, "error": error, "errorDescription": description }),
-                format!("the refresh answered {status} {error}: {description}"),
-            );
-            Err(diagnosis::new(
-                diagnosis::REFRESH_REVOKED,
-                format!(
-                    "The refresh token was refused ({status} {error}: {description}): it is revoked or permanently expired, so the call failed with an auth error."
-                ),
-                "Re-run the OAuth flow (Connect) to reconnect; Test Connection alone cannot recover a revoked refresh token.",
-            ))
-        }
-        Ok(TokenAnswer::Error {
-            status,
-            error,
-            description,
+            answer,
         }) => {
             ctx.recorder.fail(
                 &checks::TOKEN_REFRESH,
                 json!({ "expected": 200, "actualStatus": status, "error": error, "errorDescription": description }),
                 format!("the refresh answered {status} {error}: {description}"),
             );
-            Err(transient(format!("{status} {error}")))
+            Err(refresh_failure::from_answer(
+                RefreshKind::BeforeCall,
+                &answer,
+            ))
         }
         Err(e) => {
             ctx.recorder.fail(
@@ -197,19 +188,9 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
                 details,
                 format!("the refresh request failed: {e}"),
             );
-            Err(transient(e.to_string()))
+            Err(refresh_failure::from_error(&e))
         }
     }
-}
-
-fn transient(what: String) -> diagnosis::Diagnosis {
-    diagnosis::new(
-        diagnosis::TRANSIENT_REFRESH_FAILURE,
-        format!(
-            "Intermittent Unhealthy: the token refresh failed transiently ({what}); the refresh token itself was not refused."
-        ),
-        "Run Test Connection again: the next refresh usually succeeds. If it keeps failing, the provider's token endpoint is unstable.",
-    )
 }
 
 /// One token request with client authentication as registered.
@@ -225,47 +206,33 @@ async fn request(
 }
 
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
-    let status = response.status.as_u16();
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-    if status == 200
-        && let Some(access) = text("access_token")
-    {
-        ctx.http.redactor().register(&access);
-        let refresh = text("refresh_token");
-        if let Some(refresh) = &refresh {
-            ctx.http.redactor().register(refresh);
-        }
-        let bearer = text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
-        if bearer {
+    let parsed = ParsedTokenResponse::parse(response.status.as_u16(), &response.body);
+    token_response::observe(ctx, &parsed);
+    if parsed.status == 200 && parsed.access_token.is_some() {
+        if let Some(tokens) = parsed.tokens(ctx.clock.now()) {
             check_no_store(ctx, response);
-            let expires_at = body
-                .get("expires_in")
-                .and_then(Value::as_u64)
-                .map(|secs| ctx.clock.now() + Duration::from_secs(secs));
-            return TokenAnswer::Issued(TokenSet {
-                access_token: AccessToken::new(access),
-                refresh_token: refresh.map(RefreshToken::new),
-                expires_at,
-                scope: text("scope"),
-            });
+            return TokenAnswer::Issued(tokens);
         }
         return TokenAnswer::Error {
-            status,
+            status: parsed.status,
             error: "(not a Bearer token)".to_owned(),
-            description: format!("token_type is {:?}, not Bearer", text("token_type")),
+            description: format!("token_type is {:?}, not Bearer", parsed.text("token_type")),
+            answer: ErrorAnswer::read(response),
         };
     }
     TokenAnswer::Error {
-        status,
-        error: text("error").unwrap_or_else(|| "(no error code)".to_owned()),
-        description: text("error_description").unwrap_or_else(|| {
-            if body.is_null() {
+        status: parsed.status,
+        error: parsed
+            .text("error")
+            .unwrap_or_else(|| "(no error code)".to_owned()),
+        description: parsed.text("error_description").unwrap_or_else(|| {
+            if parsed.body.is_null() {
                 "the body is not JSON".to_owned()
             } else {
                 "(no description)".to_owned()
             }
         }),
+        answer: ErrorAnswer::read(response),
     }
 }
 

@@ -3,15 +3,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use oauth2::{AccessToken, RefreshToken};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
-use std::time::Duration;
 
 use super::FlowContext;
 use super::registration::{AuthMethod, RegisteredClient};
 use super::token::TokenSet;
+use super::token_response::{self, ParsedTokenResponse};
 use crate::http::{Body, HttpError, HttpResponse};
 
 /// Adds the client's authentication, as registered, to a request (RFC 6749 §2.3).
@@ -107,29 +106,15 @@ impl ErrorAnswer {
 }
 
 /// A token response read as RFC 6749 §5.1: tokens on a 200 Bearer answer, else the error.
-/// The tokens are registered with the redactor before anything else sees them.
-pub fn read_tokens(ctx: &FlowContext, response: &HttpResponse) -> Result<TokenSet, ErrorAnswer> {
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-    let access = text("access_token");
-    if let Some(access) = &access {
-        ctx.http.redactor().register(access);
-    }
-    let refresh = text("refresh_token");
-    if let Some(refresh) = &refresh {
-        ctx.http.redactor().register(refresh);
-    }
-    let bearer = text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
-    match (response.status.as_u16(), access) {
-        (200, Some(access)) if bearer => Ok(TokenSet {
-            access_token: AccessToken::new(access),
-            refresh_token: refresh.map(RefreshToken::new),
-            expires_at: body
-                .get("expires_in")
-                .and_then(Value::as_u64)
-                .map(|secs| ctx.clock.now() + Duration::from_secs(secs)),
-            scope: text("scope"),
-        }),
-        _ => Err(ErrorAnswer::read(response)),
-    }
+/// The tokens are registered with the redactor before anything else sees them, and an
+/// implausible `expires_in` is recorded (`token-lifetime-plausible`).
+pub fn read_tokens(
+    ctx: &mut FlowContext,
+    response: &HttpResponse,
+) -> Result<TokenSet, ErrorAnswer> {
+    let parsed = ParsedTokenResponse::parse(response.status.as_u16(), &response.body);
+    token_response::observe(ctx, &parsed);
+    parsed
+        .tokens(ctx.clock.now())
+        .ok_or_else(|| ErrorAnswer::read(response))
 }

@@ -1,0 +1,260 @@
+//! Reading a token endpoint's answer (RFC 6749 §5.1 / §5.2) into tokens or an error, as a
+//! total function of the status and body: whatever a server sends, parsing never panics.
+//! Recording checks and registering secrets is left to the callers, who hold the context.
+
+use std::time::{Duration, SystemTime};
+
+use oauth2::{AccessToken, RefreshToken};
+use serde_json::{Value, json};
+
+use super::FlowContext;
+use super::token::TokenSet;
+use crate::checks;
+
+/// Lifetimes above this are not believed: servers send `999999999999` or `u64::MAX` to mean
+/// "never", and an instant that far ahead cannot even be written as an RFC 3339 time. Ten
+/// years is longer than any access token a real deployment issues on purpose.
+pub const MAX_PLAUSIBLE_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// What `expires_in` said, judged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lifetime {
+    /// No `expires_in`: the token's expiry is unknown (RFC 6749 §5.1 makes it optional).
+    Absent,
+    /// A plausible lifetime, in seconds.
+    Seconds(u64),
+    /// A number beyond [`MAX_PLAUSIBLE_LIFETIME`]: the token is treated as not expiring.
+    Absurd(Value),
+    /// Not a non-negative integer (a string, a fraction, a negative number, ...).
+    Malformed(Value),
+}
+
+impl Lifetime {
+    pub fn read(body: &Value) -> Self {
+        let Some(value) = body.get("expires_in") else {
+            return Self::Absent;
+        };
+        match value.as_u64() {
+            Some(secs) if Duration::from_secs(secs) <= MAX_PLAUSIBLE_LIFETIME => {
+                Self::Seconds(secs)
+            }
+            Some(_) => Self::Absurd(value.clone()),
+            // A float that is huge is absurd too, not merely malformed.
+            None if value.as_f64().is_some_and(|f| f > u64::MAX as f64) => {
+                Self::Absurd(value.clone())
+            }
+            None => Self::Malformed(value.clone()),
+        }
+    }
+
+    /// The instant the token expires, counted from `now`; `None` when it is unknown or not
+    /// believed. Checked arithmetic: a clock near the end of time gives `None`, not a panic.
+    pub fn expires_at(&self, now: SystemTime) -> Option<SystemTime> {
+        match self {
+            Self::Seconds(secs) => now.checked_add(Duration::from_secs(*secs)),
+            _ => None,
+        }
+    }
+}
+
+/// A token answer read without side effects.
+#[derive(Debug, Clone)]
+pub struct ParsedTokenResponse {
+    pub status: u16,
+    pub body: Value,
+    /// The access token, if the body names one (even on an error status: it must be redacted).
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub bearer: bool,
+    pub lifetime: Lifetime,
+}
+
+impl ParsedTokenResponse {
+    pub fn parse(status: u16, body: &[u8]) -> Self {
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            status,
+            access_token: text("access_token"),
+            refresh_token: text("refresh_token"),
+            bearer: text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer")),
+            lifetime: Lifetime::read(&body),
+            body,
+        }
+    }
+
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.body
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// Tokens, when this is a 200 answer with a Bearer access token.
+    pub fn tokens(&self, now: SystemTime) -> Option<TokenSet> {
+        match (&self.access_token, self.status, self.bearer) {
+            (Some(access), 200, true) => Some(TokenSet {
+                access_token: AccessToken::new(access.clone()),
+                refresh_token: self.refresh_token.clone().map(RefreshToken::new),
+                expires_at: self.lifetime.expires_at(now),
+                scope: self.text("scope"),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Registers the answer's tokens with the redactor and records `token-lifetime-plausible`
+/// when `expires_in` is not a believable number of seconds.
+pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
+    for secret in [&parsed.access_token, &parsed.refresh_token]
+        .into_iter()
+        .flatten()
+    {
+        ctx.http.redactor().register(secret);
+    }
+    if parsed.status != 200 {
+        return;
+    }
+    match &parsed.lifetime {
+        Lifetime::Absent | Lifetime::Seconds(_) => {}
+        Lifetime::Absurd(value) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_LIFETIME_PLAUSIBLE,
+                json!({ "expiresIn": value, "maxPlausibleSeconds": MAX_PLAUSIBLE_LIFETIME.as_secs() }),
+                format!(
+                    "expires_in is {value} s, more than ten years; the token is treated as one that does not expire"
+                ),
+            );
+        }
+        Lifetime::Malformed(value) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_LIFETIME_PLAUSIBLE,
+                json!({ "expected": "a non-negative integer number of seconds", "expiresIn": value }),
+                format!(
+                    "expires_in is {value}, not a non-negative integer; the token's expiry is unknown"
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn huge_lifetimes_are_absurd_not_a_panic() {
+        for body in [
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":18446744073709551615}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":999999999999}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#,
+        ] {
+            let parsed = ParsedTokenResponse::parse(200, body.as_bytes());
+            assert!(matches!(parsed.lifetime, Lifetime::Absurd(_)), "{body}");
+            let tokens = parsed.tokens(at(1_767_225_600)).unwrap();
+            assert_eq!(tokens.expires_at, None);
+        }
+    }
+
+    #[test]
+    fn ordinary_lifetimes_count_from_now() {
+        let parsed = ParsedTokenResponse::parse(
+            200,
+            br#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#,
+        );
+        assert_eq!(parsed.lifetime, Lifetime::Seconds(3600));
+        assert_eq!(parsed.tokens(at(100)).unwrap().expires_at, Some(at(3700)));
+    }
+
+    #[test]
+    fn malformed_lifetimes_are_named() {
+        for value in ["\"3600\"", "-1", "3.5", "null"] {
+            let body = format!(r#"{{"expires_in":{value}}}"#);
+            let parsed = ParsedTokenResponse::parse(200, body.as_bytes());
+            assert!(
+                matches!(parsed.lifetime, Lifetime::Malformed(_)),
+                "{value}: {:?}",
+                parsed.lifetime
+            );
+        }
+    }
+
+    #[test]
+    fn a_clock_at_the_end_of_time_gives_no_expiry() {
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2);
+        let lifetime = Lifetime::Seconds(MAX_PLAUSIBLE_LIFETIME.as_secs());
+        // Either a time or None; never a panic.
+        let _ = lifetime.expires_at(end);
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("access_token".to_owned()),
+                        Just("token_type".to_owned()),
+                        Just("expires_in".to_owned()),
+                        Just("refresh_token".to_owned()),
+                        Just("scope".to_owned()),
+                        Just("error".to_owned()),
+                        ".{0,6}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn no_token_response_json_panics(
+            status in prop_oneof![Just(200u16), 100u16..600],
+            body in json_value(),
+            expires_in in prop_oneof![any::<u64>().prop_map(Value::from), any::<i64>().prop_map(Value::from), any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))],
+            now in any::<u64>(),
+        ) {
+            let mut body = body;
+            if let Value::Object(map) = &mut body {
+                map.insert("expires_in".to_owned(), expires_in);
+                map.entry("access_token").or_insert_with(|| Value::from("token"));
+                map.entry("token_type").or_insert_with(|| Value::from("Bearer"));
+            }
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let parsed = ParsedTokenResponse::parse(status, &bytes);
+            let now = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(now / 2)).unwrap_or(SystemTime::UNIX_EPOCH);
+            if let Some(tokens) = parsed.tokens(now)
+                && let Some(at) = tokens.expires_at
+                && at.duration_since(now).is_ok_and(|d| d <= MAX_PLAUSIBLE_LIFETIME)
+                && now < SystemTime::UNIX_EPOCH + Duration::from_secs(200_000_000_000)
+            {
+                // Whatever was believed can be written as a report timestamp.
+                let _ = humantime::format_rfc3339_seconds(at).to_string();
+            }
+        }
+
+        #[test]
+        fn no_token_response_bytes_panic(status in any::<u16>(), body in prop::collection::vec(any::<u8>(), 0..256)) {
+            let parsed = ParsedTokenResponse::parse(status, &body);
+            let _ = parsed.tokens(SystemTime::UNIX_EPOCH);
+        }
+    }
+}
