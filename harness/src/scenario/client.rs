@@ -3,6 +3,8 @@
 //! of its script as triggers on the client's progress. `serve`, `test-client` and
 //! [`crate::served::ServedScenario`] read it; `run` ignores it.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::model::Scenario;
@@ -11,8 +13,11 @@ use super::model::Scenario;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConformantClient {
-    /// How far a conformant client gets.
+    /// How far a conformant client gets (judged under the newest MCP revision).
     pub outcome: ClientOutcome,
+    /// Profile name → how far a client of that profile gets, where it differs.
+    #[serde(default)]
+    pub outcome_by_profile: BTreeMap<String, ClientOutcome>,
     /// The ids of the scenario-specific judge checks (`client-...`) this scenario asks; the
     /// general ones (PKCE, state, redirect, resource, bearer, ...) are always asked.
     #[serde(default)]
@@ -40,6 +45,16 @@ pub enum ClientOutcome {
     RefusesBeforeTokenRequest,
     /// It cannot connect (the server refuses it); it must stop rather than loop.
     DoesNotConnect,
+}
+
+impl ConformantClient {
+    /// The outcome for a client judged under `profile`.
+    pub fn outcome_for(&self, profile: &str) -> ClientOutcome {
+        self.outcome_by_profile
+            .get(profile)
+            .copied()
+            .unwrap_or(self.outcome)
+    }
 }
 
 impl ClientOutcome {
@@ -134,6 +149,16 @@ pub(super) fn validate(
                     .join(", ")
             ));
         }
+    }
+    if let Some(name) = client
+        .outcome_by_profile
+        .keys()
+        .find(|name| crate::profile::by_name(name).is_none())
+    {
+        return Err(format!(
+            "[conformant-client] field `outcome-by-profile`: unknown profile {name:?}; known: {}",
+            crate::profile::names().join(", ")
+        ));
     }
     if client.access_token_lifetime_secs == Some(0) {
         return Err(

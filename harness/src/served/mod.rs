@@ -180,6 +180,7 @@ impl ServedScenario {
         }
         let progress = Arc::new(Progress::new(
             scenario.conformant_client.as_ref(),
+            options.profile.name,
             clock,
             lifetime,
         ));
