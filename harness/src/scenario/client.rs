@@ -199,3 +199,61 @@ pub(super) fn validate(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse;
+
+    const MINIMAL: &str = r#"
+name = "x"
+description = "d"
+
+[[steps]]
+action = "connect"
+"#;
+
+    #[test]
+    fn a_conformant_client_section_parses_with_its_triggers() {
+        let text = format!(
+            "{MINIMAL}\n[conformant-client]\noutcome = \"connects\"\noutcome-by-profile = {{ pipelines = \"does-not-connect\" }}\nquestions = [\"client-reauthorization-bounded\"]\n\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"expire-access-tokens\", \"revoke-refresh-tokens\"]\n"
+        );
+        let scenario = parse(&text).unwrap();
+        let client = scenario.conformant_client.unwrap();
+        assert_eq!(client.outcome_for("pipelines").as_str(), "does-not-connect");
+        assert_eq!(client.outcome_for("mcp-2026-07-28").as_str(), "connects");
+        assert_eq!(client.triggers.len(), 1);
+    }
+
+    #[test]
+    fn bad_sections_name_line_and_field() {
+        let section =
+            |body: &str| format!("{MINIMAL}\n[conformant-client]\noutcome = \"connects\"\n{body}");
+        let err = parse(&section("questions = [\"client-pkce-s256\"]\n")).unwrap_err();
+        assert!(err.contains("unknown question"), "{err}");
+        let err = parse(&section("outcome-by-profile = { nope = \"connects\" }\n")).unwrap_err();
+        assert!(err.contains("unknown profile"), "{err}");
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"advance-clock\"]\n",
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("line 11") && err.contains("`seconds`"),
+            "{err}"
+        );
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"switch-authorization-server\"]\n",
+        ))
+        .unwrap_err();
+        assert!(err.contains("alternate-authorization-server"), "{err}");
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"sometime\"\nthen = [\"revoke-refresh-tokens\"]\n",
+        ))
+        .unwrap_err();
+        assert!(err.contains("sometime"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}\n[conformant-client]\noutcome = \"maybe\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("maybe"), "{err}");
+    }
+}
