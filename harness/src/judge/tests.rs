@@ -288,6 +288,21 @@ fn each_authorization_request_check_fails_on_its_own_fault() {
 }
 
 #[test]
+fn offline_access_is_the_clients_to_add_or_drop() {
+    let mut input = input(conformant_log(), ClientOutcome::Connects, &[]);
+    input.facts.challenge_scope = Some("mcp:tools offline_access".to_owned());
+    assert_eq!(
+        status(&judge(&input), "client-scope-selection"),
+        Status::Success
+    );
+    input.facts.challenge_scope = Some("mcp:admin".to_owned());
+    assert_eq!(
+        status(&judge(&input), "client-scope-selection"),
+        Status::Failure
+    );
+}
+
+#[test]
 fn a_reused_state_fails() {
     let mut log = conformant_log();
     log.push(authorize("state-aaaaaaaa", "ac_2"));
