@@ -48,6 +48,7 @@ codes! {
     REVOCATION_INEFFECTIVE = "revocation-ineffective";
     INSUFFICIENT_SCOPE = "insufficient-scope";
     AUTHORIZATION_LOOP = "authorization-loop";
+    RESOURCE_REJECTED = "resource-rejected";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {
