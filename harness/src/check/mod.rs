@@ -405,7 +405,7 @@ async fn interactive_turn(agent: &UserAgent) -> Option<tokio::sync::MutexGuard<'
 /// What the check registered and leaves on the server: nothing here deletes registrations
 /// (RFC 7592), so every dynamically registered client is listed.
 fn left_behind(probe_clients: &[String], observed: &[Observed]) -> Vec<LeftBehind> {
-    let reason = "the check does not delete client registrations (RFC 7592)";
+    let reason = "the check does not delete client registrations yet, RFC 7592";
     let mut list: Vec<LeftBehind> = probe_clients
         .iter()
         .map(|id| LeftBehind {
