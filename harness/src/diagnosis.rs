@@ -53,6 +53,7 @@ codes! {
     CLIENT_REGISTRATION_GONE = "client-registration-gone";
     REFRESH_REFUSED = "refresh-refused";
     CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
+    RESOURCE_REJECTED = "resource-rejected";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

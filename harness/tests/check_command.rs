@@ -807,3 +807,211 @@ async fn check_help_teaches_the_consent_options() {
         assert!(stdout.contains(needle), "--help lacks {needle:?}");
     }
 }
+
+/// Every profile's verdict, whether it was observed, and its own diagnosis code ("none").
+fn observed(run: &CheckRun) -> Vec<(String, Connects, bool, String)> {
+    run.report
+        .verdict
+        .as_ref()
+        .expect("a verdict")
+        .profiles
+        .iter()
+        .map(|p| {
+            (
+                p.profile.clone(),
+                p.connects,
+                p.verified,
+                p.diagnosis
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |d| d.code.clone()),
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_observed(run: &CheckRun, expected: [(Connects, &str); 4]) {
+    let expected: Vec<(String, Connects, bool, String)> = PROFILES
+        .iter()
+        .zip(expected)
+        .map(|(p, (c, d))| (p.to_string(), c, true, d.to_owned()))
+        .collect();
+    assert_eq!(observed(run), expected, "\n{}", human(run));
+}
+
+fn profile_verdict<'a>(run: &'a CheckRun, name: &str) -> &'a mcp_oauth_reports::ProfileVerdict {
+    run.report
+        .verdict
+        .as_ref()
+        .unwrap()
+        .profiles
+        .iter()
+        .find(|p| p.profile == name)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_endpoint_failing_without_resource_is_an_observed_audience_requirement() {
+    for (status, error, answer) in [
+        (500, "invalid_request", "500 server_error"),
+        (400, "invalid_request", "400 invalid_request"),
+        (400, "invalid_target", "400 invalid_target"),
+    ] {
+        let mocks = vendor(|c| {
+            c.authorization_server.token_without_resource_status = Some(status);
+            c.authorization_server.token_without_resource_error = error.to_owned();
+        })
+        .await;
+        let run = run(options(&mocks, Consent::Headless)).await;
+        assert_observed(
+            &run,
+            [
+                (Connects::No, "audience-required"),
+                (Connects::Yes, "none"),
+                (Connects::Yes, "none"),
+                (Connects::Yes, "none"),
+            ],
+        );
+        let pipelines = profile_verdict(&run, "pipelines");
+        let diagnosis = pipelines.diagnosis.as_ref().unwrap();
+        // The one difference, with evidence from both flows.
+        assert!(
+            diagnosis.message.contains("the token endpoint answers 200")
+                && diagnosis.message.contains(answer),
+            "{}",
+            diagnosis.message
+        );
+        assert_eq!(pipelines.departs_at.as_deref(), Some("token"));
+        assert_eq!(
+            profile_verdict(&run, "mcp-2025-11-25")
+                .departs_at
+                .as_deref(),
+            Some("token")
+        );
+        assert_eq!(
+            run.report.outcome.diagnosis.as_ref().unwrap().code,
+            "audience-required"
+        );
+        assert_eq!(top_fix(&run).as_deref(), Some("audience-required"));
+    }
+}
+
+#[tokio::test]
+async fn a_token_not_bound_to_the_mcp_server_without_resource_is_an_audience_requirement() {
+    let mocks = vendor(|c| {
+        c.authorization_server.audience_without_resource =
+            Some("https://another-api.example/".to_owned());
+        c.resource_server.require_audience = true;
+    })
+    .await;
+    let run = run(options(&mocks, Consent::Headless)).await;
+    assert_observed(
+        &run,
+        [
+            (Connects::No, "audience-required"),
+            (Connects::Yes, "none"),
+            (Connects::Yes, "none"),
+            (Connects::Yes, "none"),
+        ],
+    );
+    let pipelines = profile_verdict(&run, "pipelines");
+    assert_eq!(pipelines.departs_at.as_deref(), Some("mcp"));
+    let message = &pipelines.diagnosis.as_ref().unwrap().message;
+    assert!(message.contains("the MCP server answers"), "{message}");
+}
+
+#[tokio::test]
+async fn an_authorization_server_refusing_resource_is_resource_rejected_for_the_spec_profiles() {
+    let mocks = vendor(|c| c.authorization_server.refuse_resource = true).await;
+    let run = run(options(&mocks, Consent::Headless)).await;
+    assert_observed(
+        &run,
+        [
+            (Connects::Yes, "none"),
+            (Connects::No, "resource-rejected"),
+            (Connects::No, "resource-rejected"),
+            (Connects::No, "resource-rejected"),
+        ],
+    );
+    let spec = profile_verdict(&run, "mcp-2025-11-25");
+    let diagnosis = spec.diagnosis.as_ref().unwrap();
+    assert!(
+        diagnosis.message.contains("such as pipelines"),
+        "{}",
+        diagnosis.message
+    );
+    assert!(
+        diagnosis.remedy.contains("RFC 8707"),
+        "{}",
+        diagnosis.remedy
+    );
+    assert_eq!(spec.departs_at.as_deref(), Some("token"));
+    // The report is judged as Pipelines, which connects.
+    assert_eq!(run.report.outcome.diagnosis, None);
+}
+
+#[tokio::test]
+async fn every_profile_is_observed_in_its_own_flow_and_profiles_narrows_the_set() {
+    let mocks = vendor(|_| {}).await;
+    let started = std::time::Instant::now();
+    let run = run(options(&mocks, Consent::Headless)).await;
+    let elapsed = started.elapsed();
+    eprintln!("check with four observed profiles took {elapsed:?}");
+    assert_observed(&run, [(Connects::Yes, "none"); 4]);
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    // Each flow registered its own client: every one of them is listed as left behind.
+    let verdict = run.report.verdict.as_ref().unwrap();
+    let left: Vec<&str> = verdict
+        .left_behind
+        .iter()
+        .map(|l| l.registered_by.as_str())
+        .collect();
+    for profile in PROFILES {
+        assert!(left.contains(&profile), "{left:?}");
+    }
+    assert!(left.contains(&"probes"), "{left:?}");
+    let mut ids: Vec<&str> = verdict
+        .left_behind
+        .iter()
+        .map(|l| l.client_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), verdict.left_behind.len(), "one client per flow");
+
+    let list = check::ProfileSelection::parse("mcp-2025-11-25").unwrap();
+    let run = check::check(CheckOptions {
+        profiles: list,
+        ..options(&mocks, Consent::Headless)
+    })
+    .await
+    .unwrap();
+    let verified: Vec<bool> = run
+        .report
+        .verdict
+        .as_ref()
+        .unwrap()
+        .profiles
+        .iter()
+        .map(|p| p.verified)
+        .collect();
+    assert_eq!(verified, [true, false, true, false], "\n{}", human(&run));
+    let inferred = profile_verdict(&run, "mcp-2025-06-18");
+    assert!(inferred.inferred_because.is_some());
+    assert!(inferred.diagnosis.is_none());
+}
+
+#[tokio::test]
+async fn without_consent_every_verdict_is_inferred_and_says_why() {
+    let mocks = vendor(|_| {}).await;
+    let run = run(options(&mocks, Consent::Skip)).await;
+    for p in &run.report.verdict.as_ref().unwrap().profiles {
+        assert!(!p.verified);
+        assert!(
+            p.inferred_because
+                .as_deref()
+                .is_some_and(|w| w.contains("no consent")),
+            "{p:?}"
+        );
+    }
+}

@@ -403,6 +403,21 @@ const MUTATIONS: &[Mutation] = &[
         change: "the token endpoint answers every refresh",
         mutate: |s| s.mocks.authorization_server.refresh_unavailable_count = 0,
     },
+    Mutation {
+        scenario: "token-requires-resource",
+        change: "the token endpoint no longer requires resource, so Pipelines connects",
+        mutate: |s| s.mocks.authorization_server.token_without_resource_status = None,
+    },
+    Mutation {
+        scenario: "token-unbound-without-resource",
+        change: "the MCP server stops checking the token's audience, so Pipelines' token is accepted",
+        mutate: |s| s.mocks.resource_server.require_audience = false,
+    },
+    Mutation {
+        scenario: "resource-refused",
+        change: "the token endpoint accepts resource, so the spec profile connects",
+        mutate: |s| s.mocks.authorization_server.refuse_resource = false,
+    },
 ];
 
 #[test]

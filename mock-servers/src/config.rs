@@ -100,6 +100,18 @@ pub struct AuthServerConfig {
     /// the requested scope without them (the token response's `scope` says so, as RFC 6749
     /// §3.3 asks when the granted scope differs), so a step-up for one of them never helps.
     pub withhold_scopes: Vec<String>,
+    /// Fail a code exchange that carries no RFC 8707 `resource` with this status (500, or a
+    /// 4xx with the error code `token-without-resource-error`), as servers that strictly
+    /// require an audience do at the token endpoint.
+    pub token_without_resource_status: Option<u16>,
+    /// The OAuth error code of that failure (`invalid_request`, `invalid_target`, ...).
+    pub token_without_resource_error: String,
+    /// Issue tokens requested without `resource` for this audience instead of none, so they are
+    /// not bound to the MCP server (an MCP server checking the audience refuses them).
+    pub audience_without_resource: Option<String>,
+    /// Refuse any RFC 8707 `resource` at the token endpoint with 400 `invalid_target`, as
+    /// Microsoft Entra ID v2 does (AADSTS9010010).
+    pub refuse_resource: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -133,6 +145,10 @@ impl Default for AuthServerConfig {
             registration_auth_method: None,
             require_application_type: false,
             withhold_scopes: Vec::new(),
+            token_without_resource_status: None,
+            token_without_resource_error: "invalid_request".to_owned(),
+            audience_without_resource: None,
+            refuse_resource: false,
         }
     }
 }

@@ -249,6 +249,20 @@ pub struct Verdict {
     /// The one fix that matters most; absent when nothing needs fixing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_fix: Option<TopFix>,
+    /// What the check registered on the server and could not delete afterwards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<LeftBehind>,
+}
+
+/// A client registration the check made and left on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftBehind {
+    pub client_id: String,
+    /// Who registered it: `probes`, or the profile whose flow did.
+    pub registered_by: String,
+    /// Why it was not deleted.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,6 +280,16 @@ pub struct ProfileVerdict {
     /// Problems that do not stop a connection but that a client of this profile will meet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<VerdictIssue>,
+    /// This profile's own explanation: what stopped it, else its first caveat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
+    /// Why the verdict was inferred rather than observed (set when `verified` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inferred_because: Option<String>,
+    /// The first step (as exchanges name them) where this profile's flow got another answer
+    /// than another observed profile's flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departs_at: Option<String>,
 }
 
 /// Whether a client of one profile connects.

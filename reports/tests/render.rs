@@ -235,10 +235,17 @@ fn the_verdict_comes_first_and_stays_inert() {
         .expect("a verdict section");
     assert!(compatibility < markdown.find("- **Target:**").unwrap());
     assert!(
-        markdown.contains("| `pipelines` | ❌ no (observed) |"),
+        markdown.contains("| `pipelines` | ❌ no | observed | `audience-required`: "),
         "{markdown}"
     );
-    assert!(markdown.contains("| `mcp-2026-07-28` | 🔑 with a Client ID |"));
+    assert!(markdown.contains("| `authorization` |"), "{markdown}");
+    assert!(
+        markdown.contains(
+            "| `mcp-2026-07-28` | 🔑 with a Client ID | inferred: no consent was run | none | - |"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Left behind: client `client-probe-1` registered by probes"));
     assert!(markdown.contains("**Fix first** (`audience-required`, for pipelines)"));
     assert!(!markdown.contains("<script"));
 
@@ -248,6 +255,8 @@ fn the_verdict_comes_first_and_stays_inert() {
         .expect("a verdict section");
     assert!(compatibility < html.find("<h2>Checks</h2>").unwrap());
     assert!(html.contains("Fix first"));
+    assert!(html.contains("<th>Departs at</th>"));
+    assert!(html.contains("inferred: no consent was run"));
     assert!(!html.contains("<script"));
     assert!(!has_hidden_controls(&html));
 

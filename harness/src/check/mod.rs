@@ -16,19 +16,23 @@
 //! through one redactor.
 
 pub mod baseline;
+pub mod differential;
+pub mod observe;
 pub mod probes;
+pub mod selection;
 pub mod targets;
 pub mod verdict;
+
+pub use selection::ProfileSelection;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_reports::{
-    Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary, Target, TargetKind,
+    Health, LeftBehind, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind,
 };
 use oauth2::ClientSecret;
-use serde_json::json;
 
 use crate::checks;
 use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh, revocation};
@@ -75,6 +79,8 @@ pub struct CheckOptions {
     pub client_secret: Option<String>,
     /// The profile the consent step follows and the checks are judged by.
     pub profile: &'static Profile,
+    /// The further profiles whose flows run for observed verdicts.
+    pub profiles: ProfileSelection,
     pub scope: Option<String>,
     pub consent: Consent,
     /// The loopback callback port (0: any free port).
@@ -95,6 +101,7 @@ impl CheckOptions {
             client_id: None,
             client_secret: None,
             profile: &profile::PIPELINES,
+            profiles: ProfileSelection::Default,
             scope: None,
             consent: Consent::Browser,
             redirect_port: DEFAULT_CALLBACK_PORT,
@@ -214,14 +221,12 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
             timeout: options.timeout,
         },
     };
-    let http = HttpClient::new(
-        HttpLimits {
-            timeout: options.timeout.max(Duration::from_secs(1)),
-            ..HttpLimits::default()
-        },
-        Redactor::default(),
-    )
-    .map_err(|source| CheckError::Setup {
+    let limits = HttpLimits {
+        timeout: options.timeout.max(Duration::from_secs(1)),
+        ..HttpLimits::default()
+    };
+    let redactor = Redactor::default();
+    let http = HttpClient::new(limits, redactor.clone()).map_err(|source| CheckError::Setup {
         name: name.clone(),
         source,
     })?;
@@ -239,26 +244,78 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         scope: client_options.scope.clone(),
         client_name: client_options.client_name.clone(),
     };
-    let mut flow = ClientFlow::new(client_options, options.profile, Arc::new(SystemClock), http);
+    let mut flow = ClientFlow::new(
+        client_options.clone(),
+        options.profile,
+        Arc::new(SystemClock),
+        http,
+    );
 
     let mut findings = probes::run(flow.context(), &inputs).await;
     let probed = flow.checks().len();
+    let probed_exchanges = flow.context().http.exchanges().len();
+    let probe_clients = observe::registered_clients(flow.checks());
 
-    let observed = if options.consent != Consent::Skip && findings.reachable {
-        Some(consent(&mut flow, &agent, &mut findings.problems, probed).await)
+    let consenting = options.consent != Consent::Skip && findings.reachable;
+    let plan = if consenting {
+        options
+            .profiles
+            .resolve(options.profile, options.consent == Consent::Browser)
     } else {
-        None
+        Vec::new()
     };
+    let mut observed = Vec::new();
+    if consenting {
+        announce(&options, &plan, 0);
+        observed.push(
+            consent(
+                &mut flow,
+                &agent,
+                &mut findings.problems,
+                probed,
+                probed_exchanges,
+            )
+            .await,
+        );
+        for (i, profile) in plan.iter().copied().enumerate().skip(1) {
+            announce(&options, &plan, i);
+            match observe::new_flow(&client_options, profile, limits, redactor.clone()) {
+                Ok(other) => {
+                    let _turn = interactive_turn(&agent).await;
+                    observed.push(observe::observe(other, &agent).await);
+                }
+                Err(source) => {
+                    return Err(CheckError::Setup {
+                        name: name.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        differential::explain(&mut observed);
+    }
 
     let outcome = flow.finish();
     let checks = merge(outcome.checks, probed);
-    let verdict = verdict::evaluate(
+    let not_observed = if !consenting {
+        "no consent step ran (--no-consent, or the server could not be reached)"
+    } else {
+        "not among the profiles observed (--profiles)"
+    };
+    let mut verdict = verdict::evaluate(
         &findings.problems,
         options.client_id.is_some(),
-        observed.as_ref(),
+        &observed,
+        not_observed,
     );
-    let diagnosis = match &observed {
-        Some(_) => outcome.diagnosis,
+    verdict.left_behind = left_behind(&probe_clients, &observed);
+    let primary = observed.first();
+    let diagnosis = match primary {
+        Some(run) => run
+            .failure
+            .as_ref()
+            .map(|(d, _)| d.clone())
+            .or(outcome.diagnosis),
         None => verdict::diagnosis_for(&verdict, options.profile.name),
     };
     let report = Report {
@@ -271,7 +328,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         },
         profile: options.profile.name.to_owned(),
         outcome: Outcome {
-            health: if observed.is_some() {
+            health: if primary.is_some() {
                 outcome.health
             } else {
                 Health::Unknown
@@ -320,67 +377,90 @@ pub async fn check_all(
     runs
 }
 
+/// Says on stderr which consent is next, before a browser opens for it.
+fn announce(options: &CheckOptions, plan: &[&'static Profile], index: usize) {
+    if options.consent != Consent::Browser {
+        return;
+    }
+    if let Some(profile) = plan.get(index) {
+        eprintln!(
+            "{}: consent {} of {} opens in the browser, as a {} client",
+            options.name,
+            index + 1,
+            plan.len(),
+            profile.name
+        );
+    }
+}
+
+/// Consents that need a person (or the loopback port) take turns.
+async fn interactive_turn(agent: &UserAgent) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    if agent.is_interactive() {
+        Some(INTERACTIVE_CONSENT.lock().await)
+    } else {
+        None
+    }
+}
+
+/// What the check registered and leaves on the server: nothing here deletes registrations
+/// (RFC 7592), so every dynamically registered client is listed.
+fn left_behind(probe_clients: &[String], observed: &[Observed]) -> Vec<LeftBehind> {
+    let reason = "the check does not delete client registrations yet, RFC 7592";
+    let mut list: Vec<LeftBehind> = probe_clients
+        .iter()
+        .map(|id| LeftBehind {
+            client_id: id.clone(),
+            registered_by: "probes".to_owned(),
+            reason: reason.to_owned(),
+        })
+        .collect();
+    for run in observed {
+        for id in &run.registered {
+            if !list.iter().any(|l| &l.client_id == id) {
+                list.push(LeftBehind {
+                    client_id: id.clone(),
+                    registered_by: run.profile.to_owned(),
+                    reason: reason.to_owned(),
+                });
+            }
+        }
+    }
+    list
+}
+
 /// The consent step and what follows it with real tokens. Returns what it showed.
 async fn consent(
     flow: &mut ClientFlow,
     agent: &UserAgent,
     problems: &mut Vec<Problem>,
     probed: usize,
+    probed_exchanges: usize,
 ) -> Observed {
     let profile = flow.profile().name;
     let connected = {
-        let _turn = if agent.is_interactive() {
-            Some(INTERACTIVE_CONSENT.lock().await)
-        } else {
-            None
-        };
+        let _turn = interactive_turn(agent).await;
         flow.connect(agent, &Pauses::default()).await
     };
     let result = match connected {
         Ok(()) => flow.test_connection().await,
         Err(d) => Err(d),
     };
-    if let Err(diagnosis) = result {
-        let failed = flow.checks()[probed..]
-            .iter()
-            .find(|c| c.status == Status::Failure)
-            .map(|c| c.id.clone());
-        let check = match failed {
-            Some(id) => id,
-            // Some failures (a consent that never came back, a request that got no answer)
-            // end the flow without a check of their own: the run must still show one.
-            None => {
-                let check = unrecorded_failure_check(&diagnosis.code);
-                flow.context().recorder.fail_with_remedy(
-                    check,
-                    json!({ "diagnosis": diagnosis.code }),
-                    diagnosis.message.clone(),
-                    Some(diagnosis.remedy.clone()),
-                );
-                check.id.to_owned()
-            }
-        };
-        return Observed {
-            profile,
-            failure: Some((diagnosis, check)),
-        };
-    }
-    token_lifecycle(flow, problems).await;
+    let failure = match result {
+        Err(diagnosis) => Some(observe::blame(flow, diagnosis, probed)),
+        Ok(()) => {
+            token_lifecycle(flow, problems).await;
+            None
+        }
+    };
+    let registered = observe::registered_clients(&flow.checks()[probed.min(flow.checks().len())..]);
+    // Only the consent step's exchanges: the probes ask questions no client flow asks, and
+    // must not count as the flow's answers.
+    let exchanges = flow.context().http.exchanges();
     Observed {
         profile,
-        failure: None,
-    }
-}
-
-/// The check that stands for a flow failure that recorded none.
-fn unrecorded_failure_check(code: &str) -> &'static checks::CheckDef {
-    use crate::diagnosis as d;
-    match code {
-        d::DISCOVERY_FAILED => &checks::MCP_REQUIRES_AUTH,
-        d::DCR_REJECTED => &checks::DCR_REGISTRATION,
-        d::TOKEN_EXCHANGE_FAILED | d::CODE_EXPIRED | d::CODE_REJECTED => &checks::TOKEN_EXCHANGE,
-        d::TOKEN_REJECTED | d::INSUFFICIENT_SCOPE | d::MCP_ERROR => &checks::MCP_INITIALIZE,
-        _ => &checks::AUTHORIZATION_REDIRECT,
+        failure,
+        answers: observe::answers(&exchanges[probed_exchanges.min(exchanges.len())..]),
+        registered,
     }
 }
 
@@ -411,7 +491,7 @@ async fn token_lifecycle(flow: &mut ClientFlow, problems: &mut Vec<Problem>) {
             Err(diagnosis) => {
                 problems.push(Problem::new(
                     &checks::REFRESH_GRANT,
-                    crate::diagnosis::TRANSIENT_REFRESH_FAILURE,
+                    observe::refresh_code(&diagnosis),
                     diagnosis.message.clone(),
                     diagnosis.remedy.clone(),
                     Effect::Caveat,

@@ -72,6 +72,10 @@ pub struct Observed {
     /// None when the client connected and listed tools; else the diagnosis that stopped it
     /// and the id of the check that failed first.
     pub failure: Option<(Diagnosis, String)>,
+    /// How each compared step was answered in this profile's flow.
+    pub answers: Vec<super::observe::StepAnswer>,
+    /// Client IDs this flow registered dynamically.
+    pub registered: Vec<String>,
 }
 
 /// Where a verdict issue came from, to rank the top fix.
@@ -82,10 +86,13 @@ enum Kind {
     Caveat,
 }
 
+/// `observed`: every flow that ran, the consent step's first. `not_observed`: why the other
+/// profiles were not (no consent, not selected).
 pub fn evaluate(
     problems: &[Problem],
     client_id_given: bool,
-    observed: Option<&Observed>,
+    observed: &[Observed],
+    not_observed: &str,
 ) -> Verdict {
     // Every issue once, in flow order, with the profiles it concerns and how.
     let mut ranked: Vec<(VerdictIssue, Kind, Vec<String>)> = Vec::new();
@@ -100,32 +107,46 @@ pub fn evaluate(
     let mut profiles = Vec::new();
     for profile in profile::ALL.iter().copied() {
         let mut verdict = judge(profile, problems, client_id_given);
-        if let Some(observed) = observed.filter(|o| o.profile == profile.name) {
-            verdict.verified = true;
-            match &observed.failure {
-                None => {
-                    // It connected: whatever was predicted to stop it did not.
-                    verdict.connects = Connects::Yes;
-                    let blockers = std::mem::take(&mut verdict.blockers);
-                    verdict.caveats.splice(0..0, blockers);
-                }
-                // Without a Client ID, failing for want of one confirms the prediction.
-                Some((diagnosis, _))
-                    if verdict.connects == Connects::WithClientId
-                        && diagnosis.code == crate::diagnosis::CLIENT_ID_MISSING => {}
-                Some((diagnosis, check)) => {
-                    verdict.connects = Connects::No;
-                    if !verdict.blockers.iter().any(|b| b.code == diagnosis.code) {
-                        verdict.blockers.push(VerdictIssue {
-                            code: diagnosis.code.clone(),
-                            check: check.clone(),
-                            message: diagnosis.message.clone(),
-                            remedy: diagnosis.remedy.clone(),
-                        });
+        match observed.iter().find(|o| o.profile == profile.name) {
+            Some(run) => {
+                apply_observation(&mut verdict, run);
+                let others: Vec<&Observed> = observed
+                    .iter()
+                    .filter(|o| o.profile != run.profile)
+                    .collect();
+                verdict.departs_at =
+                    super::differential::departs_at(run, &others).map(str::to_owned);
+            }
+            None => {
+                let twin = observed.iter().find(|o| {
+                    profile::by_name(o.profile)
+                        .is_some_and(|p| super::selection::same_requests(p, profile))
+                });
+                verdict.inferred_because = Some(match twin {
+                    Some(twin) => {
+                        let mut copy = verdict.clone();
+                        apply_observation(&mut copy, twin);
+                        verdict.connects = copy.connects;
+                        verdict.blockers = copy.blockers;
+                        verdict.caveats = copy.caveats;
+                        format!(
+                            "it sends the same requests as {}, whose flow was observed",
+                            twin.profile
+                        )
                     }
-                }
+                    None => not_observed.to_owned(),
+                });
             }
         }
+        verdict.diagnosis = verdict
+            .blockers
+            .first()
+            .or_else(|| verdict.caveats.first())
+            .map(|issue| Diagnosis {
+                code: issue.code.clone(),
+                message: issue.message.clone(),
+                remedy: issue.remedy.clone(),
+            });
         for blocker in &verdict.blockers {
             let kind = if verdict.connects == Connects::WithClientId {
                 Kind::ClientId
@@ -164,6 +185,43 @@ pub fn evaluate(
             remedy: issue.remedy.clone(),
             profiles: profiles.clone(),
         }),
+        left_behind: Vec::new(),
+    }
+}
+
+/// What the profile's own flow showed overrides what the probes predicted.
+fn apply_observation(verdict: &mut ProfileVerdict, observed: &Observed) {
+    verdict.verified = true;
+    match &observed.failure {
+        None => {
+            // It connected: whatever was predicted to stop it did not.
+            verdict.connects = Connects::Yes;
+            let blockers = std::mem::take(&mut verdict.blockers);
+            verdict.caveats.splice(0..0, blockers);
+        }
+        // Without a Client ID, failing for want of one confirms the prediction.
+        Some((diagnosis, _))
+            if verdict.connects == Connects::WithClientId
+                && diagnosis.code == crate::diagnosis::CLIENT_ID_MISSING => {}
+        Some((diagnosis, check)) => {
+            verdict.connects = Connects::No;
+            // The observed cause comes first: it is this profile's diagnosis. When the probes
+            // predicted it, their wording (which names the URL to paste, say) is kept.
+            let issue = match verdict
+                .blockers
+                .iter()
+                .position(|b| b.code == diagnosis.code)
+            {
+                Some(i) => verdict.blockers.remove(i),
+                None => VerdictIssue {
+                    code: diagnosis.code.clone(),
+                    check: check.clone(),
+                    message: diagnosis.message.clone(),
+                    remedy: diagnosis.remedy.clone(),
+                },
+            };
+            verdict.blockers.insert(0, issue);
+        }
     }
 }
 
@@ -205,6 +263,9 @@ fn judge(profile: &Profile, problems: &[Problem], client_id_given: bool) -> Prof
         verified: false,
         blockers,
         caveats,
+        diagnosis: None,
+        inferred_because: None,
+        departs_at: None,
     }
 }
 
@@ -241,7 +302,7 @@ mod tests {
 
     #[test]
     fn nothing_wrong_means_everyone_connects_and_nothing_to_fix() {
-        let verdict = evaluate(&[], false, None);
+        let verdict = evaluate(&[], false, &[], "no consent");
         assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
         assert_eq!(verdict.profiles[0].profile, "pipelines");
         assert_eq!(verdict.top_fix, None);
@@ -261,7 +322,7 @@ mod tests {
                 Effect::BlocksWithoutResource,
             ),
         ];
-        let verdict = evaluate(&problems, false, None);
+        let verdict = evaluate(&problems, false, &[], "no consent");
         assert_eq!(
             connects(&verdict),
             [
@@ -288,7 +349,7 @@ mod tests {
             diagnosis::CLIENT_ID_MISSING,
             Effect::NeedsClientId,
         )];
-        let verdict = evaluate(&problems, false, None);
+        let verdict = evaluate(&problems, false, &[], "no consent");
         assert!(
             verdict
                 .profiles
@@ -296,7 +357,7 @@ mod tests {
                 .all(|p| p.connects == Connects::WithClientId)
         );
         assert_eq!(verdict.top_fix.unwrap().code, "client-id-missing");
-        let verdict = evaluate(&problems, true, None);
+        let verdict = evaluate(&problems, true, &[], "no consent");
         assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
         assert_eq!(verdict.top_fix, None);
     }
@@ -314,8 +375,10 @@ mod tests {
                 diagnosis::new(diagnosis::TOKEN_REJECTED, "refused", "accept it"),
                 "mcp-initialize".to_owned(),
             )),
+            answers: Vec::new(),
+            registered: Vec::new(),
         };
-        let verdict = evaluate(&problems, false, Some(&observed));
+        let verdict = evaluate(&problems, false, &[observed], "not selected");
         let pipelines = &verdict.profiles[0];
         assert!(pipelines.verified);
         assert_eq!(pipelines.connects, Connects::No);

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{Format, usage_error};
 use crate::check::baseline::Baseline;
-use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, targets};
+use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, ProfileSelection, targets};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile;
 use crate::redact::Redactor;
@@ -71,6 +71,12 @@ pub struct CheckArgs {
     /// The client profile the consent step follows and the checks are judged by.
     #[arg(long, default_value = profile::PIPELINES.name, value_parser = profile_name)]
     pub profile: String,
+    /// The profiles whose verdicts are observed, each in its own flow: `all`, or a
+    /// comma-separated list. Default: all with --headless or --authorize-with; with the
+    /// browser, --profile plus one consent per further group of profiles that send
+    /// different requests.
+    #[arg(long, value_name = "all|LIST", value_parser = profile_selection)]
+    pub profiles: Option<ProfileSelection>,
     /// Scopes to request instead of those the server suggests.
     #[arg(long)]
     pub scope: Option<String>,
@@ -112,6 +118,10 @@ fn profile_name(name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("unknown profile; known: {}", profile::names().join(", ")))
 }
 
+fn profile_selection(text: &str) -> Result<ProfileSelection, String> {
+    ProfileSelection::parse(text)
+}
+
 impl CheckArgs {
     fn consent(&self) -> Result<Consent, String> {
         if self.no_consent {
@@ -138,6 +148,7 @@ impl CheckArgs {
         };
         let base = |url: &str| CheckOptions {
             profile,
+            profiles: self.profiles.clone().unwrap_or_default(),
             scope: self.scope.clone(),
             consent: consent.clone(),
             redirect_port: self.redirect_port,
@@ -364,20 +375,34 @@ fn human_verdict(out: &mut String, verdict: &Verdict) {
         .map(|p| p.profile.len())
         .max()
         .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "  {:width$}  {:14}  {:8}  {:24}  departs at",
+        "profile", "connects", "evidence", "diagnosis"
+    );
     for p in &verdict.profiles {
-        let observed = if p.verified { " (observed)" } else { "" };
+        let evidence = if p.verified { "observed" } else { "inferred" };
+        let code = p.diagnosis.as_ref().map_or("none", |d| d.code.as_str());
         let _ = writeln!(
             out,
-            "  {:width$}  {}{observed}",
+            "  {:width$}  {:14}  {evidence:8}  {code:24}  {}",
             p.profile,
-            connects(p.connects)
+            connects(p.connects),
+            p.departs_at.as_deref().unwrap_or("-")
         );
-        for b in &p.blockers {
-            let _ = writeln!(out, "  {:width$}    - {}: {}", "", b.code, b.message);
+        if let Some(d) = &p.diagnosis {
+            let _ = writeln!(out, "  {:width$}    {}", "", d.message);
         }
-        for c in &p.caveats {
-            let _ = writeln!(out, "  {:width$}    - caveat {}: {}", "", c.code, c.message);
+        if let Some(why) = &p.inferred_because {
+            let _ = writeln!(out, "  {:width$}    inferred: {why}", "");
         }
+    }
+    for left in &verdict.left_behind {
+        let _ = writeln!(
+            out,
+            "  left behind: client {} registered by {} ({})",
+            left.client_id, left.registered_by, left.reason
+        );
     }
     match &verdict.top_fix {
         Some(fix) => {
@@ -432,7 +457,10 @@ fn verdict_line(verdict: Option<&Verdict>) -> String {
         .map(|v| {
             v.profiles
                 .iter()
-                .map(|p| format!("{} {}", p.profile, connects(p.connects)))
+                .map(|p| {
+                    let how = if p.verified { "observed" } else { "inferred" };
+                    format!("{} {} ({how})", p.profile, connects(p.connects))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })
@@ -522,6 +550,9 @@ pub fn summary(runs: &[Result<CheckRun, CheckError>]) -> Value {
                     "exitCode": run.exit_code(),
                     "connects": run.report.verdict.as_ref().map(|v| {
                         v.profiles.iter().map(|p| (p.profile.clone(), json!(p.connects))).collect::<serde_json::Map<_, _>>()
+                    }),
+                    "verified": run.report.verdict.as_ref().map(|v| {
+                        v.profiles.iter().map(|p| (p.profile.clone(), json!(p.verified))).collect::<serde_json::Map<_, _>>()
                     }),
                     "topFix": run.report.verdict.as_ref().and_then(|v| v.top_fix.as_ref()).map(|f| f.code.clone()),
                     "diagnosis": run.report.outcome.diagnosis.as_ref().map(|d| d.code.clone()),

@@ -182,6 +182,9 @@ fn redeem_code(
             "code_verifier does not match the code_challenge",
         ));
     }
+    if let Some(refused) = resource_policy(server, params) {
+        return refused;
+    }
     if let Some(resource) = params.get("resource")
         && grant.resource.as_ref().is_some_and(|r| r != resource)
     {
@@ -194,6 +197,37 @@ fn redeem_code(
     let resource = params.get("resource").cloned().or(grant.resource);
     let family = server.store().new_family();
     issue(server, client, grant.scope, resource, Some(family))
+}
+
+/// The knobs about RFC 8707 `resource` at the code exchange: refused when sent, or required.
+fn resource_policy(
+    server: &AuthServer,
+    params: &HashMap<String, String>,
+) -> Option<Result<Response, OAuthError>> {
+    let config = server.config();
+    let sent = params.contains_key("resource");
+    if config.refuse_resource && sent {
+        return Some(Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "AADSTS9010010: the resource parameter is not supported with the requested scopes",
+        )));
+    }
+    let status = config.token_without_resource_status?;
+    if sent {
+        return None;
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let error = if status.is_server_error() {
+        "server_error"
+    } else {
+        config.token_without_resource_error.as_str()
+    };
+    let body = serde_json::json!({
+        "error": error,
+        "error_description": "an audience (RFC 8707 resource) is required",
+    });
+    Some(Ok((status, axum::Json(body)).into_response()))
 }
 
 fn refresh(
@@ -284,7 +318,11 @@ fn issue(
     let claims = AccessClaims {
         iss: server.issuer(),
         sub: "mock-user",
-        aud: resource.as_deref(),
+        // A token requested without `resource` gets the configured audience, if any: one
+        // not bound to the MCP server.
+        aud: resource
+            .as_deref()
+            .or(config.audience_without_resource.as_deref()),
         client_id: &client.id,
         scope: scope.as_deref(),
         iat: now,

@@ -32,6 +32,14 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    if let Some(status) = auth.token_without_resource_status
+        && !(400..=599).contains(&status)
+    {
+        return Err(ConfigError::new(
+            "authorization-server.token-without-resource-status",
+            "must be an error status, 400 to 599",
+        ));
+    }
     route_path("resource-server.path", &resource.path)?;
     if let Some(path) = &resource.custom_metadata_path {
         if resource.metadata_location != PrmLocation::Custom {

@@ -91,7 +91,7 @@ fn verdict(report: &Report) -> Markup {
         section.verdict {
             h2 { "Compatibility" } "\n"
             table {
-                thead { tr { th { "Profile" } th { "Connects" } th { "Why" } } } "\n"
+                thead { tr { th { "Profile" } th { "Connects" } th { "Evidence" } th { "Diagnosis" } th { "Departs at" } } } "\n"
                 tbody {
                     "\n"
                     @for p in &verdict.profiles {
@@ -103,11 +103,23 @@ fn verdict(report: &Report) -> Markup {
                                     Connects::WithClientId => span class="badge status-WARNING" { "with a Client ID" },
                                     Connects::No => span class="badge health-unhealthy" { "no" },
                                 }
-                                @if p.verified { " " span.muted { "(observed)" } }
                             }
                             td {
-                                @for b in &p.blockers { code { (b.code) } ": " (b.message) br; }
-                                @for c in &p.caveats { "caveat " code { (c.code) } ": " (c.message) br; }
+                                @if p.verified { "observed" } @else {
+                                    "inferred: " (p.inferred_because.as_deref().unwrap_or("not observed"))
+                                }
+                            }
+                            td {
+                                @match &p.diagnosis {
+                                    Some(d) => { code { (d.code) } ": " (d.message) },
+                                    None => "none",
+                                }
+                            }
+                            td {
+                                @match &p.departs_at {
+                                    Some(step) => code { (step) },
+                                    None => "-",
+                                }
                             }
                         }
                         "\n"
@@ -115,6 +127,10 @@ fn verdict(report: &Report) -> Markup {
                 }
             }
             "\n"
+            @for left in &verdict.left_behind {
+                p.muted { "Left behind: client " code { (left.client_id) } " registered by " (left.registered_by) " (" (left.reason) ")." }
+                "\n"
+            }
             @if let Some(fix) = &verdict.top_fix {
                 section.diagnosis {
                     p { strong { "Fix first " } "(" code { (fix.code) } ", for " (fix.profiles.join(", ")) "): " (fix.remedy) }

@@ -86,30 +86,48 @@ pub fn markdown(report: &Report) -> String {
 /// The compatibility verdict: one row per profile, then the fix that matters most.
 fn write_verdict(out: &mut String, verdict: &Verdict) {
     let _ = writeln!(out, "## Compatibility\n");
-    let _ = writeln!(out, "| Profile | Connects | Why |");
-    let _ = writeln!(out, "|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| Profile | Connects | Evidence | Diagnosis | Departs at |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
     for p in &verdict.profiles {
         let connects = match p.connects {
             Connects::Yes => "✅ yes",
             Connects::WithClientId => "🔑 with a Client ID",
             Connects::No => "❌ no",
         };
-        let observed = if p.verified { " (observed)" } else { "" };
-        let mut why: Vec<String> = p
-            .blockers
-            .iter()
-            .map(|b| format!("`{}`: {}", b.code, b.message))
-            .collect();
-        why.extend(
-            p.caveats
-                .iter()
-                .map(|c| format!("caveat `{}`: {}", c.code, c.message)),
+        let evidence = if p.verified {
+            "observed".to_owned()
+        } else {
+            format!(
+                "inferred: {}",
+                p.inferred_because.as_deref().unwrap_or("not observed")
+            )
+        };
+        let diagnosis = p.diagnosis.as_ref().map_or_else(
+            || "none".to_owned(),
+            |d| format!("`{}`: {}", d.code, d.message),
         );
+        let departs = p
+            .departs_at
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), |s| format!("`{s}`"));
         let _ = writeln!(
             out,
-            "| `{}` | {connects}{observed} | {} |",
+            "| `{}` | {connects} | {} | {} | {departs} |",
             p.profile,
-            cell(&why.join(" / "))
+            cell(&evidence),
+            cell(&diagnosis)
+        );
+    }
+    for left in &verdict.left_behind {
+        let _ = writeln!(
+            out,
+            "\nLeft behind: client `{}` registered by {} ({}).",
+            escape(&left.client_id),
+            escape(&left.registered_by),
+            escape(&left.reason)
         );
     }
     out.push('\n');

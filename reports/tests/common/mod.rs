@@ -291,6 +291,13 @@ pub fn verdict() -> Verdict {
                 verified: true,
                 blockers: vec![issue.clone()],
                 caveats: vec![],
+                diagnosis: Some(Diagnosis {
+                    code: issue.code.clone(),
+                    message: issue.message.clone(),
+                    remedy: issue.remedy.clone(),
+                }),
+                inferred_because: None,
+                departs_at: Some("authorization".into()),
             },
             ProfileVerdict {
                 profile: "mcp-2025-11-25".into(),
@@ -303,6 +310,9 @@ pub fn verdict() -> Verdict {
                     message: "Unknown refresh tokens get 503.".into(),
                     remedy: "Answer 400 invalid_grant.".into(),
                 }],
+                diagnosis: None,
+                inferred_because: Some("not selected with --profiles".into()),
+                departs_at: None,
             },
             ProfileVerdict {
                 profile: "mcp-2026-07-28".into(),
@@ -310,6 +320,9 @@ pub fn verdict() -> Verdict {
                 verified: false,
                 blockers: vec![],
                 caveats: vec![],
+                diagnosis: None,
+                inferred_because: Some("no consent was run".into()),
+                departs_at: None,
             },
         ],
         top_fix: Some(TopFix {
@@ -319,5 +332,10 @@ pub fn verdict() -> Verdict {
             remedy: issue.remedy,
             profiles: vec!["pipelines".into()],
         }),
+        left_behind: vec![LeftBehind {
+            client_id: "client-probe-1".into(),
+            registered_by: "probes".into(),
+            reason: "the registration response gave no registration_client_uri".into(),
+        }],
     }
 }

@@ -100,14 +100,26 @@ pub(super) async fn open_redirect(
         );
         return;
     }
-    let note = if response.status.is_redirection() {
-        "redirected elsewhere (a sign-in page, say); a server that checks redirect_uri only after sign-in is not caught by this probe"
+    // Only a refusal answers the question; a sign-in page (or a redirect to one) shows the
+    // server has not looked at redirect_uri yet, which may come after sign-in.
+    if response.status.is_client_error() {
+        ctx.recorder.pass(
+            check,
+            json!({ "redirectUri": UNREGISTERED_REDIRECT_URI, "status": status, "outcome": "refused" }),
+        );
+        return;
+    }
+    let shown = if response.status.is_redirection() {
+        "redirected elsewhere (a sign-in page, say)"
     } else {
-        "answered with a page instead of redirecting"
+        "answered with a page (a sign-in page, say)"
     };
-    ctx.recorder.pass(
+    ctx.recorder.info(
         check,
-        json!({ "redirectUri": UNREGISTERED_REDIRECT_URI, "status": status, "note": note }),
+        json!({ "redirectUri": UNREGISTERED_REDIRECT_URI, "status": status, "outcome": shown }),
+        format!(
+            "inconclusive: the authorization endpoint {shown} instead of refusing the unregistered redirect_uri; a server that checks it only after sign-in is not caught by this probe"
+        ),
     );
 }
 

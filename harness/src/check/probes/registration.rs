@@ -153,10 +153,26 @@ async fn fragment_refused(
     match response {
         Ok(response) if response.status.is_client_error() => {
             let answer = ErrorAnswer::read(&response);
-            ctx.recorder.pass(
-                &checks::DCR_REJECTS_FRAGMENT,
-                json!({ "redirectUri": fragment_uri, "status": answer.status, "error": answer.error }),
-            );
+            let details = json!({ "redirectUri": fragment_uri, "status": answer.status, "error": answer.error });
+            // Only a registration error answer says the fragment was the reason; a 401, 429 or
+            // another error code is some other refusal.
+            let registration_error = answer.status == 400
+                && matches!(
+                    answer.error.as_deref(),
+                    Some("invalid_redirect_uri" | "invalid_client_metadata")
+                );
+            if registration_error {
+                ctx.recorder.pass(&checks::DCR_REJECTS_FRAGMENT, details);
+            } else {
+                ctx.recorder.info(
+                    &checks::DCR_REJECTS_FRAGMENT,
+                    details,
+                    format!(
+                        "inconclusive: the registration was answered {}, not 400 invalid_redirect_uri or invalid_client_metadata",
+                        answer.summary()
+                    ),
+                );
+            }
         }
         Ok(response) => {
             let status = response.status.as_u16();

@@ -1,0 +1,208 @@
+//! One profile's whole client flow against the live server, for its observed verdict.
+//!
+//! Each flow is independent: its own registration (or the brought Client ID), PKCE verifier,
+//! state and tokens, its own recording HTTP client. Flows share only the redactor, so that a
+//! secret any of them sees is redacted in whatever the report quotes.
+
+use std::sync::Arc;
+
+use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_reports::{Exchange, Status};
+use serde_json::{Value, json};
+
+use super::verdict::Observed;
+use crate::checks;
+use crate::diagnosis::{self, Diagnosis};
+use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh};
+use crate::http::{HttpClient, HttpError, HttpLimits};
+use crate::profile::Profile;
+use crate::redact::Redactor;
+use crate::user_agent::UserAgent;
+
+/// The steps whose answers are compared between profiles, in flow order.
+pub const COMPARED_STEPS: &[&str] = &["registration", "authorization", "token", "mcp", "refresh"];
+
+/// The statuses one step was answered with (0: no answer), in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepAnswer {
+    pub step: &'static str,
+    pub statuses: Vec<u16>,
+    /// The OAuth `error` of the first answer, when it carried one (in a JSON body, or in the
+    /// query of a redirect back to the client).
+    pub error: Option<String>,
+}
+
+impl StepAnswer {
+    /// Whether the step's first request was answered well (2xx or 3xx, no error). The first,
+    /// because what follows differs by design: the consent step's flow reuses a revoked or
+    /// rotated-away refresh token on purpose, and must get 400 for it.
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+            && self
+                .statuses
+                .first()
+                .is_some_and(|s| (200..400).contains(s))
+    }
+
+    /// "500 server_error", "200", "no answer".
+    pub fn describe(&self) -> String {
+        match (self.statuses.first(), &self.error) {
+            (Some(0) | None, _) => "no answer".to_owned(),
+            (Some(status), Some(error)) => format!("{status} {error}"),
+            (Some(status), None) => status.to_string(),
+        }
+    }
+}
+
+/// Each compared step's answers, as the flow's exchanges recorded them.
+pub fn answers(exchanges: &[Exchange]) -> Vec<StepAnswer> {
+    COMPARED_STEPS
+        .iter()
+        .filter_map(|step| {
+            let of_step: Vec<&Exchange> = exchanges.iter().filter(|x| x.step == *step).collect();
+            let first = of_step.first()?;
+            let response = first.response.as_ref();
+            let error = response
+                .and_then(|r| r.body.as_deref())
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned))
+                .or_else(|| response.and_then(redirected_error));
+            Some(StepAnswer {
+                step,
+                statuses: of_step
+                    .iter()
+                    .map(|x| x.response.as_ref().map_or(0, |r| r.status))
+                    .collect(),
+                error,
+            })
+        })
+        .collect()
+}
+
+/// The `error` of a redirect carrying an authorization error response (RFC 6749 §4.1.2.1).
+fn redirected_error(response: &mcp_oauth_reports::HttpResponseRecord) -> Option<String> {
+    let location = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        .map(|(_, value)| value)?;
+    let query = location.split_once('?')?.1.split('#').next()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "error")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The client IDs a flow obtained by dynamic registration, as its checks recorded them.
+pub fn registered_clients(checks: &[mcp_oauth_reports::Check]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| c.id == checks::DCR_REGISTRATION.id)
+        .filter_map(|c| c.details.as_ref()?.get("clientId").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A fresh, independent flow for `profile`.
+pub fn new_flow(
+    client_options: &ClientOptions,
+    profile: &'static Profile,
+    limits: HttpLimits,
+    redactor: Redactor,
+) -> Result<ClientFlow, HttpError> {
+    let http = HttpClient::new(limits, redactor)?;
+    Ok(ClientFlow::new(
+        client_options.clone(),
+        profile,
+        Arc::new(SystemClock),
+        http,
+    ))
+}
+
+/// Connect, list and call tools, refresh: everything the profile's client does. The refresh is
+/// part of the observation only when the server issued a refresh token.
+pub async fn observe(mut flow: ClientFlow, agent: &UserAgent) -> Observed {
+    let profile = flow.profile().name;
+    let failure = match run_client(&mut flow, agent).await {
+        Ok(()) => None,
+        Err(diagnosis) => Some(blame(&mut flow, diagnosis, 0)),
+    };
+    let outcome = flow.finish();
+    Observed {
+        profile,
+        failure,
+        answers: answers(&outcome.exchanges),
+        registered: registered_clients(&outcome.checks),
+    }
+}
+
+async fn run_client(flow: &mut ClientFlow, agent: &UserAgent) -> Result<(), Diagnosis> {
+    flow.connect(agent, &Pauses::default()).await?;
+    flow.call_tool_if_any().await?;
+    let Some(connection) = flow.connection() else {
+        return Ok(());
+    };
+    let (server, client) = (connection.server.clone(), connection.client.clone());
+    let Some(refresh_token) = connection.tokens.refresh_token.clone() else {
+        return Ok(());
+    };
+    let refreshed =
+        forced_refresh::refresh_now(flow.context(), &server, &client, &refresh_token).await?;
+    flow.restore_tokens(refreshed);
+    Ok(())
+}
+
+/// The diagnosis with the check that observed it: the first failure the flow recorded after
+/// `from`, else a check recorded now for the step the diagnosis names.
+pub fn blame(flow: &mut ClientFlow, diagnosis: Diagnosis, from: usize) -> (Diagnosis, String) {
+    let failed = flow.checks()[from.min(flow.checks().len())..]
+        .iter()
+        .find(|c| c.status == Status::Failure)
+        .map(|c| c.id.clone());
+    if let Some(id) = failed {
+        return (diagnosis, id);
+    }
+    // Some failures (a consent that never came back, a request that got no answer) end the
+    // flow without a check of their own: the run must still show one, and it must be the
+    // check of the step that failed.
+    let check = unrecorded_failure_check(&diagnosis.code);
+    flow.context().recorder.fail_with_remedy(
+        check,
+        json!({ "diagnosis": diagnosis.code }),
+        diagnosis.message.clone(),
+        Some(diagnosis.remedy.clone()),
+    );
+    (diagnosis, check.id.to_owned())
+}
+
+/// The check that stands for a flow failure that recorded none: the one asking the question
+/// the failed step answers.
+fn unrecorded_failure_check(code: &str) -> &'static checks::CheckDef {
+    use crate::diagnosis as d;
+    match code {
+        d::DISCOVERY_FAILED | d::NETWORK_ERROR | d::AUTH_CHALLENGE_MISSING => {
+            &checks::MCP_REQUIRES_AUTH
+        }
+        d::RESOURCE_MISMATCH => &checks::PRM_RESOURCE_MATCHES,
+        d::ISSUER_MISMATCH => &checks::AS_ISSUER_MATCHES,
+        d::METADATA_INVALID => &checks::AS_METADATA_FIELDS,
+        d::PKCE_NOT_ADVERTISED => &checks::PKCE_S256_ADVERTISED,
+        d::CLIENT_ID_MISSING => &checks::DCR_AVAILABLE,
+        d::DCR_REJECTED => &checks::DCR_REGISTRATION,
+        d::TOKEN_EXCHANGE_FAILED | d::CODE_EXPIRED | d::CODE_REJECTED => &checks::TOKEN_EXCHANGE,
+        d::REFRESH_REVOKED | d::TRANSIENT_REFRESH_FAILURE => &checks::REFRESH_GRANT,
+        d::TOKEN_REJECTED | d::TOKEN_EXPIRED | d::INSUFFICIENT_SCOPE | d::MCP_ERROR => {
+            &checks::MCP_INITIALIZE
+        }
+        // Consent, state, iss and the authorization's own errors: the authorization answer.
+        _ => &checks::AUTHORIZATION_REDIRECT,
+    }
+}
+
+/// A refresh diagnosis is kept as the refresh step classified it.
+pub fn refresh_code(diagnosis: &Diagnosis) -> &'static str {
+    diagnosis::ALL_CODES
+        .iter()
+        .copied()
+        .find(|c| *c == diagnosis.code)
+        .unwrap_or(diagnosis::TRANSIENT_REFRESH_FAILURE)
+}
