@@ -1,0 +1,143 @@
+//! rmcp's OAuth client, judged by `test-client` on the catalog: the process-level cross-check
+//! that the judge agrees with a real third-party client where the spec is clear.
+
+use std::time::Duration;
+
+use mcp_oauth_harness::profile;
+use mcp_oauth_harness::scenario::{Scenario, catalog_dir, load_file, parse};
+use mcp_oauth_harness::test_client::{self, ClientCommand, TestClientOptions};
+use mcp_oauth_reports::{Report, Status};
+
+/// What a conformant client does in the scenarios these tests ask scenario questions of, for
+/// a catalog file that does not say it yet; the catalog's own section wins when it has one.
+fn fallback_section(scenario: &str) -> &'static str {
+    match scenario {
+        "revoked-refresh" => {
+            "[conformant-client]\noutcome = \"connects\"\nquestions = [\"client-no-refresh-after-invalid-grant\"]\ntriggers = [{ after = \"first-successful-tool-call\", then = [\"expire-access-tokens\", \"revoke-refresh-tokens\"] }]\n"
+        }
+        "iss-wrong" => {
+            "[conformant-client]\noutcome = \"refuses-before-token-request\"\nquestions = [\"client-iss-refused\"]\n"
+        }
+        _ => "",
+    }
+}
+
+fn catalog_scenario(name: &str) -> Scenario {
+    let path = catalog_dir().join(format!("{name}.toml"));
+    let scenario = load_file(&path).unwrap();
+    let fallback = fallback_section(name);
+    if scenario.conformant_client.is_some() || fallback.is_empty() {
+        return scenario;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    parse(&format!("{text}\n{fallback}")).unwrap()
+}
+
+async fn judged(scenario: &str) -> Report {
+    let scenario = catalog_scenario(scenario);
+    let options = TestClientOptions {
+        command: ClientCommand {
+            program: env!("CARGO_BIN_EXE_rmcp-oauth-client").to_owned(),
+            args: Vec::new(),
+        },
+        profile: profile::NEWEST_SPEC,
+        timeout: Duration::from_secs(60),
+    };
+    test_client::run_scenario(scenario, &options).await.unwrap()
+}
+
+fn status(report: &Report, id: &str) -> Vec<Status> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.id == id)
+        .map(|c| c.status)
+        .collect()
+}
+
+fn failed(report: &Report) -> Vec<String> {
+    let mut ids: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Failure)
+        .map(|c| format!("{}: {}", c.id, c.error_message.as_deref().unwrap_or("")))
+        .collect();
+    ids.dedup();
+    ids
+}
+
+fn exit_code(report: &Report) -> Option<i64> {
+    report
+        .checks
+        .iter()
+        .find(|c| c.id == "client-process-finished")
+        .and_then(|c| c.details.as_ref())
+        .and_then(|d| d.get("exitCode"))
+        .and_then(|v| v.as_i64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_completes_the_happy_paths() {
+    for scenario in ["dcr-happy-path", "byo-client", "byo-client-secret-basic"] {
+        let report = judged(scenario).await;
+        assert!(
+            report.met_expectations(),
+            "{scenario}: {:#?}\nfailed: {:#?}",
+            report.expectations,
+            failed(&report)
+        );
+        assert_eq!(exit_code(&report), Some(0), "{scenario}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_stops_at_a_revoked_refresh_token_without_a_loop() {
+    let report = judged("revoked-refresh").await;
+    assert_eq!(
+        status(&report, "client-no-refresh-after-invalid-grant"),
+        [Status::Success],
+        "{:#?}",
+        failed(&report)
+    );
+    // It ends with the auth error: the second call fails once refreshing is refused.
+    assert_eq!(exit_code(&report), Some(1));
+    // Where it differs from a conformant client, the report says so: rmcp's AuthClient hands
+    // the auth error to the application instead of authorizing again, so it never gets back
+    // to a tool call, and that is the only failed check.
+    let outcome = report
+        .expectations
+        .iter()
+        .find(|e| e.description == "client outcome")
+        .expect("a client outcome expectation");
+    assert_eq!(
+        (
+            outcome.expected.as_str(),
+            outcome.actual.as_str(),
+            outcome.met
+        ),
+        (
+            "connects",
+            "connected, but not after the server-side triggers",
+            false
+        )
+    );
+    let failed: Vec<String> = failed(&report)
+        .into_iter()
+        .map(|f| f.split(':').next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(failed, ["client-scenario-outcome"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_connects_where_the_audience_is_required_because_it_sends_resource() {
+    let report = judged("audience-required").await;
+    assert!(
+        status(&report, "client-resource-indicator")
+            .iter()
+            .all(|s| *s == Status::Success),
+        "{:#?}",
+        failed(&report)
+    );
+    assert_eq!(exit_code(&report), Some(0), "{:#?}", failed(&report));
+    assert!(report.met_expectations(), "{:#?}", report.expectations);
+}
