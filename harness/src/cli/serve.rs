@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use mcp_oauth_reports::{Report, render};
+use mcp_oauth_reports::{Report, Status, render};
 
 use super::{Format, print, usage_error};
 use crate::profile::{self, Profile};
@@ -93,7 +93,10 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     {
         return usage_error(e);
     }
-    print(std::slice::from_ref(&report), args.format);
+    match args.format {
+        Format::Human => print!("{}", human(&report)),
+        format => print(std::slice::from_ref(&report), format),
+    }
     if report.met_expectations() && report.summary.failure == 0 {
         ExitCode::SUCCESS
     } else {
@@ -153,6 +156,64 @@ async fn wait(
             Err(e) => Err(format!("cannot wait for Ctrl-C: {e}")),
         },
     }
+}
+
+/// The verdict for a person: each client check with its mark, why it failed or was skipped,
+/// and the fix.
+pub fn human(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let name = report.scenario.as_deref().unwrap_or("");
+    let _ = writeln!(
+        out,
+        "Client verdict: {name} (judged under {})",
+        report.profile
+    );
+    for check in &report.checks {
+        let mark = match check.status {
+            Status::Success => "ok  ",
+            Status::Failure => "FAIL",
+            Status::Warning => "warn",
+            Status::Skipped => "skip",
+            Status::Info => "info",
+        };
+        let _ = writeln!(out, "  {mark} {:38} {}", check.id, check.name);
+        if let Some(message) = &check.error_message {
+            let _ = writeln!(out, "         {message}");
+        }
+        if let Some(remedy) = &check.remedy {
+            let _ = writeln!(out, "         fix: {remedy}");
+        }
+    }
+    for expectation in &report.expectations {
+        let _ = writeln!(
+            out,
+            "{} {}: expected {}, got {}",
+            if expectation.met {
+                "met    "
+            } else {
+                "NOT MET"
+            },
+            expectation.description,
+            expectation.expected,
+            expectation.actual
+        );
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{}: {} ok, {} failed, {} warnings, {} skipped",
+        if report.met_expectations() && s.failure == 0 {
+            "CONFORMANT"
+        } else {
+            "NOT CONFORMANT"
+        },
+        s.success,
+        s.failure,
+        s.warning,
+        s.skipped
+    );
+    out
 }
 
 /// The report in every format, as `check --out` writes them.

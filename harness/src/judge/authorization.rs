@@ -145,16 +145,14 @@ fn scope_selection(view: &View, first: &mcp_oauth_mocks::RecordedRequest, record
             .map(str::to_owned)
             .collect()
     };
-    let wanted = set(expected.as_deref());
-    let mut got = set(requested);
-    // The 2026-07-28 revision adds offline_access when the authorization server lists it.
-    let listed_offline = facts
-        .auth_servers
-        .iter()
-        .any(|s| s.scopes_supported.iter().any(|x| x == "offline_access"));
-    if listed_offline && !wanted.contains("offline_access") {
-        got.remove("offline_access");
-    }
+    // offline_access is the client's to add or drop (the 2026-07-28 revision adds it when the
+    // authorization server lists it and leaves it out otherwise), so it does not count here.
+    let without_offline = |mut scopes: BTreeSet<String>| {
+        scopes.remove("offline_access");
+        scopes
+    };
+    let wanted = without_offline(set(expected.as_deref()));
+    let got = without_offline(set(requested));
     let details = json!({ "expected": expected, "source": source, "actual": requested });
     if got == wanted {
         recorder.pass(&checks::CLIENT_SCOPE_SELECTION, details);

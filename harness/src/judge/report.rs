@@ -53,7 +53,10 @@ pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> 
             .to_owned();
         expectations.push(ExpectationResult {
             description: "client outcome".to_owned(),
-            expected: conformant.outcome.as_str().to_owned(),
+            expected: conformant
+                .outcome_for(input.profile.name)
+                .as_str()
+                .to_owned(),
             met: outcome.is_some_and(|c| c.status == Status::Success),
             actual,
         });

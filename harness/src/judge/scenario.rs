@@ -45,7 +45,11 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
             _ => {}
         }
     }
-    outcome(view, conformant.outcome, recorder);
+    outcome(
+        view,
+        conformant.outcome_for(view.input.profile.name),
+        recorder,
+    );
 }
 
 fn iss_refused(view: &View, recorder: &mut Recorder) {

@@ -3,6 +3,8 @@
 //! of its script as triggers on the client's progress. `serve`, `test-client` and
 //! [`crate::served::ServedScenario`] read it; `run` ignores it.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::model::Scenario;
@@ -11,8 +13,11 @@ use super::model::Scenario;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConformantClient {
-    /// How far a conformant client gets.
+    /// How far a conformant client gets (judged under the newest MCP revision).
     pub outcome: ClientOutcome,
+    /// Profile name → how far a client of that profile gets, where it differs.
+    #[serde(default)]
+    pub outcome_by_profile: BTreeMap<String, ClientOutcome>,
     /// The ids of the scenario-specific judge checks (`client-...`) this scenario asks; the
     /// general ones (PKCE, state, redirect, resource, bearer, ...) are always asked.
     #[serde(default)]
@@ -40,6 +45,16 @@ pub enum ClientOutcome {
     RefusesBeforeTokenRequest,
     /// It cannot connect (the server refuses it); it must stop rather than loop.
     DoesNotConnect,
+}
+
+impl ConformantClient {
+    /// The outcome for a client judged under `profile`.
+    pub fn outcome_for(&self, profile: &str) -> ClientOutcome {
+        self.outcome_by_profile
+            .get(profile)
+            .copied()
+            .unwrap_or(self.outcome)
+    }
 }
 
 impl ClientOutcome {
@@ -135,6 +150,16 @@ pub(super) fn validate(
             ));
         }
     }
+    if let Some(name) = client
+        .outcome_by_profile
+        .keys()
+        .find(|name| crate::profile::by_name(name).is_none())
+    {
+        return Err(format!(
+            "[conformant-client] field `outcome-by-profile`: unknown profile {name:?}; known: {}",
+            crate::profile::names().join(", ")
+        ));
+    }
     if client.access_token_lifetime_secs == Some(0) {
         return Err(
             "[conformant-client] field `access-token-lifetime-secs`: must be at least 1".to_owned(),
@@ -173,4 +198,62 @@ pub(super) fn validate(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse;
+
+    const MINIMAL: &str = r#"
+name = "x"
+description = "d"
+
+[[steps]]
+action = "connect"
+"#;
+
+    #[test]
+    fn a_conformant_client_section_parses_with_its_triggers() {
+        let text = format!(
+            "{MINIMAL}\n[conformant-client]\noutcome = \"connects\"\noutcome-by-profile = {{ pipelines = \"does-not-connect\" }}\nquestions = [\"client-reauthorization-bounded\"]\n\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"expire-access-tokens\", \"revoke-refresh-tokens\"]\n"
+        );
+        let scenario = parse(&text).unwrap();
+        let client = scenario.conformant_client.unwrap();
+        assert_eq!(client.outcome_for("pipelines").as_str(), "does-not-connect");
+        assert_eq!(client.outcome_for("mcp-2026-07-28").as_str(), "connects");
+        assert_eq!(client.triggers.len(), 1);
+    }
+
+    #[test]
+    fn bad_sections_name_line_and_field() {
+        let section =
+            |body: &str| format!("{MINIMAL}\n[conformant-client]\noutcome = \"connects\"\n{body}");
+        let err = parse(&section("questions = [\"client-pkce-s256\"]\n")).unwrap_err();
+        assert!(err.contains("unknown question"), "{err}");
+        let err = parse(&section("outcome-by-profile = { nope = \"connects\" }\n")).unwrap_err();
+        assert!(err.contains("unknown profile"), "{err}");
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"advance-clock\"]\n",
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("line 11") && err.contains("`seconds`"),
+            "{err}"
+        );
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"switch-authorization-server\"]\n",
+        ))
+        .unwrap_err();
+        assert!(err.contains("alternate-authorization-server"), "{err}");
+        let err = parse(&section(
+            "\n[[conformant-client.triggers]]\nafter = \"sometime\"\nthen = [\"revoke-refresh-tokens\"]\n",
+        ))
+        .unwrap_err();
+        assert!(err.contains("sometime"), "{err}");
+        let err = parse(&format!(
+            "{MINIMAL}\n[conformant-client]\noutcome = \"maybe\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("maybe"), "{err}");
+    }
 }

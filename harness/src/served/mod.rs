@@ -23,7 +23,10 @@
 //!     Arc::new(SystemClock),
 //!     http,
 //! );
-//! client.connect_on_demand(&UserAgent::Headless, &Pauses::default()).await?;
+//! client
+//!     .connect_on_demand(&UserAgent::Headless, &Pauses::default())
+//!     .await
+//!     .map_err(|d| d.message)?;
 //!
 //! let report = served.judge();
 //! assert!(report.met_expectations(), "{:#?}", report.expectations);
@@ -180,6 +183,7 @@ impl ServedScenario {
         }
         let progress = Arc::new(Progress::new(
             scenario.conformant_client.as_ref(),
+            options.profile.name,
             clock,
             lifetime,
         ));

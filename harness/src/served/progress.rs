@@ -56,6 +56,7 @@ struct State {
 impl Progress {
     pub fn new(
         client: Option<&ConformantClient>,
+        profile: &str,
         clock: JumpClock,
         access_token_lifetime: Duration,
     ) -> Self {
@@ -69,7 +70,8 @@ impl Progress {
             } else {
                 ProgressEvent::ToolCallAfterTriggers
             });
-        let ends_on_any_tool_call = client.is_some_and(|c| c.outcome != ClientOutcome::Connects);
+        let ends_on_any_tool_call =
+            client.is_some_and(|c| c.outcome_for(profile) != ClientOutcome::Connects);
         let (done, _) = watch::channel(false);
         Self {
             state: Mutex::new(State {
