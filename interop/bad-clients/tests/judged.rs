@@ -4,37 +4,12 @@
 use std::time::Duration;
 
 use mcp_oauth_harness::profile;
-use mcp_oauth_harness::scenario::{Scenario, catalog_dir, load_file, parse};
+use mcp_oauth_harness::scenario::{catalog_dir, load_file};
 use mcp_oauth_harness::test_client::{self, ClientCommand, TestClientOptions};
 use mcp_oauth_reports::{Report, Status};
 
-/// What a conformant client does in the scenarios these tests ask scenario questions of, for
-/// a catalog file that does not say it yet; the catalog's own section wins when it has one.
-fn fallback_section(scenario: &str) -> &'static str {
-    match scenario {
-        "revoked-refresh" => {
-            "[conformant-client]\noutcome = \"connects\"\nquestions = [\"client-no-refresh-after-invalid-grant\"]\ntriggers = [{ after = \"first-successful-tool-call\", then = [\"expire-access-tokens\", \"revoke-refresh-tokens\"] }]\n"
-        }
-        "iss-wrong" => {
-            "[conformant-client]\noutcome = \"refuses-before-token-request\"\nquestions = [\"client-iss-refused\"]\n"
-        }
-        _ => "",
-    }
-}
-
-fn catalog_scenario(name: &str) -> Scenario {
-    let path = catalog_dir().join(format!("{name}.toml"));
-    let scenario = load_file(&path).unwrap();
-    let fallback = fallback_section(name);
-    if scenario.conformant_client.is_some() || fallback.is_empty() {
-        return scenario;
-    }
-    let text = std::fs::read_to_string(&path).unwrap();
-    parse(&format!("{text}\n{fallback}")).unwrap()
-}
-
 async fn judged(fault: &str, scenario: &str) -> Report {
-    let scenario = catalog_scenario(scenario);
+    let scenario = load_file(&catalog_dir().join(format!("{scenario}.toml"))).unwrap();
     let options = TestClientOptions {
         command: ClientCommand {
             program: env!("CARGO_BIN_EXE_bad-client").to_owned(),
@@ -117,9 +92,16 @@ async fn redeems_the_code_despite_a_wrong_iss() {
     assert_fails_exactly("ignores-wrong-iss", "iss-wrong", IGNORES_WRONG_ISS).await;
 }
 
-// No challenge is also no S256 method: both questions fail.
-const NO_PKCE: &[&str] = &["client-pkce-challenge", "client-pkce-s256"];
-const CHANGED_REDIRECT_URI: &[&str] = &["client-redirect-uri-consistent"];
+// No challenge is also no S256 method: both questions fail; the server then refuses the
+// authorization, so the client never connects either.
+const NO_PKCE: &[&str] = &[
+    "client-pkce-challenge",
+    "client-pkce-s256",
+    "client-scenario-outcome",
+];
+// The authorization server refuses the code exchange, so it never connects.
+const CHANGED_REDIRECT_URI: &[&str] =
+    &["client-redirect-uri-consistent", "client-scenario-outcome"];
 const NO_RESOURCE: &[&str] = &["client-resource-indicator"];
 // Looping, it never authorizes again, so it never gets back to a tool call either.
 const REFRESH_LOOP: &[&str] = &[
