@@ -579,6 +579,14 @@ checks! {
         spec: [MCP_AUTHORIZATION],
         remedy: "See the scenario's description and the failed checks above for what a conformant client does here.",
     }
+    // `test-client`: the client under test as a process.
+    CLIENT_PROCESS_FINISHED {
+        id: "client-process-finished", step: "client-process",
+        name: "Client process finishes in time",
+        description: "The client command exited before the scenario's --timeout.",
+        spec: [MCP_AUTHORIZATION],
+        remedy: "Make the client exit once its work is done or has failed (a success or an error exit code), instead of waiting or retrying without end.",
+    }
 }
 
 pub fn by_id(id: &str) -> Option<&'static CheckDef> {

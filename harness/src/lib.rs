@@ -19,6 +19,7 @@ pub mod runner;
 pub mod scenario;
 pub mod served;
 pub mod spec;
+pub mod test_client;
 pub mod token_store;
 pub mod user_agent;
 pub mod www_authenticate;

@@ -18,6 +18,7 @@ use crate::scenario::{self, Scenario};
 pub mod check;
 mod connect;
 mod serve;
+mod test_client;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +58,12 @@ pub enum Command {
     /// --authorize-with command or --headless, and uses, refreshes and revokes the tokens.
     /// The report opens with a compatibility verdict for every client profile.
     Check(check::CheckArgs),
+    /// Judge an MCP client: run CMD against each scenario's mock servers and report.
+    ///
+    /// For each scenario (default: every one that judges a client), fresh mocks in real time,
+    /// then CMD with the MCP URL as its last argument and MCP_CONFORMANCE_SCENARIO /
+    /// MCP_CONFORMANCE_CONTEXT in its environment, as the official conformance suite runs it.
+    TestClient(test_client::TestClientArgs),
     /// Follow an authorization URL's redirects to the end (an --authorize-with helper).
     #[command(hide = true)]
     FollowConsent(check::FollowConsentArgs),
@@ -124,6 +131,7 @@ pub async fn main(cli: Cli) -> ExitCode {
         Command::Connect(args) => connect::connect(args).await,
         Command::Serve(args) => serve::serve(args).await,
         Command::Check(args) => check::check(args).await,
+        Command::TestClient(args) => test_client::test_client(args).await,
         Command::FollowConsent(args) => check::follow_consent(args).await,
     }
 }

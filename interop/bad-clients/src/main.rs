@@ -10,7 +10,8 @@
 //! | `ignores-wrong-iss` | redeems the code although the callback's `iss` is wrong or missing |
 //!
 //! Everything else it does as a conformant client would (it reads MCP_CONFORMANCE_CONTEXT,
-//! registers, authorizes headlessly, calls `echo` twice, refreshes once when refused), so a
+//! registers, authorizes headlessly, calls `echo` twice, refreshes once when refused and
+//! authorizes again once when the refresh is refused), so a
 //! judge that flags more than the fault has found a judge bug. Exit: 0 all calls succeeded,
 //! 1 the flow failed, 2 bad usage.
 
@@ -124,7 +125,11 @@ async fn run(url: &str, faults: &Faults) -> oauth::Result<()> {
                 refresh_loop(&http, &server, &client, &refresh_token, faults).await?;
                 return Err(format!("the refresh token was refused: {error}"));
             }
-            Err(error) => return Err(format!("the refresh token was refused: {error}")),
+            // Refused for good: authorize again, once, as a conformant client does.
+            Err(_) => {
+                let grant = oauth::authorize(&http, &server, &client, faults).await?;
+                oauth::redeem(&http, &server, &client, grant, faults).await?
+            }
         };
         mcp::call_echo(url, &tokens.access, call).await?;
     }
