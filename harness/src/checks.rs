@@ -423,6 +423,7 @@ checks! {
         description: "No URL that the remote server names (metadata, endpoints, challenges) points at a loopback or private address while the target itself is public.",
         spec: [MCP_SECURITY_BEST_PRACTICES],
         remedy: "Name only public https endpoints in metadata; a public server pointing clients at loopback or private addresses is refused as a request-forgery risk.",
+    }
     // The client judge (`serve`, `test-client`): what someone else's client did, read from the
     // mocks' request log. Remedies speak to the client's developer.
     CLIENT_PKCE_CHALLENGE {

@@ -418,6 +418,21 @@ const MUTATIONS: &[Mutation] = &[
         change: "the token endpoint accepts resource, so the spec profile connects",
         mutate: |s| s.mocks.authorization_server.refuse_resource = false,
     },
+    Mutation {
+        scenario: "resource-refused",
+        change: "the authorization server stops offering dynamic registration, so Pipelines has no Client ID",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = false,
+    },
+    Mutation {
+        scenario: "token-requires-resource",
+        change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
+    },
+    Mutation {
+        scenario: "token-unbound-without-resource",
+        change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
+    },
 ];
 
 #[test]

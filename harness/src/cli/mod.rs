@@ -1,6 +1,7 @@
 //! The command line: `run` (the catalog against the embedded mocks), `scenarios` (list),
-//! `connect` (the plain client flow once), `serve` (a scenario's mocks for another client),
-//! `check` (a live server), and `follow-consent` (an `--authorize-with` helper).
+//! `connect` (the plain client flow once), `serve` (a scenario's mocks for another client,
+//! judged), `test-client` (each scenario's mocks with a command as the client under test,
+//! judged), `check` (a live server), and `follow-consent` (an `--authorize-with` helper).
 //! Exit codes: 0 all as expected, 1 checks or expectations failed, 2 usage or infrastructure.
 
 use std::path::{Path, PathBuf};

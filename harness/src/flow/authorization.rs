@@ -357,7 +357,12 @@ fn authorization_error(ctx: &FlowContext, error: &str, description: &str) -> dia
             "Connect again and approve the consent screen; if the provider denies on its own, check the account's permissions and the app's allowed users.",
         ),
         "invalid_target" => diagnosis::new(
-            diagnosis::AUDIENCE_REQUIRED,
+            // RFC 8707 §2: without a resource the audience is required; with one, it was refused.
+            if ctx.profile.send_resource {
+                diagnosis::RESOURCE_REJECTED
+            } else {
+                diagnosis::AUDIENCE_REQUIRED
+            },
             format!(
                 "The authorization server requires an audience / resource parameter (invalid_target: {description}), and the {} profile {}.",
                 ctx.profile.name,

@@ -52,7 +52,9 @@ pub async fn exchange_code(
         ("redirect_uri".to_owned(), options.redirect_uri.clone()),
         ("code_verifier".to_owned(), grant.verifier.secret().clone()),
     ];
-    if let Some((name, resource)) = resource_parameter(ctx, "token", &server.resource) {
+    let resource = resource_parameter(ctx, "token", &server.resource);
+    let sent_resource = resource.is_some();
+    if let Some((name, resource)) = resource {
         params.push((name.to_owned(), resource));
     }
     let waited = ctx
@@ -114,16 +116,58 @@ pub async fn exchange_code(
                     format!("The authorization code was refused (invalid_grant: {description})."),
                     "Connect again; if it repeats, the server rejects the PKCE verifier or the redirect_uri of a valid exchange.",
                 ),
-                _ => diagnosis::new(
-                    diagnosis::TOKEN_EXCHANGE_FAILED,
-                    format!(
-                        "The token endpoint refused the code exchange ({status} {error}: {description})."
-                    ),
-                    "Check the client's authentication method and credentials at the provider.",
-                ),
+                "invalid_target" => resource_refusal(sent_resource, status, &description),
+                _ => exchange_refusal(sent_resource, status, &error, &description),
             })
         }
     }
+}
+
+/// `invalid_target` at the token endpoint (RFC 8707 §2): the audience is required when none
+/// was sent; a `resource` that was sent was refused.
+fn resource_refusal(sent_resource: bool, status: u16, description: &str) -> diagnosis::Diagnosis {
+    if sent_resource {
+        diagnosis::new(
+            diagnosis::RESOURCE_REJECTED,
+            format!(
+                "The token endpoint refused the RFC 8707 resource this client sent ({status} invalid_target: {description})."
+            ),
+            "Accept the MCP server's canonical URL as RFC 8707 `resource` at the token endpoint; clients that send no `resource` (such as Pipelines) connect meanwhile.",
+        )
+    } else {
+        diagnosis::new(
+            diagnosis::AUDIENCE_REQUIRED,
+            format!(
+                "The token endpoint requires an audience / resource parameter ({status} invalid_target: {description}), and this client sends none."
+            ),
+            "Make the audience optional, defaulting to the MCP server; a client that sends RFC 8707 `resource` (a spec profile) connects meanwhile.",
+        )
+    }
+}
+
+/// Any other refusal of the code exchange. The remedy follows what was answered; a guess about
+/// the cause is worded as one.
+fn exchange_refusal(
+    sent_resource: bool,
+    status: u16,
+    error: &str,
+    description: &str,
+) -> diagnosis::Diagnosis {
+    let message =
+        format!("The token endpoint refused the code exchange ({status} {error}: {description}).");
+    let remedy = match error {
+        "invalid_client" | "unauthorized_client" => {
+            "Check the client's authentication method and credentials at the provider.".to_owned()
+        }
+        _ if !sent_resource => format!(
+            "The server answered {status} {error}; this client sent no RFC 8707 `resource`. If the server requires an audience (inferred, not observed: `check` compares flows with and without `resource`), make it optional; otherwise read the provider's token endpoint logs."
+        ),
+        _ if status >= 500 => {
+            "The token endpoint failed on its side: read the provider's logs, then connect again.".to_owned()
+        }
+        _ => "Read the error above; check the client's registration and the parameters the provider requires.".to_owned(),
+    };
+    diagnosis::new(diagnosis::TOKEN_EXCHANGE_FAILED, message, remedy)
 }
 
 /// Reactive refresh: only when a call is about to run and the token is inside the window.

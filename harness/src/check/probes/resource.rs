@@ -14,7 +14,6 @@ use crate::flow::discovery::string_list;
 use crate::flow::discovery::{self, ResourceMatch, protected_resource_metadata_urls};
 use crate::flow::probe::{self, Probe, initialize_request};
 use crate::http::{Body, HttpResponse, headers};
-use crate::www_authenticate;
 
 /// Step 1: no token. Reuses the client flow's probe; returns None when the URL cannot be
 /// reached at all.
@@ -137,8 +136,12 @@ pub(super) async fn invalid_token(ctx: &mut FlowContext, mcp_url: &str, findings
     }
     ctx.recorder
         .pass(&checks::INVALID_TOKEN_REJECTED, json!({ "status": 401 }));
-    let header = response.header("www-authenticate").unwrap_or("");
-    let error = www_authenticate::bearer(header)
+    // Every WWW-Authenticate field counts (RFC 9110 §11.6.1): the Bearer challenge may follow
+    // a Basic one in a field of its own.
+    let header = response.www_authenticate().unwrap_or_default();
+    let header = header.as_str();
+    let error = response
+        .bearer_challenge()
         .ok()
         .flatten()
         .and_then(|c| c.param("error").map(str::to_owned));
