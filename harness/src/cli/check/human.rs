@@ -1,0 +1,198 @@
+//! The human-readable rendering of `check` results: the verdict table, the baseline lines and
+//! one run's checks, as printed to a terminal.
+
+use std::fmt::Write as _;
+
+use mcp_oauth_reports::{Connects, Status, Verdict};
+
+use crate::check::CheckRun;
+
+pub(super) fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Success => "PASS",
+        Status::Failure => "FAIL",
+        Status::Warning => "WARN",
+        Status::Skipped => "SKIP",
+        Status::Info => "INFO",
+    }
+}
+
+pub(super) fn connects(c: Connects) -> &'static str {
+    match c {
+        Connects::Yes => "yes",
+        Connects::WithClientId => "with a Client ID",
+        Connects::No => "no",
+    }
+}
+
+/// One target, for people: the verdict first, then every check, then the baseline.
+pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
+    let report = &run.report;
+    let _ = writeln!(
+        out,
+        "{} ({}, consent: {})\n",
+        report.target.url, report.profile, run.consent
+    );
+    if let Some(verdict) = &report.verdict {
+        human_verdict(out, verdict);
+    }
+    let _ = writeln!(out, "Checks");
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let step_width = report
+        .checks
+        .iter()
+        .map(|c| c.step.len())
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        let _ = writeln!(
+            out,
+            "  {} {:step_width$}  {:width$}  {}",
+            mark(check.status),
+            check.step,
+            check.id,
+            check.name
+        );
+        let indent = " ".repeat(step_width + 9);
+        if check.status != Status::Success
+            && let Some(message) = &check.error_message
+        {
+            let _ = writeln!(out, "{indent}{message}");
+        }
+        if matches!(check.status, Status::Failure | Status::Warning)
+            && let Some(remedy) = &check.remedy
+        {
+            let _ = writeln!(out, "{indent}fix: {remedy}");
+        }
+    }
+    if let Some(d) = &report.outcome.diagnosis {
+        let _ = writeln!(
+            out,
+            "\nDiagnosis ({}): [{}] {}\n  fix: {}",
+            report.profile, d.code, d.message, d.remedy
+        );
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} checks: {} passed, {} failed, {} warnings, {} skipped, {} info; health {}",
+        s.total,
+        s.success,
+        s.failure,
+        s.warning,
+        s.skipped,
+        s.info,
+        report.outcome.health.as_str()
+    );
+    baseline_lines(out, run);
+    let _ = writeln!(
+        out,
+        "Result: {}{}\n",
+        if run.passed() { "PASS" } else { "FAIL" },
+        if strict {
+            " (strict: warnings count)"
+        } else {
+            ""
+        }
+    );
+}
+
+pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
+    let _ = writeln!(out, "Compatibility");
+    let width = verdict
+        .profiles
+        .iter()
+        .map(|p| p.profile.len())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "  {:width$}  {:14}  {:8}  {:24}  departs at",
+        "profile", "connects", "evidence", "diagnosis"
+    );
+    for p in &verdict.profiles {
+        let evidence = if p.verified { "observed" } else { "inferred" };
+        let code = p.diagnosis.as_ref().map_or("none", |d| d.code.as_str());
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:14}  {evidence:8}  {code:24}  {}",
+            p.profile,
+            connects(p.connects),
+            p.departs_at.as_deref().unwrap_or("-")
+        );
+        if let Some(d) = &p.diagnosis {
+            let _ = writeln!(out, "  {:width$}    {}", "", d.message);
+        }
+        if let Some(why) = &p.inferred_because {
+            let _ = writeln!(out, "  {:width$}    inferred: {why}", "");
+        }
+    }
+    for left in &verdict.left_behind {
+        let _ = writeln!(
+            out,
+            "  left behind: client {} registered by {} ({})",
+            left.client_id, left.registered_by, left.reason
+        );
+    }
+    match &verdict.top_fix {
+        Some(fix) => {
+            let _ = writeln!(
+                out,
+                "\nFix first ({}, for {}):\n  {}\n",
+                fix.code,
+                fix.profiles.join(", "),
+                fix.remedy
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nNothing to fix.\n");
+        }
+    }
+}
+
+pub(super) fn baseline_lines(out: &mut String, run: &CheckRun) {
+    let result = &run.result;
+    match &run.baseline {
+        Some(baseline) => {
+            let _ = writeln!(
+                out,
+                "Baseline {}: {} expected failures, {} unexpected, {} stale",
+                baseline.path.display(),
+                result.expected_failures.len(),
+                result.unexpected_failures.len(),
+                result.stale_entries.len()
+            );
+            for entry in &result.expected_failures {
+                let _ = writeln!(out, "  ~ {entry} (known failure)");
+            }
+            for entry in &result.unexpected_failures {
+                let _ = writeln!(out, "  x {entry} (not in the baseline)");
+            }
+            for entry in &result.stale_entries {
+                let _ = writeln!(
+                    out,
+                    "  ! {entry} (stale: it passes now; remove it from the baseline)"
+                );
+            }
+        }
+        None if !result.unexpected_failures.is_empty() => {
+            let _ = writeln!(out, "Failed: {}", result.unexpected_failures.join(", "));
+        }
+        None => {}
+    }
+}
+
+pub(super) fn verdict_line(verdict: Option<&Verdict>) -> String {
+    verdict
+        .map(|v| {
+            v.profiles
+                .iter()
+                .map(|p| {
+                    let how = if p.verified { "observed" } else { "inferred" };
+                    format!("{} {} ({how})", p.profile, connects(p.connects))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
