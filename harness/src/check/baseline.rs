@@ -88,7 +88,7 @@ impl Baseline {
             )
         })?;
         let values = file.and_then(|f| f.server).unwrap_or_default();
-        let steps: BTreeSet<&str> = checks::ALL.iter().map(|c| c.step).collect();
+        let steps: BTreeSet<&str> = checks::all().map(|c| c.step).collect();
         let mut entries: Vec<Entry> = Vec::new();
         for value in values {
             let text_value = match &value {
