@@ -16,6 +16,7 @@ struct Row {
 }
 
 const HEADER: &str = "| Scenario | Profiles | What the mock does | Expected outcome | Spec |";
+const SEEN_HEADER: &str = "| Scenario | Seen at | What the provider does |";
 
 fn docs() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios.md");
@@ -61,6 +62,53 @@ fn catalog_table(markdown: &str) -> BTreeMap<String, Row> {
         );
     }
     rows
+}
+
+/// The "Seen in the field" table: the sources each listed scenario names, by scenario name.
+fn seen_in_the_field(markdown: &str) -> BTreeMap<String, Vec<String>> {
+    let mut lines = markdown.lines().skip_while(|l| l.trim() != SEEN_HEADER);
+    assert!(
+        lines.next().is_some(),
+        "docs/scenarios.md has no table headed {SEEN_HEADER:?}"
+    );
+    let mut rows = BTreeMap::new();
+    for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            cells.len(),
+            3,
+            "a seen-in-the-field row needs three cells: {line}"
+        );
+        let names = backticked(cells[0]);
+        assert_eq!(names.len(), 1, "the first cell names one scenario: {line}");
+        assert!(
+            rows.insert(names[0].clone(), backticked(cells[1]))
+                .is_none(),
+            "{} has two seen-in-the-field rows",
+            names[0]
+        );
+    }
+    rows
+}
+
+#[test]
+fn the_seen_in_the_field_table_lists_every_seen_at_source() {
+    let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
+    let rows = seen_in_the_field(&docs());
+    let in_files: BTreeMap<String, Vec<String>> = catalog
+        .iter()
+        .filter(|s| !s.seen_at.is_empty())
+        .map(|s| (s.name.clone(), s.seen_at.clone()))
+        .collect();
+    assert_eq!(
+        rows, in_files,
+        "docs/scenarios.md's \"Seen in the field\" table (left) differs from the files' `seen-at` (right)"
+    );
 }
 
 /// Every diagnosis code a scenario expects at the end of a run, under any of its profiles.
@@ -117,6 +165,13 @@ fn the_docs_table_lists_exactly_the_catalog() {
         "docs/scenarios.md drifted:\n{}",
         drift.join("\n")
     );
+}
+
+#[test]
+fn the_seen_table_parser_reads_names_and_sources() {
+    let markdown = format!("{SEEN_HEADER}\n|---|---|---|\n| `a` | `x#1`, `Sentry MCP` | m |\n");
+    let rows = seen_in_the_field(&markdown);
+    assert_eq!(rows["a"], ["x#1", "Sentry MCP"]);
 }
 
 #[test]

@@ -103,6 +103,13 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             ));
         }
     }
+    for source in &scenario.seen_at {
+        if source.trim().is_empty() || source.len() > 200 || source.contains('`') {
+            return Err(format!(
+                "field `seen-at`: {source:?} is not a source; write each public report as \"repo#issue\" or a provider's name, without backticks, up to 200 characters"
+            ));
+        }
+    }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
     }
@@ -324,6 +331,14 @@ action = "connect"
         );
         let err = parse(&format!("profiles = [\"nope\"]\n{MINIMAL}")).unwrap_err();
         assert!(err.contains("unknown profile"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_seen_at_source_is_refused() {
+        let err = parse(&format!("seen-at = [\" \"]\n{MINIMAL}")).unwrap_err();
+        assert!(err.contains("field `seen-at`"), "{err}");
+        let ok = parse(&format!("seen-at = [\"nutrition-mcp#51\"]\n{MINIMAL}"));
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

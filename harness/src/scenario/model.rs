@@ -19,6 +19,10 @@ pub struct Scenario {
     /// Spec references for the catalog documentation (ids such as `RFC9728-3.3`).
     #[serde(default)]
     pub spec: Vec<String>,
+    /// Where a real provider was seen doing what this scenario's mocks do: public reports,
+    /// written as `repo#issue` or a provider's name (docs/scenarios.md, "Seen in the field").
+    #[serde(default)]
+    pub seen_at: Vec<String>,
     #[serde(default)]
     pub client: ClientConfig,
     #[serde(default)]
