@@ -112,6 +112,10 @@ pub struct AuthServerConfig {
     /// Refuse any RFC 8707 `resource` at the token endpoint with 400 `invalid_target`, as
     /// Microsoft Entra ID v2 does (AADSTS9010010).
     pub refuse_resource: bool,
+    /// RFC 7592 client management: registration responses carry `registration_client_uri`
+    /// and `registration_access_token`, and DELETE on that URI (with the token) removes the
+    /// client. Off, registrations cannot be managed (RFC 7592 is optional).
+    pub registration_management: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -149,6 +153,7 @@ impl Default for AuthServerConfig {
             token_without_resource_error: "invalid_request".to_owned(),
             audience_without_resource: None,
             refuse_resource: false,
+            registration_management: true,
         }
     }
 }
@@ -330,6 +335,9 @@ pub enum ResourceForm {
     TrailingSlash,
     /// The same path on another host.
     OtherHost,
+    /// The origin alone, without the endpoint's path (what metadata at the origin's
+    /// well-known location may stand for, RFC 9728 §3.3).
+    Origin,
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
 
 use crate::clock::SharedClock;
@@ -290,6 +290,12 @@ impl AuthServer {
         }
         if self.inner.config.dynamic_registration {
             router = router.route(&format!("{path}/register"), post(registration::register));
+            if self.inner.config.registration_management {
+                router = router.route(
+                    &format!("{path}/register/{{client_id}}"),
+                    delete(registration::delete),
+                );
+            }
         }
         let router = router
             .with_state(self.clone())

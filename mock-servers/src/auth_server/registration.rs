@@ -1,7 +1,7 @@
-//! RFC 7591 dynamic client registration.
+//! RFC 7591 dynamic client registration, and RFC 7592 deletion of a registered client.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -73,6 +73,16 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
             application_type: request.application_type.clone(),
         },
     );
+    let management = server.config().registration_management.then(|| {
+        let token = random_token("rat_");
+        store
+            .registration_access_tokens
+            .insert(client_id.clone(), token.clone());
+        (
+            format!("{}/{client_id}", server.endpoint("register")),
+            token,
+        )
+    });
     drop(store);
 
     let mut body = json!({
@@ -93,7 +103,43 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
     }
+    if let Some((uri, token)) = management {
+        body["registration_client_uri"] = json!(uri);
+        body["registration_access_token"] = json!(token);
+    }
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// RFC 7592 §2.3: DELETE on the client configuration endpoint with the registration access
+/// token removes the client (204); a missing or wrong token is 401, as RFC 6750 answers it.
+/// An unknown client is answered 401 too (§2: the server must not reveal which clients exist).
+pub async fn delete(
+    State(server): State<AuthServer>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let mut store = server.store();
+    let authorized = matches!(
+        (store.registration_access_tokens.get(&client_id), presented),
+        (Some(expected), Some(presented)) if expected == presented
+    );
+    if !authorized {
+        drop(store);
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+        )
+            .into_response();
+    }
+    store.delete_client(&client_id);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// The method the request asks for, if this server supports it (`none` always is).

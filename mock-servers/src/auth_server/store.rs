@@ -48,6 +48,11 @@ pub struct Store {
     pub refresh_unavailable_remaining: u32,
     /// Every access token signed, so tests can prove none of them leaks into a report.
     pub issued_access_tokens: Vec<String>,
+    /// RFC 7592: the bearer token that manages each dynamically registered client, by client ID
+    /// (when `registration-management` is on).
+    pub registration_access_tokens: HashMap<String, String>,
+    /// The secrets of clients deleted since (RFC 7592): still secrets for a leak test.
+    pub deleted_client_secrets: Vec<String>,
     next_family: u64,
     next_client: u64,
 }
@@ -75,7 +80,24 @@ impl Store {
         secrets.extend(self.refresh_tokens.keys().cloned());
         secrets.extend(self.issued_access_tokens.iter().cloned());
         secrets.extend(self.clients.values().filter_map(|c| c.secret.clone()));
+        secrets.extend(self.deleted_client_secrets.iter().cloned());
+        secrets.extend(self.registration_access_tokens.values().cloned());
         secrets
+    }
+
+    /// RFC 7592 §2.3: the client is gone, and with it every code and refresh token it holds.
+    pub fn delete_client(&mut self, client_id: &str) -> Option<Client> {
+        let client = self.clients.remove(client_id)?;
+        self.deleted_client_secrets.extend(client.secret.clone());
+        self.deleted_client_secrets
+            .extend(self.registration_access_tokens.remove(client_id));
+        self.codes.retain(|_, grant| grant.client_id != client_id);
+        for grant in self.refresh_tokens.values_mut() {
+            if grant.client_id == client_id {
+                grant.active = false;
+            }
+        }
+        Some(client)
     }
 
     pub fn revoke_family(&mut self, family: u64) {

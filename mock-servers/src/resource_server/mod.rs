@@ -106,6 +106,7 @@ impl ResourceServer {
             ResourceForm::Exact => self.url(),
             ResourceForm::TrailingSlash => format!("{}/", self.url()),
             ResourceForm::OtherHost => self.url().replacen("127.0.0.1", "localhost", 1),
+            ResourceForm::Origin => self.inner.origin.clone(),
         }
     }
 
