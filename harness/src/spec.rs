@@ -68,4 +68,5 @@ spec_refs! {
     RFC8252_7_3 = "RFC8252-7.3", "https://www.rfc-editor.org/rfc/rfc8252#section-7.3";
     RFC6749_3_1 = "RFC6749-3.1", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1";
     MCP_SECURITY_BEST_PRACTICES = "MCP-2025-11-25-security-best-practices", "https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices";
+    RFC7592_2_3 = "RFC7592-2.3", "https://www.rfc-editor.org/rfc/rfc7592#section-2.3";
 }

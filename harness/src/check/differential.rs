@@ -184,7 +184,7 @@ mod tests {
                 )
             }),
             answers,
-            registered: Vec::new(),
+            left_behind: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@
 //! through one redactor.
 
 pub mod baseline;
+mod cleanup;
 pub mod differential;
 pub mod observe;
 pub mod probes;
@@ -30,9 +31,10 @@ use std::time::Duration;
 
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_reports::{
-    Health, LeftBehind, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind,
+    Health, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind,
 };
 use oauth2::ClientSecret;
+use serde_json::Value;
 
 use crate::checks;
 use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh, revocation};
@@ -254,7 +256,6 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     let mut findings = probes::run(flow.context(), &inputs).await;
     let probed = flow.checks().len();
     let probed_exchanges = flow.context().http.exchanges().len();
-    let probe_clients = observe::registered_clients(flow.checks());
 
     let consenting = options.consent != Consent::Skip && findings.reachable;
     let plan = if consenting {
@@ -294,6 +295,8 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         }
         differential::explain(&mut observed);
     }
+    // The probes' and the consent step's registrations, after their last use.
+    let left_here = cleanup::delete_registrations(flow.context()).await;
 
     let outcome = flow.finish();
     let checks = merge(outcome.checks, probed);
@@ -308,7 +311,10 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         &observed,
         not_observed,
     );
-    verdict.left_behind = left_behind(&probe_clients, &observed);
+    verdict.left_behind = left_here
+        .into_iter()
+        .chain(observed.iter().flat_map(|run| run.left_behind.clone()))
+        .collect();
     let primary = observed.first();
     let diagnosis = match primary {
         Some(run) => run
@@ -402,32 +408,6 @@ async fn interactive_turn(agent: &UserAgent) -> Option<tokio::sync::MutexGuard<'
     }
 }
 
-/// What the check registered and leaves on the server: nothing here deletes registrations
-/// (RFC 7592), so every dynamically registered client is listed.
-fn left_behind(probe_clients: &[String], observed: &[Observed]) -> Vec<LeftBehind> {
-    let reason = "the check does not delete client registrations yet, RFC 7592";
-    let mut list: Vec<LeftBehind> = probe_clients
-        .iter()
-        .map(|id| LeftBehind {
-            client_id: id.clone(),
-            registered_by: "probes".to_owned(),
-            reason: reason.to_owned(),
-        })
-        .collect();
-    for run in observed {
-        for id in &run.registered {
-            if !list.iter().any(|l| &l.client_id == id) {
-                list.push(LeftBehind {
-                    client_id: id.clone(),
-                    registered_by: run.profile.to_owned(),
-                    reason: reason.to_owned(),
-                });
-            }
-        }
-    }
-    list
-}
-
 /// The consent step and what follows it with real tokens. Returns what it showed.
 async fn consent(
     flow: &mut ClientFlow,
@@ -452,15 +432,30 @@ async fn consent(
             None
         }
     };
-    let registered = observe::registered_clients(&flow.checks()[probed.min(flow.checks().len())..]);
     // Only the consent step's exchanges: the probes ask questions no client flow asks, and
     // must not count as the flow's answers.
     let exchanges = flow.context().http.exchanges();
+    let (probes, consented) = exchanges.split_at(probed_exchanges.min(exchanges.len()));
+    let mut answered = Vec::new();
+    // The consent step reuses the client the probes registered: that registration is this
+    // flow's answer at the registration step, as another profile's own registration is its.
+    if !consented.iter().any(|x| x.step == "registration")
+        && flow.checks()[probed.min(flow.checks().len())..]
+            .iter()
+            .any(|c| {
+                c.id == checks::CLIENT_ID.id
+                    && c.details.as_ref().and_then(|d| d.get("reused")) == Some(&Value::Bool(true))
+            })
+    {
+        answered.extend(probes.iter().find(|x| x.step == "registration").cloned());
+    }
+    answered.extend(consented.iter().cloned());
     Observed {
         profile,
         failure,
-        answers: observe::answers(&exchanges[probed_exchanges.min(exchanges.len())..]),
-        registered,
+        answers: observe::answers(&answered),
+        // Deleted with the probes' registrations, once the check is done with them.
+        left_behind: Vec::new(),
     }
 }
 

@@ -92,16 +92,6 @@ fn redirected_error(response: &mcp_oauth_reports::HttpResponseRecord) -> Option<
         .map(|(_, value)| value.into_owned())
 }
 
-/// The client IDs a flow obtained by dynamic registration, as its checks recorded them.
-pub fn registered_clients(checks: &[mcp_oauth_reports::Check]) -> Vec<String> {
-    checks
-        .iter()
-        .filter(|c| c.id == checks::DCR_REGISTRATION.id)
-        .filter_map(|c| c.details.as_ref()?.get("clientId").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// A fresh, independent flow for `profile`.
 pub fn new_flow(
     client_options: &ClientOptions,
@@ -126,12 +116,13 @@ pub async fn observe(mut flow: ClientFlow, agent: &UserAgent) -> Observed {
         Ok(()) => None,
         Err(diagnosis) => Some(blame(&mut flow, diagnosis, 0)),
     };
-    let outcome = flow.finish();
+    let answers = answers(&flow.context().http.exchanges());
+    let left_behind = super::cleanup::delete_registrations(flow.context()).await;
     Observed {
         profile,
         failure,
-        answers: answers(&outcome.exchanges),
-        registered: registered_clients(&outcome.checks),
+        answers,
+        left_behind,
     }
 }
 

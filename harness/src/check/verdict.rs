@@ -22,6 +22,9 @@ pub enum Effect {
     BlocksWhenFailure,
     /// Stops the profiles that send no RFC 8707 `resource` (the server requires an audience).
     BlocksWithoutResource,
+    /// Stops the profiles that do not fall back to the 2025-03-26 default endpoints (the
+    /// server has no OAuth metadata at all).
+    BlocksWithoutFallback,
     /// No automatic registration: a Client ID must be brought.
     NeedsClientId,
     /// Clients connect, but meet the problem (listed where the check is a FAILURE).
@@ -74,8 +77,8 @@ pub struct Observed {
     pub failure: Option<(Diagnosis, String)>,
     /// How each compared step was answered in this profile's flow.
     pub answers: Vec<super::observe::StepAnswer>,
-    /// Client IDs this flow registered dynamically.
-    pub registered: Vec<String>,
+    /// The clients this flow registered dynamically and could not delete afterwards.
+    pub left_behind: Vec<mcp_oauth_reports::LeftBehind>,
 }
 
 /// Where a verdict issue came from, to rank the top fix.
@@ -244,6 +247,9 @@ fn judge(profile: &Profile, problems: &[Problem], client_id_given: bool) -> Prof
             Effect::BlocksWithoutResource if !profile.send_resource => {
                 blockers.push(problem.issue());
             }
+            Effect::BlocksWithoutFallback if !profile.default_endpoints_fallback => {
+                blockers.push(problem.issue());
+            }
             Effect::NeedsClientId if !client_id_given => client_id.push(problem.issue()),
             Effect::Caveat if failure => caveats.push(problem.issue()),
             _ => {}
@@ -376,7 +382,7 @@ mod tests {
                 "mcp-initialize".to_owned(),
             )),
             answers: Vec::new(),
-            registered: Vec::new(),
+            left_behind: Vec::new(),
         };
         let verdict = evaluate(&problems, false, &[observed], "not selected");
         let pipelines = &verdict.profiles[0];

@@ -425,6 +425,13 @@ checks! {
         spec: [MCP_SECURITY_BEST_PRACTICES],
         remedy: "Name only public https endpoints in metadata; a public server pointing clients at loopback or private addresses is refused as a request-forgery risk.",
     }
+    DCR_CLIENT_DELETED {
+        id: "dcr-client-deleted", step: "registration",
+        name: "Registered client deleted afterwards",
+        description: "A client the check registered dynamically is deleted afterwards with RFC 7592 (DELETE on its registration_client_uri with its registration_access_token), so nothing is left on the server.",
+        spec: [RFC7592_2_3],
+        remedy: "Return registration_client_uri and registration_access_token in registration responses and accept DELETE on that URI (RFC 7592), so clients can remove what they registered; until then, delete the clients listed in leftBehind by hand.",
+    }
 }
 
 mod client;

@@ -46,7 +46,7 @@ pub struct DiscoveredServer {
 
 /// One location tried, for the record and for `discovery-failed`.
 #[derive(Debug, Clone)]
-struct Attempt {
+pub(crate) struct Attempt {
     url: String,
     outcome: String,
 }
@@ -106,13 +106,7 @@ pub async fn discover(
         &checks::AS_METADATA_DISCOVERED,
         json!({ "url": metadata_url, "location": found.location, "issuer": issuer }),
     );
-    let metadata: AuthServerMetadata = serde_json::from_value(found.document).map_err(|e| {
-        diagnosis::new(
-            diagnosis::METADATA_INVALID,
-            format!("The authorization-server metadata at {metadata_url} has fields of the wrong type: {e}."),
-            "Fix the metadata document so that it follows RFC 8414 §2.",
-        )
-    })?;
+    let metadata = parse_metadata(ctx, &metadata_url, found.document)?;
     check_issuer(ctx, &issuer, &metadata, &metadata_url)?;
     let endpoints = check_required_fields(ctx, &metadata)?;
     check_pkce(ctx, &metadata)?;
@@ -125,7 +119,28 @@ pub async fn discover(
     })
 }
 
-fn discovery_failed(attempts: &[Attempt]) -> diagnosis::Diagnosis {
+/// The metadata's fields must have RFC 8414 §2's types; a document that has not is recorded
+/// as a failed `as-metadata-fields`, the check that observed it.
+pub(crate) fn parse_metadata(
+    ctx: &mut FlowContext,
+    metadata_url: &str,
+    document: Value,
+) -> StepResult<AuthServerMetadata> {
+    serde_json::from_value(document).map_err(|e| {
+        ctx.recorder.fail(
+            &checks::AS_METADATA_FIELDS,
+            json!({ "url": metadata_url, "error": e.to_string() }),
+            format!("the metadata has fields of the wrong type: {e}"),
+        );
+        diagnosis::new(
+            diagnosis::METADATA_INVALID,
+            format!("The authorization-server metadata at {metadata_url} has fields of the wrong type: {e}."),
+            "Fix the metadata document so that it follows RFC 8414 §2.",
+        )
+    })
+}
+
+pub(crate) fn discovery_failed(attempts: &[Attempt]) -> diagnosis::Diagnosis {
     let tried: Vec<String> = attempts
         .iter()
         .map(|a| format!("{} ({})", a.url, a.outcome))
@@ -142,7 +157,11 @@ fn discovery_failed(attempts: &[Attempt]) -> diagnosis::Diagnosis {
 
 /// The 2025-03-26 revision's answer to a server without any metadata: fixed endpoint paths at
 /// the MCP server's origin, which then also stands in as the issuer.
-fn default_endpoints(ctx: &mut FlowContext, mcp_url: &Url, resource: String) -> DiscoveredServer {
+pub(crate) fn default_endpoints(
+    ctx: &mut FlowContext,
+    mcp_url: &Url,
+    resource: String,
+) -> DiscoveredServer {
     let origin = origin(mcp_url);
     let endpoints = Endpoints {
         authorization: format!("{origin}/authorize"),
@@ -300,7 +319,7 @@ fn prm_candidates(mcp_url: &Url, probe: &Probe) -> Vec<(String, PrmLocation)> {
     candidates
 }
 
-async fn find_protected_resource_metadata(
+pub(crate) async fn find_protected_resource_metadata(
     ctx: &mut FlowContext,
     mcp_url: &Url,
     probe: &Probe,
@@ -315,13 +334,13 @@ async fn find_protected_resource_metadata(
 }
 
 /// Metadata found at one of the locations tried.
-struct Found {
-    url: String,
-    location: &'static str,
-    document: Value,
+pub(crate) struct Found {
+    pub(crate) url: String,
+    pub(crate) location: &'static str,
+    pub(crate) document: Value,
 }
 
-async fn find_auth_server_metadata(
+pub(crate) async fn find_auth_server_metadata(
     ctx: &mut FlowContext,
     issuer: &str,
     attempts: &mut Vec<Attempt>,
@@ -379,7 +398,7 @@ fn parse_document(response: &HttpResponse, required_field: &str) -> Result<Value
     }
 }
 
-fn check_resource(
+pub(crate) fn check_resource(
     ctx: &mut FlowContext,
     pasted: &str,
     mcp_url: &Url,
@@ -420,7 +439,7 @@ fn resource_mismatch(
     mcp_url: &str,
     announced: &str,
 ) -> diagnosis::Diagnosis {
-    let details = json!({ "expected": mcp_url, "actual": announced });
+    let details = json!({ "expected": mcp_url, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) });
     let same_origin = matches!(
         (Url::parse(mcp_url), Url::parse(announced)),
         (Ok(a), Ok(b)) if a.origin() == b.origin()
@@ -431,7 +450,7 @@ fn resource_mismatch(
         )
     } else {
         format!(
-            "The server announces a resource on another origin ({announced}); its operator must set `resource` in the protected-resource metadata to {mcp_url}, the URL it is reached at."
+            "The server announces a resource on another origin ({announced}): if the MCP server really lives at {announced}, paste that URL; otherwise its operator must set `resource` in the protected-resource metadata to {mcp_url}, the URL it is reached at."
         )
     };
     ctx.recorder.fail_with_remedy(
@@ -467,7 +486,7 @@ pub fn compare_resource(pasted: &str, announced: &str) -> ResourceMatch {
     }
 }
 
-fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String> {
+pub(crate) fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String> {
     let servers = string_list(prm.get("authorization_servers"));
     match servers.first() {
         Some(issuer) => {
@@ -523,7 +542,7 @@ pub(crate) fn check_issuer(
     ))
 }
 
-fn check_required_fields(
+pub(crate) fn check_required_fields(
     ctx: &mut FlowContext,
     metadata: &AuthServerMetadata,
 ) -> StepResult<Endpoints> {
@@ -570,7 +589,7 @@ fn check_required_fields(
     }
 }
 
-fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -> StepResult<()> {
+pub(crate) fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -> StepResult<()> {
     let methods = metadata.code_challenge_methods_supported.clone();
     if methods
         .as_ref()
@@ -617,7 +636,7 @@ pub(crate) fn string_list(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn attempts_json(attempts: &[Attempt]) -> Value {
+pub(crate) fn attempts_json(attempts: &[Attempt]) -> Value {
     Value::Array(
         attempts
             .iter()

@@ -107,6 +107,8 @@ pub struct FlowContext {
     pub profile: &'static Profile,
     pub clock: SharedClock,
     pub recorder: Recorder,
+    /// Every client registered dynamically through this context, for reuse and deletion.
+    pub registrations: Vec<registration::Registration>,
 }
 
 impl FlowContext {
@@ -166,6 +168,7 @@ impl ClientFlow {
                 profile,
                 clock,
                 recorder,
+                registrations: Vec::new(),
             },
             options,
             connection: None,

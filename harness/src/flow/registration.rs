@@ -37,6 +37,32 @@ pub struct RegisteredClient {
     pub auth_method: AuthMethod,
     /// How the Client ID was obtained: `brought` or `dynamic-registration`.
     pub source: &'static str,
+    /// Where and with what the registration can be deleted (RFC 7592), when the registration
+    /// response said.
+    pub management: Option<ClientManagement>,
+}
+
+/// RFC 7592 §3: the client configuration endpoint and the bearer token that manages it.
+#[derive(Debug, Clone)]
+pub struct ClientManagement {
+    pub registration_client_uri: String,
+    /// Redacts in `Debug`, like the other secrets.
+    pub registration_access_token: ClientSecret,
+}
+
+/// A client registered dynamically through one flow's context, kept so that the check can
+/// delete it afterwards (or say why it could not).
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub client: RegisteredClient,
+    /// The registration endpoint it was registered at.
+    pub endpoint: String,
+    pub redirect_uri: String,
+    /// Who registered it, for the report's `leftBehind`: `probes` or a profile's name.
+    pub registered_by: &'static str,
+    /// Offered to the flow's next registration at the same endpoint for the same redirect
+    /// URI, so that one profile flow registers once.
+    pub reusable: bool,
 }
 
 pub async fn obtain_client(
@@ -70,6 +96,7 @@ pub async fn obtain_client(
             client_secret: options.client_secret.clone(),
             auth_method,
             source: "brought",
+            management: None,
         });
     }
 
@@ -85,7 +112,99 @@ pub async fn obtain_client(
         );
         return Err(client_id_missing(ctx, options, server));
     };
+    if let Some(client) = reuse(ctx, &registration_endpoint, &options.redirect_uri) {
+        return Ok(client);
+    }
     register(ctx, options, &registration_endpoint).await
+}
+
+/// The registration this flow's context already made for the same endpoint and callback and
+/// offered for reuse (the check's probes register the client its consent step then uses), at
+/// most once.
+fn reuse(ctx: &mut FlowContext, endpoint: &str, redirect_uri: &str) -> Option<RegisteredClient> {
+    let offered = ctx
+        .registrations
+        .iter_mut()
+        .find(|r| r.reusable && r.endpoint == endpoint && r.redirect_uri == redirect_uri)?;
+    offered.reusable = false;
+    let client = offered.client.clone();
+    ctx.recorder.pass(
+        &checks::CLIENT_ID,
+        json!({ "source": "dynamic-registration", "clientId": client.client_id, "reused": true }),
+    );
+    Some(client)
+}
+
+/// Offers the registration of `client_id` to this context's next flow registration.
+pub(crate) fn offer_for_reuse(ctx: &mut FlowContext, client_id: &str) {
+    if let Some(registration) = ctx
+        .registrations
+        .iter_mut()
+        .find(|r| r.client.client_id == client_id)
+    {
+        registration.reusable = true;
+    }
+}
+
+/// The client a successful registration response describes: its secret and management token
+/// (registered with the redactor before anything can record them), its token-endpoint
+/// authentication method, and where RFC 7592 lets it be deleted.
+pub(crate) fn read_registered_client(
+    ctx: &mut FlowContext,
+    client_id: &str,
+    body: &Value,
+) -> RegisteredClient {
+    let secret = body.get("client_secret").and_then(Value::as_str).map(|s| {
+        ctx.http.redactor().register(s);
+        ClientSecret::new(s.to_owned())
+    });
+    let auth_method = match body
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+    {
+        Some("client_secret_basic") if secret.is_some() => AuthMethod::ClientSecretBasic,
+        Some("client_secret_post") if secret.is_some() => AuthMethod::ClientSecretPost,
+        _ if secret.is_some() => AuthMethod::ClientSecretBasic,
+        _ => AuthMethod::None,
+    };
+    let management = match (
+        body.get("registration_client_uri").and_then(Value::as_str),
+        body.get("registration_access_token")
+            .and_then(Value::as_str),
+    ) {
+        (Some(uri), Some(token)) => {
+            ctx.http.redactor().register(token);
+            Some(ClientManagement {
+                registration_client_uri: uri.to_owned(),
+                registration_access_token: ClientSecret::new(token.to_owned()),
+            })
+        }
+        _ => None,
+    };
+    RegisteredClient {
+        client_id: client_id.to_owned(),
+        client_secret: secret,
+        auth_method,
+        source: "dynamic-registration",
+        management,
+    }
+}
+
+/// Keeps a registration made through this context, for reuse and deletion.
+pub(crate) fn remember(
+    ctx: &mut FlowContext,
+    client: &RegisteredClient,
+    endpoint: &str,
+    redirect_uri: &str,
+    registered_by: &'static str,
+) {
+    ctx.registrations.push(Registration {
+        client: client.clone(),
+        endpoint: endpoint.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        registered_by,
+        reusable: false,
+    });
 }
 
 /// No way to a Client ID is left. Where the authorization server accepts Client ID metadata
@@ -176,6 +295,7 @@ fn client_id_metadata_document(
         client_secret: None,
         auth_method: AuthMethod::None,
         source: "client-id-metadata-document",
+        management: None,
     })
 }
 
@@ -228,7 +348,8 @@ fn choose_auth_method(has_secret: bool, server: &DiscoveredServer) -> AuthMethod
     }
 }
 
-async fn register(
+/// RFC 7591 registration of the flow's callback: the request every profile flow sends.
+pub(crate) async fn register(
     ctx: &mut FlowContext,
     options: &ClientOptions,
     endpoint: &str,
@@ -258,6 +379,11 @@ async fn register(
         )
         .await
         .map_err(|e| {
+            ctx.recorder.fail(
+                &checks::DCR_REGISTRATION,
+                json!({ "error": e.to_string() }),
+                format!("the registration request failed: {e}"),
+            );
             diagnosis::new(
                 diagnosis::DCR_REJECTED,
                 format!("Dynamic client registration could not be reached: {e}"),
@@ -269,19 +395,10 @@ async fn register(
     let client_id = body.get("client_id").and_then(Value::as_str);
     match (status, client_id) {
         (200 | 201, Some(client_id)) => {
-            let secret = body.get("client_secret").and_then(Value::as_str).map(|s| {
-                ctx.http.redactor().register(s);
-                ClientSecret::new(s.to_owned())
-            });
-            let auth_method = match body
-                .get("token_endpoint_auth_method")
-                .and_then(Value::as_str)
-            {
-                Some("client_secret_basic") if secret.is_some() => AuthMethod::ClientSecretBasic,
-                Some("client_secret_post") if secret.is_some() => AuthMethod::ClientSecretPost,
-                _ if secret.is_some() => AuthMethod::ClientSecretBasic,
-                _ => AuthMethod::None,
-            };
+            let client = read_registered_client(ctx, client_id, &body);
+            let registered_by = ctx.profile.name;
+            remember(ctx, &client, endpoint, &options.redirect_uri, registered_by);
+            let auth_method = client.auth_method;
             let mut details = json!({ "status": status, "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() });
             if let Some(application_type) = application_type {
                 details["applicationType"] = json!(application_type);
@@ -300,12 +417,7 @@ async fn register(
                 &checks::CLIENT_ID,
                 json!({ "source": "dynamic-registration", "clientId": client_id }),
             );
-            Ok(RegisteredClient {
-                client_id: client_id.to_owned(),
-                client_secret: secret,
-                auth_method,
-                source: "dynamic-registration",
-            })
+            Ok(client)
         }
         _ => {
             let error = body

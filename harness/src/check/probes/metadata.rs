@@ -1,79 +1,82 @@
 //! RFC 8414 / OpenID authorization-server metadata and what it advertises.
 
+use mcp_oauth_reports::Status;
 use serde_json::{Value, json};
+use url::Url;
 
 use super::super::verdict::Effect;
-use super::{Findings, Resource, fetch_document};
+use super::{Findings, Resource};
 use crate::checks::{self};
 use crate::diagnosis;
 use crate::flow::FlowContext;
 use crate::flow::discovery::string_list;
-use crate::flow::discovery::{self, AuthServerMetadata, auth_server_metadata_urls};
+use crate::flow::discovery::{self, AuthServerMetadata};
 
-/// Step 3: RFC 8414 / OpenID authorization-server metadata and what it advertises.
+/// Step 3: RFC 8414 / OpenID authorization-server metadata, found, parsed and judged with the
+/// client flow's own steps (issuer, required fields, PKCE), going on past a failure where the
+/// flow would stop; then what it advertises beyond what the flow needs.
 pub(super) async fn auth_server(
     ctx: &mut FlowContext,
-    resource: &Resource,
+    resource: &mut Resource,
+    mcp_url: &Url,
     findings: &mut Findings,
 ) -> Option<AuthServerMetadata> {
-    let issuer = &resource.issuer;
-    let mut tried = Vec::new();
-    let mut found = None;
-    for url in auth_server_metadata_urls(issuer) {
-        match fetch_document(ctx, &url, "issuer").await {
-            Ok((document, _)) => {
-                tried.push(json!({ "url": url, "outcome": "200, found" }));
-                found = Some((url, document));
-                break;
-            }
-            Err(outcome) => tried.push(json!({ "url": url, "outcome": outcome })),
-        }
-    }
-    let Some((url, raw)) = found else {
+    let issuer = resource.issuer.clone();
+    let found = discovery::find_auth_server_metadata(ctx, &issuer, &mut resource.attempts).await;
+    let Some(found) = found else {
         ctx.recorder.fail(
             &checks::AS_METADATA_DISCOVERED,
-            json!({ "issuer": issuer, "tried": tried }),
+            json!({ "issuer": issuer, "tried": discovery::attempts_json(&resource.attempts) }),
             format!("no authorization-server metadata for issuer {issuer}"),
         );
         // Without metadata the missing resource metadata is no longer a mere caveat.
         findings
             .problems
             .retain(|p| p.code != diagnosis::PRM_MISSING);
+        let failed = discovery::discovery_failed(&resource.attempts);
+        if resource.found_prm {
+            findings.problem(
+                &checks::AS_METADATA_DISCOVERED,
+                diagnosis::DISCOVERY_FAILED,
+                failed.message,
+                failed.remedy,
+                Effect::Blocks,
+            );
+            return None;
+        }
+        // A server without any metadata: the profiles that fall back to the 2025-03-26
+        // default endpoints go on there, as their flows do, and so do the probes.
         findings.problem(
             &checks::AS_METADATA_DISCOVERED,
             diagnosis::DISCOVERY_FAILED,
-            format!("Discovery failed: no OAuth metadata was found for issuer {issuer}."),
-            "Serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's resource_metadata) and RFC 8414 metadata for the authorization server it names.",
-            Effect::Blocks,
+            failed.message,
+            failed.remedy,
+            Effect::BlocksWithoutFallback,
         );
-        return None;
+        let server = discovery::default_endpoints(ctx, mcp_url, resource.resource.clone());
+        return Some(server.metadata);
     };
     ctx.recorder.pass(
         &checks::AS_METADATA_DISCOVERED,
-        json!({ "url": url, "issuer": issuer, "tried": tried }),
+        json!({ "url": found.url, "location": found.location, "issuer": issuer, "tried": discovery::attempts_json(&resource.attempts) }),
     );
-    let metadata: AuthServerMetadata = match serde_json::from_value(raw.clone()) {
+    let url = found.url.clone();
+    let raw = found.document.clone();
+    let metadata = match discovery::parse_metadata(ctx, &url, found.document) {
         Ok(metadata) => metadata,
-        Err(e) => {
-            ctx.recorder.fail(
-                &checks::AS_METADATA_FIELDS,
-                json!({ "url": url, "error": e.to_string() }),
-                format!("the metadata has fields of the wrong type: {e}"),
-            );
+        Err(invalid) => {
             findings.problem(
                 &checks::AS_METADATA_FIELDS,
                 diagnosis::METADATA_INVALID,
-                format!(
-                    "The authorization-server metadata at {url} has fields of the wrong type: {e}."
-                ),
-                "Fix the metadata document so that it follows RFC 8414 §2.",
+                invalid.message,
+                invalid.remedy,
                 Effect::Blocks,
             );
             return None;
         }
     };
 
-    if let Err(mismatch) = discovery::check_issuer(ctx, issuer, &metadata, &url) {
+    if let Err(mismatch) = discovery::check_issuer(ctx, &issuer, &metadata, &url) {
         findings.problem(
             &checks::AS_ISSUER_MATCHES,
             diagnosis::ISSUER_MISMATCH,
@@ -82,78 +85,30 @@ pub(super) async fn auth_server(
             Effect::Blocks,
         );
     }
-
-    required_fields(ctx, &metadata, findings);
-    pkce_and_grants(ctx, &metadata, &raw, findings);
+    if let Err(missing) = discovery::check_required_fields(ctx, &metadata) {
+        findings.problem(
+            &checks::AS_METADATA_FIELDS,
+            diagnosis::METADATA_INVALID,
+            missing.message,
+            missing.remedy,
+            Effect::Blocks,
+        );
+    }
+    pkce(ctx, &metadata, findings);
+    grant_types(ctx, &raw);
     client_identification(ctx, &metadata, &raw, findings);
     Some(metadata)
 }
 
-/// The endpoints and response type every client needs.
-fn required_fields(ctx: &mut FlowContext, metadata: &AuthServerMetadata, findings: &mut Findings) {
-    let mut missing = Vec::new();
-    if metadata.authorization_endpoint.is_none() {
-        missing.push("authorization_endpoint");
-    }
-    if metadata.token_endpoint.is_none() {
-        missing.push("token_endpoint");
-    }
-    if !metadata
-        .response_types_supported
-        .as_ref()
-        .is_some_and(|types| types.iter().any(|t| t == "code"))
-    {
-        missing.push("response_types_supported containing \"code\"");
-    }
-    if missing.is_empty() {
-        ctx.recorder.pass(
-            &checks::AS_METADATA_FIELDS,
-            json!({ "authorizationEndpoint": metadata.authorization_endpoint, "tokenEndpoint": metadata.token_endpoint }),
-        );
-    } else {
-        ctx.recorder.fail(
-            &checks::AS_METADATA_FIELDS,
-            json!({ "missing": missing }),
-            format!("the metadata lacks {}", missing.join(", ")),
-        );
-        findings.problem(
-            &checks::AS_METADATA_FIELDS,
-            diagnosis::METADATA_INVALID,
-            format!(
-                "The authorization-server metadata lacks {}.",
-                missing.join(", ")
-            ),
-            "Add the missing fields to the authorization-server metadata (RFC 8414 §2).",
-            Effect::Blocks,
-        );
-    }
-}
-
-/// PKCE S256 and the grant types a client uses.
-fn pkce_and_grants(
-    ctx: &mut FlowContext,
-    metadata: &AuthServerMetadata,
-    raw: &Value,
-    findings: &mut Findings,
-) {
-    let methods = metadata.code_challenge_methods_supported.clone();
-    if methods
-        .as_ref()
-        .is_some_and(|m| m.iter().any(|m| m == "S256"))
-    {
-        ctx.recorder.pass(
-            &checks::PKCE_S256_ADVERTISED,
-            json!({ "codeChallengeMethodsSupported": methods }),
-        );
-    } else {
-        ctx.recorder.fail(
-            &checks::PKCE_S256_ADVERTISED,
-            json!({ "expected": ["S256"], "actual": methods }),
-            match &methods {
-                None => "the metadata has no code_challenge_methods_supported".to_owned(),
-                Some(m) => format!("code_challenge_methods_supported is {m:?}, without S256"),
-            },
-        );
+/// PKCE S256, judged by the flow's step under the probes' profile; a failure there is a
+/// failure under every profile that makes it one.
+fn pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata, findings: &mut Findings) {
+    let judged = discovery::check_pkce(ctx, metadata);
+    let advertised = judged.is_ok()
+        && ctx.recorder.checks().last().is_some_and(|c| {
+            c.id == checks::PKCE_S256_ADVERTISED.id && c.status == Status::Success
+        });
+    if !advertised {
         findings.problem(
             &checks::PKCE_S256_ADVERTISED,
             diagnosis::PKCE_NOT_ADVERTISED,
@@ -162,7 +117,10 @@ fn pkce_and_grants(
             Effect::BlocksWhenFailure,
         );
     }
+}
 
+/// The grant types a client uses: the code, and refresh tokens.
+fn grant_types(ctx: &mut FlowContext, raw: &Value) {
     let grants = raw
         .get("grant_types_supported")
         .map(|v| string_list(Some(v)));

@@ -21,7 +21,6 @@ use crate::checks::{self, CheckDef};
 use crate::diagnosis;
 use crate::flow::FlowContext;
 use crate::flow::registration::RegisteredClient;
-use crate::http::HttpResponse;
 use authorization::AuthorizationProbe;
 
 /// A redirect URI no client registers: where an open redirector would send the code.
@@ -68,6 +67,11 @@ pub(super) struct Resource {
     /// The RFC 8707 resource to send: the announced one when it matches, else the pasted URL.
     pub(super) resource: String,
     pub(super) scopes: Vec<String>,
+    /// Whether protected-resource metadata was found (without it, and without
+    /// authorization-server metadata, some profiles fall back to default endpoints).
+    pub(super) found_prm: bool,
+    /// Every metadata location tried so far, for `discovery-failed`.
+    pub(super) attempts: Vec<crate::flow::discovery::Attempt>,
 }
 
 pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
@@ -91,10 +95,11 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
 
     let prm =
         resource::protected_resource(ctx, &mcp_url, &probe, &inputs.mcp_url, &mut findings).await;
-    let Some(resource) = prm else {
+    let Some(mut resource) = prm else {
         return findings;
     };
-    let Some(metadata) = metadata::auth_server(ctx, &resource, &mut findings).await else {
+    let Some(metadata) = metadata::auth_server(ctx, &mut resource, &mcp_url, &mut findings).await
+    else {
         return findings;
     };
     let Some((authorization_endpoint, token_endpoint)) = metadata
@@ -110,6 +115,7 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
         client_secret: inputs.client_secret.clone(),
         auth_method: registration::brought_auth_method(inputs.client_secret.is_some(), &metadata),
         source: "brought",
+        management: None,
     });
     registration::registration(ctx, inputs, &metadata, &mut client, &mut findings).await;
 
@@ -151,28 +157,6 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     )
     .await;
     findings
-}
-
-/// GETs a metadata document: a JSON object with `required_field`, else why not.
-pub(super) async fn fetch_document(
-    ctx: &mut FlowContext,
-    url: &str,
-    required_field: &str,
-) -> Result<(Value, HttpResponse), String> {
-    let response = ctx
-        .http
-        .get("discovery", url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status.as_u16();
-    if status != 200 {
-        return Err(status.to_string());
-    }
-    match serde_json::from_slice::<Value>(&response.body) {
-        Ok(document) if document.get(required_field).is_some() => Ok((document, response)),
-        Ok(_) => Err(format!("200, but no `{required_field}` field")),
-        Err(_) => Err("200, but not JSON".to_owned()),
-    }
 }
 
 pub(super) fn query_params(url: &str) -> Vec<(String, String)> {

@@ -1,6 +1,5 @@
 //! RFC 7591 dynamic client registration of the harness's callback.
 
-use oauth2::ClientSecret;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -9,10 +8,10 @@ use super::super::verdict::Effect;
 use super::{Findings, ProbeInputs};
 use crate::checks::{self};
 use crate::diagnosis;
-use crate::flow::FlowContext;
 use crate::flow::discovery::AuthServerMetadata;
-use crate::flow::registration::{AuthMethod, RegisteredClient};
+use crate::flow::registration::{self as flow_registration, AuthMethod, RegisteredClient};
 use crate::flow::token_request::ErrorAnswer;
+use crate::flow::{ClientOptions, FlowContext};
 use crate::http::Body;
 
 /// Step 4: register the harness's callback, then check that a fragment is refused.
@@ -38,7 +37,7 @@ pub(super) async fn registration(
     fragment_refused(ctx, inputs, &endpoint, findings).await;
 }
 
-/// The registration request the probes send for `redirect_uri`.
+/// The registration request the fragment probe sends for `redirect_uri`.
 fn registration_request(inputs: &ProbeInputs, redirect_uri: &str) -> Value {
     json!({
         "client_name": inputs.client_name,
@@ -49,7 +48,9 @@ fn registration_request(inputs: &ProbeInputs, redirect_uri: &str) -> Value {
     })
 }
 
-/// Registers the harness's callback; the client it gets is the probes' unless one was brought.
+/// Registers the harness's callback with the client flow's own registration step, so the
+/// registration is the one this profile's consent step then uses instead of registering again.
+/// The client it gets is the probes' unless one was brought.
 async fn register_callback(
     ctx: &mut FlowContext,
     inputs: &ProbeInputs,
@@ -57,78 +58,23 @@ async fn register_callback(
     client: &mut Option<RegisteredClient>,
     findings: &mut Findings,
 ) {
-    let response = ctx
-        .http
-        .send(
-            "registration",
-            Method::POST,
-            endpoint,
-            &HeaderMap::new(),
-            Body::Json(registration_request(inputs, &inputs.redirect_uri)),
-        )
-        .await;
-    match response {
-        Ok(response) => {
-            let status = response.status.as_u16();
-            let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-            if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
-                ctx.http.redactor().register(secret);
-            }
-            match (status, body.get("client_id").and_then(Value::as_str)) {
-                (200 | 201, Some(client_id)) => {
-                    if status == 201 {
-                        ctx.recorder.pass(
-                            &checks::DCR_REGISTRATION,
-                            json!({ "status": status, "clientId": client_id, "redirectUri": inputs.redirect_uri }),
-                        );
-                    } else {
-                        ctx.recorder.fail(
-                            &checks::DCR_REGISTRATION,
-                            json!({ "expected": 201, "actual": status }),
-                            "registration answered 200; RFC 7591 §3.2.1 says 201 Created",
-                        );
-                    }
-                    if client.is_none() {
-                        *client = Some(registered(client_id, &body));
-                    }
-                }
-                _ => {
-                    let answer = ErrorAnswer::read(&response);
-                    ctx.recorder.fail(
-                        &checks::DCR_REGISTRATION,
-                        json!({ "expected": "201 with client_id", "actualStatus": status, "error": answer.error, "errorDescription": answer.description }),
-                        format!("registration answered {}", answer.summary()),
-                    );
-                    findings.problem(
-                        &checks::DCR_REGISTRATION,
-                        diagnosis::DCR_REJECTED,
-                        format!(
-                            "Automatic client registration was refused ({}).",
-                            answer.summary()
-                        ),
-                        format!(
-                            "Accept registrations with redirect URI {} and token_endpoint_auth_method none; until then users must bring a Client ID.",
-                            inputs.redirect_uri
-                        ),
-                        Effect::NeedsClientId,
-                    );
-                }
+    let mut options = ClientOptions::new(&inputs.mcp_url);
+    options.redirect_uri = inputs.redirect_uri.clone();
+    options.client_name = inputs.client_name.clone();
+    match flow_registration::register(ctx, &options, endpoint).await {
+        Ok(registered) => {
+            flow_registration::offer_for_reuse(ctx, &registered.client_id);
+            if client.is_none() {
+                *client = Some(registered);
             }
         }
-        Err(e) => {
-            ctx.recorder.fail(
-                &checks::DCR_REGISTRATION,
-                json!({ "error": e.to_string() }),
-                format!("the registration request failed: {e}"),
-            );
-            findings.problem(
-                &checks::DCR_REGISTRATION,
-                diagnosis::DCR_REJECTED,
-                format!("The registration endpoint could not be reached: {e}"),
-                "Check that the registration_endpoint in the metadata is reachable.",
-                Effect::NeedsClientId,
-            );
-        }
+        Err(refused) => findings.problem(
+            &checks::DCR_REGISTRATION,
+            diagnosis::DCR_REJECTED,
+            refused.message,
+            refused.remedy,
+            Effect::NeedsClientId,
+        ),
     }
 }
 
@@ -176,15 +122,13 @@ async fn fragment_refused(
         }
         Ok(response) => {
             let status = response.status.as_u16();
-            if let Some(secret) = serde_json::from_slice::<Value>(&response.body)
-                .ok()
-                .and_then(|b| {
-                    b.get("client_secret")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-            {
-                ctx.http.redactor().register(&secret);
+            let body = serde_json::from_slice::<Value>(&response.body).unwrap_or(Value::Null);
+            // Registered although it should not have been: a leftover to delete afterwards.
+            if let Some(client_id) = body.get("client_id").and_then(Value::as_str) {
+                let leftover = flow_registration::read_registered_client(ctx, client_id, &body);
+                flow_registration::remember(ctx, &leftover, endpoint, &fragment_uri, "probes");
+            } else if let Some(secret) = body.get("client_secret").and_then(Value::as_str) {
+                ctx.http.redactor().register(secret);
             }
             ctx.recorder.fail(
                 &checks::DCR_REJECTS_FRAGMENT,
@@ -208,27 +152,6 @@ async fn fragment_refused(
                 format!("the registration request failed: {e}"),
             );
         }
-    }
-}
-
-pub(super) fn registered(client_id: &str, body: &Value) -> RegisteredClient {
-    let secret = body
-        .get("client_secret")
-        .and_then(Value::as_str)
-        .map(|s| ClientSecret::new(s.to_owned()));
-    let auth_method = match body
-        .get("token_endpoint_auth_method")
-        .and_then(Value::as_str)
-    {
-        Some("client_secret_post") if secret.is_some() => AuthMethod::ClientSecretPost,
-        _ if secret.is_some() => AuthMethod::ClientSecretBasic,
-        _ => AuthMethod::None,
-    };
-    RegisteredClient {
-        client_id: client_id.to_owned(),
-        client_secret: secret,
-        auth_method,
-        source: "dynamic-registration",
     }
 }
 

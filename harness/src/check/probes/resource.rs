@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::super::verdict::Effect;
-use super::{Findings, Resource, fetch_document, is_string_array};
+use super::{Findings, Resource, is_string_array};
 use crate::checks::{self};
 use crate::diagnosis;
 use crate::flow::FlowContext;
+use crate::flow::discovery;
 use crate::flow::discovery::string_list;
-use crate::flow::discovery::{self, ResourceMatch, protected_resource_metadata_urls};
 use crate::flow::probe::{self, Probe, initialize_request};
-use crate::http::{Body, HttpResponse, headers};
+use crate::http::{Body, headers};
 
 /// Step 1: no token. Reuses the client flow's probe; returns None when the URL cannot be
 /// reached at all.
@@ -163,8 +163,9 @@ pub(super) async fn invalid_token(ctx: &mut FlowContext, mcp_url: &str, findings
     }
 }
 
-/// Step 2: RFC 9728 protected-resource metadata. Returns the issuer to ask next, or None when
-/// the probes cannot go on.
+/// Step 2: RFC 9728 protected-resource metadata, asked with the client flow's own steps (the
+/// same locations, the same `resource` judgement), going on past a failure where the flow
+/// would stop. Returns the issuer to ask next, or None when the probes cannot go on.
 pub(super) async fn protected_resource(
     ctx: &mut FlowContext,
     mcp_url: &Url,
@@ -172,32 +173,13 @@ pub(super) async fn protected_resource(
     pasted: &str,
     findings: &mut Findings,
 ) -> Option<Resource> {
-    let mut candidates: Vec<String> = probe
-        .resource_metadata()
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    for url in protected_resource_metadata_urls(mcp_url) {
-        if !candidates.contains(&url) {
-            candidates.push(url);
-        }
-    }
-    let mut tried = Vec::new();
-    let mut found = None;
-    for url in candidates {
-        match fetch_document(ctx, &url, "resource").await {
-            Ok((document, response)) => {
-                tried.push(json!({ "url": url, "outcome": "200, found" }));
-                found = Some((url, document, response));
-                break;
-            }
-            Err(outcome) => tried.push(json!({ "url": url, "outcome": outcome })),
-        }
-    }
-    let Some((url, prm, response)) = found else {
+    let mut attempts = Vec::new();
+    let found =
+        discovery::find_protected_resource_metadata(ctx, mcp_url, probe, &mut attempts).await;
+    let Some((url, prm, location)) = found else {
         ctx.recorder.fail(
             &checks::PRM_DISCOVERED,
-            json!({ "tried": tried }),
+            json!({ "tried": discovery::attempts_json(&attempts) }),
             "no protected-resource metadata at any location the spec names; trying authorization-server metadata at the server's origin (2025-03-26 behaviour)",
         );
         ctx.recorder
@@ -211,41 +193,52 @@ pub(super) async fn protected_resource(
         );
         return Some(Resource {
             issuer: mcp_url.origin().ascii_serialization(),
-            resource: pasted.to_owned(),
+            resource: discovery::canonical_resource(mcp_url),
             scopes: Vec::new(),
+            found_prm: false,
+            attempts,
         });
     };
     let from_challenge = probe.resource_metadata() == Some(url.as_str());
     ctx.recorder.pass(
         &checks::PRM_DISCOVERED,
-        json!({ "url": url, "fromChallenge": from_challenge, "tried": tried }),
+        json!({ "url": url, "location": location.as_str(), "fromChallenge": from_challenge, "tried": discovery::attempts_json(&attempts) }),
     );
 
-    well_formed(ctx, &url, &prm, &response, findings);
-
-    let announced = prm.get("resource").and_then(Value::as_str).unwrap_or("");
-    let resource = check_resource(ctx, pasted, announced, findings);
-
-    let servers = string_list(prm.get("authorization_servers"));
-    let Some(issuer) = servers.first().cloned() else {
-        ctx.recorder.fail(
-            &checks::PRM_AUTHORIZATION_SERVERS,
-            json!({ "expected": "a non-empty array of issuer URLs", "actual": prm.get("authorization_servers") }),
-            "the protected-resource metadata names no authorization server",
-        );
-        findings.problem(
-            &checks::PRM_AUTHORIZATION_SERVERS,
-            diagnosis::METADATA_INVALID,
-            "The protected-resource metadata lists no authorization server.",
-            checks::PRM_AUTHORIZATION_SERVERS.remedy,
-            Effect::Blocks,
-        );
+    let Ok(response) = last_response(ctx, &url) else {
         return None;
     };
-    ctx.recorder.pass(
-        &checks::PRM_AUTHORIZATION_SERVERS,
-        json!({ "authorizationServers": servers }),
-    );
+    well_formed(ctx, &url, &prm, &response, findings);
+
+    // The flow's judgement, with its allowance for metadata at the root naming the origin; on
+    // a mismatch the probes go on with the pasted URL, as a client told to use it would.
+    let resource = match discovery::check_resource(ctx, pasted, mcp_url, &prm, location) {
+        Ok(resource) => resource,
+        Err(mismatch) => {
+            findings.problem(
+                &checks::PRM_RESOURCE_MATCHES,
+                diagnosis::RESOURCE_MISMATCH,
+                mismatch.message,
+                mismatch.remedy,
+                Effect::Blocks,
+            );
+            pasted.to_owned()
+        }
+    };
+
+    let issuer = match discovery::authorization_server(ctx, &prm) {
+        Ok(issuer) => issuer,
+        Err(stopped) => {
+            findings.problem(
+                &checks::PRM_AUTHORIZATION_SERVERS,
+                diagnosis::METADATA_INVALID,
+                stopped.message,
+                checks::PRM_AUTHORIZATION_SERVERS.remedy,
+                Effect::Blocks,
+            );
+            return None;
+        }
+    };
 
     let scopes = string_list(prm.get("scopes_supported"));
     if scopes.is_empty() {
@@ -264,7 +257,38 @@ pub(super) async fn protected_resource(
         issuer,
         resource,
         scopes,
+        found_prm: true,
+        attempts,
     })
+}
+
+/// The headers of the answer that delivered `url`'s document, as the one HTTP path recorded
+/// them (the flow's step returns the document only).
+fn last_response(ctx: &FlowContext, url: &str) -> Result<RecordedAnswer, ()> {
+    ctx.http
+        .exchanges()
+        .iter()
+        .rev()
+        .find(|x| x.request.url == url)
+        .and_then(|x| x.response.as_ref())
+        .map(|r| RecordedAnswer {
+            content_type: r
+                .headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                .map(|(_, value)| value.clone()),
+        })
+        .ok_or(())
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let content_type = content_type.to_ascii_lowercase();
+    content_type.starts_with("application/json") || content_type.contains("+json")
+}
+
+/// What the shape check needs of a recorded answer.
+struct RecordedAnswer {
+    content_type: Option<String>,
 }
 
 /// The document's shape: JSON, and fields of the types RFC 9728 §2 gives them.
@@ -272,14 +296,14 @@ fn well_formed(
     ctx: &mut FlowContext,
     url: &str,
     prm: &Value,
-    response: &HttpResponse,
+    response: &RecordedAnswer,
     findings: &mut Findings,
 ) {
     let mut shape = Vec::new();
-    if !response.is_json() {
+    let content_type = response.content_type.as_deref().unwrap_or("");
+    if !is_json_media_type(content_type) {
         shape.push(format!(
-            "Content-Type is {:?}, not application/json",
-            response.header("content-type").unwrap_or("")
+            "Content-Type is {content_type:?}, not application/json"
         ));
     }
     if !prm.get("resource").is_some_and(Value::is_string) {
@@ -315,65 +339,5 @@ fn well_formed(
             checks::PRM_WELL_FORMED.remedy,
             Effect::Caveat,
         );
-    }
-}
-
-/// `resource` must be the pasted URL; when it is not, say which URL to paste.
-pub(super) fn check_resource(
-    ctx: &mut FlowContext,
-    pasted: &str,
-    announced: &str,
-    findings: &mut Findings,
-) -> String {
-    let details = json!({ "expected": pasted, "actual": announced });
-    match discovery::compare_resource(pasted, announced) {
-        ResourceMatch::Identical => {
-            ctx.recorder.pass(&checks::PRM_RESOURCE_MATCHES, details);
-            announced.to_owned()
-        }
-        ResourceMatch::Equivalent => {
-            ctx.recorder.pass(
-                &checks::PRM_RESOURCE_MATCHES,
-                json!({ "expected": pasted, "actual": announced, "note": "equivalent after RFC 3986 normalization" }),
-            );
-            announced.to_owned()
-        }
-        ResourceMatch::Mismatch => {
-            let same_origin = matches!(
-                (Url::parse(pasted), Url::parse(announced)),
-                (Ok(a), Ok(b)) if a.origin() == b.origin()
-            );
-            let remedy = if announced.is_empty() {
-                format!(
-                    "The server's operator must set `resource` in the protected-resource metadata to {pasted}, the URL the server is reached at."
-                )
-            } else if same_origin {
-                format!(
-                    "Paste the canonical URL {announced} exactly (the trailing slash matters); or, if {pasted} is right, the server must announce it as `resource`."
-                )
-            } else {
-                format!(
-                    "If the MCP server really lives at {announced}, paste that URL; otherwise the server's operator must set `resource` in the protected-resource metadata to {pasted}, the URL it is reached at."
-                )
-            };
-            ctx.recorder.fail_with_remedy(
-                &checks::PRM_RESOURCE_MATCHES,
-                json!({ "expected": pasted, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) }),
-                format!(
-                    "the metadata names {announced:?} as the resource, not the pasted URL {pasted:?}"
-                ),
-                Some(remedy.clone()),
-            );
-            findings.problem(
-                &checks::PRM_RESOURCE_MATCHES,
-                diagnosis::RESOURCE_MISMATCH,
-                format!(
-                    "The protected-resource metadata names {announced} as the resource, but the URL pasted was {pasted}; RFC 9728 §3.3 requires them to be identical, so clients refuse it."
-                ),
-                remedy,
-                Effect::Blocks,
-            );
-            pasted.to_owned()
-        }
     }
 }
