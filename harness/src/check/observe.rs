@@ -142,11 +142,14 @@ async fn run_client(flow: &mut ClientFlow, agent: &UserAgent) -> Result<(), Diag
     Ok(())
 }
 
-/// The diagnosis with the check that observed it: the first failure the flow recorded after
-/// `from`, else a check recorded now for the step the diagnosis names.
+/// The diagnosis with the check that observed it: the last failure the flow recorded after
+/// `from` (the step that stopped the flow records its failing check last; an earlier failure
+/// is one the flow went on past, such as missing resource metadata before a fallback), else a
+/// check recorded now for the step that produced the diagnosis.
 pub fn blame(flow: &mut ClientFlow, diagnosis: Diagnosis, from: usize) -> (Diagnosis, String) {
     let failed = flow.checks()[from.min(flow.checks().len())..]
         .iter()
+        .rev()
         .find(|c| c.status == Status::Failure)
         .map(|c| c.id.clone());
     if let Some(id) = failed {
@@ -155,7 +158,15 @@ pub fn blame(flow: &mut ClientFlow, diagnosis: Diagnosis, from: usize) -> (Diagn
     // Some failures (a consent that never came back, a request that got no answer) end the
     // flow without a check of their own: the run must still show one, and it must be the
     // check of the step that failed.
-    let check = unrecorded_failure_check(&diagnosis.code);
+    let Some(check) = observing_check(&diagnosis.code) else {
+        // A code this table does not know yet (the unit test below lists every code): the
+        // last question the flow asked, rather than a guess at another step.
+        let last = flow
+            .checks()
+            .last()
+            .map_or_else(|| checks::MCP_REQUIRES_AUTH.id.to_owned(), |c| c.id.clone());
+        return (diagnosis, last);
+    };
     flow.context().recorder.fail_with_remedy(
         check,
         json!({ "diagnosis": diagnosis.code }),
@@ -165,27 +176,77 @@ pub fn blame(flow: &mut ClientFlow, diagnosis: Diagnosis, from: usize) -> (Diagn
     (diagnosis, check.id.to_owned())
 }
 
-/// The check that stands for a flow failure that recorded none: the one asking the question
-/// the failed step answers.
-fn unrecorded_failure_check(code: &str) -> &'static checks::CheckDef {
+/// The check asking the question whose failure a diagnosis reports, by the step that produces
+/// the diagnosis. Every code is listed: there is no default step to blame.
+fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
     use crate::diagnosis as d;
-    match code {
+    Some(match code {
         d::DISCOVERY_FAILED | d::NETWORK_ERROR | d::AUTH_CHALLENGE_MISSING => {
             &checks::MCP_REQUIRES_AUTH
         }
+        d::UNAUTHENTICATED_ACCESS => &checks::MCP_REQUIRES_AUTH,
+        d::INVALID_TOKEN_ACCEPTED => &checks::INVALID_TOKEN_REJECTED,
+        d::PRM_MISSING => &checks::PRM_DISCOVERED,
         d::RESOURCE_MISMATCH => &checks::PRM_RESOURCE_MATCHES,
         d::ISSUER_MISMATCH => &checks::AS_ISSUER_MATCHES,
         d::METADATA_INVALID => &checks::AS_METADATA_FIELDS,
         d::PKCE_NOT_ADVERTISED => &checks::PKCE_S256_ADVERTISED,
         d::CLIENT_ID_MISSING => &checks::DCR_AVAILABLE,
         d::DCR_REJECTED => &checks::DCR_REGISTRATION,
-        d::TOKEN_EXCHANGE_FAILED | d::CODE_EXPIRED | d::CODE_REJECTED => &checks::TOKEN_EXCHANGE,
-        d::REFRESH_REVOKED | d::TRANSIENT_REFRESH_FAILURE => &checks::REFRESH_GRANT,
-        d::TOKEN_REJECTED | d::TOKEN_EXPIRED | d::INSUFFICIENT_SCOPE | d::MCP_ERROR => {
+        d::FRAGMENT_REDIRECT_ACCEPTED => &checks::DCR_REJECTS_FRAGMENT,
+        d::OPEN_REDIRECT => &checks::AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT,
+        d::AUDIENCE_REQUIRED => &checks::AUDIENCE_OPTIONAL,
+        d::REDIRECT_URI_MISMATCH
+        | d::AUTHORIZATION_ERROR_PAGE
+        | d::CONSENT_DENIED
+        | d::AUTHORIZATION_ERROR => &checks::AUTHORIZATION_REDIRECT,
+        d::STATE_EXPIRED => &checks::PENDING_AUTHORIZATION_FRESH,
+        d::STATE_MISMATCH => &checks::STATE_MATCHES,
+        d::ISS_MISMATCH => &checks::ISS_PARAMETER,
+        d::CALLBACK_PARAMETERS_REPEATED => &checks::CALLBACK_PARAMETERS_UNIQUE,
+        d::TOKEN_EXCHANGE_FAILED
+        | d::CODE_EXPIRED
+        | d::CODE_REJECTED
+        | d::RESOURCE_REJECTED
+        | d::TOKEN_ERROR_NONCONFORMANT => &checks::TOKEN_EXCHANGE,
+        d::REFRESH_REVOKED
+        | d::TRANSIENT_REFRESH_FAILURE
+        | d::CLIENT_REGISTRATION_GONE
+        | d::REFRESH_REFUSED
+        | d::TOKEN_ENDPOINT_MISCONFIGURED => &checks::REFRESH_GRANT,
+        d::REVOCATION_INEFFECTIVE => &checks::REVOKED_REFRESH_REFUSED,
+        d::TOKEN_REJECTED | d::TOKEN_EXPIRED | d::MCP_ERROR | d::NOT_CONNECTED => {
             &checks::MCP_INITIALIZE
         }
-        // Consent, state, iss and the authorization's own errors: the authorization answer.
-        _ => &checks::AUTHORIZATION_REDIRECT,
+        d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
+        d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
+        d::CLIENT_NONCONFORMANT => return None,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_diagnosis_of_the_flow_has_an_observing_check_of_its_own_step() {
+        for code in crate::diagnosis::ALL_CODES {
+            // The client judge's code: never the outcome of our own flow.
+            if *code == crate::diagnosis::CLIENT_NONCONFORMANT {
+                continue;
+            }
+            let check = observing_check(code).unwrap_or_else(|| panic!("{code} has no check"));
+            assert_ne!(
+                (*code, check.step),
+                (crate::diagnosis::DISCOVERY_FAILED, "authorization")
+            );
+        }
+        assert_eq!(
+            observing_check(crate::diagnosis::CLIENT_REGISTRATION_GONE).map(|c| c.step),
+            Some("refresh")
+        );
+        assert_eq!(observing_check("no-such-code"), None);
     }
 }
 
