@@ -225,6 +225,15 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
     })
 }
 
+/// A refresh diagnosis is kept as the refresh step classified it.
+pub fn refresh_code(diagnosis: &Diagnosis) -> &'static str {
+    diagnosis::ALL_CODES
+        .iter()
+        .copied()
+        .find(|c| *c == diagnosis.code)
+        .unwrap_or(diagnosis::TRANSIENT_REFRESH_FAILURE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,13 +257,4 @@ mod tests {
         );
         assert_eq!(observing_check("no-such-code"), None);
     }
-}
-
-/// A refresh diagnosis is kept as the refresh step classified it.
-pub fn refresh_code(diagnosis: &Diagnosis) -> &'static str {
-    diagnosis::ALL_CODES
-        .iter()
-        .copied()
-        .find(|c| *c == diagnosis.code)
-        .unwrap_or(diagnosis::TRANSIENT_REFRESH_FAILURE)
 }
