@@ -21,7 +21,7 @@ use axum::{Extension, Router};
 
 use crate::clock::SharedClock;
 use crate::config::{AsMetadataLocation, AuthServerConfig, TokenEndpointAuthMethod};
-use crate::log::{RequestLog, Server};
+use crate::request_log::{RequestLog, Server};
 use keys::SigningKeys;
 use store::{Client, Store};
 
@@ -295,6 +295,6 @@ impl AuthServer {
             .with_state(self.clone())
             // The client ID metadata document fetch records itself in the same log.
             .layer(Extension(log.clone()));
-        crate::logging::with_request_log(router, log, self.inner.role)
+        crate::recording_layer::with_request_log(router, log, self.inner.role)
     }
 }

@@ -20,7 +20,7 @@ use crate::clock::SharedClock;
 use crate::config::{
     DEFAULT_CUSTOM_METADATA_PATH, PrmLocation, ResourceForm, ResourceServerConfig,
 };
-use crate::log::{RequestLog, Server};
+use crate::request_log::{RequestLog, Server};
 
 #[derive(Debug, Clone)]
 pub struct ResourceServer {
@@ -176,7 +176,7 @@ impl ResourceServer {
                 // server) leaves unknown paths to this server's log entry.
                 .fallback(|| async { StatusCode::NOT_FOUND })
         };
-        crate::logging::with_request_log(
+        crate::recording_layer::with_request_log(
             router.with_state(self.clone()),
             log,
             Server::ResourceServer,
