@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
+use crate::config::ChallengeForm;
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -104,6 +105,16 @@ fn unverified_issuer(token: &str) -> Option<String> {
 fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
     if !server.config().www_authenticate {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if error.is_none()
+        && server.config().unauthenticated_challenge == ChallengeForm::RealmInvalidToken
+    {
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"OAuth\", error=\"invalid_token\""),
+        );
+        return response;
     }
     let mut params = Vec::new();
     if let Some(description) = error {
