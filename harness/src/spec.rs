@@ -68,4 +68,6 @@ spec_refs! {
     RFC8252_7_3 = "RFC8252-7.3", "https://www.rfc-editor.org/rfc/rfc8252#section-7.3";
     RFC6749_3_1 = "RFC6749-3.1", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1";
     MCP_SECURITY_BEST_PRACTICES = "MCP-2025-11-25-security-best-practices", "https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices";
+    FETCH_CORS = "Fetch-CORS", "https://fetch.spec.whatwg.org/#http-cors-protocol";
+    RFC9110_15_4_8 = "RFC9110-15.4.8", "https://www.rfc-editor.org/rfc/rfc9110#section-15.4.8";
 }

@@ -268,3 +268,59 @@ fn client_identification(
         }
     }
 }
+
+/// For browser-based clients: the token endpoint must answer a CORS preflight, or a browser
+/// never sends the code exchange. Recorded as a WARNING: non-browser clients do not preflight.
+pub(super) async fn token_preflight(ctx: &mut FlowContext, token_endpoint: &str) {
+    let request_headers = crate::http::headers(&[
+        ("origin", super::resource::BROWSER_ORIGIN),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ]);
+    let response = ctx
+        .http
+        .send(
+            "token",
+            reqwest::Method::OPTIONS,
+            token_endpoint,
+            &request_headers,
+            crate::http::Body::Empty,
+        )
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(e) => {
+            ctx.recorder.skip(
+                &checks::CORS_TOKEN_PREFLIGHT,
+                format!("the preflight could not be sent: {e}"),
+            );
+            return;
+        }
+    };
+    let status = response.status.as_u16();
+    let allow_origin = response.header("access-control-allow-origin");
+    let methods = response
+        .header_values("access-control-allow-methods")
+        .join(", ");
+    let allows_post = methods
+        .split(',')
+        .map(str::trim)
+        .any(|m| m == "*" || m.eq_ignore_ascii_case("POST"));
+    let details = json!({
+        "status": status,
+        "accessControlAllowOrigin": allow_origin,
+        "accessControlAllowMethods": methods,
+    });
+    if response.status.is_success() && allow_origin.is_some() && allows_post {
+        ctx.recorder.pass(&checks::CORS_TOKEN_PREFLIGHT, details);
+    } else {
+        ctx.recorder.fail(
+            &checks::CORS_TOKEN_PREFLIGHT,
+            details,
+            format!(
+                "OPTIONS at the token endpoint was answered {status}{}: browsers will not send the code exchange",
+                if allow_origin.is_none() { " without Access-Control-Allow-Origin" } else { " without POST allowed" }
+            ),
+        );
+    }
+}

@@ -100,7 +100,9 @@ pub async fn discover(
         }
     };
 
-    let Some(found) = find_auth_server_metadata(ctx, &issuer, &mut attempts).await else {
+    let found = find_auth_server_metadata(ctx, &issuer, &mut attempts).await;
+    fetch::record_quirks(ctx, &attempts);
+    let Some(found) = found else {
         ctx.recorder.fail(
             &checks::AS_METADATA_DISCOVERED,
             json!({ "issuer": issuer, "tried": attempts_json(&attempts) }),
@@ -111,7 +113,7 @@ pub async fn discover(
         if !found_prm && ctx.profile.default_endpoints_fallback {
             return Ok(default_endpoints(ctx, &parsed, resource));
         }
-        return Err(discovery_failed(&attempts));
+        return Err(discovery_failed(&attempts, &issuer));
     };
     let metadata_url = found.url;
     ctx.recorder.pass(
@@ -137,18 +139,32 @@ pub async fn discover(
     })
 }
 
-fn discovery_failed(attempts: &[Attempt]) -> diagnosis::Diagnosis {
+fn discovery_failed(attempts: &[Attempt], issuer: &str) -> diagnosis::Diagnosis {
     let tried: Vec<String> = attempts
         .iter()
         .map(|a| format!("{} ({})", a.url, a.outcome))
         .collect();
+    let mut remedy = "The server must serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's WWW-Authenticate resource_metadata) and RFC 8414 metadata for its authorization server. Check that the pasted URL is the MCP endpoint itself.".to_owned();
+    if attempts
+        .iter()
+        .any(|a| a.outcome.contains("no `issuer` field"))
+    {
+        remedy.push_str(" A metadata document without `issuer` is not authorization-server metadata (RFC 8414 §2 requires it): add `\"issuer\"` with the issuer identifier.");
+    }
+    if let Some(first) = auth_server_metadata_urls(issuer).first()
+        && Url::parse(issuer).is_ok_and(|u| !u.path().trim_end_matches('/').is_empty())
+    {
+        remedy.push_str(&format!(
+            " The issuer {issuer} has a path, so its metadata belongs at {first} (RFC 8414 §3.1); metadata only at the origin's root is not where clients look for it."
+        ));
+    }
     diagnosis::new(
         diagnosis::DISCOVERY_FAILED,
         format!(
             "Discovery failed: no OAuth metadata was found. Tried: {}.",
             tried.join("; ")
         ),
-        "The server must serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's WWW-Authenticate resource_metadata) and RFC 8414 metadata for its authorization server. Check that the pasted URL is the MCP endpoint itself.",
+        remedy,
     )
 }
 
