@@ -92,8 +92,8 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
     },
     SeverityOverride {
         check: &checks::WELL_KNOWN_404_BODY,
-        status: Status::Info,
-        why: "a 404 body is not the spec's concern; some clients crash on it",
+        status: Status::Warning,
+        why: "the client reads only the status; a popular client crashed on such a body",
     },
     SeverityOverride {
         check: &checks::CHALLENGE_NO_ERROR_WITHOUT_TOKEN,

@@ -546,6 +546,11 @@ const MUTATIONS: &[Mutation] = &[
         change: "the authorization server publishes no metadata, so nothing connects",
         mutate: |s| s.mocks.authorization_server.metadata = false,
     },
+    Mutation {
+        scenario: "quirk-open-initialize",
+        change: "every method demands a token, so the tokenless probe is challenged and mcp-requires-auth is a SUCCESS",
+        mutate: |s| s.mocks.resource_server.unauthenticated_methods = Vec::new(),
+    },
 ];
 
 #[test]

@@ -307,6 +307,10 @@ pub struct ResourceServerConfig {
     /// `Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id`, so that a browser
     /// lets a client read the challenge. Off, the expose header is left out (twenty#19836).
     pub cors_expose_www_authenticate: bool,
+    /// JSON-RPC methods answered without a token (`initialize`, `tools/list`): only the others
+    /// (`tools/call`) are challenged, as some hosted MCP servers do. A request with a token is
+    /// judged as usual.
+    pub unauthenticated_methods: Vec<String>,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -332,6 +336,7 @@ impl Default for ResourceServerConfig {
             unknown_path_answer: UnknownPathAnswer::Empty404,
             redirect_to_trailing_slash: false,
             cors_expose_www_authenticate: true,
+            unauthenticated_methods: Vec::new(),
         }
     }
 }

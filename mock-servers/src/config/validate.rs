@@ -95,6 +95,22 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             "needs a path other than \"/\": a server at the origin answers every path",
         ));
     }
+    if !resource.unauthenticated_methods.is_empty() && resource.allow_unauthenticated {
+        return Err(ConfigError::new(
+            "resource-server.unauthenticated-methods",
+            "is pointless with allow-unauthenticated, which opens every method",
+        ));
+    }
+    if let Some(method) = resource
+        .unauthenticated_methods
+        .iter()
+        .find(|m| m.is_empty() || m.contains(char::is_whitespace))
+    {
+        return Err(ConfigError::new(
+            "resource-server.unauthenticated-methods",
+            format!("{method:?} is not a JSON-RPC method name"),
+        ));
+    }
     for scope in &auth.withhold_scopes {
         // One token per entry: a space would withhold a scope string no request splits into.
         if scope.contains(' ') {
@@ -255,5 +271,18 @@ mod tests {
         );
         config.resource_server.path = "/mcp".into();
         assert_eq!(knob_of(&config), None);
+
+        config.resource_server.unauthenticated_methods = vec!["tools list".into()];
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unauthenticated-methods")
+        );
+        config.resource_server.unauthenticated_methods = vec!["tools/list".into()];
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.allow_unauthenticated = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unauthenticated-methods")
+        );
     }
 }

@@ -114,6 +114,10 @@ impl ResourceServer {
     /// The `resource` the metadata announces, as configured.
     pub fn announced_resource(&self) -> String {
         match self.inner.config.resource_in_metadata {
+            // Behind a redirect to the trailing slash, the endpoint is the URL with the slash.
+            ResourceForm::Exact if self.inner.config.redirect_to_trailing_slash => {
+                format!("{}/", self.url())
+            }
             ResourceForm::Exact => self.url(),
             ResourceForm::TrailingSlash => format!("{}/", self.url()),
             ResourceForm::OtherHost => self.url().replacen("127.0.0.1", "localhost", 1),
