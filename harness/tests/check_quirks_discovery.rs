@@ -201,9 +201,12 @@ async fn a_token_endpoint_without_cors_preflight_is_a_browser_caveat_only() {
     every_profile_connects(&run);
 }
 
+/// A change to a conformant configuration.
+type Edit = fn(&mut MockConfig);
+
 #[tokio::test]
 async fn issuers_that_differ_from_the_one_fetched_for_are_refused() {
-    let forms: [(&str, fn(&mut MockConfig)); 4] = [
+    let forms: [(&str, Edit); 4] = [
         ("drop-path", |c| {
             c.authorization_server.issuer_path = "/tenant-a".into();
             c.authorization_server.issuer_in_metadata = IssuerForm::DropPath;
