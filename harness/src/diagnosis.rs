@@ -54,6 +54,7 @@ codes! {
     REFRESH_REFUSED = "refresh-refused";
     CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
     RESOURCE_REJECTED = "resource-rejected";
+    MCP_ENDPOINT_REDIRECTED = "mcp-endpoint-redirected";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -86,6 +86,31 @@ impl Profile {
 /// Overrides every profile shares: problems worth reporting that do not stop a client.
 pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
     SeverityOverride {
+        check: &checks::WELL_KNOWN_NO_HTML,
+        status: Status::Warning,
+        why: "the client tries the next location, as the spec's list of candidates allows",
+    },
+    SeverityOverride {
+        check: &checks::WELL_KNOWN_404_BODY,
+        status: Status::Warning,
+        why: "the client reads only the status; a popular client crashed on such a body",
+    },
+    SeverityOverride {
+        check: &checks::CHALLENGE_NO_ERROR_WITHOUT_TOKEN,
+        status: Status::Warning,
+        why: "RFC 6750 says SHOULD NOT; the client still starts OAuth on the 401",
+    },
+    SeverityOverride {
+        check: &checks::CORS_EXPOSES_WWW_AUTHENTICATE,
+        status: Status::Warning,
+        why: "only browser-based clients are affected",
+    },
+    SeverityOverride {
+        check: &checks::CORS_TOKEN_PREFLIGHT,
+        status: Status::Warning,
+        why: "only browser-based clients are affected",
+    },
+    SeverityOverride {
         check: &checks::TOKEN_NO_STORE,
         status: Status::Warning,
         why: "a cacheable token response is a risk, but clients still connect",

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use mcp_oauth_mocks::clock::SimulatedClock;
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{AuthServer, MockServers};
 use mcp_oauth_reports::{
     Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary,

@@ -69,4 +69,6 @@ spec_refs! {
     RFC6749_3_1 = "RFC6749-3.1", "https://www.rfc-editor.org/rfc/rfc6749#section-3.1";
     MCP_SECURITY_BEST_PRACTICES = "MCP-2025-11-25-security-best-practices", "https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices";
     RFC7592_2_3 = "RFC7592-2.3", "https://www.rfc-editor.org/rfc/rfc7592#section-2.3";
+    FETCH_CORS = "Fetch-CORS", "https://fetch.spec.whatwg.org/#http-cors-protocol";
+    RFC9110_15_4_8 = "RFC9110-15.4.8", "https://www.rfc-editor.org/rfc/rfc9110#section-15.4.8";
 }

@@ -433,6 +433,124 @@ const MUTATIONS: &[Mutation] = &[
         change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
         mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
     },
+    // Real-world quirks: discovery, challenge and transport.
+    Mutation {
+        scenario: "quirk-metadata-root-only",
+        change: "the metadata moves to the path-inserted well-known URL, so the root is not where it is found",
+        mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::PathInserted,
+    },
+    Mutation {
+        scenario: "quirk-prm-path-only",
+        change: "the metadata moves to the root, so it is not found path-inserted",
+        mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::Root,
+    },
+    Mutation {
+        scenario: "quirk-no-prm-root-as-metadata",
+        change: "the authorization server publishes no metadata, so the origin has none to fall back to",
+        mutate: |s| s.mocks.authorization_server.metadata = false,
+    },
+    Mutation {
+        scenario: "quirk-realm-challenge",
+        change: "the challenge is the standard one, without an error code",
+        mutate: |s| {
+            s.mocks.resource_server.unauthenticated_challenge =
+                mcp_oauth_mocks::config::ChallengeForm::Standard
+        },
+    },
+    Mutation {
+        scenario: "quirk-issuer-drops-path",
+        change: "the metadata gives the issuer exactly",
+        mutate: |s| s.mocks.authorization_server.issuer_in_metadata = IssuerForm::Exact,
+    },
+    Mutation {
+        scenario: "quirk-issuer-other-host",
+        change: "the metadata gives the issuer exactly",
+        mutate: |s| s.mocks.authorization_server.issuer_in_metadata = IssuerForm::Exact,
+    },
+    Mutation {
+        scenario: "quirk-prm-authorization-server-trailing-slash",
+        change: "the protected-resource metadata names the issuer exactly",
+        mutate: |s| {
+            s.mocks.resource_server.authorization_server_in_metadata =
+                mcp_oauth_mocks::config::AuthorizationServerForm::Exact
+        },
+    },
+    Mutation {
+        scenario: "quirk-issuer-extra-path",
+        change: "the metadata gives the issuer exactly",
+        mutate: |s| s.mocks.authorization_server.issuer_in_metadata = IssuerForm::Exact,
+    },
+    Mutation {
+        scenario: "quirk-as-metadata-root-for-path-issuer",
+        change: "the metadata moves to the path-inserted RFC 8414 location",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
+        scenario: "quirk-prm-resource-origin-slash",
+        change: "the metadata names the endpoint URL exactly",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::Exact,
+    },
+    Mutation {
+        scenario: "quirk-well-known-html",
+        change: "unknown paths answer an empty 404, so there is no page to warn about",
+        mutate: |s| {
+            s.mocks.resource_server.unknown_path_answer =
+                mcp_oauth_mocks::config::UnknownPathAnswer::Empty404
+        },
+    },
+    Mutation {
+        scenario: "quirk-well-known-text-404",
+        change: "unknown paths answer an empty 404",
+        mutate: |s| {
+            s.mocks.resource_server.unknown_path_answer =
+                mcp_oauth_mocks::config::UnknownPathAnswer::Empty404
+        },
+    },
+    Mutation {
+        scenario: "quirk-keycloak-realm",
+        change: "the metadata moves to the root, where no client looks for an issuer with a path",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Root,
+    },
+    Mutation {
+        scenario: "quirk-openid-without-pkce-methods",
+        change: "the metadata advertises S256",
+        mutate: |s| s.mocks.authorization_server.code_challenge_methods = vec!["S256".to_owned()],
+    },
+    Mutation {
+        scenario: "quirk-as-metadata-without-issuer",
+        change: "the metadata gives the issuer exactly",
+        mutate: |s| s.mocks.authorization_server.issuer_in_metadata = IssuerForm::Exact,
+    },
+    Mutation {
+        scenario: "quirk-as-metadata-without-registration",
+        change: "the authorization server offers dynamic registration",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = true,
+    },
+    Mutation {
+        scenario: "quirk-bare-401",
+        change: "the 401 carries its challenge",
+        mutate: |s| s.mocks.resource_server.www_authenticate = true,
+    },
+    Mutation {
+        scenario: "quirk-mcp-redirect-trailing-slash",
+        change: "the endpoint answers at the pasted path",
+        mutate: |s| s.mocks.resource_server.redirect_to_trailing_slash = false,
+    },
+    Mutation {
+        scenario: "quirk-cors-no-expose",
+        change: "the authorization server publishes no metadata, so nothing connects",
+        mutate: |s| s.mocks.authorization_server.metadata = false,
+    },
+    Mutation {
+        scenario: "quirk-token-no-cors",
+        change: "the authorization server publishes no metadata, so nothing connects",
+        mutate: |s| s.mocks.authorization_server.metadata = false,
+    },
+    Mutation {
+        scenario: "quirk-open-initialize",
+        change: "every method demands a token, so the tokenless probe is challenged and mcp-requires-auth is a SUCCESS",
+        mutate: |s| s.mocks.resource_server.unauthenticated_methods = Vec::new(),
+    },
 ];
 
 #[test]

@@ -116,6 +116,11 @@ pub struct AuthServerConfig {
     /// and `registration_access_token`, and DELETE on that URI (with the token) removes the
     /// client. Off, registrations cannot be managed (RFC 7592 is optional).
     pub registration_management: bool,
+    /// Answer a CORS preflight (`OPTIONS`) at the token endpoint, and put
+    /// `Access-Control-Allow-Origin` on its answers to requests that carry `Origin`, so that a
+    /// browser-based client can redeem its code. Off, `OPTIONS /token` answers 405 without
+    /// CORS headers (sentry-mcp#999).
+    pub token_endpoint_cors: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -154,6 +159,7 @@ impl Default for AuthServerConfig {
             audience_without_resource: None,
             refuse_resource: false,
             registration_management: true,
+            token_endpoint_cors: true,
         }
     }
 }
@@ -170,6 +176,10 @@ pub enum AsMetadataLocation {
     OpenidInserted,
     /// OpenID Connect Discovery 1.0 §4: `{issuer-path}/.well-known/openid-configuration`.
     OpenidAppended,
+    /// RFC 8414's form at the origin, `/.well-known/oauth-authorization-server`, whatever the
+    /// issuer path: where the MCP spec's path-inserted candidates for an issuer with a path
+    /// (GitHub's `/login/oauth`) all answer 404.
+    Root,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +188,15 @@ pub enum IssuerForm {
     Exact,
     /// The issuer identifier with a `/` appended.
     TrailingSlash,
+    /// The origin alone: the issuer identifier without its `issuer-path` (needs one).
+    DropPath,
+    /// The same issuer on another host (`localhost` for `127.0.0.1`), as an authorization
+    /// server behind an identity vendor's domain says.
+    OtherHost,
+    /// The issuer identifier with a path it does not have (`/oauth2`) appended.
+    ExtraPath,
+    /// No `issuer` field at all, though RFC 8414 §2 requires it.
+    Omitted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +297,25 @@ pub struct ResourceServerConfig {
     /// Which scopes a 403 `insufficient_scope` challenge names when `required-scope` lists
     /// several.
     pub insufficient_scope_challenge: InsufficientScopeChallenge,
+    /// How the metadata's `authorization_servers` entry is written.
+    pub authorization_server_in_metadata: AuthorizationServerForm,
+    /// The challenge of a 401 to a request without a token.
+    pub unauthenticated_challenge: ChallengeForm,
+    /// What a GET of a path nothing serves is answered with (the well-known URLs a client
+    /// tries where there is no document). Not with a server at the origin (`path = "/"`),
+    /// where the MCP endpoint answers every other path.
+    pub unknown_path_answer: UnknownPathAnswer,
+    /// Answer a request to the MCP path with 307 to the same path with a `/` appended, where
+    /// the MCP endpoint really is (a Starlette `Mount`). Needs a `path` other than `/`.
+    pub redirect_to_trailing_slash: bool,
+    /// Answer requests that carry `Origin` with `Access-Control-Allow-Origin` and
+    /// `Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id`, so that a browser
+    /// lets a client read the challenge. Off, the expose header is left out (twenty#19836).
+    pub cors_expose_www_authenticate: bool,
+    /// JSON-RPC methods answered without a token (`initialize`, `tools/list`): only the others
+    /// (`tools/call`) are challenged, as some hosted MCP servers do. A request with a token is
+    /// judged as usual.
+    pub unauthenticated_methods: Vec<String>,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -298,6 +336,12 @@ impl Default for ResourceServerConfig {
             alternate_authorization_server: false,
             www_authenticate: true,
             insufficient_scope_challenge: InsufficientScopeChallenge::Required,
+            authorization_server_in_metadata: AuthorizationServerForm::Exact,
+            unauthenticated_challenge: ChallengeForm::Standard,
+            unknown_path_answer: UnknownPathAnswer::Empty404,
+            redirect_to_trailing_slash: false,
+            cors_expose_www_authenticate: true,
+            unauthenticated_methods: Vec::new(),
         }
     }
 }
@@ -338,6 +382,45 @@ pub enum ResourceForm {
     /// The origin alone, without the endpoint's path (what metadata at the origin's
     /// well-known location may stand for, RFC 9728 §3.3).
     Origin,
+    /// The origin with a `/`, whatever the endpoint's path (python-sdk#1264).
+    OriginSlash,
+}
+
+/// The `authorization_servers` entry of the protected-resource metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthorizationServerForm {
+    /// The issuer identifier, exactly.
+    Exact,
+    /// The issuer identifier with a `/` appended, which its metadata's `issuer` lacks.
+    TrailingSlash,
+}
+
+/// The `WWW-Authenticate` of a 401 to a request without a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChallengeForm {
+    /// `Bearer` with `resource_metadata` (as `resource-metadata-in-challenge` says) and
+    /// `challenge-scope`.
+    Standard,
+    /// `Bearer realm="OAuth", error="invalid_token"`: no `resource_metadata`, no scope, and an
+    /// error for a token that was never sent.
+    RealmInvalidToken,
+}
+
+/// How a GET of a path nothing serves is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownPathAnswer {
+    /// 404 with an empty body.
+    #[serde(rename = "empty-404")]
+    Empty404,
+    /// 404 with `Content-Type: text/plain` and the body `Not Found`.
+    #[serde(rename = "text-404")]
+    Text404,
+    /// 200 with `Content-Type: text/html` and a web app's page (an SPA catch-all route).
+    #[serde(rename = "html-200")]
+    Html200,
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@
 pub mod auth_server;
 pub mod clock;
 pub mod config;
-pub mod log;
-mod logging;
+mod recording_layer;
+pub mod request_log;
 pub mod resource_server;
 
 use std::net::SocketAddr;
@@ -30,9 +30,13 @@ pub use auth_server::AuthServer;
 use auth_server::keys::SigningKeys;
 use clock::SharedClock;
 pub use config::{ConfigError, MockConfig};
-use log::Server;
-pub use log::{RecordedRequest, RequestLog};
+use request_log::Server;
+pub use request_log::{RecordedRequest, RequestLog};
 pub use resource_server::ResourceServer;
+
+/// The module's earlier name, kept so that code written against `mcp_oauth_mocks::log` builds.
+#[doc(hidden)]
+pub use request_log as log;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -10,7 +10,7 @@ use mcp_oauth_mocks::clock::SimulatedClock;
 use mcp_oauth_mocks::config::{
     Consent, PreregisteredClient, PrmLocation, RegistrationError, TokenEndpointAuthMethod,
 };
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use mcp_oauth_mocks::clock::{Clock, SimulatedClock};
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use reqwest::header::LOCATION;
 use serde_json::json;

@@ -15,7 +15,7 @@ use mcp_oauth_mocks::config::{
     AsMetadataLocation, InsufficientScopeChallenge, IssParameter, PreregisteredClient, PrmLocation,
     TokenEndpointAuthMethod,
 };
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockConfig, MockServers, StartError};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};

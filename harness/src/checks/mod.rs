@@ -432,6 +432,48 @@ checks! {
         spec: [RFC7592_2_3],
         remedy: "Return registration_client_uri and registration_access_token in registration responses and accept DELETE on that URI (RFC 7592), so clients can remove what they registered; until then, delete the clients listed in leftBehind by hand.",
     }
+    WELL_KNOWN_NO_HTML {
+        id: "well-known-no-html", step: "discovery",
+        name: "Well-known URLs do not answer with a web page",
+        description: "No well-known metadata URL the client tried answered 200 with a body that is not JSON (an HTML page from a web app's catch-all route).",
+        spec: [RFC9728_3, RFC8414_3, MCP_AUTHORIZATION],
+        remedy: "Answer /.well-known/ paths that hold no document with 404, not the web app's HTML page (an SPA catch-all route): clients that parse every 200 as JSON stop at the first such answer instead of trying the next location (outline#11572, rust-sdk#544).",
+    }
+    WELL_KNOWN_404_BODY {
+        id: "well-known-404-body", step: "discovery",
+        name: "Well-known 404s have an empty or JSON body",
+        description: "Well-known metadata URLs without a document answer 404 with an empty or JSON body.",
+        spec: [RFC9728_3, RFC8414_3, MCP_AUTHORIZATION],
+        remedy: "Nothing is wrong by the spec; but clients that parse every error body as JSON crash on a plain-text 404 (datagouv-mcp#26): an empty or JSON body avoids it.",
+    }
+    MCP_ENDPOINT_NOT_REDIRECTED {
+        id: "mcp-endpoint-not-redirected", step: "probe",
+        name: "The MCP endpoint answers where it was pasted",
+        description: "The pasted MCP URL answers the request itself rather than redirecting to another URL.",
+        spec: [RFC9110_15_4_8, MCP_AUTHORIZATION],
+        remedy: "Paste the URL the redirect names (the canonical MCP endpoint); clients do not follow a redirect of a POST with a token, and the resource the token is for would differ.",
+    }
+    CHALLENGE_NO_ERROR_WITHOUT_TOKEN {
+        id: "challenge-no-error-without-token", step: "probe",
+        name: "A tokenless request gets a challenge without an error",
+        description: "The 401 to a request that carried no token has a Bearer challenge without an error code.",
+        spec: [RFC6750_3_1, MCP_AUTHORIZATION],
+        remedy: "Leave `error` out of the challenge to a request without credentials (RFC 6750 §3.1 says SHOULD NOT), and send resource_metadata instead: clients that read error=\"invalid_token\" as a rejected token try to refresh one they never had.",
+    }
+    CORS_EXPOSES_WWW_AUTHENTICATE {
+        id: "cors-exposes-www-authenticate", step: "probe",
+        name: "Browser clients can read the challenge",
+        description: "A 401 to a request with an Origin carries Access-Control-Allow-Origin and exposes WWW-Authenticate (Access-Control-Expose-Headers).",
+        spec: [FETCH_CORS, RFC9728_5_1],
+        remedy: "Answer requests that carry Origin with Access-Control-Allow-Origin and `Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id`: without it, browser-based clients cannot read the challenge and never find the metadata (twenty#19836). Non-browser clients are unaffected.",
+    }
+    CORS_TOKEN_PREFLIGHT {
+        id: "cors-token-preflight", step: "token",
+        name: "Browser clients can reach the token endpoint",
+        description: "A CORS preflight (OPTIONS) at the token endpoint is answered 2xx with Access-Control-Allow-Origin and POST allowed.",
+        spec: [FETCH_CORS, RFC8414_3],
+        remedy: "Answer OPTIONS at the token endpoint with Access-Control-Allow-Origin, Access-Control-Allow-Methods: POST and the request headers allowed: without it, browser-based clients cannot redeem the code (sentry-mcp#999). Non-browser clients are unaffected.",
+    }
 }
 
 mod client;

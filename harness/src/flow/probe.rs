@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
+use url::Url;
 
 use super::{FlowContext, StepResult};
 use crate::checks;
@@ -33,6 +34,47 @@ impl Probe {
     pub fn scope(&self) -> Option<&str> {
         self.challenge.as_ref()?.param("scope")
     }
+}
+
+/// A redirect of the MCP endpoint is not followed: a client would carry its token to another
+/// URL, and the resource it was issued for would differ from the one it is used at. The user
+/// pastes the URL the server points to instead.
+fn redirected(
+    recorder: &mut crate::recorder::Recorder,
+    mcp_url: &str,
+    status: u16,
+    location: Option<&str>,
+) -> diagnosis::Diagnosis {
+    let target = location.map(|l| {
+        Url::parse(mcp_url)
+            .and_then(|base| base.join(l))
+            .map_or_else(|_| l.to_owned(), |u| u.to_string())
+    });
+    let remedy = match &target {
+        Some(target) => format!(
+            "Paste the canonical URL {target} (the MCP endpoint the server redirects to), exactly as shown; or make {mcp_url} answer the MCP request itself."
+        ),
+        None => format!(
+            "The MCP endpoint answered {status} without a Location; paste the MCP endpoint's own URL, or make {mcp_url} answer the MCP request itself."
+        ),
+    };
+    recorder.fail_with_remedy(
+        &checks::MCP_ENDPOINT_NOT_REDIRECTED,
+        json!({ "status": status, "location": target }),
+        format!(
+            "the MCP endpoint answered {status}, redirecting to {}",
+            target.as_deref().unwrap_or("nowhere")
+        ),
+        Some(remedy.clone()),
+    );
+    diagnosis::new(
+        diagnosis::MCP_ENDPOINT_REDIRECTED,
+        format!(
+            "The MCP URL {mcp_url} answers {status} with a redirect to {}; the client does not follow redirects of the MCP endpoint.",
+            target.as_deref().unwrap_or("no Location")
+        ),
+        remedy,
+    )
 }
 
 /// The MCP initialize request a client opens with; sent without a token to get the challenge.
@@ -93,6 +135,14 @@ async fn probe_judging(
         })?;
     let status = response.status.as_u16();
     let recorder = &mut ctx.recorder;
+    if response.status.is_redirection() {
+        return Err(redirected(
+            recorder,
+            mcp_url,
+            status,
+            response.header("location"),
+        ));
+    }
     if status != 401 && unchallenged == Unchallenged::Allowed && response.status.is_success() {
         recorder.info(
             &checks::MCP_REQUIRES_AUTH,
@@ -155,6 +205,15 @@ async fn probe_judging(
         &checks::WWW_AUTHENTICATE_BEARER,
         json!({ "header": header }),
     );
+    if let Some(error) = challenge.param("error") {
+        recorder.fail(
+            &checks::CHALLENGE_NO_ERROR_WITHOUT_TOKEN,
+            json!({ "expected": "no error parameter", "actual": header }),
+            format!(
+                "the challenge to a request without a token says error={error:?}, as if a token had been refused"
+            ),
+        );
+    }
     match challenge.param("resource_metadata") {
         Some(url) => recorder.pass(
             &checks::WWW_AUTHENTICATE_RESOURCE_METADATA,

@@ -1,7 +1,7 @@
 //! What the judge knows besides the log: the mocks' shape (issuers, paths, the resource they
 //! announce, the scopes they suggest), and a view of the log sorted by role.
 
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockServers, RecordedRequest};
 
 use super::JudgeInput;

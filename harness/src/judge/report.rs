@@ -141,9 +141,9 @@ fn exchange(r: &RecordedRequest, redactor: &Redactor) -> Exchange {
         response_headers.push(("www-authenticate".to_owned(), redactor.text(challenge)));
     }
     let step = match r.server {
-        mcp_oauth_mocks::log::Server::ResourceServer => "mcp-server",
-        mcp_oauth_mocks::log::Server::AuthorizationServer => "authorization-server",
-        mcp_oauth_mocks::log::Server::AlternateAuthorizationServer => {
+        mcp_oauth_mocks::request_log::Server::ResourceServer => "mcp-server",
+        mcp_oauth_mocks::request_log::Server::AuthorizationServer => "authorization-server",
+        mcp_oauth_mocks::request_log::Server::AlternateAuthorizationServer => {
             "alternate-authorization-server"
         }
     };

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use serde_json::{Value, json};
 
 use super::facts::View;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockServers, RecordedRequest};
 use serde::Serialize;
 use tokio::sync::watch;

@@ -13,7 +13,7 @@ use super::error::ErrorPage;
 use super::store::{CodeGrant, random_token};
 use super::{AuthServer, ClientLookup};
 use crate::config::{Consent, IssParameter};
-use crate::log::RequestLog;
+use crate::request_log::RequestLog;
 
 pub async fn authorize(
     State(server): State<AuthServer>,

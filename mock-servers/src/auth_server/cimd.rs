@@ -10,7 +10,7 @@ use url::{Host, Url};
 
 use super::store::Client;
 use crate::config::TokenEndpointAuthMethod;
-use crate::log::{RecordedRequest, RequestLog, Server};
+use crate::request_log::{RecordedRequest, RequestLog, Server};
 
 /// How long a document fetch may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);

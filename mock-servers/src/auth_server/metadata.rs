@@ -10,11 +10,15 @@ use crate::config::{AsMetadataLocation, IssuerForm};
 pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
     let config = server.config();
     let issuer = match config.issuer_in_metadata {
-        IssuerForm::Exact => server.issuer(),
-        IssuerForm::TrailingSlash => format!("{}/", server.issuer()),
+        IssuerForm::Exact => Some(server.issuer()),
+        IssuerForm::TrailingSlash => Some(format!("{}/", server.issuer())),
+        IssuerForm::DropPath => Some(server.origin().to_owned()),
+        IssuerForm::OtherHost => Some(server.issuer().replacen("127.0.0.1", "localhost", 1)),
+        IssuerForm::ExtraPath => Some(format!("{}/oauth2", server.issuer())),
+        IssuerForm::Omitted => None,
     };
     let mut metadata = json!({
-        "issuer": issuer,
+        "issuer": null,
         "authorization_endpoint": server.endpoint("authorize"),
         "token_endpoint": server.endpoint("token"),
         "revocation_endpoint": server.endpoint("revoke"),
@@ -28,6 +32,10 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
         "scopes_supported": config.scopes_supported,
     });
     if let Value::Object(fields) = &mut metadata {
+        match issuer {
+            Some(issuer) => fields.insert("issuer".into(), json!(issuer)),
+            None => fields.remove("issuer"),
+        };
         if config.advertise_iss_parameter {
             fields.insert(
                 "authorization_response_iss_parameter_supported".into(),
@@ -49,7 +57,10 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
         if config.client_id_metadata_documents {
             fields.insert("client_id_metadata_document_supported".into(), json!(true));
         }
-        if config.metadata_location != AsMetadataLocation::Oauth {
+        if !matches!(
+            config.metadata_location,
+            AsMetadataLocation::Oauth | AsMetadataLocation::Root
+        ) {
             // Required by OpenID Connect Discovery 1.0 §3.
             fields.insert("subject_types_supported".into(), json!(["public"]));
             fields.insert(

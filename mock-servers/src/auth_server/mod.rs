@@ -4,6 +4,7 @@
 
 mod authorize;
 mod cimd;
+mod cors;
 mod error;
 pub mod keys;
 mod metadata;
@@ -21,7 +22,7 @@ use axum::{Extension, Router};
 
 use crate::clock::SharedClock;
 use crate::config::{AsMetadataLocation, AuthServerConfig, TokenEndpointAuthMethod};
-use crate::log::{RequestLog, Server};
+use crate::request_log::{RequestLog, Server};
 use keys::SigningKeys;
 use store::{Client, Store};
 
@@ -149,6 +150,7 @@ impl AuthServer {
             AsMetadataLocation::OpenidAppended => {
                 format!("{path}/.well-known/openid-configuration")
             }
+            AsMetadataLocation::Root => "/.well-known/oauth-authorization-server".to_owned(),
         }
     }
 
@@ -282,7 +284,7 @@ impl AuthServer {
                 get(authorize::authorize),
             )
             .route(&self.consent_decision_path(), post(authorize::decide))
-            .route(&format!("{path}/token"), post(token::token))
+            .route(&format!("{path}/token"), cors::token_route(self))
             .route(&format!("{path}/revoke"), post(revocation::revoke))
             .route(&format!("{path}/jwks"), get(metadata::jwks));
         if self.inner.config.metadata {
@@ -301,6 +303,6 @@ impl AuthServer {
             .with_state(self.clone())
             // The client ID metadata document fetch records itself in the same log.
             .layer(Extension(log.clone()));
-        crate::logging::with_request_log(router, log, self.inner.role)
+        crate::recording_layer::with_request_log(router, log, self.inner.role)
     }
 }

@@ -19,8 +19,8 @@ use super::keys::{ALGORITHM, KEY_ID};
 use super::store::{Client, RefreshGrant, random_token};
 use super::{AuthServer, ClientLookup};
 use crate::config::TokenEndpointAuthMethod;
-use crate::log::RequestLog;
-use crate::logging::GrantTypeSeen;
+use crate::recording_layer::GrantTypeSeen;
+use crate::request_log::RequestLog;
 
 pub async fn token(
     State(server): State<AuthServer>,

@@ -1,7 +1,7 @@
 //! Checks a configuration before any server starts, so that a knob's value that cannot be
 //! served is reported by name instead of surfacing as a routing panic or a malformed header.
 
-use super::{InsufficientScopeChallenge, MockConfig, PrmLocation};
+use super::{InsufficientScopeChallenge, IssuerForm, MockConfig, PrmLocation, UnknownPathAnswer};
 
 /// A knob whose value cannot be served, named by its TOML path under `[mocks]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +74,41 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "resource-server.insufficient-scope-challenge",
             "is only used with required-scope",
+        ));
+    }
+    if auth.issuer_in_metadata == IssuerForm::DropPath && auth.issuer_path.is_empty() {
+        return Err(ConfigError::new(
+            "authorization-server.issuer-in-metadata",
+            "\"drop-path\" needs an issuer-path to drop",
+        ));
+    }
+    let at_origin = resource.path.trim_end_matches('/').is_empty();
+    if at_origin && resource.redirect_to_trailing_slash {
+        return Err(ConfigError::new(
+            "resource-server.redirect-to-trailing-slash",
+            "needs a path other than \"/\"",
+        ));
+    }
+    if at_origin && resource.unknown_path_answer != UnknownPathAnswer::Empty404 {
+        return Err(ConfigError::new(
+            "resource-server.unknown-path-answer",
+            "needs a path other than \"/\": a server at the origin answers every path",
+        ));
+    }
+    if !resource.unauthenticated_methods.is_empty() && resource.allow_unauthenticated {
+        return Err(ConfigError::new(
+            "resource-server.unauthenticated-methods",
+            "is pointless with allow-unauthenticated, which opens every method",
+        ));
+    }
+    if let Some(method) = resource
+        .unauthenticated_methods
+        .iter()
+        .find(|m| m.is_empty() || m.contains(char::is_whitespace))
+    {
+        return Err(ConfigError::new(
+            "resource-server.unauthenticated-methods",
+            format!("{method:?} is not a JSON-RPC method name"),
         ));
     }
     for scope in &auth.withhold_scopes {
@@ -208,5 +243,46 @@ mod tests {
         );
         config.resource_server.required_scope = Some("mcp:admin mcp:audit".into());
         assert_eq!(knob_of(&config), None);
+    }
+
+    #[test]
+    fn quirk_knobs_need_the_setting_they_change() {
+        let mut config = MockConfig::default();
+        config.authorization_server.issuer_in_metadata = IssuerForm::DropPath;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.issuer-in-metadata")
+        );
+        config.authorization_server.issuer_path = "/tenant-a".into();
+        assert_eq!(knob_of(&config), None);
+
+        let mut config = MockConfig::default();
+        config.resource_server.path = "/".into();
+        config.resource_server.redirect_to_trailing_slash = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.redirect-to-trailing-slash")
+        );
+        config.resource_server.redirect_to_trailing_slash = false;
+        config.resource_server.unknown_path_answer = UnknownPathAnswer::Html200;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unknown-path-answer")
+        );
+        config.resource_server.path = "/mcp".into();
+        assert_eq!(knob_of(&config), None);
+
+        config.resource_server.unauthenticated_methods = vec!["tools list".into()];
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unauthenticated-methods")
+        );
+        config.resource_server.unauthenticated_methods = vec!["tools/list".into()];
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.allow_unauthenticated = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unauthenticated-methods")
+        );
     }
 }

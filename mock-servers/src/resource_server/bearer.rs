@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
+use crate::config::ChallengeForm;
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -38,7 +39,13 @@ pub async fn require_bearer(
         })
         .map(|(_, token)| token.trim().to_owned());
     let Some(token) = token else {
-        return unauthorized(&server, None);
+        if server.config().unauthenticated_methods.is_empty() {
+            return unauthorized(&server, None);
+        }
+        return match open_method(&server, request).await {
+            Ok(request) => next.run(request).await,
+            Err(()) => unauthorized(&server, None),
+        };
     };
     let claims = match verify(&server, &token) {
         Ok(claims) => claims,
@@ -56,6 +63,43 @@ pub async fn require_bearer(
         return insufficient_scope(&server, named);
     }
     next.run(request).await
+}
+
+/// The request back, when it is a JSON-RPC message (or batch, or a GET or DELETE of the
+/// session) whose every method is one of `unauthenticated-methods`; notifications such as
+/// `notifications/initialized` follow `initialize`. Anything else is challenged.
+async fn open_method(server: &ResourceServer, request: Request) -> Result<Request, ()> {
+    const MAX_BODY: usize = 1024 * 1024;
+    let open = &server.config().unauthenticated_methods;
+    let (parts, body) = request.into_parts();
+    if parts.method != axum::http::Method::POST {
+        return if open.iter().any(|m| m == "initialize") {
+            Ok(Request::from_parts(parts, body))
+        } else {
+            Err(())
+        };
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ())?;
+    let message: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| ())?;
+    let messages = match &message {
+        serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        single => vec![single],
+    };
+    let allowed = !messages.is_empty()
+        && messages
+            .iter()
+            .all(|m| match m.get("method").and_then(|v| v.as_str()) {
+                Some(method) => {
+                    method.starts_with("notifications/") || open.iter().any(|o| o == method)
+                }
+                // A response to a server request carries no method.
+                None => true,
+            });
+    if allowed {
+        Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+    } else {
+        Err(())
+    }
 }
 
 fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'static str> {
@@ -104,6 +148,16 @@ fn unverified_issuer(token: &str) -> Option<String> {
 fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
     if !server.config().www_authenticate {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if error.is_none()
+        && server.config().unauthenticated_challenge == ChallengeForm::RealmInvalidToken
+    {
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"OAuth\", error=\"invalid_token\""),
+        );
+        return response;
     }
     let mut params = Vec::new();
     if let Some(description) = error {

@@ -8,7 +8,7 @@ use super::ResourceServer;
 pub async fn protected_resource_metadata(State(server): State<ResourceServer>) -> Json<Value> {
     Json(json!({
         "resource": server.announced_resource(),
-        "authorization_servers": [server.authorization_server()],
+        "authorization_servers": [server.announced_authorization_server()],
         "scopes_supported": server.inner.scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Mock MCP server",

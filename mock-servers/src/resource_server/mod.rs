@@ -2,14 +2,15 @@
 //! layer, with RFC 9728 protected-resource metadata.
 
 mod bearer;
+mod cors;
 mod metadata;
 mod scope;
 mod tools;
+mod unrouted;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::routing::get;
 use jsonwebtoken::DecodingKey;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -18,9 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::config::{
-    DEFAULT_CUSTOM_METADATA_PATH, PrmLocation, ResourceForm, ResourceServerConfig,
+    AuthorizationServerForm, DEFAULT_CUSTOM_METADATA_PATH, PrmLocation, ResourceForm,
+    ResourceServerConfig,
 };
-use crate::log::{RequestLog, Server};
+use crate::request_log::{RequestLog, Server};
 
 #[derive(Debug, Clone)]
 pub struct ResourceServer {
@@ -78,6 +80,15 @@ impl ResourceServer {
         self.trust().issuer
     }
 
+    /// The `authorization_servers` entry of the metadata, as configured.
+    pub fn announced_authorization_server(&self) -> String {
+        let issuer = self.authorization_server();
+        match self.inner.config.authorization_server_in_metadata {
+            AuthorizationServerForm::Exact => issuer,
+            AuthorizationServerForm::TrailingSlash => format!("{issuer}/"),
+        }
+    }
+
     fn trust(&self) -> Trust {
         self.inner
             .trust
@@ -103,10 +114,15 @@ impl ResourceServer {
     /// The `resource` the metadata announces, as configured.
     pub fn announced_resource(&self) -> String {
         match self.inner.config.resource_in_metadata {
+            // Behind a redirect to the trailing slash, the endpoint is the URL with the slash.
+            ResourceForm::Exact if self.inner.config.redirect_to_trailing_slash => {
+                format!("{}/", self.url())
+            }
             ResourceForm::Exact => self.url(),
             ResourceForm::TrailingSlash => format!("{}/", self.url()),
             ResourceForm::OtherHost => self.url().replacen("127.0.0.1", "localhost", 1),
             ResourceForm::Origin => self.inner.origin.clone(),
+            ResourceForm::OriginSlash => format!("{}/", self.inner.origin),
         }
     }
 
@@ -175,9 +191,18 @@ impl ResourceServer {
                 .nest_service(self.mount_path(), protected)
                 // Explicit, so that a router merged into this one (a co-located authorization
                 // server) leaves unknown paths to this server's log entry.
-                .fallback(|| async { StatusCode::NOT_FOUND })
+                .fallback(unrouted::unknown_path)
         };
-        crate::logging::with_request_log(
+        let router = router
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                unrouted::redirect_to_trailing_slash,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                cors::cors,
+            ));
+        crate::recording_layer::with_request_log(
             router.with_state(self.clone()),
             log,
             Server::ResourceServer,

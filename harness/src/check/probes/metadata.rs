@@ -23,6 +23,7 @@ pub(super) async fn auth_server(
 ) -> Option<AuthServerMetadata> {
     let issuer = resource.issuer.clone();
     let found = discovery::find_auth_server_metadata(ctx, &issuer, &mut resource.attempts).await;
+    discovery::record_quirks(ctx, &resource.attempts);
     let Some(found) = found else {
         ctx.recorder.fail(
             &checks::AS_METADATA_DISCOVERED,
@@ -33,7 +34,7 @@ pub(super) async fn auth_server(
         findings
             .problems
             .retain(|p| p.code != diagnosis::PRM_MISSING);
-        let failed = discovery::discovery_failed(&resource.attempts);
+        let failed = discovery::discovery_failed(&resource.attempts, &issuer);
         if resource.found_prm {
             findings.problem(
                 &checks::AS_METADATA_DISCOVERED,
@@ -224,5 +225,61 @@ fn client_identification(
                 Effect::NeedsClientId,
             );
         }
+    }
+}
+
+/// For browser-based clients: the token endpoint must answer a CORS preflight, or a browser
+/// never sends the code exchange. Recorded as a WARNING: non-browser clients do not preflight.
+pub(super) async fn token_preflight(ctx: &mut FlowContext, token_endpoint: &str) {
+    let request_headers = crate::http::headers(&[
+        ("origin", super::resource::BROWSER_ORIGIN),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ]);
+    let response = ctx
+        .http
+        .send(
+            "token",
+            reqwest::Method::OPTIONS,
+            token_endpoint,
+            &request_headers,
+            crate::http::Body::Empty,
+        )
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(e) => {
+            ctx.recorder.skip(
+                &checks::CORS_TOKEN_PREFLIGHT,
+                format!("the preflight could not be sent: {e}"),
+            );
+            return;
+        }
+    };
+    let status = response.status.as_u16();
+    let allow_origin = response.header("access-control-allow-origin");
+    let methods = response
+        .header_values("access-control-allow-methods")
+        .join(", ");
+    let allows_post = methods
+        .split(',')
+        .map(str::trim)
+        .any(|m| m == "*" || m.eq_ignore_ascii_case("POST"));
+    let details = json!({
+        "status": status,
+        "accessControlAllowOrigin": allow_origin,
+        "accessControlAllowMethods": methods,
+    });
+    if response.status.is_success() && allow_origin.is_some() && allows_post {
+        ctx.recorder.pass(&checks::CORS_TOKEN_PREFLIGHT, details);
+    } else {
+        ctx.recorder.fail(
+            &checks::CORS_TOKEN_PREFLIGHT,
+            details,
+            format!(
+                "OPTIONS at the token endpoint was answered {status}{}: browsers will not send the code exchange",
+                if allow_origin.is_none() { " without Access-Control-Allow-Origin" } else { " without POST allowed" }
+            ),
+        );
     }
 }

@@ -92,6 +92,7 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     };
     findings.reachable = true;
     resource::invalid_token(ctx, &inputs.mcp_url, &mut findings).await;
+    resource::browser_cors(ctx, &inputs.mcp_url).await;
 
     let prm =
         resource::protected_resource(ctx, &mcp_url, &probe, &inputs.mcp_url, &mut findings).await;
@@ -109,6 +110,7 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     else {
         return findings;
     };
+    metadata::token_preflight(ctx, &token_endpoint).await;
 
     let mut client = inputs.client_id.as_ref().map(|id| RegisteredClient {
         client_id: id.clone(),

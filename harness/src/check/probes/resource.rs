@@ -32,7 +32,7 @@ pub(super) async fn unauthenticated(
             );
             findings.problem(
                 &checks::MCP_REQUIRES_AUTH,
-                diagnosis::DISCOVERY_FAILED,
+                known_code(&d.code),
                 d.message,
                 d.remedy,
                 Effect::Blocks,
@@ -79,6 +79,84 @@ pub(super) async fn unauthenticated(
         ),
     }
     Some(probe)
+}
+
+/// The stable code a probe's diagnosis carries, `discovery-failed` for one not in the list.
+fn known_code(code: &str) -> &'static str {
+    diagnosis::ALL_CODES
+        .iter()
+        .find(|known| **known == code)
+        .copied()
+        .unwrap_or(diagnosis::DISCOVERY_FAILED)
+}
+
+/// The Origin a browser-based client's requests carry; any https origin will do.
+pub(super) const BROWSER_ORIGIN: &str = "https://browser-client.example";
+
+/// Step 1c, for browser-based clients: a tokenless request with an `Origin` must be answered
+/// with CORS headers that let the page read the 401's `WWW-Authenticate`. Recorded as a
+/// WARNING: non-browser clients never send `Origin` and are unaffected.
+pub(super) async fn browser_cors(ctx: &mut FlowContext, mcp_url: &str) {
+    let response = ctx
+        .http
+        .send(
+            "probe",
+            Method::POST,
+            mcp_url,
+            &headers(&[
+                ("accept", "application/json, text/event-stream"),
+                ("origin", BROWSER_ORIGIN),
+            ]),
+            Body::Json(initialize_request()),
+        )
+        .await;
+    let response = match response {
+        Ok(response) if response.status.as_u16() == 401 => response,
+        Ok(response) => {
+            let status = response.status.as_u16();
+            ctx.recorder.skip(
+                &checks::CORS_EXPOSES_WWW_AUTHENTICATE,
+                format!("the request with an Origin was answered {status}, not 401"),
+            );
+            return;
+        }
+        Err(e) => {
+            ctx.recorder.skip(
+                &checks::CORS_EXPOSES_WWW_AUTHENTICATE,
+                format!("the request with an Origin failed: {e}"),
+            );
+            return;
+        }
+    };
+    let allow_origin = response.header("access-control-allow-origin");
+    let exposed = response
+        .header_values("access-control-expose-headers")
+        .join(", ");
+    let exposes = exposed
+        .split(',')
+        .map(str::trim)
+        .any(|h| h == "*" || h.eq_ignore_ascii_case("www-authenticate"));
+    let details =
+        json!({ "accessControlAllowOrigin": allow_origin, "accessControlExposeHeaders": exposed });
+    match (allow_origin, exposes) {
+        (Some(_), true) => ctx
+            .recorder
+            .pass(&checks::CORS_EXPOSES_WWW_AUTHENTICATE, details),
+        (None, _) => {
+            ctx.recorder.fail(
+                &checks::CORS_EXPOSES_WWW_AUTHENTICATE,
+                details,
+                "the 401 to a request with an Origin has no Access-Control-Allow-Origin: browser-based clients cannot read it at all",
+            );
+        }
+        (Some(_), false) => {
+            ctx.recorder.fail(
+                &checks::CORS_EXPOSES_WWW_AUTHENTICATE,
+                details,
+                "the 401 allows the origin but does not expose WWW-Authenticate: browser-based clients see the 401 without its challenge",
+            );
+        }
+    }
 }
 
 /// Step 1b: a token the server never issued must get 401 with error="invalid_token".

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_oauth_mocks::RecordedRequest;
 use mcp_oauth_mocks::clock::SimulatedClock;
-use mcp_oauth_mocks::log::{Credential, Server};
+use mcp_oauth_mocks::request_log::{Credential, Server};
 use mcp_oauth_reports::{Report, Status};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -1,6 +1,6 @@
 //! The scenarios' own questions and the outcome, on hand-made logs.
 
-use mcp_oauth_mocks::log::Server;
+use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_reports::Status;
 use serde_json::json;
 

@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::log::{Credential, RecordedRequest, RequestLog, Server};
+use crate::request_log::{Credential, RecordedRequest, RequestLog, Server};
 
 /// The largest request (or authorization-server response) body the log reads; a larger
 /// request is refused with 413 rather than recorded in part.

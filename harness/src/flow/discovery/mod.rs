@@ -1,0 +1,253 @@
+//! Step 2: protected-resource metadata (RFC 9728), then authorization-server metadata (RFC 8414
+//! or OpenID Connect Discovery), every location tried recorded for the diagnosis.
+//!
+//! One module per job: `fetch` (GET a candidate, say why it was not the document),
+//! `resource_metadata` (RFC 9728 candidates and the `resource` it announces),
+//! `auth_server_metadata` (RFC 8414 / OIDC candidates, required fields, PKCE) and `issuer`
+//! (RFC 8414 §3.3 matching).
+
+mod auth_server_metadata;
+mod fetch;
+mod issuer;
+mod resource_metadata;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::probe::Probe;
+use super::{FlowContext, StepResult};
+use crate::checks;
+use crate::diagnosis;
+
+pub use auth_server_metadata::{auth_server_metadata_locations, auth_server_metadata_urls};
+pub(crate) use issuer::check_issuer;
+pub use resource_metadata::{
+    PrmLocation, ResourceMatch, canonical_resource, compare_resource,
+    protected_resource_metadata_urls,
+};
+
+pub(crate) use auth_server_metadata::{check_pkce, check_required_fields, find_auth_server_metadata};
+pub(crate) use fetch::{Attempt, record_quirks};
+pub(crate) use resource_metadata::{
+    authorization_server, check_resource, find_protected_resource_metadata,
+};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthServerMetadata {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub registration_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub response_types_supported: Option<Vec<String>>,
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    pub scopes_supported: Option<Vec<String>>,
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    pub client_id_metadata_document_supported: Option<bool>,
+}
+
+/// The two endpoints every flow needs, known to be present.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscoveredServer {
+    /// The resource identifier for RFC 8707 `resource` (the canonical server URL).
+    pub resource: String,
+    pub scopes_supported: Vec<String>,
+    pub issuer: String,
+    pub metadata: AuthServerMetadata,
+    pub endpoints: Endpoints,
+}
+
+pub async fn discover(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    probe: &Probe,
+) -> StepResult<DiscoveredServer> {
+    let Ok(parsed) = Url::parse(mcp_url) else {
+        return Err(diagnosis::new(
+            diagnosis::DISCOVERY_FAILED,
+            format!("{mcp_url:?} is not an absolute URL."),
+            "Paste the full MCP server URL, with https:// and the path.",
+        ));
+    };
+    let mut attempts = Vec::new();
+    let prm = find_protected_resource_metadata(ctx, &parsed, probe, &mut attempts).await;
+    let found_prm = prm.is_some();
+
+    let (issuer, resource, scopes_supported) = match prm {
+        Some((url, prm, location)) => {
+            ctx.recorder.pass(
+                &checks::PRM_DISCOVERED,
+                json!({ "url": url, "location": location.as_str(), "tried": attempts_json(&attempts) }),
+            );
+            let resource = check_resource(ctx, mcp_url, &parsed, &prm, location)?;
+            let issuer = authorization_server(ctx, &prm)?;
+            let scopes = string_list(prm.get("scopes_supported"));
+            (issuer, resource, scopes)
+        }
+        None => {
+            ctx.recorder.fail(
+                &checks::PRM_DISCOVERED,
+                json!({ "tried": attempts_json(&attempts) }),
+                "no protected-resource metadata at any location the spec names; trying authorization-server metadata at the server's origin (2025-03-26 behaviour)",
+            );
+            (origin(&parsed), canonical_resource(&parsed), Vec::new())
+        }
+    };
+
+    let found = find_auth_server_metadata(ctx, &issuer, &mut attempts).await;
+    fetch::record_quirks(ctx, &attempts);
+    let Some(found) = found else {
+        ctx.recorder.fail(
+            &checks::AS_METADATA_DISCOVERED,
+            json!({ "issuer": issuer, "tried": attempts_json(&attempts) }),
+            format!("no authorization-server metadata for issuer {issuer}"),
+        );
+        // The 2025-03-26 fallback is for servers that predate metadata altogether; a server
+        // with resource metadata that names an unreachable authorization server is broken.
+        if !found_prm && ctx.profile.default_endpoints_fallback {
+            return Ok(default_endpoints(ctx, &parsed, resource));
+        }
+        return Err(discovery_failed(&attempts, &issuer));
+    };
+    let metadata_url = found.url;
+    ctx.recorder.pass(
+        &checks::AS_METADATA_DISCOVERED,
+        json!({ "url": metadata_url, "location": found.location, "issuer": issuer }),
+    );
+    let metadata = parse_metadata(ctx, &metadata_url, found.document)?;
+    check_issuer(ctx, &issuer, &metadata, &metadata_url)?;
+    let endpoints = check_required_fields(ctx, &metadata)?;
+    check_pkce(ctx, &metadata)?;
+    Ok(DiscoveredServer {
+        resource,
+        scopes_supported,
+        issuer,
+        metadata,
+        endpoints,
+    })
+}
+
+/// The metadata's fields must have RFC 8414 §2's types; a document that has not is recorded
+/// as a failed `as-metadata-fields`, the check that observed it.
+pub(crate) fn parse_metadata(
+    ctx: &mut FlowContext,
+    metadata_url: &str,
+    document: Value,
+) -> StepResult<AuthServerMetadata> {
+    serde_json::from_value(document).map_err(|e| {
+        ctx.recorder.fail(
+            &checks::AS_METADATA_FIELDS,
+            json!({ "url": metadata_url, "error": e.to_string() }),
+            format!("the metadata has fields of the wrong type: {e}"),
+        );
+        diagnosis::new(
+            diagnosis::METADATA_INVALID,
+            format!("The authorization-server metadata at {metadata_url} has fields of the wrong type: {e}."),
+            "Fix the metadata document so that it follows RFC 8414 §2.",
+        )
+    })
+}
+
+pub(crate) fn discovery_failed(attempts: &[Attempt], issuer: &str) -> diagnosis::Diagnosis {
+    let tried: Vec<String> = attempts
+        .iter()
+        .map(|a| format!("{} ({})", a.url, a.outcome))
+        .collect();
+    let mut remedy = "The server must serve RFC 9728 metadata at /.well-known/oauth-protected-resource (pointed to by the 401's WWW-Authenticate resource_metadata) and RFC 8414 metadata for its authorization server. Check that the pasted URL is the MCP endpoint itself.".to_owned();
+    if attempts
+        .iter()
+        .any(|a| a.outcome.contains("no `issuer` field"))
+    {
+        remedy.push_str(" A metadata document without `issuer` is not authorization-server metadata (RFC 8414 §2 requires it): add `\"issuer\"` with the issuer identifier.");
+    }
+    if let Some(first) = auth_server_metadata_urls(issuer).first()
+        && Url::parse(issuer).is_ok_and(|u| !u.path().trim_end_matches('/').is_empty())
+    {
+        remedy.push_str(&format!(
+            " The issuer {issuer} has a path, so its metadata belongs at {first} (RFC 8414 §3.1); metadata only at the origin's root is not where clients look for it."
+        ));
+    }
+    diagnosis::new(
+        diagnosis::DISCOVERY_FAILED,
+        format!(
+            "Discovery failed: no OAuth metadata was found. Tried: {}.",
+            tried.join("; ")
+        ),
+        remedy,
+    )
+}
+
+/// The 2025-03-26 revision's answer to a server without any metadata: fixed endpoint paths at
+/// the MCP server's origin, which then also stands in as the issuer.
+pub(crate) fn default_endpoints(
+    ctx: &mut FlowContext,
+    mcp_url: &Url,
+    resource: String,
+) -> DiscoveredServer {
+    let origin = origin(mcp_url);
+    let endpoints = Endpoints {
+        authorization: format!("{origin}/authorize"),
+        token: format!("{origin}/token"),
+    };
+    let metadata = AuthServerMetadata {
+        authorization_endpoint: Some(endpoints.authorization.clone()),
+        token_endpoint: Some(endpoints.token.clone()),
+        registration_endpoint: Some(format!("{origin}/register")),
+        ..AuthServerMetadata::default()
+    };
+    ctx.recorder.info(
+        &checks::AS_DEFAULT_ENDPOINTS,
+        json!({
+            "authorizationEndpoint": endpoints.authorization,
+            "tokenEndpoint": endpoints.token,
+            "registrationEndpoint": metadata.registration_endpoint,
+        }),
+        format!("no OAuth metadata anywhere: using the 2025-03-26 default endpoints at {origin}"),
+    );
+    ctx.recorder.skip(
+        &checks::PKCE_S256_ADVERTISED,
+        "there is no metadata to advertise PKCE in; the client sends an S256 challenge regardless",
+    );
+    DiscoveredServer {
+        resource,
+        scopes_supported: Vec::new(),
+        issuer: origin,
+        metadata,
+        endpoints,
+    }
+}
+
+/// The strings of a JSON array field; absent, non-array and non-string items count as none.
+pub(crate) fn string_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn attempts_json(attempts: &[Attempt]) -> Value {
+    Value::Array(
+        attempts
+            .iter()
+            .map(|a| json!({ "url": a.url, "outcome": a.outcome }))
+            .collect(),
+    )
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}

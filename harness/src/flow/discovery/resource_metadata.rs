@@ -1,0 +1,327 @@
+//! RFC 9728 protected-resource metadata: where to look, and whether the `resource` it
+//! announces is the server that was pasted.
+
+use serde_json::{Value, json};
+use url::Url;
+
+use super::fetch::{Attempt, fetch_json};
+use super::{origin, string_list};
+use crate::checks;
+use crate::diagnosis;
+use crate::flow::probe::Probe;
+use crate::flow::{FlowContext, StepResult};
+
+/// The resource identifier of a server that publishes none (no protected-resource metadata):
+/// its canonical URI as the MCP spec defines it for RFC 8707. Scheme and host are lower case
+/// (as [`Url`] keeps them), there is no fragment (RFC 8707 §2), and a server at its origin is
+/// named without a trailing slash, the form the spec says to use consistently. A slash after a
+/// path stays: `/mcp/` and `/mcp` are different resources.
+pub fn canonical_resource(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    let text = url.to_string();
+    if url.path() == "/" && url.query().is_none() {
+        text.trim_end_matches('/').to_owned()
+    } else {
+        text
+    }
+}
+
+/// RFC 9728 §3.1: the well-known suffix goes between host and path, terminating slash removed.
+pub fn protected_resource_metadata_urls(mcp_url: &Url) -> Vec<String> {
+    let origin = origin(mcp_url);
+    let path = mcp_url.path().trim_end_matches('/');
+    let mut urls = Vec::new();
+    if !path.is_empty() {
+        urls.push(format!(
+            "{origin}/.well-known/oauth-protected-resource{path}"
+        ));
+    }
+    urls.push(format!("{origin}/.well-known/oauth-protected-resource"));
+    urls
+}
+
+/// Where the protected-resource metadata was found: RFC 9728 §3.3 ties the `resource` it must
+/// announce to the URL it was fetched from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrmLocation {
+    /// The challenge's resource_metadata: the resource is the URL the request went to.
+    Challenge,
+    /// The well-known URL with the MCP path inserted: the resource is the MCP URL.
+    PathInserted,
+    /// The well-known URL at the origin: the resource identifier it stands for is the origin,
+    /// although servers often announce their full MCP URL there too.
+    Root,
+}
+
+impl PrmLocation {
+    /// How reports name the location.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrmLocation::Challenge => "challenge",
+            PrmLocation::PathInserted => "path-inserted",
+            PrmLocation::Root => "root",
+        }
+    }
+}
+
+/// The locations to try, in the order the MCP spec gives: the challenge's resource_metadata,
+/// then the path-inserted well-known URL, then the one at the root.
+fn prm_candidates(mcp_url: &Url, probe: &Probe) -> Vec<(String, PrmLocation)> {
+    let mut candidates: Vec<(String, PrmLocation)> = probe
+        .resource_metadata()
+        .map(|url| (url.to_owned(), PrmLocation::Challenge))
+        .into_iter()
+        .collect();
+    let well_known = protected_resource_metadata_urls(mcp_url);
+    let last = well_known.len().saturating_sub(1);
+    for (i, url) in well_known.into_iter().enumerate() {
+        let location = if i == last {
+            PrmLocation::Root
+        } else {
+            PrmLocation::PathInserted
+        };
+        if !candidates.iter().any(|(known, _)| *known == url) {
+            candidates.push((url, location));
+        }
+    }
+    candidates
+}
+
+pub(crate) async fn find_protected_resource_metadata(
+    ctx: &mut FlowContext,
+    mcp_url: &Url,
+    probe: &Probe,
+    attempts: &mut Vec<Attempt>,
+) -> Option<(String, Value, PrmLocation)> {
+    for (url, location) in prm_candidates(mcp_url, probe) {
+        if let Some(document) = fetch_json(ctx, &url, "resource", attempts).await {
+            return Some((url, document, location));
+        }
+    }
+    None
+}
+
+pub(crate) fn check_resource(
+    ctx: &mut FlowContext,
+    pasted: &str,
+    mcp_url: &Url,
+    prm: &Value,
+    location: PrmLocation,
+) -> StepResult<String> {
+    let announced = prm.get("resource").and_then(Value::as_str).unwrap_or("");
+    let details = json!({ "expected": pasted, "actual": announced });
+    match compare_resource(pasted, announced) {
+        ResourceMatch::Identical => {
+            ctx.recorder.pass(&checks::PRM_RESOURCE_MATCHES, details);
+            return Ok(announced.to_owned());
+        }
+        ResourceMatch::Equivalent => {
+            ctx.recorder.pass(
+                &checks::PRM_RESOURCE_MATCHES,
+                json!({ "expected": pasted, "actual": announced, "note": "equivalent after RFC 3986 normalization (empty path and / are the same resource)" }),
+            );
+            return Ok(announced.to_owned());
+        }
+        ResourceMatch::Mismatch => {}
+    }
+    let origin = origin(mcp_url);
+    if location == PrmLocation::Root
+        && compare_resource(&origin, announced) != ResourceMatch::Mismatch
+    {
+        ctx.recorder.pass(
+            &checks::PRM_RESOURCE_MATCHES,
+            json!({ "expected": [pasted, origin], "actual": announced, "note": "metadata at the origin's well-known location names the origin, the resource identifier that location stands for (RFC 9728 §3.3)" }),
+        );
+        return Ok(announced.to_owned());
+    }
+    Err(resource_mismatch(ctx, pasted, announced))
+}
+
+fn resource_mismatch(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    announced: &str,
+) -> diagnosis::Diagnosis {
+    let details = json!({ "expected": mcp_url, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) });
+    let same_origin = matches!(
+        (Url::parse(mcp_url), Url::parse(announced)),
+        (Ok(a), Ok(b)) if a.origin() == b.origin()
+    );
+    let remedy = if same_origin {
+        format!(
+            "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must announce it as `resource` in its protected-resource metadata."
+        )
+    } else {
+        format!(
+            "The server announces a resource on another origin ({announced}): if the MCP server really lives at {announced}, paste that URL; otherwise its operator must set `resource` in the protected-resource metadata to {mcp_url}, the URL it is reached at."
+        )
+    };
+    ctx.recorder.fail_with_remedy(
+        &checks::PRM_RESOURCE_MATCHES,
+        details,
+        format!("the metadata names {announced:?} as the resource, not the pasted URL {mcp_url:?}"),
+        Some(remedy.clone()),
+    );
+    diagnosis::new(
+        diagnosis::RESOURCE_MISMATCH,
+        format!(
+            "The server's protected-resource metadata names {announced} as its resource, but the URL pasted was {mcp_url}; RFC 9728 §3.3 requires them to be identical."
+        ),
+        remedy,
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceMatch {
+    Identical,
+    /// The same URL after RFC 3986 normalization (`https://h` and `https://h/`).
+    Equivalent,
+    Mismatch,
+}
+
+pub fn compare_resource(pasted: &str, announced: &str) -> ResourceMatch {
+    if pasted == announced {
+        return ResourceMatch::Identical;
+    }
+    match (Url::parse(pasted), Url::parse(announced)) {
+        (Ok(a), Ok(b)) if a == b => ResourceMatch::Equivalent,
+        _ => ResourceMatch::Mismatch,
+    }
+}
+
+pub(crate) fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String> {
+    let servers = string_list(prm.get("authorization_servers"));
+    match servers.first() {
+        Some(issuer) => {
+            ctx.recorder.pass(
+                &checks::PRM_AUTHORIZATION_SERVERS,
+                json!({ "authorizationServers": servers }),
+            );
+            Ok(issuer.clone())
+        }
+        None => {
+            ctx.recorder.fail(
+                &checks::PRM_AUTHORIZATION_SERVERS,
+                json!({ "expected": "a non-empty array of issuer URLs", "actual": prm.get("authorization_servers") }),
+                "the protected-resource metadata names no authorization server",
+            );
+            Err(diagnosis::new(
+                diagnosis::METADATA_INVALID,
+                "The protected-resource metadata lists no authorization server.",
+                "List the authorization server's issuer in `authorization_servers`.",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::testing;
+    use crate::profile::MCP_2026_07_28;
+    use crate::www_authenticate;
+
+    #[test]
+    fn resource_metadata_is_looked_for_in_the_challenge_then_path_inserted_then_at_the_root() {
+        let url = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let header = r#"Bearer resource_metadata="https://mcp.example.com/custom.json""#;
+        let probe = Probe {
+            challenge: www_authenticate::bearer(header).unwrap(),
+            unauthorized: true,
+        };
+        let locations: Vec<PrmLocation> = prm_candidates(&url, &probe)
+            .into_iter()
+            .map(|(_, location)| location)
+            .collect();
+        assert_eq!(
+            locations,
+            [
+                PrmLocation::Challenge,
+                PrmLocation::PathInserted,
+                PrmLocation::Root
+            ]
+        );
+        let bare = Url::parse("https://mcp.example.com").unwrap();
+        assert_eq!(
+            prm_candidates(&bare, &Probe::default()),
+            [(
+                "https://mcp.example.com/.well-known/oauth-protected-resource".to_owned(),
+                PrmLocation::Root
+            )]
+        );
+    }
+
+    #[test]
+    fn metadata_at_the_root_may_name_the_origin_but_path_inserted_metadata_may_not() {
+        let pasted = "https://mcp.example.com/mcp";
+        let url = Url::parse(pasted).unwrap();
+        let origin_only = json!({ "resource": "https://mcp.example.com" });
+        let mut flow = testing::flow(&MCP_2026_07_28);
+        let resource = check_resource(
+            flow.context(),
+            pasted,
+            &url,
+            &origin_only,
+            PrmLocation::Root,
+        );
+        assert_eq!(resource.unwrap(), "https://mcp.example.com");
+
+        let refused = check_resource(
+            flow.context(),
+            pasted,
+            &url,
+            &origin_only,
+            PrmLocation::PathInserted,
+        );
+        assert_eq!(refused.unwrap_err().code, diagnosis::RESOURCE_MISMATCH);
+
+        let elsewhere = json!({ "resource": "https://evil.example.com/mcp" });
+        let refused = check_resource(flow.context(), pasted, &url, &elsewhere, PrmLocation::Root);
+        assert_eq!(refused.unwrap_err().code, diagnosis::RESOURCE_MISMATCH);
+    }
+
+    #[test]
+    fn a_resource_without_metadata_is_the_canonical_uri() {
+        let canonical = |url: &str| canonical_resource(&Url::parse(url).unwrap());
+        assert_eq!(
+            canonical("HTTPS://MCP.Example.com/"),
+            "https://mcp.example.com"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com"),
+            "https://mcp.example.com"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com/mcp#x"),
+            "https://mcp.example.com/mcp"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com/mcp/"),
+            "https://mcp.example.com/mcp/"
+        );
+        assert_eq!(
+            canonical("https://mcp.example.com:8443/?tenant=a"),
+            "https://mcp.example.com:8443/?tenant=a"
+        );
+    }
+
+    #[test]
+    fn resources_compare_exactly_except_for_an_empty_path() {
+        use ResourceMatch::*;
+        assert_eq!(
+            compare_resource("https://h/mcp", "https://h/mcp"),
+            Identical
+        );
+        assert_eq!(compare_resource("https://h", "https://h/"), Equivalent);
+        assert_eq!(
+            compare_resource("https://h/mcp/", "https://h/mcp"),
+            Mismatch
+        );
+        assert_eq!(
+            compare_resource("https://h/mcp", "https://other/mcp"),
+            Mismatch
+        );
+        assert_eq!(compare_resource("https://h/mcp", ""), Mismatch);
+    }
+}
