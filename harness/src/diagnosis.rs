@@ -54,6 +54,8 @@ codes! {
     REFRESH_REFUSED = "refresh-refused";
     CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
     RESOURCE_REJECTED = "resource-rejected";
+    FRESH_TOKEN_REFUSED = "fresh-token-refused";
+    REFRESH_INVALID_REQUEST = "refresh-invalid-request";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

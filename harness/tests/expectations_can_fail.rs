@@ -433,6 +433,67 @@ const MUTATIONS: &[Mutation] = &[
         change: "the metadata names the MCP server on another host, so the resource the 2025-11-25 client sends is refused before consent",
         mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
     },
+    // Real-world quirks: registration, token responses, audience, refresh.
+    Mutation {
+        scenario: "token-type-lowercase",
+        change: "the token response spells token_type Bearer, so there is nothing to warn about",
+        mutate: |s| {
+            s.mocks.authorization_server.token_type =
+                mcp_oauth_mocks::config::TokenTypeSpelling::Canonical
+        },
+    },
+    Mutation {
+        scenario: "token-response-form-encoded",
+        change: "the token endpoint answers JSON, so no form is read",
+        mutate: |s| {
+            s.mocks.authorization_server.token_response_format =
+                mcp_oauth_mocks::config::TokenResponseFormat::Json
+        },
+    },
+    Mutation {
+        scenario: "token-error-status-200",
+        change: "token errors are answered 400, so no error arrives with status 200",
+        mutate: |s| s.mocks.authorization_server.token_error_status = None,
+    },
+    Mutation {
+        scenario: "token-expires-in-string",
+        change: "expires_in is a JSON number, so there is no string to warn about",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "token-expires-in-omitted",
+        change: "expires_in is given, so the lifetime is known and the call 3400 s later refreshes first",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "token-expires-in-zero",
+        change: "expires_in is the real hour, so no call refreshes",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "refresh-without-refresh-token",
+        change: "refresh tokens rotate, so each refresh replaces the refresh token instead of keeping it",
+        mutate: |s| s.mocks.authorization_server.rotate_refresh_tokens = true,
+    },
+    Mutation {
+        scenario: "refresh-token-invalid-request",
+        change: "a revoked refresh token is answered invalid_grant, so the diagnosis is refresh-revoked",
+        mutate: |s| {
+            s.mocks.authorization_server.invalid_refresh_token_error =
+                mcp_oauth_mocks::config::DeadRefreshTokenError::InvalidGrant
+        },
+    },
+    Mutation {
+        scenario: "mcp-refuses-valid-token",
+        change: "the MCP server accepts valid tokens, so every profile connects",
+        mutate: |s| s.mocks.resource_server.refuse_all_tokens = false,
+    },
 ];
 
 #[test]

@@ -112,6 +112,19 @@ pub struct AuthServerConfig {
     /// Refuse any RFC 8707 `resource` at the token endpoint with 400 `invalid_target`, as
     /// Microsoft Entra ID v2 does (AADSTS9010010).
     pub refuse_resource: bool,
+    /// How the token response spells `token_type` (Linear answers `"bearer"`).
+    pub token_type: TokenTypeSpelling,
+    /// How the token response gives `expires_in` (Entra answers a string).
+    pub expires_in: ExpiresInForm,
+    /// The media type of token responses (GitHub answers form-encoded unless the request
+    /// accepts JSON).
+    pub token_response_format: TokenResponseFormat,
+    /// Answer token-endpoint errors with this status instead of 400/401 (GitHub answers 200
+    /// with an `error` field).
+    pub token_error_status: Option<u16>,
+    /// The error code for a refresh token that is unknown, revoked or reused (obot answers
+    /// `invalid_request` where RFC 6749 §5.2 says `invalid_grant`).
+    pub invalid_refresh_token_error: DeadRefreshTokenError,
 }
 
 impl Default for AuthServerConfig {
@@ -149,8 +162,77 @@ impl Default for AuthServerConfig {
             token_without_resource_error: "invalid_request".to_owned(),
             audience_without_resource: None,
             refuse_resource: false,
+            token_type: TokenTypeSpelling::Canonical,
+            expires_in: ExpiresInForm::Number,
+            token_response_format: TokenResponseFormat::Json,
+            token_error_status: None,
+            invalid_refresh_token_error: DeadRefreshTokenError::InvalidGrant,
         }
     }
+}
+
+/// The error code a refresh with a dead refresh token is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadRefreshTokenError {
+    InvalidGrant,
+    InvalidRequest,
+}
+
+impl DeadRefreshTokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            DeadRefreshTokenError::InvalidGrant => "invalid_grant",
+            DeadRefreshTokenError::InvalidRequest => "invalid_request",
+        }
+    }
+}
+
+/// The spelling of `token_type` in token responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenTypeSpelling {
+    /// `Bearer`, as RFC 6750 §6.1.1 registers it.
+    Canonical,
+    /// `bearer`: equal to RFC 6749 §5.1 (case-insensitive), but not to a client that copies it
+    /// into the `Authorization` header of a server that accepts only `Bearer`.
+    Lowercase,
+}
+
+impl TokenTypeSpelling {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenTypeSpelling::Canonical => "Bearer",
+            TokenTypeSpelling::Lowercase => "bearer",
+        }
+    }
+}
+
+/// How a token response gives `expires_in` (the access token's real lifetime stays
+/// `access-token-lifetime-secs` whatever the field says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiresInForm {
+    /// A JSON number of seconds.
+    Number,
+    /// The number of seconds as a JSON string (`"3600"`).
+    String,
+    /// No `expires_in` at all.
+    Omitted,
+    /// `0`, whatever the real lifetime.
+    Zero,
+}
+
+/// The media type of token responses (RFC 6749 §5.1 requires `application/json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenResponseFormat {
+    Json,
+    /// `application/x-www-form-urlencoded` unless the request's `Accept` names
+    /// `application/json`, as GitHub's OAuth apps do.
+    FormUnlessAcceptJson,
+    /// Always `application/x-www-form-urlencoded`.
+    Form,
 }
 
 /// The well-known URL authorization-server metadata is served at. For an issuer without a path
@@ -273,6 +355,12 @@ pub struct ResourceServerConfig {
     /// Which scopes a 403 `insufficient_scope` challenge names when `required-scope` lists
     /// several.
     pub insufficient_scope_challenge: InsufficientScopeChallenge,
+    /// How the `Authorization` scheme is compared: case-insensitively (RFC 9110 §11.1), or
+    /// only the exact `Bearer` (servers behind Linear's and coder's proxies did).
+    pub bearer_scheme: BearerScheme,
+    /// Answer every request bearing a token with 401 `invalid_token`, valid or not: the MCP
+    /// server refuses the tokens of the authorization server it advertises.
+    pub refuse_all_tokens: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -293,6 +381,8 @@ impl Default for ResourceServerConfig {
             alternate_authorization_server: false,
             www_authenticate: true,
             insufficient_scope_challenge: InsufficientScopeChallenge::Required,
+            bearer_scheme: BearerScheme::AnyCase,
+            refuse_all_tokens: false,
         }
     }
 }
@@ -309,6 +399,16 @@ pub enum PrmLocation {
     Custom,
     /// Nowhere.
     None,
+}
+
+/// How the resource server reads the scheme of an `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BearerScheme {
+    /// `Bearer`, `bearer`, `BEARER`: auth schemes are case-insensitive (RFC 9110 §11.1).
+    AnyCase,
+    /// Only `Bearer`; `bearer <token>` is answered like a request without a token.
+    Exact,
 }
 
 /// The `scope` of a 403 `insufficient_scope` challenge.

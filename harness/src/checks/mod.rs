@@ -425,6 +425,41 @@ checks! {
         spec: [MCP_SECURITY_BEST_PRACTICES],
         remedy: "Name only public https endpoints in metadata; a public server pointing clients at loopback or private addresses is refused as a request-forgery risk.",
     }
+    TOKEN_RESPONSE_JSON {
+        id: "token-response-json", step: "token",
+        name: "Token response is JSON",
+        description: "The token endpoint answers application/json, as RFC 6749 §5.1 requires, to a request that accepts it.",
+        spec: [RFC6749_5_1],
+        remedy: "Answer token requests with application/json (GitHub's form-encoded default breaks clients that parse JSON; python-sdk#1523).",
+    }
+    TOKEN_ERROR_STATUS {
+        id: "token-error-status", step: "token",
+        name: "Token errors have an error status",
+        description: "A token endpoint error is answered with status 400 (or 401 for client authentication), not 200.",
+        spec: [RFC6749_5_2],
+        remedy: "Answer token-endpoint errors with 400 (401 for invalid_client): clients that trust status 200 read the error as a token response (GitHub; python-sdk#1523).",
+    }
+    TOKEN_TYPE_CANONICAL {
+        id: "token-type-canonical", step: "token",
+        name: "token_type is spelt Bearer",
+        description: "The token response's token_type is `Bearer`, as RFC 6750 §6.1.1 registers it.",
+        spec: [RFC6749_5_1, RFC6750_3],
+        remedy: "Send token_type \"Bearer\": clients that copy token_type into the Authorization header send `bearer`, which MCP servers comparing the scheme exactly refuse (Linear; coder#23516).",
+    }
+    TOKEN_EXPIRES_IN_NUMBER {
+        id: "token-expires-in-number", step: "token",
+        name: "expires_in is a number",
+        description: "The token response's expires_in, when present, is a JSON number of seconds.",
+        spec: [RFC6749_5_1],
+        remedy: "Send expires_in as a JSON number: clients that validate the token response's types strictly (the MCP TypeScript SDK; typescript-sdk#1111) refuse a string.",
+    }
+    TOKEN_EXPIRY_KNOWN {
+        id: "token-expiry-known", step: "token",
+        name: "Token lifetime is given",
+        description: "The token response gives the access token's lifetime as a positive expires_in.",
+        spec: [RFC6749_5_1],
+        remedy: "Send expires_in with the access token's real lifetime: without it clients learn of expiry only when a call is refused, and 0 makes them refresh before every call.",
+    }
 }
 
 mod client;

@@ -25,6 +25,7 @@ pub mod revocation;
 #[cfg(test)]
 mod testing;
 pub mod token;
+pub mod token_quirks;
 pub mod token_request;
 pub mod token_response;
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
+use crate::config::BearerScheme;
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -28,18 +29,27 @@ pub async fn require_bearer(
     if server.config().allow_unauthenticated {
         return next.run(request).await;
     }
+    let exact = server.config().bearer_scheme == BearerScheme::Exact;
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            v.split_once(' ').filter(|(scheme, _)| {
+                if exact {
+                    *scheme == "Bearer"
+                } else {
+                    scheme.eq_ignore_ascii_case("bearer")
+                }
+            })
         })
         .map(|(_, token)| token.trim().to_owned());
     let Some(token) = token else {
         return unauthorized(&server, None);
     };
+    if server.config().refuse_all_tokens {
+        return unauthorized(&server, Some("the access token is not accepted"));
+    }
     let claims = match verify(&server, &token) {
         Ok(claims) => claims,
         Err(why) => return unauthorized(&server, Some(why)),
