@@ -185,6 +185,16 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "the connection works, refreshing before every call",
     },
+    SeverityOverride {
+        check: &checks::DCR_RESPONSE_FIELDS,
+        status: Status::Warning,
+        why: "this client keeps the metadata it asked for",
+    },
+    SeverityOverride {
+        check: &checks::DCR_SECRET_EXPIRY,
+        status: Status::Warning,
+        why: "this client treats the secret as one that does not expire",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.

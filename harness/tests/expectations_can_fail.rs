@@ -494,6 +494,60 @@ const MUTATIONS: &[Mutation] = &[
         change: "the MCP server accepts valid tokens, so every profile connects",
         mutate: |s| s.mocks.resource_server.refuse_all_tokens = false,
     },
+    Mutation {
+        scenario: "redirect-uri-localhost-only",
+        change: "the authorization server accepts every loopback spelling, so the default callback registers",
+        mutate: |s| {
+            s.mocks.authorization_server.loopback_redirect_host =
+                mcp_oauth_mocks::config::LoopbackRedirectHost::Any
+        },
+    },
+    Mutation {
+        scenario: "redirect-uri-localhost-chosen",
+        change: "the authorization server accepts only 127.0.0.1, so the chosen localhost callback is refused",
+        mutate: |s| {
+            s.mocks.authorization_server.loopback_redirect_host =
+                mcp_oauth_mocks::config::LoopbackRedirectHost::Ipv4
+        },
+    },
+    Mutation {
+        scenario: "dcr-response-nulls",
+        change: "the registration response echoes the metadata, so there is nothing to warn about",
+        mutate: |s| s.mocks.authorization_server.registration_response_nulls = false,
+    },
+    Mutation {
+        scenario: "dcr-secret-without-expiry",
+        change: "the secret comes with client_secret_expires_at, so there is nothing to warn about",
+        mutate: |s| s.mocks.authorization_server.omit_client_secret_expires_at = false,
+    },
+    Mutation {
+        scenario: "dcr-server-error",
+        change: "registration works, so the client connects",
+        mutate: |s| s.mocks.authorization_server.registration_failure_status = None,
+    },
+    Mutation {
+        scenario: "dcr-requires-refresh-grant",
+        change: "the server refuses the registration's metadata, as it refuses a client that leaves out refresh_token",
+        mutate: |s| {
+            s.mocks.authorization_server.registration_error =
+                Some(mcp_oauth_mocks::config::RegistrationError::InvalidClientMetadata)
+        },
+    },
+    Mutation {
+        scenario: "audience-origin-only",
+        change: "the MCP server expects its own URL as aud, so the spec client's token is accepted",
+        mutate: |s| {
+            s.mocks.resource_server.audience_form = mcp_oauth_mocks::config::AudienceForm::Resource
+        },
+    },
+    Mutation {
+        scenario: "audience-origin-only",
+        change: "the MCP server checks no audience, so every profile connects",
+        mutate: |s| {
+            s.mocks.resource_server.require_audience = false;
+            s.mocks.resource_server.audience_form = mcp_oauth_mocks::config::AudienceForm::Resource;
+        },
+    },
 ];
 
 #[test]

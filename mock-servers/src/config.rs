@@ -125,6 +125,21 @@ pub struct AuthServerConfig {
     /// The error code for a refresh token that is unknown, revoked or reused (obot answers
     /// `invalid_request` where RFC 6749 §5.2 says `invalid_grant`).
     pub invalid_refresh_token_error: DeadRefreshTokenError,
+    /// Accept loopback redirect URIs (at registration and authorization) with only this
+    /// spelling of the host (claude-code#86233: servers that take only `localhost`, or only
+    /// `127.0.0.1`).
+    pub loopback_redirect_host: LoopbackRedirectHost,
+    /// The registration response answers `grant_types: null`, `response_types: null` and
+    /// `token_endpoint_auth_method: ""` (mcp-auth-proxy#173).
+    pub registration_response_nulls: bool,
+    /// A registration response with a `client_secret` leaves out `client_secret_expires_at`,
+    /// which RFC 7591 §3.2.1 requires with a secret (workers-oauth-provider#164).
+    pub omit_client_secret_expires_at: bool,
+    /// Answer every registration request with this status and an empty body.
+    pub registration_failure_status: Option<u16>,
+    /// Refuse a registration whose `grant_types` lacks `authorization_code` or
+    /// `refresh_token` with `invalid_client_metadata` (fastmcp#2460).
+    pub require_refresh_grant_type: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -167,6 +182,48 @@ impl Default for AuthServerConfig {
             token_response_format: TokenResponseFormat::Json,
             token_error_status: None,
             invalid_refresh_token_error: DeadRefreshTokenError::InvalidGrant,
+            loopback_redirect_host: LoopbackRedirectHost::Any,
+            registration_response_nulls: false,
+            omit_client_secret_expires_at: false,
+            registration_failure_status: None,
+            require_refresh_grant_type: false,
+        }
+    }
+}
+
+/// Which loopback redirect URIs the authorization server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoopbackRedirectHost {
+    /// Every spelling (`127.0.0.1`, `localhost`, `[::1]`), as RFC 8252 §7.3 expects.
+    Any,
+    /// Only `http://localhost:...`.
+    Localhost,
+    /// Only `http://127.0.0.1:...`.
+    #[serde(rename = "127.0.0.1")]
+    Ipv4,
+}
+
+impl LoopbackRedirectHost {
+    /// Whether a redirect URI passes; URIs on other hosts than loopback ones always do.
+    pub fn accepts(self, uri: &str) -> bool {
+        let host = url::Url::parse(uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "[::1]");
+        match (self, host.as_deref()) {
+            (LoopbackRedirectHost::Any, _) | (_, None) => true,
+            (_, Some(h)) if !loopback(h) => true,
+            (LoopbackRedirectHost::Localhost, Some(h)) => h == "localhost",
+            (LoopbackRedirectHost::Ipv4, Some(h)) => h == "127.0.0.1",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopbackRedirectHost::Any => "any",
+            LoopbackRedirectHost::Localhost => "localhost",
+            LoopbackRedirectHost::Ipv4 => "127.0.0.1",
         }
     }
 }
@@ -361,6 +418,9 @@ pub struct ResourceServerConfig {
     /// Answer every request bearing a token with 401 `invalid_token`, valid or not: the MCP
     /// server refuses the tokens of the authorization server it advertises.
     pub refuse_all_tokens: bool,
+    /// What `require-audience` compares the token's `aud` with: the MCP endpoint URL, or only
+    /// its origin (workers-oauth-provider#108: a token whose `aud` has the path is refused).
+    pub audience_form: AudienceForm,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -383,6 +443,7 @@ impl Default for ResourceServerConfig {
             insufficient_scope_challenge: InsufficientScopeChallenge::Required,
             bearer_scheme: BearerScheme::AnyCase,
             refuse_all_tokens: false,
+            audience_form: AudienceForm::Resource,
         }
     }
 }
@@ -399,6 +460,16 @@ pub enum PrmLocation {
     Custom,
     /// Nowhere.
     None,
+}
+
+/// The audience an MCP server that checks `aud` expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AudienceForm {
+    /// Its own URL, the RFC 8707 `resource` clients send.
+    Resource,
+    /// Only its origin, without the path.
+    Origin,
 }
 
 /// How the resource server reads the scheme of an `Authorization` header.

@@ -460,6 +460,20 @@ checks! {
         spec: [RFC6749_5_1],
         remedy: "Send expires_in with the access token's real lifetime: without it clients learn of expiry only when a call is refused, and 0 makes them refresh before every call.",
     }
+    DCR_RESPONSE_FIELDS {
+        id: "dcr-response-fields", step: "registration",
+        name: "Registration response fields are well formed",
+        description: "The registration response gives grant_types, response_types and redirect_uris as arrays and names the token_endpoint_auth_method, as RFC 7591 §3.2.1 echoes them.",
+        spec: [RFC7591_3],
+        remedy: "Echo the registered metadata in the registration response, or leave a field out; null arrays and an empty token_endpoint_auth_method break clients that validate the response (mcp-auth-proxy#173).",
+    }
+    DCR_SECRET_EXPIRY {
+        id: "dcr-secret-expiry", step: "registration",
+        name: "Client secret comes with its expiry",
+        description: "A registration response that issues a client_secret also gives client_secret_expires_at, as RFC 7591 §3.2.1 requires.",
+        spec: [RFC7591_3],
+        remedy: "Send client_secret_expires_at with every client_secret (0 when it does not expire): clients that validate the response refuse it without (workers-oauth-provider#164).",
+    }
 }
 
 mod client;

@@ -21,6 +21,7 @@ pub mod on_demand;
 pub mod probe;
 pub mod refresh_failure;
 pub mod registration;
+pub mod registration_quirks;
 pub mod revocation;
 #[cfg(test)]
 mod testing;

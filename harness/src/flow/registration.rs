@@ -282,6 +282,7 @@ async fn register(
                 _ if secret.is_some() => AuthMethod::ClientSecretBasic,
                 _ => AuthMethod::None,
             };
+            super::registration_quirks::observe(ctx, &body);
             let mut details = json!({ "status": status, "clientId": client_id, "tokenEndpointAuthMethod": auth_method.as_str() });
             if let Some(application_type) = application_type {
                 details["applicationType"] = json!(application_type);
@@ -315,7 +316,11 @@ async fn register(
             let description = body
                 .get("error_description")
                 .and_then(Value::as_str)
-                .unwrap_or("(no description)");
+                .unwrap_or(if response.body.is_empty() {
+                    "(empty body)"
+                } else {
+                    "(no description)"
+                });
             ctx.recorder.fail(
                 &checks::DCR_REGISTRATION,
                 json!({ "expected": "201 with client_id", "actualStatus": status, "error": error, "errorDescription": description }),
@@ -327,8 +332,14 @@ async fn register(
                     "Automatic client registration was refused ({status} {error}): {description}"
                 ),
                 format!(
-                    "The authorization server must accept registrations with redirect URI {} and token_endpoint_auth_method none; otherwise register an OAuth app by hand and paste its Client ID.",
-                    options.redirect_uri
+                    "The authorization server must accept registrations with redirect URI {} and token_endpoint_auth_method none; otherwise register an OAuth app by hand and paste its Client ID.{}",
+                    options.redirect_uri,
+                    super::registration_quirks::refusal_advice(
+                        status,
+                        error,
+                        description,
+                        &options.redirect_uri
+                    )
                 ),
             ))
         }

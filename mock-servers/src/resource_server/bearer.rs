@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
-use crate::config::BearerScheme;
+use crate::config::{AudienceForm, BearerScheme};
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -92,7 +92,11 @@ fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'static str> 
     if claims.exp <= server.inner.clock.unix_seconds() {
         return Err("the access token expired");
     }
-    if server.config().require_audience && claims.aud.as_deref() != Some(&server.url()) {
+    let expected_audience = match server.config().audience_form {
+        AudienceForm::Resource => server.url(),
+        AudienceForm::Origin => server.origin().to_owned(),
+    };
+    if server.config().require_audience && claims.aud.as_deref() != Some(&expected_audience) {
         return Err("the access token is not meant for this resource (aud)");
     }
     Ok(claims)
