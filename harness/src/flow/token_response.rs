@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn malformed_lifetimes_are_named() {
-        for value in ["\"3600\"", "-1", "3.5", "null"] {
+        for value in ["\"3600s\"", "\"\"", "-1", "3.5", "null"] {
             let body = format!(r#"{{"expires_in":{value}}}"#);
             let parsed = ParsedTokenResponse::parse(200, body.as_bytes());
             assert!(
@@ -250,6 +250,42 @@ mod tests {
                 parsed.lifetime
             );
         }
+    }
+
+    #[test]
+    fn a_string_of_digits_is_read_as_seconds_and_named_quoted() {
+        let parsed = ParsedTokenResponse::parse(
+            200,
+            br#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#,
+        );
+        assert_eq!(parsed.lifetime, Lifetime::Quoted(3600));
+        assert_eq!(parsed.tokens(at(100)).unwrap().expires_at, Some(at(3700)));
+    }
+
+    #[test]
+    fn a_form_encoded_answer_is_read_when_its_type_says_so() {
+        let body = b"access_token=a&token_type=bearer&expires_in=60&refresh_token=r";
+        let parsed = ParsedTokenResponse::parse_typed(
+            200,
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            body,
+        );
+        assert!(parsed.form_encoded);
+        assert_eq!(parsed.refresh_token.as_deref(), Some("r"));
+        assert_eq!(parsed.tokens(at(0)).unwrap().expires_at, Some(at(60)));
+        // Without the type, a form body is not guessed at.
+        assert!(
+            ParsedTokenResponse::parse(200, body)
+                .tokens(at(0))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_error_with_status_200_is_an_error() {
+        let parsed = ParsedTokenResponse::parse(200, br#"{"error":"bad_verification_code"}"#);
+        assert!(parsed.error_with_success_status());
+        assert!(parsed.tokens(at(0)).is_none());
     }
 
     #[test]
