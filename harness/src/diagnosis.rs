@@ -55,6 +55,8 @@ codes! {
     CALLBACK_PARAMETERS_REPEATED = "callback-parameters-repeated";
     RESOURCE_REJECTED = "resource-rejected";
     MCP_ENDPOINT_REDIRECTED = "mcp-endpoint-redirected";
+    FRESH_TOKEN_REFUSED = "fresh-token-refused";
+    REFRESH_INVALID_REQUEST = "refresh-invalid-request";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -185,6 +185,41 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "the token is used as one without a known expiry, and refreshed when the server refuses it",
     },
+    SeverityOverride {
+        check: &checks::TOKEN_RESPONSE_JSON,
+        status: Status::Warning,
+        why: "this client reads a form-encoded token response too",
+    },
+    SeverityOverride {
+        check: &checks::TOKEN_ERROR_STATUS,
+        status: Status::Warning,
+        why: "this client reads the error from the body whatever the status",
+    },
+    SeverityOverride {
+        check: &checks::TOKEN_TYPE_CANONICAL,
+        status: Status::Warning,
+        why: "token_type is case-insensitive and this client always sends `Bearer`",
+    },
+    SeverityOverride {
+        check: &checks::TOKEN_EXPIRES_IN_NUMBER,
+        status: Status::Warning,
+        why: "this client reads a string of digits as seconds",
+    },
+    SeverityOverride {
+        check: &checks::TOKEN_EXPIRY_KNOWN,
+        status: Status::Warning,
+        why: "the connection works, refreshing before every call",
+    },
+    SeverityOverride {
+        check: &checks::DCR_RESPONSE_FIELDS,
+        status: Status::Warning,
+        why: "this client keeps the metadata it asked for",
+    },
+    SeverityOverride {
+        check: &checks::DCR_SECRET_EXPIRY,
+        status: Status::Warning,
+        why: "this client treats the secret as one that does not expire",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.

@@ -12,7 +12,6 @@
 //! `error`); every other path is a 404. Its wait is bounded by a timeout, so a consent that
 //! never finishes ends the step instead of hanging the run.
 
-use std::net::Ipv4Addr;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +25,9 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use crate::http::{HttpClient, HttpError};
+
+pub mod loopback_uri;
+pub use loopback_uri::{LoopbackHost, LoopbackUri};
 
 /// The loopback port the client's callback listens on unless told otherwise.
 pub const DEFAULT_CALLBACK_PORT: u16 = 33418;
@@ -236,7 +238,8 @@ pub fn split_command(line: &str) -> Result<(String, Vec<String>), String> {
     Ok((program, words.collect()))
 }
 
-/// The loopback callback: `http://127.0.0.1:PORT/callback`.
+/// The loopback callback: `http://127.0.0.1:PORT/callback`, or the one chosen with
+/// `--redirect-uri`.
 ///
 /// With a fixed port the listener binds only while a consent is waiting, so that several runs
 /// can take turns on the port an OAuth app allowlists. With port 0 the OS picks a free port
@@ -245,23 +248,35 @@ pub fn split_command(line: &str) -> Result<(String, Vec<String>), String> {
 #[derive(Debug, Clone)]
 pub struct LoopbackCallback {
     port: u16,
+    host: LoopbackHost,
+    path: String,
     reserved: Option<Arc<std::net::TcpListener>>,
 }
 
 impl LoopbackCallback {
+    /// `http://127.0.0.1:PORT/callback`.
     pub fn new(port: u16) -> std::io::Result<Self> {
-        if port != 0 {
-            return Ok(Self {
-                port,
-                reserved: None,
-            });
-        }
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        let port = listener.local_addr()?.port();
-        Ok(Self {
+        Self::at(&LoopbackUri {
+            host: LoopbackHost::Ipv4,
             port,
-            reserved: Some(Arc::new(listener)),
+            path: CALLBACK_PATH.to_owned(),
         })
+    }
+
+    /// The callback chosen exactly (`--redirect-uri`): its host, port and path.
+    pub fn at(uri: &LoopbackUri) -> std::io::Result<Self> {
+        let mut callback = Self {
+            port: uri.port,
+            host: uri.host,
+            path: uri.path.clone(),
+            reserved: None,
+        };
+        if uri.port == 0 {
+            let listener = std::net::TcpListener::bind((uri.host.bind_address(), 0))?;
+            callback.port = listener.local_addr()?.port();
+            callback.reserved = Some(Arc::new(listener));
+        }
+        Ok(callback)
     }
 
     pub fn port(&self) -> u16 {
@@ -269,7 +284,7 @@ impl LoopbackCallback {
     }
 
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        format!("http://{}:{}{}", self.host.as_str(), self.port, self.path)
     }
 
     /// Starts serving the callback; the waiter yields each authorization response received.
@@ -278,7 +293,8 @@ impl LoopbackCallback {
         let redirect_uri = self.redirect_uri();
         let bind_error = |e: std::io::Error| HttpError::Consent {
             reason: format!(
-                "cannot listen on 127.0.0.1:{} for the OAuth callback: {e} (choose another port)",
+                "cannot listen on {}:{} for the OAuth callback: {e} (choose another port)",
+                self.host.as_str(),
                 self.port
             ),
         };
@@ -288,14 +304,14 @@ impl LoopbackCallback {
                 listener.set_nonblocking(true).map_err(bind_error)?;
                 tokio::net::TcpListener::from_std(listener).map_err(bind_error)?
             }
-            None => tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+            None => tokio::net::TcpListener::bind((self.host.bind_address(), self.port))
                 .await
                 .map_err(bind_error)?,
         };
         let (sender, receiver) = mpsc::channel(4);
         let (stop, stopped) = oneshot::channel::<()>();
         let app = Router::new()
-            .route(CALLBACK_PATH, get(receive_callback))
+            .route(&self.path, get(receive_callback))
             .fallback(not_found)
             .with_state(CallbackState {
                 sender,

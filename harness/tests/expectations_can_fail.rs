@@ -550,6 +550,120 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "quirk-open-initialize",
         change: "every method demands a token, so the tokenless probe is challenged and mcp-requires-auth is a SUCCESS",
         mutate: |s| s.mocks.resource_server.unauthenticated_methods = Vec::new(),
+    // Real-world quirks: registration, token responses, audience, refresh.
+    Mutation {
+        scenario: "token-type-lowercase",
+        change: "the token response spells token_type Bearer, so there is nothing to warn about",
+        mutate: |s| {
+            s.mocks.authorization_server.token_type =
+                mcp_oauth_mocks::config::TokenTypeSpelling::Canonical
+        },
+    },
+    Mutation {
+        scenario: "token-response-form-encoded",
+        change: "the token endpoint answers JSON, so no form is read",
+        mutate: |s| {
+            s.mocks.authorization_server.token_response_format =
+                mcp_oauth_mocks::config::TokenResponseFormat::Json
+        },
+    },
+    Mutation {
+        scenario: "token-error-status-200",
+        change: "token errors are answered 400, so no error arrives with status 200",
+        mutate: |s| s.mocks.authorization_server.token_error_status = None,
+    },
+    Mutation {
+        scenario: "token-expires-in-string",
+        change: "expires_in is a JSON number, so there is no string to warn about",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "token-expires-in-omitted",
+        change: "expires_in is given, so the lifetime is known and the call 3400 s later refreshes first",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "token-expires-in-zero",
+        change: "expires_in is the real hour, so no call refreshes",
+        mutate: |s| {
+            s.mocks.authorization_server.expires_in = mcp_oauth_mocks::config::ExpiresInForm::Number
+        },
+    },
+    Mutation {
+        scenario: "refresh-without-refresh-token",
+        change: "refresh tokens rotate, so each refresh replaces the refresh token instead of keeping it",
+        mutate: |s| s.mocks.authorization_server.rotate_refresh_tokens = true,
+    },
+    Mutation {
+        scenario: "refresh-token-invalid-request",
+        change: "a revoked refresh token is answered invalid_grant, so the diagnosis is refresh-revoked",
+        mutate: |s| {
+            s.mocks.authorization_server.invalid_refresh_token_error =
+                mcp_oauth_mocks::config::DeadRefreshTokenError::InvalidGrant
+        },
+    },
+    Mutation {
+        scenario: "mcp-refuses-valid-token",
+        change: "the MCP server accepts valid tokens, so every profile connects",
+        mutate: |s| s.mocks.resource_server.refuse_all_tokens = false,
+    },
+    Mutation {
+        scenario: "redirect-uri-localhost-only",
+        change: "the authorization server accepts every loopback spelling, so the default callback registers",
+        mutate: |s| {
+            s.mocks.authorization_server.loopback_redirect_host =
+                mcp_oauth_mocks::config::LoopbackRedirectHost::Any
+        },
+    },
+    Mutation {
+        scenario: "redirect-uri-localhost-chosen",
+        change: "the authorization server accepts only 127.0.0.1, so the chosen localhost callback is refused",
+        mutate: |s| {
+            s.mocks.authorization_server.loopback_redirect_host =
+                mcp_oauth_mocks::config::LoopbackRedirectHost::Ipv4
+        },
+    },
+    Mutation {
+        scenario: "dcr-response-nulls",
+        change: "the registration response echoes the metadata, so there is nothing to warn about",
+        mutate: |s| s.mocks.authorization_server.registration_response_nulls = false,
+    },
+    Mutation {
+        scenario: "dcr-secret-without-expiry",
+        change: "the secret comes with client_secret_expires_at, so there is nothing to warn about",
+        mutate: |s| s.mocks.authorization_server.omit_client_secret_expires_at = false,
+    },
+    Mutation {
+        scenario: "dcr-server-error",
+        change: "registration works, so the client connects",
+        mutate: |s| s.mocks.authorization_server.registration_failure_status = None,
+    },
+    Mutation {
+        scenario: "dcr-requires-refresh-grant",
+        change: "the server refuses the registration's metadata, as it refuses a client that leaves out refresh_token",
+        mutate: |s| {
+            s.mocks.authorization_server.registration_error =
+                Some(mcp_oauth_mocks::config::RegistrationError::InvalidClientMetadata)
+        },
+    },
+    Mutation {
+        scenario: "audience-origin-only",
+        change: "the MCP server expects its own URL as aud, so the spec client's token is accepted",
+        mutate: |s| {
+            s.mocks.resource_server.audience_form = mcp_oauth_mocks::config::AudienceForm::Resource
+        },
+    },
+    Mutation {
+        scenario: "audience-origin-only",
+        change: "the MCP server checks no audience, so every profile connects",
+        mutate: |s| {
+            s.mocks.resource_server.require_audience = false;
+            s.mocks.resource_server.audience_form = mcp_oauth_mocks::config::AudienceForm::Resource;
+        },
     },
 ];
 

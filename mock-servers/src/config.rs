@@ -121,6 +121,34 @@ pub struct AuthServerConfig {
     /// browser-based client can redeem its code. Off, `OPTIONS /token` answers 405 without
     /// CORS headers (sentry-mcp#999).
     pub token_endpoint_cors: bool,
+    /// How the token response spells `token_type` (Linear answers `"bearer"`).
+    pub token_type: TokenTypeSpelling,
+    /// How the token response gives `expires_in` (Entra answers a string).
+    pub expires_in: ExpiresInForm,
+    /// The media type of token responses (GitHub answers form-encoded unless the request
+    /// accepts JSON).
+    pub token_response_format: TokenResponseFormat,
+    /// Answer token-endpoint errors with this status instead of 400/401 (GitHub answers 200
+    /// with an `error` field).
+    pub token_error_status: Option<u16>,
+    /// The error code for a refresh token that is unknown, revoked or reused (obot answers
+    /// `invalid_request` where RFC 6749 §5.2 says `invalid_grant`).
+    pub invalid_refresh_token_error: DeadRefreshTokenError,
+    /// Accept loopback redirect URIs (at registration and authorization) with only this
+    /// spelling of the host (claude-code#86233: servers that take only `localhost`, or only
+    /// `127.0.0.1`).
+    pub loopback_redirect_host: LoopbackRedirectHost,
+    /// The registration response answers `grant_types: null`, `response_types: null` and
+    /// `token_endpoint_auth_method: ""` (mcp-auth-proxy#173).
+    pub registration_response_nulls: bool,
+    /// A registration response with a `client_secret` leaves out `client_secret_expires_at`,
+    /// which RFC 7591 §3.2.1 requires with a secret (workers-oauth-provider#164).
+    pub omit_client_secret_expires_at: bool,
+    /// Answer every registration request with this status and an empty body.
+    pub registration_failure_status: Option<u16>,
+    /// Refuse a registration whose `grant_types` lacks `authorization_code` or
+    /// `refresh_token` with `invalid_client_metadata` (fastmcp#2460).
+    pub require_refresh_grant_type: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -160,8 +188,119 @@ impl Default for AuthServerConfig {
             refuse_resource: false,
             registration_management: true,
             token_endpoint_cors: true,
+            token_type: TokenTypeSpelling::Canonical,
+            expires_in: ExpiresInForm::Number,
+            token_response_format: TokenResponseFormat::Json,
+            token_error_status: None,
+            invalid_refresh_token_error: DeadRefreshTokenError::InvalidGrant,
+            loopback_redirect_host: LoopbackRedirectHost::Any,
+            registration_response_nulls: false,
+            omit_client_secret_expires_at: false,
+            registration_failure_status: None,
+            require_refresh_grant_type: false,
         }
     }
+}
+
+/// Which loopback redirect URIs the authorization server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoopbackRedirectHost {
+    /// Every spelling (`127.0.0.1`, `localhost`, `[::1]`), as RFC 8252 §7.3 expects.
+    Any,
+    /// Only `http://localhost:...`.
+    Localhost,
+    /// Only `http://127.0.0.1:...`.
+    #[serde(rename = "127.0.0.1")]
+    Ipv4,
+}
+
+impl LoopbackRedirectHost {
+    /// Whether a redirect URI passes; URIs on other hosts than loopback ones always do.
+    pub fn accepts(self, uri: &str) -> bool {
+        let host = url::Url::parse(uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "[::1]");
+        match (self, host.as_deref()) {
+            (LoopbackRedirectHost::Any, _) | (_, None) => true,
+            (_, Some(h)) if !loopback(h) => true,
+            (LoopbackRedirectHost::Localhost, Some(h)) => h == "localhost",
+            (LoopbackRedirectHost::Ipv4, Some(h)) => h == "127.0.0.1",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopbackRedirectHost::Any => "any",
+            LoopbackRedirectHost::Localhost => "localhost",
+            LoopbackRedirectHost::Ipv4 => "127.0.0.1",
+        }
+    }
+}
+
+/// The error code a refresh with a dead refresh token is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadRefreshTokenError {
+    InvalidGrant,
+    InvalidRequest,
+}
+
+impl DeadRefreshTokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            DeadRefreshTokenError::InvalidGrant => "invalid_grant",
+            DeadRefreshTokenError::InvalidRequest => "invalid_request",
+        }
+    }
+}
+
+/// The spelling of `token_type` in token responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenTypeSpelling {
+    /// `Bearer`, as RFC 6750 §6.1.1 registers it.
+    Canonical,
+    /// `bearer`: equal to RFC 6749 §5.1 (case-insensitive), but not to a client that copies it
+    /// into the `Authorization` header of a server that accepts only `Bearer`.
+    Lowercase,
+}
+
+impl TokenTypeSpelling {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenTypeSpelling::Canonical => "Bearer",
+            TokenTypeSpelling::Lowercase => "bearer",
+        }
+    }
+}
+
+/// How a token response gives `expires_in` (the access token's real lifetime stays
+/// `access-token-lifetime-secs` whatever the field says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiresInForm {
+    /// A JSON number of seconds.
+    Number,
+    /// The number of seconds as a JSON string (`"3600"`).
+    String,
+    /// No `expires_in` at all.
+    Omitted,
+    /// `0`, whatever the real lifetime.
+    Zero,
+}
+
+/// The media type of token responses (RFC 6749 §5.1 requires `application/json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenResponseFormat {
+    Json,
+    /// `application/x-www-form-urlencoded` unless the request's `Accept` names
+    /// `application/json`, as GitHub's OAuth apps do.
+    FormUnlessAcceptJson,
+    /// Always `application/x-www-form-urlencoded`.
+    Form,
 }
 
 /// The well-known URL authorization-server metadata is served at. For an issuer without a path
@@ -316,6 +455,15 @@ pub struct ResourceServerConfig {
     /// (`tools/call`) are challenged, as some hosted MCP servers do. A request with a token is
     /// judged as usual.
     pub unauthenticated_methods: Vec<String>,
+    /// How the `Authorization` scheme is compared: case-insensitively (RFC 9110 §11.1), or
+    /// only the exact `Bearer` (servers behind Linear's and coder's proxies did).
+    pub bearer_scheme: BearerScheme,
+    /// Answer every request bearing a token with 401 `invalid_token`, valid or not: the MCP
+    /// server refuses the tokens of the authorization server it advertises.
+    pub refuse_all_tokens: bool,
+    /// What `require-audience` compares the token's `aud` with: the MCP endpoint URL, or only
+    /// its origin (workers-oauth-provider#108: a token whose `aud` has the path is refused).
+    pub audience_form: AudienceForm,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -342,6 +490,9 @@ impl Default for ResourceServerConfig {
             redirect_to_trailing_slash: false,
             cors_expose_www_authenticate: true,
             unauthenticated_methods: Vec::new(),
+            bearer_scheme: BearerScheme::AnyCase,
+            refuse_all_tokens: false,
+            audience_form: AudienceForm::Resource,
         }
     }
 }
@@ -358,6 +509,26 @@ pub enum PrmLocation {
     Custom,
     /// Nowhere.
     None,
+}
+
+/// The audience an MCP server that checks `aud` expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AudienceForm {
+    /// Its own URL, the RFC 8707 `resource` clients send.
+    Resource,
+    /// Only its origin, without the path.
+    Origin,
+}
+
+/// How the resource server reads the scheme of an `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BearerScheme {
+    /// `Bearer`, `bearer`, `BEARER`: auth schemes are case-insensitive (RFC 9110 §11.1).
+    AnyCase,
+    /// Only `Bearer`; `bearer <token>` is answered like a request without a token.
+    Exact,
 }
 
 /// The `scope` of a 403 `insufficient_scope` challenge.

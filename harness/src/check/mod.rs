@@ -42,7 +42,7 @@ use crate::http::{self, HttpClient, HttpError, HttpLimits};
 use crate::profile::{self, Profile};
 use crate::redact::Redactor;
 use crate::runner::tool_info;
-use crate::user_agent::{DEFAULT_CALLBACK_PORT, LoopbackCallback, UserAgent};
+use crate::user_agent::{DEFAULT_CALLBACK_PORT, LoopbackCallback, LoopbackUri, UserAgent};
 use baseline::{Baseline, BaselineResult};
 use probes::ProbeInputs;
 use verdict::{Effect, Observed, Problem};
@@ -87,6 +87,8 @@ pub struct CheckOptions {
     pub consent: Consent,
     /// The loopback callback port (0: any free port).
     pub redirect_port: u16,
+    /// The callback chosen exactly (host, port, path); wins over `redirect_port`.
+    pub redirect_uri: Option<LoopbackUri>,
     /// Bounds every wait: each HTTP request, and the consent.
     pub timeout: Duration,
     pub baseline: Option<Baseline>,
@@ -107,6 +109,7 @@ impl CheckOptions {
             scope: None,
             consent: Consent::Browser,
             redirect_port: DEFAULT_CALLBACK_PORT,
+            redirect_uri: None,
             timeout: Duration::from_secs(120),
             baseline: None,
             strict: false,
@@ -204,12 +207,18 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
             });
         }
     }
-    let callback =
-        LoopbackCallback::new(options.redirect_port).map_err(|source| CheckError::Callback {
-            name: name.clone(),
-            port: options.redirect_port,
-            source,
-        })?;
+    let callback = match &options.redirect_uri {
+        Some(uri) => LoopbackCallback::at(uri),
+        None => LoopbackCallback::new(options.redirect_port),
+    }
+    .map_err(|source| CheckError::Callback {
+        name: name.clone(),
+        port: options
+            .redirect_uri
+            .as_ref()
+            .map_or(options.redirect_port, |uri| uri.port),
+        source,
+    })?;
     let agent = match &options.consent {
         Consent::Skip | Consent::Headless => UserAgent::Headless,
         Consent::Browser => UserAgent::Browser {

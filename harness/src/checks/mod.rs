@@ -474,6 +474,55 @@ checks! {
         spec: [FETCH_CORS, RFC8414_3],
         remedy: "Answer OPTIONS at the token endpoint with Access-Control-Allow-Origin, Access-Control-Allow-Methods: POST and the request headers allowed: without it, browser-based clients cannot redeem the code (sentry-mcp#999). Non-browser clients are unaffected.",
     }
+    TOKEN_RESPONSE_JSON {
+        id: "token-response-json", step: "token",
+        name: "Token response is JSON",
+        description: "The token endpoint answers application/json, as RFC 6749 §5.1 requires, to a request that accepts it.",
+        spec: [RFC6749_5_1],
+        remedy: "Answer token requests with application/json (GitHub's form-encoded default breaks clients that parse JSON; python-sdk#1523).",
+    }
+    TOKEN_ERROR_STATUS {
+        id: "token-error-status", step: "token",
+        name: "Token errors have an error status",
+        description: "A token endpoint error is answered with status 400 (or 401 for client authentication), not 200.",
+        spec: [RFC6749_5_2],
+        remedy: "Answer token-endpoint errors with 400 (401 for invalid_client): clients that trust status 200 read the error as a token response (GitHub; python-sdk#1523).",
+    }
+    TOKEN_TYPE_CANONICAL {
+        id: "token-type-canonical", step: "token",
+        name: "token_type is spelt Bearer",
+        description: "The token response's token_type is `Bearer`, as RFC 6750 §6.1.1 registers it.",
+        spec: [RFC6749_5_1, RFC6750_3],
+        remedy: "Send token_type \"Bearer\": clients that copy token_type into the Authorization header send `bearer`, which MCP servers comparing the scheme exactly refuse (Linear; coder#23516).",
+    }
+    TOKEN_EXPIRES_IN_NUMBER {
+        id: "token-expires-in-number", step: "token",
+        name: "expires_in is a number",
+        description: "The token response's expires_in, when present, is a JSON number of seconds.",
+        spec: [RFC6749_5_1],
+        remedy: "Send expires_in as a JSON number: clients that validate the token response's types strictly (the MCP TypeScript SDK; typescript-sdk#1111) refuse a string.",
+    }
+    TOKEN_EXPIRY_KNOWN {
+        id: "token-expiry-known", step: "token",
+        name: "Token lifetime is given",
+        description: "The token response gives the access token's lifetime as a positive expires_in.",
+        spec: [RFC6749_5_1],
+        remedy: "Send expires_in with the access token's real lifetime: without it clients learn of expiry only when a call is refused, and 0 makes them refresh before every call.",
+    }
+    DCR_RESPONSE_FIELDS {
+        id: "dcr-response-fields", step: "registration",
+        name: "Registration response fields are well formed",
+        description: "The registration response gives grant_types, response_types and redirect_uris as arrays and names the token_endpoint_auth_method, as RFC 7591 §3.2.1 echoes them.",
+        spec: [RFC7591_3],
+        remedy: "Echo the registered metadata in the registration response, or leave a field out; null arrays and an empty token_endpoint_auth_method break clients that validate the response (mcp-auth-proxy#173).",
+    }
+    DCR_SECRET_EXPIRY {
+        id: "dcr-secret-expiry", step: "registration",
+        name: "Client secret comes with its expiry",
+        description: "A registration response that issues a client_secret also gives client_secret_expires_at, as RFC 7591 §3.2.1 requires.",
+        spec: [RFC7591_3],
+        remedy: "Send client_secret_expires_at with every client_secret (0 when it does not expire): clients that validate the response refuse it without (workers-oauth-provider#164).",
+    }
 }
 
 mod client;

@@ -40,6 +40,10 @@ pub struct ConnectArgs {
     /// authorization servers that advertise client_id_metadata_document_supported.
     #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_URL", value_name = "URL")]
     pub client_metadata_url: Option<String>,
+    /// The redirect URI exactly, host, port and path (http://localhost:8080/oauth/callback);
+    /// loopback hosts only. Default: http://127.0.0.1:33418/callback.
+    #[arg(long, value_name = "URL", value_parser = crate::user_agent::loopback_uri::parse)]
+    pub redirect_uri: Option<crate::user_agent::LoopbackUri>,
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
@@ -93,6 +97,9 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         .map(ClientSecret::new);
     options.scope = args.scope;
     options.client_metadata_url = args.client_metadata_url;
+    if let Some(uri) = &args.redirect_uri {
+        options.redirect_uri = uri.to_uri();
+    }
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").ok();
 
     let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);

@@ -334,8 +334,9 @@ fn refused_redirect(
                 options.redirect_uri, client.client_id
             ),
             format!(
-                "Add {} exactly (scheme, host, port, path, no trailing slash) to the OAuth app's allowed redirect URIs in the provider's console, then connect again.",
-                options.redirect_uri
+                "Add {} exactly (scheme, host, port, path, no trailing slash) to the OAuth app's allowed redirect URIs in the provider's console, then connect again.{}",
+                options.redirect_uri,
+                crate::user_agent::loopback_uri::other_form_advice(&options.redirect_uri)
             ),
         )
     } else {

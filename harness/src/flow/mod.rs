@@ -21,10 +21,12 @@ pub mod on_demand;
 pub mod probe;
 pub mod refresh_failure;
 pub mod registration;
+pub mod registration_quirks;
 pub mod revocation;
 #[cfg(test)]
 mod testing;
 pub mod token;
+pub mod token_quirks;
 pub mod token_request;
 pub mod token_response;
 

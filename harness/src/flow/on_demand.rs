@@ -161,6 +161,14 @@ impl ClientFlow {
         reauthorizations: u8,
     ) -> Diagnosis {
         let status = challenge.status;
+        // A 401 to a token its own expiry says is still good: the server refuses what the
+        // authorization server it advertises issued, and no authorization will change that.
+        let fresh = status == 401
+            && self.connection.as_ref().is_some_and(|c| {
+                c.tokens
+                    .expires_at
+                    .is_some_and(|at| at > self.ctx.clock.now())
+            });
         let refused = McpFailure::Challenged { check, challenge }.into_diagnosis(&mut self.ctx);
         if reauthorizations == 0 {
             return refused;
@@ -177,6 +185,16 @@ impl ClientFlow {
                 "the server still answers {status} after {reauthorizations} fresh authorizations"
             ),
         );
+        if fresh {
+            return diagnosis::new(
+                diagnosis::FRESH_TOKEN_REFUSED,
+                format!(
+                    "The MCP server answered 401 to access tokens its own authorization server had just issued, still valid by their expires_in, after {reauthorizations} fresh authorizations; the client stopped rather than loop. Last answer: {}",
+                    refused.message
+                ),
+                "The MCP server must accept the tokens of the authorization server its metadata names: check the issuer, signing keys and audience (`aud`) it validates against what that server issues.",
+            );
+        }
         diagnosis::new(
             diagnosis::AUTHORIZATION_LOOP,
             format!(

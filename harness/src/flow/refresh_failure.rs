@@ -48,6 +48,15 @@ pub fn from_answer(kind: RefreshKind, answer: &ErrorAnswer) -> Diagnosis {
             ),
             "Register the client again (automatic registration does this on Connect) or paste a valid Client ID and secret, then reconnect.",
         ),
+        // Every refresh carries what RFC 6749 §6 asks for, so invalid_request is most likely
+        // a dead refresh token under the wrong name (obot#7501).
+        Some("invalid_request") if answer.status == 400 => diagnosis::new(
+            diagnosis::REFRESH_INVALID_REQUEST,
+            format!(
+                "The token endpoint refused the refresh with invalid_request ({summary}), although the request carried grant_type, refresh_token and the client's authentication: the refresh token is most likely revoked or expired, which RFC 6749 §5.2 answers with invalid_grant."
+            ),
+            "Re-run the OAuth flow (Connect) to reconnect. The provider should answer a dead refresh token with 400 invalid_grant, which clients know to answer by re-authorizing.",
+        ),
         Some(code) => diagnosis::new(
             diagnosis::REFRESH_REFUSED,
             format!("The token endpoint refused the refresh with {code} ({summary})."),
@@ -136,6 +145,15 @@ mod tests {
         assert_eq!(scope.code, "refresh-refused");
         assert!(scope.message.contains("invalid_scope"), "{}", scope.message);
         assert_eq!(code(400, None, true), "refresh-refused");
+        assert_eq!(
+            code(400, Some("invalid_request"), true),
+            "refresh-invalid-request"
+        );
+        assert_eq!(
+            code(200, Some("invalid_grant"), true),
+            "refresh-revoked",
+            "an error with status 200 is an error"
+        );
         assert_eq!(
             code(503, Some("temporarily_unavailable"), true),
             "transient-refresh-failure"

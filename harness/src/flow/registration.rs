@@ -396,6 +396,7 @@ pub(crate) async fn register(
     match (status, client_id) {
         (200 | 201, Some(client_id)) => {
             let client = read_registered_client(ctx, client_id, &body);
+            super::registration_quirks::observe(ctx, &body);
             let registered_by = ctx.profile.name;
             remember(ctx, &client, endpoint, &options.redirect_uri, registered_by);
             let auth_method = client.auth_method;
@@ -427,7 +428,11 @@ pub(crate) async fn register(
             let description = body
                 .get("error_description")
                 .and_then(Value::as_str)
-                .unwrap_or("(no description)");
+                .unwrap_or(if response.body.is_empty() {
+                    "(empty body)"
+                } else {
+                    "(no description)"
+                });
             ctx.recorder.fail(
                 &checks::DCR_REGISTRATION,
                 json!({ "expected": "201 with client_id", "actualStatus": status, "error": error, "errorDescription": description }),
@@ -439,8 +444,14 @@ pub(crate) async fn register(
                     "Automatic client registration was refused ({status} {error}): {description}"
                 ),
                 format!(
-                    "The authorization server must accept registrations with redirect URI {} and token_endpoint_auth_method none; otherwise register an OAuth app by hand and paste its Client ID.",
-                    options.redirect_uri
+                    "The authorization server must accept registrations with redirect URI {} and token_endpoint_auth_method none; otherwise register an OAuth app by hand and paste its Client ID.{}",
+                    options.redirect_uri,
+                    super::registration_quirks::refusal_advice(
+                        status,
+                        error,
+                        description,
+                        &options.redirect_uri
+                    )
                 ),
             ))
         }

@@ -198,11 +198,17 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
     {
         params.push((name.to_owned(), resource));
     }
-    let details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
+    let mut details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
     let answer = request(ctx, &connection.server, &connection.client, params).await;
     match answer {
         Ok(TokenAnswer::Issued(mut tokens)) => {
-            // Without a new refresh token the old one stays valid; with one, only the newest is.
+            // Without a new refresh token the old one stays valid (RFC 6749 §6); with one, only
+            // the newest is. The details say which, so a scenario can tell.
+            details["refreshToken"] = json!(if tokens.refresh_token.is_some() {
+                "replaced"
+            } else {
+                "kept"
+            });
             if tokens.refresh_token.is_none() {
                 tokens.refresh_token = Some(refresh_token);
             }
@@ -250,7 +256,7 @@ async fn request(
 }
 
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
-    let parsed = ParsedTokenResponse::parse(response.status.as_u16(), &response.body);
+    let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
     if parsed.status == 200 && parsed.access_token.is_some() {
         if let Some(tokens) = parsed.tokens(ctx.clock.now()) {

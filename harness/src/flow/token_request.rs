@@ -5,7 +5,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::Value;
 
 use super::FlowContext;
 use super::registration::{AuthMethod, RegisteredClient};
@@ -67,19 +66,15 @@ pub struct ErrorAnswer {
 }
 
 impl ErrorAnswer {
+    /// A JSON body, or a form-encoded one whose `Content-Type` says so (its fields are
+    /// structured all the same; `token-response-json` reports the form).
     pub fn read(response: &HttpResponse) -> Self {
-        let body: Option<Value> = serde_json::from_slice(&response.body).ok();
-        let text = |name: &str| {
-            body.as_ref()
-                .and_then(|b| b.get(name))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let parsed = ParsedTokenResponse::read(response);
         Self {
             status: response.status.as_u16(),
-            error: text("error"),
-            description: text("error_description"),
-            json: body.as_ref().is_some_and(Value::is_object),
+            error: parsed.text("error"),
+            description: parsed.text("error_description"),
+            json: parsed.body.is_object(),
         }
     }
 
@@ -112,7 +107,7 @@ pub fn read_tokens(
     ctx: &mut FlowContext,
     response: &HttpResponse,
 ) -> Result<TokenSet, ErrorAnswer> {
-    let parsed = ParsedTokenResponse::parse(response.status.as_u16(), &response.body);
+    let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
     parsed
         .tokens(ctx.clock.now())

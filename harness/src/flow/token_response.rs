@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::FlowContext;
 use super::token::TokenSet;
 use crate::checks;
+use crate::http::HttpResponse;
 
 /// Lifetimes above this are not believed: servers send `999999999999` or `u64::MAX` to mean
 /// "never", and an instant that far ahead cannot even be written as an RFC 3339 time. Ten
@@ -23,6 +24,9 @@ pub enum Lifetime {
     Absent,
     /// A plausible lifetime, in seconds.
     Seconds(u64),
+    /// A plausible lifetime given as a string of digits (`"3600"`): read as seconds, but not
+    /// the JSON number RFC 6749 §5.1 means.
+    Quoted(u64),
     /// A number beyond [`MAX_PLAUSIBLE_LIFETIME`]: the token is treated as not expiring.
     Absurd(Value),
     /// Not a non-negative integer (a string, a fraction, a negative number, ...).
@@ -43,17 +47,33 @@ impl Lifetime {
             None if value.as_f64().is_some_and(|f| f > u64::MAX as f64) => {
                 Self::Absurd(value.clone())
             }
-            None => Self::Malformed(value.clone()),
+            None => match value.as_str().map(str::trim) {
+                Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                    match text.parse::<u64>() {
+                        Ok(secs) if Duration::from_secs(secs) <= MAX_PLAUSIBLE_LIFETIME => {
+                            Self::Quoted(secs)
+                        }
+                        _ => Self::Absurd(value.clone()),
+                    }
+                }
+                _ => Self::Malformed(value.clone()),
+            },
+        }
+    }
+
+    /// The lifetime in seconds, when one is believed.
+    pub fn seconds(&self) -> Option<u64> {
+        match self {
+            Self::Seconds(secs) | Self::Quoted(secs) => Some(*secs),
+            _ => None,
         }
     }
 
     /// The instant the token expires, counted from `now`; `None` when it is unknown or not
     /// believed. Checked arithmetic: a clock near the end of time gives `None`, not a panic.
     pub fn expires_at(&self, now: SystemTime) -> Option<SystemTime> {
-        match self {
-            Self::Seconds(secs) => now.checked_add(Duration::from_secs(*secs)),
-            _ => None,
-        }
+        self.seconds()
+            .and_then(|secs| now.checked_add(Duration::from_secs(secs)))
     }
 }
 
@@ -67,11 +87,38 @@ pub struct ParsedTokenResponse {
     pub refresh_token: Option<String>,
     pub bearer: bool,
     pub lifetime: Lifetime,
+    /// The body was `application/x-www-form-urlencoded`, not JSON: its fields are read as
+    /// strings into `body`.
+    pub form_encoded: bool,
 }
 
 impl ParsedTokenResponse {
+    /// The answer as received: its status, its `Content-Type` and its body.
+    pub fn read(response: &HttpResponse) -> Self {
+        Self::parse_typed(
+            response.status.as_u16(),
+            response.header("content-type"),
+            &response.body,
+        )
+    }
+
     pub fn parse(status: u16, body: &[u8]) -> Self {
-        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        Self::parse_typed(status, None, body)
+    }
+
+    /// JSON, or a form-encoded body when the `Content-Type` says so (GitHub's OAuth apps
+    /// answer so to requests that do not accept JSON).
+    pub fn parse_typed(status: u16, content_type: Option<&str>, body: &[u8]) -> Self {
+        let form = content_type.is_some_and(|t| {
+            t.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        let (body, form_encoded) = match json {
+            Some(value) => (value, false),
+            None if form => (form_fields(body), true),
+            None => (Value::Null, false),
+        };
         let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
         Self {
             status,
@@ -80,7 +127,14 @@ impl ParsedTokenResponse {
             bearer: text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer")),
             lifetime: Lifetime::read(&body),
             body,
+            form_encoded,
         }
+    }
+
+    /// A 200 answer that carries an OAuth `error` (RFC 6749 §5.2 says 400): an error all the
+    /// same.
+    pub fn error_with_success_status(&self) -> bool {
+        self.status == 200 && self.text("error").is_some() && self.access_token.is_none()
     }
 
     pub fn text(&self, name: &str) -> Option<String> {
@@ -104,8 +158,20 @@ impl ParsedTokenResponse {
     }
 }
 
-/// Registers the answer's tokens with the redactor and records `token-lifetime-plausible`
-/// when `expires_in` is not a believable number of seconds.
+/// A form-encoded body as a JSON object of strings; a repeated field keeps its first value.
+fn form_fields(body: &[u8]) -> Value {
+    let mut fields = serde_json::Map::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        fields
+            .entry(name.into_owned())
+            .or_insert_with(|| Value::from(value.into_owned()));
+    }
+    Value::Object(fields)
+}
+
+/// Registers the answer's tokens with the redactor and records what the client tolerated:
+/// a form-encoded body, an error with status 200, a `token_type` not spelt `Bearer`, an
+/// `expires_in` that is a string, zero, absent or not believable.
 pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
     for secret in [&parsed.access_token, &parsed.refresh_token]
         .into_iter()
@@ -113,11 +179,12 @@ pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
     {
         ctx.http.redactor().register(secret);
     }
-    if parsed.status != 200 {
+    super::token_quirks::observe(ctx, parsed);
+    if parsed.status != 200 || parsed.access_token.is_none() {
         return;
     }
     match &parsed.lifetime {
-        Lifetime::Absent | Lifetime::Seconds(_) => {}
+        Lifetime::Absent | Lifetime::Seconds(_) | Lifetime::Quoted(_) => {}
         Lifetime::Absurd(value) => {
             ctx.recorder.fail(
                 &checks::TOKEN_LIFETIME_PLAUSIBLE,
@@ -174,7 +241,7 @@ mod tests {
 
     #[test]
     fn malformed_lifetimes_are_named() {
-        for value in ["\"3600\"", "-1", "3.5", "null"] {
+        for value in ["\"3600s\"", "\"\"", "-1", "3.5", "null"] {
             let body = format!(r#"{{"expires_in":{value}}}"#);
             let parsed = ParsedTokenResponse::parse(200, body.as_bytes());
             assert!(
@@ -183,6 +250,42 @@ mod tests {
                 parsed.lifetime
             );
         }
+    }
+
+    #[test]
+    fn a_string_of_digits_is_read_as_seconds_and_named_quoted() {
+        let parsed = ParsedTokenResponse::parse(
+            200,
+            br#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#,
+        );
+        assert_eq!(parsed.lifetime, Lifetime::Quoted(3600));
+        assert_eq!(parsed.tokens(at(100)).unwrap().expires_at, Some(at(3700)));
+    }
+
+    #[test]
+    fn a_form_encoded_answer_is_read_when_its_type_says_so() {
+        let body = b"access_token=a&token_type=bearer&expires_in=60&refresh_token=r";
+        let parsed = ParsedTokenResponse::parse_typed(
+            200,
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            body,
+        );
+        assert!(parsed.form_encoded);
+        assert_eq!(parsed.refresh_token.as_deref(), Some("r"));
+        assert_eq!(parsed.tokens(at(0)).unwrap().expires_at, Some(at(60)));
+        // Without the type, a form body is not guessed at.
+        assert!(
+            ParsedTokenResponse::parse(200, body)
+                .tokens(at(0))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_error_with_status_200_is_an_error() {
+        let parsed = ParsedTokenResponse::parse(200, br#"{"error":"bad_verification_code"}"#);
+        assert!(parsed.error_with_success_status());
+        assert!(parsed.tokens(at(0)).is_none());
     }
 
     #[test]

@@ -53,6 +53,16 @@ pub async fn authorize(
     let Some(redirect_uri) = get("redirect_uri") else {
         return page("Invalid authorization request", "redirect_uri is missing.");
     };
+    let allowed_host = server.config().loopback_redirect_host;
+    if !allowed_host.accepts(redirect_uri) {
+        return page(
+            "redirect_uri mismatch",
+            &format!(
+                "The redirect_uri {redirect_uri:?} is not allowed: loopback redirect URIs must use {}.",
+                allowed_host.as_str()
+            ),
+        );
+    }
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) && !server.config().open_redirect {
         return page(
             "redirect_uri mismatch",

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::AuthServer;
 use super::error::OAuthError;
 use super::store::{Client, random_token};
-use crate::config::{RegistrationError, TokenEndpointAuthMethod};
+use crate::config::{LoopbackRedirectHost, RegistrationError, TokenEndpointAuthMethod};
 
 #[derive(Debug, Deserialize)]
 struct RegistrationRequest {
@@ -34,6 +34,10 @@ pub async fn register(State(server): State<AuthServer>, body: Bytes) -> Response
 }
 
 fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError> {
+    if let Some(status) = server.config().registration_failure_status {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Ok(status.into_response());
+    }
     if let Some(error) = server.config().registration_error {
         return Err(configured_refusal(error, body));
     }
@@ -50,6 +54,10 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
         server.config().accept_fragment_redirect_uris,
     )?;
 
+    check_loopback_host(&redirect_uris, server.config().loopback_redirect_host)?;
+    if server.config().require_refresh_grant_type {
+        check_grant_types(request.grant_types.as_deref())?;
+    }
     check_application_type(
         request.application_type.as_deref(),
         server.config().require_application_type,
@@ -101,7 +109,14 @@ fn try_register(server: &AuthServer, body: &[u8]) -> Result<Response, OAuthError
     }
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
-        body["client_secret_expires_at"] = json!(0);
+        if !server.config().omit_client_secret_expires_at {
+            body["client_secret_expires_at"] = json!(0);
+        }
+    }
+    if server.config().registration_response_nulls {
+        body["grant_types"] = serde_json::Value::Null;
+        body["response_types"] = serde_json::Value::Null;
+        body["token_endpoint_auth_method"] = json!("");
     }
     if let Some((uri, token)) = management {
         body["registration_client_uri"] = json!(uri);
@@ -207,6 +222,34 @@ fn configured_refusal(error: RegistrationError, body: &[u8]) -> OAuthError {
         }
     };
     OAuthError::new(StatusCode::BAD_REQUEST, error.code(), description)
+}
+
+/// The `require-refresh-grant-type` knob: both grants, or the registration is refused.
+fn check_grant_types(grant_types: Option<&[String]>) -> Result<(), OAuthError> {
+    let has = |name: &str| grant_types.is_some_and(|g| g.iter().any(|t| t == name));
+    if has("authorization_code") && has("refresh_token") {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_client_metadata",
+        "grant_types must include authorization_code and refresh_token",
+    ))
+}
+
+/// The `loopback-redirect-host` knob: one spelling of this machine only.
+fn check_loopback_host(uris: &[String], allowed: LoopbackRedirectHost) -> Result<(), OAuthError> {
+    match uris.iter().find(|uri| !allowed.accepts(uri)) {
+        Some(uri) => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            format!(
+                "redirect URI {uri:?} is not allowed: loopback redirect URIs must use {}",
+                allowed.as_str()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// RFC 7591 §2: redirect URIs are absolute and carry no fragment (RFC 6749 §3.1.2).

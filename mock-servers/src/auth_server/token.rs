@@ -18,7 +18,7 @@ use super::error::OAuthError;
 use super::keys::{ALGORITHM, KEY_ID};
 use super::store::{Client, RefreshGrant, random_token};
 use super::{AuthServer, ClientLookup};
-use crate::config::TokenEndpointAuthMethod;
+use crate::config::{ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat};
 use crate::recording_layer::GrantTypeSeen;
 use crate::request_log::RequestLog;
 
@@ -47,9 +47,61 @@ pub async fn token(
             format!("grant_type {other:?} is not supported"),
         )),
     };
-    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    let mut response = present(server.config(), &headers, response).await;
     response.extensions_mut().insert(GrantTypeSeen(grant_type));
     response
+}
+
+/// The knobs about how an answer is worded rather than what it says: an error's status, and
+/// a form-encoded body instead of JSON.
+async fn present(
+    config: &crate::config::AuthServerConfig,
+    request: &HeaderMap,
+    response: Response,
+) -> Response {
+    let error_status = config
+        .token_error_status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .filter(|_| response.status().is_client_error());
+    let accepts_json = request
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("application/json"));
+    let form = match config.token_response_format {
+        TokenResponseFormat::Json => false,
+        TokenResponseFormat::FormUnlessAcceptJson => !accepts_json,
+        TokenResponseFormat::Form => true,
+    };
+    if error_status.is_none() && !form {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    if let Some(status) = error_status {
+        parts.status = status;
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the answer").into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(fields)) if form => {
+            let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &fields {
+                match value {
+                    serde_json::Value::String(text) => encoded.append_pair(name, text),
+                    other => encoded.append_pair(name, &other.to_string()),
+                };
+            }
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            Bytes::from(encoded.finish())
+        }
+        _ => bytes,
+    };
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
@@ -256,18 +308,26 @@ fn refresh(
                 "the token service cannot serve this request right now",
             ));
         }
+        // RFC 6749 §5.2 says invalid_grant; the knob lets a server say something else.
+        let dead = |description: &str| {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                server.config().invalid_refresh_token_error.code(),
+                description,
+            )
+        };
         let Some(grant) = store.refresh_tokens.get(token).cloned() else {
-            return Err(OAuthError::invalid_grant("unknown refresh token"));
+            return Err(dead("unknown refresh token"));
         };
         if !usable {
             if server.config().rotate_refresh_tokens && !grant.active {
                 // Reuse of a rotated-away token: treat as replay and revoke the family.
                 store.revoke_family(grant.family);
-                return Err(OAuthError::invalid_grant(
+                return Err(dead(
                     "refresh token was already used; the token family is revoked",
                 ));
             }
-            return Err(OAuthError::invalid_grant("refresh token is revoked"));
+            return Err(dead("refresh token is revoked"));
         }
         if grant.client_id != client.id {
             return Err(OAuthError::invalid_grant(
@@ -345,9 +405,15 @@ fn issue(
         .push(access_token.clone());
     let mut body = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": config.access_token_lifetime_secs,
+        "token_type": config.token_type.as_str(),
     });
+    let lifetime = config.access_token_lifetime_secs;
+    match config.expires_in {
+        ExpiresInForm::Number => body["expires_in"] = json!(lifetime),
+        ExpiresInForm::String => body["expires_in"] = json!(lifetime.to_string()),
+        ExpiresInForm::Omitted => {}
+        ExpiresInForm::Zero => body["expires_in"] = json!(0),
+    }
     if let Some(scope) = &scope {
         body["scope"] = json!(scope);
     }

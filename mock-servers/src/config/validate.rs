@@ -40,6 +40,22 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             "must be an error status, 400 to 599",
         ));
     }
+    if let Some(status) = auth.token_error_status
+        && !(200..=599).contains(&status)
+    {
+        return Err(ConfigError::new(
+            "authorization-server.token-error-status",
+            "must be a final status, 200 to 599",
+        ));
+    }
+    if let Some(status) = auth.registration_failure_status
+        && !(400..=599).contains(&status)
+    {
+        return Err(ConfigError::new(
+            "authorization-server.registration-failure-status",
+            "must be an error status, 400 to 599",
+        ));
+    }
     route_path("resource-server.path", &resource.path)?;
     if let Some(path) = &resource.custom_metadata_path {
         if resource.metadata_location != PrmLocation::Custom {
@@ -61,6 +77,12 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
                 "must differ from the MCP endpoint's path",
             ));
         }
+    }
+    if resource.audience_form != super::AudienceForm::Resource && !resource.require_audience {
+        return Err(ConfigError::new(
+            "resource-server.audience-form",
+            "is only used with require-audience",
+        ));
     }
     if let Some(scope) = &resource.required_scope {
         scope_value("resource-server.required-scope", scope)?;
@@ -167,6 +189,18 @@ mod tests {
 
     fn knob_of(config: &MockConfig) -> Option<&'static str> {
         validate(config).err().map(|e| e.knob)
+    }
+
+    #[test]
+    fn a_token_error_status_is_a_final_status() {
+        let mut config = MockConfig::default();
+        config.authorization_server.token_error_status = Some(200);
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.token_error_status = Some(100);
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.token-error-status")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{ResourceServer, scope};
 use crate::auth_server::keys::ALGORITHM;
-use crate::config::ChallengeForm;
+use crate::config::{AudienceForm, BearerScheme, ChallengeForm};
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -29,13 +29,19 @@ pub async fn require_bearer(
     if server.config().allow_unauthenticated {
         return next.run(request).await;
     }
+    let exact = server.config().bearer_scheme == BearerScheme::Exact;
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            v.split_once(' ').filter(|(scheme, _)| {
+                if exact {
+                    *scheme == "Bearer"
+                } else {
+                    scheme.eq_ignore_ascii_case("bearer")
+                }
+            })
         })
         .map(|(_, token)| token.trim().to_owned());
     let Some(token) = token else {
@@ -47,6 +53,9 @@ pub async fn require_bearer(
             Err(()) => unauthorized(&server, None),
         };
     };
+    if server.config().refuse_all_tokens {
+        return unauthorized(&server, Some("the access token is not accepted"));
+    }
     let claims = match verify(&server, &token) {
         Ok(claims) => claims,
         Err(why) => return unauthorized(&server, Some(why)),
@@ -126,7 +135,11 @@ fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'static str> 
     if claims.exp <= server.inner.clock.unix_seconds() {
         return Err("the access token expired");
     }
-    if server.config().require_audience && claims.aud.as_deref() != Some(&server.url()) {
+    let expected_audience = match server.config().audience_form {
+        AudienceForm::Resource => server.url(),
+        AudienceForm::Origin => server.origin().to_owned(),
+    };
+    if server.config().require_audience && claims.aud.as_deref() != Some(&expected_audience) {
         return Err("the access token is not meant for this resource (aud)");
     }
     Ok(claims)

@@ -87,6 +87,10 @@ pub struct CheckArgs {
     /// Port of the loopback callback http://127.0.0.1:PORT/callback (0: any free port).
     #[arg(long, default_value_t = DEFAULT_CALLBACK_PORT, value_name = "PORT")]
     pub redirect_port: u16,
+    /// The callback exactly, host, port and path (http://localhost:8080/oauth/callback), for
+    /// an OAuth app that allowlists one; loopback hosts only. Wins over --redirect-port.
+    #[arg(long, value_name = "URL", value_parser = crate::user_agent::loopback_uri::parse)]
+    pub redirect_uri: Option<crate::user_agent::LoopbackUri>,
     /// Seconds any one wait may take: each HTTP request, and the consent.
     #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -156,6 +160,7 @@ impl CheckArgs {
             scope: self.scope.clone(),
             consent: consent.clone(),
             redirect_port: self.redirect_port,
+            redirect_uri: self.redirect_uri.clone(),
             timeout: Duration::from_secs(self.timeout),
             baseline: baseline.clone(),
             strict: self.strict,
