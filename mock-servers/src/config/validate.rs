@@ -76,6 +76,18 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             "is only used with required-scope",
         ));
     }
+    if resource.omit_insufficient_scope && resource.required_scope.is_none() {
+        return Err(ConfigError::new(
+            "resource-server.omit-insufficient-scope",
+            "is only used with required-scope",
+        ));
+    }
+    if resource.skip_audience_check && resource.require_audience {
+        return Err(ConfigError::new(
+            "resource-server.skip-audience-check",
+            "contradicts require-audience = true",
+        ));
+    }
     for scope in &auth.withhold_scopes {
         // One token per entry: a space would withhold a scope string no request splits into.
         if scope.contains(' ') {
@@ -208,5 +220,23 @@ mod tests {
         );
         config.resource_server.required_scope = Some("mcp:admin mcp:audit".into());
         assert_eq!(knob_of(&config), None);
+    }
+
+    #[test]
+    fn token_validation_knobs_that_cannot_apply_are_refused() {
+        let mut config = MockConfig::default();
+        config.resource_server.omit_insufficient_scope = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.omit-insufficient-scope")
+        );
+        config.resource_server.required_scope = Some("mcp:admin".into());
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.skip_audience_check = true;
+        config.resource_server.require_audience = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.skip-audience-check")
+        );
     }
 }

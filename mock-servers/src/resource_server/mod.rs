@@ -4,6 +4,7 @@
 mod bearer;
 mod metadata;
 mod scope;
+mod token;
 mod tools;
 
 use std::sync::{Arc, PoisonError, RwLock};
