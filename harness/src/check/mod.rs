@@ -283,6 +283,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
                     mcp_url: options.url.clone(),
                     name: options.name.clone(),
                     timeout: options.timeout,
+                    announce: true,
                 },
             )
             .await,

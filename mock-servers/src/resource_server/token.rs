@@ -54,7 +54,7 @@ pub(super) fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'s
         let ours = |aud: &str| aud == server.url() || aud == server.announced_resource();
         match claims.aud.as_deref() {
             Some(aud) if !ours(aud) => {
-                return Err("the access token was issued for another resource (aud)");
+                return Err("the access token is not meant for this resource (aud)");
             }
             None if config.require_audience => {
                 return Err("the access token is not meant for this resource (aud)");

@@ -218,11 +218,13 @@ fn past_expiry(now: SystemTime, expires_at: SystemTime) -> Duration {
 
 /// Announced on stderr, since a real wait looks like a hang.
 async fn wait(ctx: &FlowContext, options: &ResourceServerOptions, by: Duration) {
-    eprintln!(
-        "{}: waiting {} s for the access token to expire (bounded by --timeout, {} s)",
-        options.name,
-        by.as_secs(),
-        options.timeout.as_secs()
-    );
+    if options.announce {
+        eprintln!(
+            "{}: waiting {} s for the access token to expire (bounded by --timeout, {} s)",
+            options.name,
+            by.as_secs(),
+            options.timeout.as_secs()
+        );
+    }
     ctx.clock.wait(by).await;
 }

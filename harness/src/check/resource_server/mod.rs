@@ -48,6 +48,9 @@ pub struct ResourceServerOptions {
     pub name: String,
     /// Bounds the expiry wait.
     pub timeout: Duration,
+    /// Say on stderr when waiting: a real wait looks like a hang (a scenario's simulated clock
+    /// needs no word).
+    pub announce: bool,
 }
 
 /// Runs every probe against the connected flow's server. Does nothing when not connected.
