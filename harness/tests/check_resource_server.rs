@@ -41,6 +41,11 @@ fn observable() -> MockConfig {
 }
 
 async fn check_against(config: MockConfig) -> CheckRun {
+    // Bounds the expiry wait too: 60 s lifetime + 5 s + the 60 s leeway fit.
+    check_within(config, Duration::from_secs(300)).await
+}
+
+async fn check_within(config: MockConfig, timeout: Duration) -> CheckRun {
     let clock = SimulatedClock::default();
     let mocks = MockServers::start(config, clock.shared())
         .await
@@ -48,8 +53,7 @@ async fn check_against(config: MockConfig) -> CheckRun {
     let options = CheckOptions {
         consent: Consent::Headless,
         redirect_port: 0,
-        // Bounds the expiry wait too: 60 s lifetime + 5 s + the 60 s leeway fit.
-        timeout: Duration::from_secs(300),
+        timeout,
         scope: Some("mcp:tools mcp:admin".into()),
         profiles: ProfileSelection::List(vec![&profile::PIPELINES]),
         clock: clock.shared(),
@@ -273,4 +277,39 @@ async fn long_lived_tokens_and_single_scopes_are_not_observed() {
     for probe in &PROBES[..9] {
         assert_status(&run, probe, Status::Success);
     }
+}
+
+#[tokio::test]
+async fn the_expiry_wait_is_bounded_by_the_timeout() {
+    let run = check_within(observable(), Duration::from_secs(30)).await;
+    assert_status(&run, &checks::EXPIRED_TOKEN_REFUSED, Status::Info);
+    let recorded = run
+        .report
+        .checks
+        .iter()
+        .find(|c| c.id == checks::EXPIRED_TOKEN_REFUSED.id)
+        .unwrap();
+    let message = recorded.error_message.as_deref().unwrap_or("");
+    assert!(message.contains("exceeds --timeout (30 s)"), "{message}");
+
+    // With room for the first try but not the leeway, a still-accepted token is not blamed.
+    let mut config = observable();
+    config.resource_server.accept_expired_tokens = true;
+    let run = check_within(config, Duration::from_secs(100)).await;
+    assert_status(&run, &checks::EXPIRED_TOKEN_REFUSED, Status::Info);
+}
+
+#[tokio::test]
+async fn the_json_report_marks_the_probes_with_their_step() {
+    let run = check_against(observable()).await;
+    let json: serde_json::Value =
+        serde_json::from_str(&mcp_oauth_reports::render::json(&run.report)).unwrap();
+    let steps: Vec<&str> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| PROBES.iter().any(|p| c["id"] == p.id))
+        .map(|c| c["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, vec!["resource-server"; PROBES.len()]);
 }

@@ -119,14 +119,17 @@ pub(super) async fn present(
             (url.to_string(), header_map(&[accept]))
         }
     };
+    // Only the status and the challenge are judged: reading stops at the first chunk, so an
+    // accepted request whose event stream stays open does not hold the probe until --timeout.
     let response = ctx
         .http
-        .send(
+        .send_until(
             STEP,
             Method::POST,
             &url,
             &headers,
             Body::Json(crate::flow::probe::initialize_request()),
+            &mut |_| true,
         )
         .await?;
     Ok(Answer {
