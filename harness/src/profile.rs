@@ -220,6 +220,11 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Warning,
         why: "this client treats the secret as one that does not expire",
     },
+    SeverityOverride {
+        check: &checks::BEARER_SCHEME_CASE_INSENSITIVE,
+        status: Status::Warning,
+        why: "clients that send `Bearer` connect; only those sending lower case are refused",
+    },
 ];
 
 /// Spec clients send RFC 8707 `resource`, so a server that requires an audience suits them.

@@ -362,6 +362,17 @@ async fn perform(
             }
             Ok(())
         }
+        ActionKind::ProbeResourceServer => {
+            let options = crate::check::resource_server::ResourceServerOptions {
+                mcp_url: mocks.mcp_url(),
+                name: "scenario".to_owned(),
+                // Simulated time: long enough to wait out any token the probes would wait for.
+                timeout: Duration::from_secs(600),
+                announce: false,
+            };
+            crate::check::resource_server::probe(flow, &options).await;
+            Ok(())
+        }
     }
 }
 

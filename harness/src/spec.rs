@@ -71,4 +71,11 @@ spec_refs! {
     RFC7592_2_3 = "RFC7592-2.3", "https://www.rfc-editor.org/rfc/rfc7592#section-2.3";
     FETCH_CORS = "Fetch-CORS", "https://fetch.spec.whatwg.org/#http-cors-protocol";
     RFC9110_15_4_8 = "RFC9110-15.4.8", "https://www.rfc-editor.org/rfc/rfc9110#section-15.4.8";
+    RFC9110_11_1 = "RFC9110-11.1", "https://www.rfc-editor.org/rfc/rfc9110#section-11.1";
+    RFC7519_7_2 = "RFC7519-7.2", "https://www.rfc-editor.org/rfc/rfc7519#section-7.2";
+    RFC8725_3_1 = "RFC8725-3.1", "https://www.rfc-editor.org/rfc/rfc8725#section-3.1";
+    RFC9068_4 = "RFC9068-4", "https://www.rfc-editor.org/rfc/rfc9068#section-4";
+    RFC8707_2_2 = "RFC8707-2.2", "https://www.rfc-editor.org/rfc/rfc8707#section-2.2";
+    OAUTH21_5_2 = "OAuth2.1-5.2", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-5.2";
+    RFC7009_2_1 = "RFC7009-2.1", "https://www.rfc-editor.org/rfc/rfc7009#section-2.1";
 }

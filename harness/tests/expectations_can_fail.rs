@@ -310,6 +310,41 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 7200,
     },
     Mutation {
+        scenario: "rs-alg-none-accepted",
+        change: "the MCP server refuses alg: none, so the unsigned copy is refused",
+        mutate: |s| s.mocks.resource_server.accept_alg_none = false,
+    },
+    Mutation {
+        scenario: "rs-audience-unchecked",
+        change: "the MCP server checks the audience, so the sibling resource's token is refused",
+        mutate: |s| s.mocks.resource_server.skip_audience_check = false,
+    },
+    Mutation {
+        scenario: "rs-expired-token-accepted",
+        change: "the MCP server checks expiry, so the waited-out token is refused",
+        mutate: |s| s.mocks.resource_server.accept_expired_tokens = false,
+    },
+    Mutation {
+        scenario: "rs-forbidden-without-insufficient-scope",
+        change: "the 403 names insufficient_scope and the scope, as the step-up contract asks",
+        mutate: |s| s.mocks.resource_server.omit_insufficient_scope = false,
+    },
+    Mutation {
+        scenario: "rs-lowercase-scheme-refused",
+        change: "the MCP server compares the scheme case-insensitively, so bearer is accepted",
+        mutate: |s| s.mocks.resource_server.refuse_lowercase_scheme = false,
+    },
+    Mutation {
+        scenario: "rs-query-token-accepted",
+        change: "the MCP server reads the header only, so the query-string token is refused",
+        mutate: |s| s.mocks.resource_server.accept_query_tokens = false,
+    },
+    Mutation {
+        scenario: "rs-signature-unchecked",
+        change: "the MCP server verifies signatures, so the altered and re-signed tokens are refused",
+        mutate: |s| s.mocks.resource_server.skip_signature_check = false,
+    },
+    Mutation {
         scenario: "scope-from-challenge",
         change: "the challenge names no scope, so the client asks for the metadata's mcp:tools and lacks mcp:read",
         mutate: |s| s.mocks.resource_server.challenge_scope = None,

@@ -464,6 +464,27 @@ pub struct ResourceServerConfig {
     /// What `require-audience` compares the token's `aud` with: the MCP endpoint URL, or only
     /// its origin (workers-oauth-provider#108: a token whose `aud` has the path is refused).
     pub audience_form: AudienceForm,
+    /// Accept an unsigned JWT (`alg: none`) as if it were signed, as libraries that honour the
+    /// token's own `alg` do.
+    pub accept_alg_none: bool,
+    /// Read access tokens without verifying their signature: an altered or forged token is
+    /// accepted as long as its claims look right.
+    pub skip_signature_check: bool,
+    /// Accept an access token whatever its `aud`, so a token issued for another resource works
+    /// here too (RFC 8707 audience binding not enforced). Off, a token whose `aud` names
+    /// another resource is refused even without `require-audience`.
+    pub skip_audience_check: bool,
+    /// Accept the access token in the `access_token` query parameter when no `Authorization`
+    /// header is sent, which OAuth 2.1 and the MCP authorization spec forbid.
+    pub accept_query_tokens: bool,
+    /// Accept only the scheme spelt `Bearer`: `bearer` (which RFC 9110 §11.1 makes the same
+    /// scheme) is refused with 401.
+    pub refuse_lowercase_scheme: bool,
+    /// Answer a token without `required-scope` with 403 whose challenge names neither
+    /// `error="insufficient_scope"` nor the `scope`, so a client cannot step up.
+    pub omit_insufficient_scope: bool,
+    /// Keep accepting access tokens after their `exp`.
+    pub accept_expired_tokens: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -493,6 +514,13 @@ impl Default for ResourceServerConfig {
             bearer_scheme: BearerScheme::AnyCase,
             refuse_all_tokens: false,
             audience_form: AudienceForm::Resource,
+            accept_alg_none: false,
+            skip_signature_check: false,
+            skip_audience_check: false,
+            accept_query_tokens: false,
+            refuse_lowercase_scheme: false,
+            omit_insufficient_scope: false,
+            accept_expired_tokens: false,
         }
     }
 }

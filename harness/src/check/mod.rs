@@ -20,6 +20,7 @@ mod cleanup;
 pub mod differential;
 pub mod observe;
 pub mod probes;
+pub mod resource_server;
 pub mod selection;
 pub mod targets;
 pub mod verdict;
@@ -29,7 +30,7 @@ pub use selection::ProfileSelection;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_mocks::clock::{SharedClock, SystemClock};
 use mcp_oauth_reports::{
     Health, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind,
 };
@@ -94,6 +95,9 @@ pub struct CheckOptions {
     pub baseline: Option<Baseline>,
     /// Warnings fail the run too.
     pub strict: bool,
+    /// The `--profile` flow's clock: the system clock, or a simulated one shared with mock
+    /// servers in tests, so that waiting out a token's expiry takes no real time.
+    pub clock: SharedClock,
 }
 
 impl CheckOptions {
@@ -113,6 +117,7 @@ impl CheckOptions {
             timeout: Duration::from_secs(120),
             baseline: None,
             strict: false,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -258,7 +263,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     let mut flow = ClientFlow::new(
         client_options.clone(),
         options.profile,
-        Arc::new(SystemClock),
+        options.clock.clone(),
         http,
     );
 
@@ -284,6 +289,12 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
                 &mut findings.problems,
                 probed,
                 probed_exchanges,
+                &resource_server::ResourceServerOptions {
+                    mcp_url: options.url.clone(),
+                    name: options.name.clone(),
+                    timeout: options.timeout,
+                    announce: true,
+                },
             )
             .await,
         );
@@ -424,6 +435,7 @@ async fn consent(
     problems: &mut Vec<Problem>,
     probed: usize,
     probed_exchanges: usize,
+    resource_server: &resource_server::ResourceServerOptions,
 ) -> Observed {
     let profile = flow.profile().name;
     let connected = {
@@ -437,6 +449,7 @@ async fn consent(
     let failure = match result {
         Err(diagnosis) => Some(observe::blame(flow, diagnosis, probed)),
         Ok(()) => {
+            resource_server::probe(flow, resource_server).await;
             token_lifecycle(flow, problems).await;
             None
         }

@@ -99,6 +99,9 @@ pub enum ActionKind {
     LoadTokenStore,
     /// Move the MCP server to its alternate authorization server (metadata and trust).
     SwitchAuthorizationServer,
+    /// `check`'s resource-server probes with the connection's token: does the MCP server
+    /// refuse the tokens it must refuse?
+    ProbeResourceServer,
 }
 
 impl ActionKind {
@@ -115,6 +118,7 @@ impl ActionKind {
             ActionKind::TamperTokenStore => "tamper-token-store",
             ActionKind::LoadTokenStore => "load-token-store",
             ActionKind::SwitchAuthorizationServer => "switch-authorization-server",
+            ActionKind::ProbeResourceServer => "probe-resource-server",
         }
     }
 }

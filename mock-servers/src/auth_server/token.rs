@@ -341,14 +341,55 @@ fn refresh(
         }
         grant
     };
+    let (scope, resource) = refresh_target(server, &grant, params)?;
     let rotate = server.config().rotate_refresh_tokens;
-    issue(
+    issue_for(
         server,
         client,
-        grant.scope,
-        grant.resource,
-        rotate.then_some(grant.family),
+        scope,
+        resource,
+        rotate.then(|| (grant.family, grant.scope.clone(), grant.resource.clone())),
     )
+}
+
+/// What a refreshed access token is for: the grant's scope and resource, or the narrower
+/// `scope` (RFC 6749 §6: no scope beyond the grant's) and the `resource` (RFC 8707 §2.2) the
+/// request names. A rotated refresh token keeps the whole grant.
+fn refresh_target(
+    server: &AuthServer,
+    grant: &RefreshGrant,
+    params: &HashMap<String, String>,
+) -> Result<(Option<String>, Option<String>), OAuthError> {
+    let scope = match params.get("scope") {
+        Some(requested) => {
+            let granted: Vec<&str> = grant.scope.as_deref().unwrap_or("").split(' ').collect();
+            if !requested
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .all(|s| granted.contains(&s))
+            {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "the requested scope exceeds the scope of the grant",
+                ));
+            }
+            Some(requested.clone())
+        }
+        None => grant.scope.clone(),
+    };
+    let resource = match params.get("resource") {
+        Some(_) if server.config().refuse_resource => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_target",
+                "AADSTS9010010: the resource parameter is not supported with the requested scopes",
+            ));
+        }
+        Some(resource) => Some(resource.clone()),
+        None => grant.resource.clone(),
+    };
+    Ok((scope, resource))
 }
 
 #[derive(Serialize)]
@@ -372,6 +413,19 @@ fn issue(
     scope: Option<String>,
     resource: Option<String>,
     refresh_family: Option<u64>,
+) -> Result<Response, OAuthError> {
+    let refresh = refresh_family.map(|family| (family, scope.clone(), resource.clone()));
+    issue_for(server, client, scope, resource, refresh)
+}
+
+/// Issues an access token for `scope` and `resource`, and a refresh token of the grant
+/// `(family, scope, resource)` when one is due.
+fn issue_for(
+    server: &AuthServer,
+    client: &Client,
+    scope: Option<String>,
+    resource: Option<String>,
+    refresh: Option<(u64, Option<String>, Option<String>)>,
 ) -> Result<Response, OAuthError> {
     let config = server.config();
     let now = server.now();
@@ -417,7 +471,7 @@ fn issue(
     if let Some(scope) = &scope {
         body["scope"] = json!(scope);
     }
-    if let (true, Some(family)) = (config.issue_refresh_tokens, refresh_family) {
+    if let (true, Some((family, scope, resource))) = (config.issue_refresh_tokens, refresh) {
         let refresh_token = random_token("rt_");
         server.store().refresh_tokens.insert(
             refresh_token.clone(),

@@ -133,6 +133,18 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             format!("{method:?} is not a JSON-RPC method name"),
         ));
     }
+    if resource.omit_insufficient_scope && resource.required_scope.is_none() {
+        return Err(ConfigError::new(
+            "resource-server.omit-insufficient-scope",
+            "is only used with required-scope",
+        ));
+    }
+    if resource.skip_audience_check && resource.require_audience {
+        return Err(ConfigError::new(
+            "resource-server.skip-audience-check",
+            "contradicts require-audience = true",
+        ));
+    }
     for scope in &auth.withhold_scopes {
         // One token per entry: a space would withhold a scope string no request splits into.
         if scope.contains(' ') {
@@ -317,6 +329,24 @@ mod tests {
         assert_eq!(
             knob_of(&config),
             Some("resource-server.unauthenticated-methods")
+        );
+    }
+
+    #[test]
+    fn token_validation_knobs_that_cannot_apply_are_refused() {
+        let mut config = MockConfig::default();
+        config.resource_server.omit_insufficient_scope = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.omit-insufficient-scope")
+        );
+        config.resource_server.required_scope = Some("mcp:admin".into());
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.skip_audience_check = true;
+        config.resource_server.require_audience = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.skip-audience-check")
         );
     }
 }

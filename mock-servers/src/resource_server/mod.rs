@@ -5,6 +5,7 @@ mod bearer;
 mod cors;
 mod metadata;
 mod scope;
+mod token;
 mod tools;
 mod unrouted;
 

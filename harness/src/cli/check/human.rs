@@ -36,6 +36,7 @@ pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
     if let Some(verdict) = &report.verdict {
         human_verdict(out, verdict);
     }
+    resource_server_block(out, &report.checks);
     let _ = writeln!(out, "Checks");
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let step_width = report
@@ -195,4 +196,45 @@ pub(super) fn verdict_line(verdict: Option<&Verdict>) -> String {
                 .join(", ")
         })
         .unwrap_or_default()
+}
+
+/// The "Resource server" block: whether the MCP server's token validation is sound, first,
+/// then each probe that failed or warned with its fix, and what was not observed.
+pub(super) fn resource_server_block(out: &mut String, checks: &[mcp_oauth_reports::Check]) {
+    let probes: Vec<_> = checks
+        .iter()
+        .filter(|c| c.step == crate::check::resource_server::STEP)
+        .collect();
+    if probes.is_empty() {
+        return;
+    }
+    let count = |status: Status| probes.iter().filter(|c| c.status == status).count();
+    let (failed, warned) = (count(Status::Failure), count(Status::Warning));
+    let verdict = match (failed, warned) {
+        (0, 0) => "token validation sound".to_owned(),
+        (0, w) => format!("token validation sound, {w} warning(s)"),
+        (f, _) => format!("token validation unsound: {f} probe(s) failed"),
+    };
+    let _ = writeln!(
+        out,
+        "Resource server: {verdict}\n  {} probes: {} passed, {failed} failed, {warned} warnings, {} not observed or informational",
+        probes.len(),
+        count(Status::Success),
+        count(Status::Info) + count(Status::Skipped)
+    );
+    for check in &probes {
+        if matches!(check.status, Status::Success) {
+            continue;
+        }
+        let _ = writeln!(out, "  {} {}", mark(check.status), check.id);
+        if let Some(message) = &check.error_message {
+            let _ = writeln!(out, "       {message}");
+        }
+        if matches!(check.status, Status::Failure | Status::Warning)
+            && let Some(remedy) = &check.remedy
+        {
+            let _ = writeln!(out, "       fix: {remedy}");
+        }
+    }
+    let _ = writeln!(out);
 }
