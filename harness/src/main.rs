@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use mcp_oauth_harness::cli::{self, Cli};
+use mcp_oauth_harness::cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,5 +13,5 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    cli::main(Cli::parse()).await
+    cli::main(cli::parse()).await
 }

@@ -129,7 +129,7 @@ fn parse(xml: &str) -> Parsed {
                 if parsed.root.is_empty() {
                     parsed.root_failures = count(&e, "failures");
                     parsed.root_tests = count(&e, "tests");
-                    parsed.root_skipped = count(&e, "skipped");
+                    parsed.root_skipped = attr(&e, "skipped").map_or(0, |v| v.parse().unwrap());
                     parsed.root = name.clone();
                 }
                 match name.as_str() {
@@ -153,12 +153,11 @@ fn parse(xml: &str) -> Parsed {
 fn junit_is_xml_whose_counts_match_the_summary() {
     let report = common::report();
     let parsed = parse(&render::junit(&report));
-    assert_eq!(parsed.root, "testsuite");
+    assert_eq!(parsed.root, "testsuites");
     assert_eq!(parsed.root_failures, report.summary.failure);
     assert_eq!(parsed.failures, report.summary.failure);
     assert_eq!(parsed.root_tests, report.summary.total);
     assert_eq!(parsed.testcases, report.summary.total);
-    assert_eq!(parsed.root_skipped, report.summary.skipped);
     assert_eq!(parsed.skipped, report.summary.skipped);
     // The message reads back as the server sent it, the control character made visible.
     let expected = format!(
@@ -197,8 +196,8 @@ fn junit_many_adds_up_suites() {
     );
     assert_eq!(parsed.testcases, parsed.root_tests);
     // A live report has no scenario; its suite is named after the target.
-    assert!(xml.contains(r#"<testsuite name="http://mcp.test/mcp""#));
-    assert!(xml.contains(r#"<testsuite name="byo-app-redirect-uri-mismatch""#));
+    assert!(xml.contains(r#"<testsuite name="http://mcp.test/mcp · Discovery""#));
+    assert!(xml.contains(r#"<testsuite name="byo-app-redirect-uri-mismatch · Discovery""#));
 }
 
 #[test]
@@ -231,9 +230,10 @@ fn the_verdict_comes_first_and_stays_inert() {
     report.verdict = Some(common::verdict());
     let markdown = render::markdown(&report);
     let compatibility = markdown
-        .find("## Compatibility")
+        .find("<summary>Compatibility</summary>")
         .expect("a verdict section");
-    assert!(compatibility < markdown.find("- **Target:**").unwrap());
+    assert!(markdown.find("- **Connects:**").unwrap() < compatibility);
+    assert!(markdown.find("- **Verdict:**").unwrap() < markdown.find("- **Target:**").unwrap());
     assert!(
         markdown.contains("| `pipelines` | ❌ no | observed | `audience-required`: "),
         "{markdown}"
@@ -253,7 +253,7 @@ fn the_verdict_comes_first_and_stays_inert() {
     let compatibility = html
         .find("<h2>Compatibility</h2>")
         .expect("a verdict section");
-    assert!(compatibility < html.find("<h2>Checks</h2>").unwrap());
+    assert!(compatibility < html.find("<h2>Timeline</h2>").unwrap());
     assert!(html.contains("Fix first"));
     assert!(html.contains("<th>Departs at</th>"));
     assert!(html.contains("inferred: no consent was run"));
@@ -263,4 +263,100 @@ fn the_verdict_comes_first_and_stays_inert() {
     // Reports without a verdict render as before.
     report.verdict = None;
     assert!(!render::markdown(&report).contains("Compatibility"));
+}
+
+#[test]
+fn a_resource_server_step_is_a_section_with_its_verdict_first() {
+    let mut report = common::report();
+    report.scenario = None;
+    for (id, status) in [
+        ("rs-rejects-expired-token", Status::Success),
+        ("rs-rejects-wrong-audience", Status::Failure),
+    ] {
+        let mut check = report.checks[0].clone();
+        check.id = id.into();
+        check.status = status;
+        check.step = "resource-server".into();
+        check.remedy = Some(format!("fix {id}"));
+        report.checks.push(check);
+    }
+    report.summary = Summary::of(&report.checks);
+
+    let html = render::html(&report);
+    let section = html
+        .find(r#"class="step step-resource-server has-FAILURE""#)
+        .expect("a resource-server section");
+    let title = html[section..]
+        .find(r#"<span class="title">Resource server</span>"#)
+        .unwrap();
+    let verdict = html[section..]
+        .find("1 passed, 1 failed, 0 warnings")
+        .unwrap();
+    let first_check = html[section..].find("rs-rejects-expired-token").unwrap();
+    assert!(
+        title < verdict && verdict < first_check,
+        "title, then verdict, then checks"
+    );
+    assert!(html[section..].contains("worst: FAILURE"));
+
+    let markdown = render::markdown(&report);
+    assert!(markdown.contains("<details open><summary>❌ FAILURE Resource server (<code>resource-server</code>): 1 passed, 1 failed, 0 warnings; worst FAILURE</summary>"), "{markdown}");
+
+    let text = render::timeline_text(&report, render::TerminalStyle::default());
+    assert!(
+        text.contains("FAIL Resource server  1 passed, 1 failed, 0 warnings"),
+        "{text}"
+    );
+    assert!(text.contains("fix: fix rs-rejects-wrong-audience"));
+}
+
+#[test]
+fn html_has_a_verdict_first_an_svg_glyph_per_check_and_a_filter() {
+    let report = common::report();
+    let html = render::html(&report);
+    let banner = html.find("verdict-banner").unwrap();
+    assert!(banner < html.find("Diagnosis: ").unwrap());
+    assert!(html.find("Diagnosis: ").unwrap() < html.find("<h2>Timeline</h2>").unwrap());
+    assert_eq!(
+        html.matches(r#"<div class="check s-"#).count(),
+        report.checks.len()
+    );
+    assert!(html.matches("<svg class=\"glyph").count() > report.checks.len());
+    assert!(html.contains(r#"id="filter-hide-passed""#));
+    // No emoji the reader's fonts would have to draw.
+    assert!(!html.contains('✅') && !html.contains('❌'));
+    // A fix on every failure.
+    let failures = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Failure)
+        .count();
+    let warnings = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Warning)
+        .count();
+    assert_eq!(
+        html.matches("<p class=\"fix\">").count(),
+        failures + warnings
+    );
+}
+
+#[test]
+fn a_catalog_in_markdown_is_a_summary_table_and_the_failing_details() {
+    let failing = common::report();
+    let mut passing = common::report();
+    passing.scenario = Some("all-good".into());
+    for e in &mut passing.expectations {
+        e.met = true;
+    }
+    let md = render::markdown_catalog(&[failing, passing]);
+    assert!(md.starts_with("## ❌ MCP OAuth catalog run"), "{md}");
+    assert!(md.contains("| ✅ | `all-good` |"), "{md}");
+    assert!(md.contains("## Not as expected"));
+    assert!(md.contains("### ❌ MCP OAuth report: byo-app-redirect-uri-mismatch"));
+    assert!(
+        !md.contains("MCP OAuth report: all-good"),
+        "only failing ones in detail"
+    );
 }

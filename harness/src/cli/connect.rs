@@ -127,7 +127,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         verdict: None,
     };
     if let Some(format) = args.format {
-        print(std::slice::from_ref(&report), format);
+        print(std::slice::from_ref(&report), format, None);
     }
     match result {
         Ok(()) => {

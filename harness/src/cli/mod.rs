@@ -8,16 +8,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use mcp_oauth_reports::{Report, render};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use mcp_oauth_reports::Report;
+use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions};
 use serde_json::json;
 
 use crate::profile::{self, Profile};
 use crate::runner;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{CatalogSource, Scenario};
 
 pub mod check;
 mod connect;
+pub mod output;
+mod progress;
 mod serve;
 mod test_client;
 
@@ -31,6 +34,36 @@ mod test_client;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Show each run's step timeline with its failed and warning checks and their fixes.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Show only failures and the final count.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// `--version`: the tool, the MCP spec revisions its profiles follow, and the catalog it
+/// carries.
+pub fn long_version() -> String {
+    let revisions: Vec<&str> = profile::names()
+        .into_iter()
+        .filter_map(|name| name.strip_prefix("mcp-"))
+        .collect();
+    format!(
+        "{}\nMCP authorization spec revisions: {}\nprofiles: {}\ncatalog: {} scenarios (embedded; --scenarios-dir DIR overrides)",
+        env!("CARGO_PKG_VERSION"),
+        revisions.join(", "),
+        profile::names().join(", "),
+        CatalogSource::embedded_len()
+    )
+}
+
+/// Parses the command line, with the long version text computed at start-up.
+pub fn parse() -> Cli {
+    // Leaked once at start-up: clap keeps the text for the life of the process anyway.
+    let version: &'static str = Box::leak(long_version().into_boxed_str());
+    let matches = Cli::command().long_version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,10 +119,11 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Write one DIR/<scenario>.json per run plus DIR/summary.json.
+    /// Write DIR/<scenario>.json and the chosen format per run (one DIR/junit.xml for
+    /// JUnit), plus DIR/summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Where the scenario files are (default: ./scenarios, else the bundled catalog).
+    /// Where the scenario files are (default: the catalog embedded in the binary).
     #[arg(long, value_name = "DIR")]
     pub scenarios_dir: Option<PathBuf>,
     /// How many scenarios run at once (default: the number of CPUs).
@@ -113,19 +147,13 @@ pub struct ScenariosArgs {
     pub scenarios_dir: Option<PathBuf>,
 }
 
-pub fn scenarios_dir(explicit: Option<&Path>) -> PathBuf {
-    if let Some(dir) = explicit {
-        return dir.to_owned();
-    }
-    let local = PathBuf::from("scenarios");
-    if local.is_dir() {
-        local
-    } else {
-        scenario::catalog_dir()
-    }
+/// The catalog a command reads: `--scenarios-dir` when given, else the embedded one.
+pub fn catalog(explicit: Option<&Path>) -> CatalogSource {
+    CatalogSource::from_option(explicit)
 }
 
 pub async fn main(cli: Cli) -> ExitCode {
+    output::init(cli.verbose, cli.quiet);
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::Scenarios(args) => list(args),
@@ -143,7 +171,7 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn list(args: ScenariosArgs) -> ExitCode {
-    let catalog = match scenario::load_catalog(&scenarios_dir(args.scenarios_dir.as_deref())) {
+    let catalog = match catalog(args.scenarios_dir.as_deref()).load_all() {
         Ok(catalog) => catalog,
         Err(e) => return usage_error(e),
     };
@@ -193,7 +221,7 @@ fn plan(
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let catalog = match scenario::load_catalog(&scenarios_dir(args.scenarios_dir.as_deref())) {
+    let catalog = match catalog(args.scenarios_dir.as_deref()).load_all() {
         Ok(catalog) => catalog,
         Err(e) => return usage_error(e),
     };
@@ -210,7 +238,7 @@ async fn run(args: RunArgs) -> ExitCode {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
-    let mut reports = match run_all(runs, jobs).await {
+    let mut reports = match run_all_with_progress(runs, jobs).await {
         Ok(reports) => reports,
         Err(e) => return usage_error(e),
     };
@@ -218,16 +246,37 @@ async fn run(args: RunArgs) -> ExitCode {
         unjudge_undeclared(&mut reports, &declared, profile);
     }
     if let Some(dir) = &args.out
-        && let Err(e) = write_out(dir, &reports)
+        && let Err(e) = write_out(dir, &reports, args.format)
     {
         return usage_error(e);
     }
-    print(&reports, args.format);
+    print_run(&reports, args.format);
     if reports.iter().all(Report::met_expectations) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// As [`run_all`], with a progress bar on stderr when it is a terminal.
+async fn run_all_with_progress(
+    runs: Vec<(Arc<Scenario>, &'static Profile)>,
+    jobs: usize,
+) -> Result<Vec<Report>, runner::RunError> {
+    let bar = progress::bar(runs.len(), "scenarios");
+    let results = progress::run_bounded(
+        runs,
+        jobs,
+        &bar,
+        |(scenario, profile)| format!("{}@{}", scenario.name, profile.name),
+        |(scenario, profile)| async move { runner::run_scenario(&scenario, profile).await },
+    )
+    .await;
+    let mut reports = Vec::new();
+    for result in results {
+        reports.push(result.map_err(runner::RunError::Panicked)??);
+    }
+    Ok(reports)
 }
 
 /// Runs concurrently, at most `jobs` at a time; reports come back in plan order.
@@ -275,100 +324,82 @@ fn unjudge_undeclared(
     }
 }
 
-fn write_out(dir: &Path, reports: &[Report]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut summary = Vec::new();
-    for report in reports {
-        let name = report
-            .scenario
-            .clone()
-            .unwrap_or_else(|| "report".to_owned());
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, render::json(report))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        summary.push(json!({
-            "name": name,
-            "profile": report.profile,
-            "metExpectations": report.met_expectations(),
-            "health": report.outcome.health,
-            "diagnosis": report.outcome.diagnosis.as_ref().map(|d| d.code.clone()),
-        }));
-    }
-    let path = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+/// `--out DIR` of `run`: per run its JSON and the chosen format, and DIR/summary.json.
+fn write_out(dir: &Path, reports: &[Report], format: Format) -> Result<(), String> {
+    let summary: Vec<_> = reports
+        .iter()
+        .map(|report| {
+            json!({
+                "name": output::file_name(report),
+                "profile": report.profile,
+                "metExpectations": report.met_expectations(),
+                "health": report.outcome.health,
+                "diagnosis": report.outcome.diagnosis.as_ref().map(|d| d.code.clone()),
+            })
+        })
+        .collect();
+    let named: Vec<(String, &Report)> = reports.iter().map(|r| (output::file_name(r), r)).collect();
+    output::write_out(
+        dir,
+        format,
+        &named,
+        || render::junit_run(reports),
+        |report| output::scenario_runs(std::slice::from_ref(report), output::Terminal::default()),
+        &serde_json::Value::Array(summary),
+    )
 }
 
-pub(crate) fn print(reports: &[Report], format: Format) {
+/// `run`'s stdout: scenario runs, judged by their expectations.
+fn print_run(reports: &[Report], format: Format) {
     match format {
-        Format::Human => print_human(reports),
+        Format::Human => emit(&output::scenario_runs(reports, output::terminal())),
+        Format::Junit => emit_line(&render::junit_run(reports)),
+        Format::Markdown if reports.len() > 1 => emit_line(&render::markdown_catalog(reports)),
+        format => print(reports, format, None),
+    }
+}
+
+/// Judged clients' and single reports' stdout: checks as the unit (JUnit a case per check).
+pub(crate) fn print(reports: &[Report], format: Format, baseline: Option<&BaselineJudgement>) {
+    match format {
+        Format::Human => emit(&output::scenario_runs(reports, output::terminal())),
         Format::Json => {
             let value = if reports.len() == 1 {
                 serde_json::to_value(&reports[0])
             } else {
                 serde_json::to_value(reports)
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value.unwrap_or_default()).unwrap_or_default()
+            emit_line(
+                &serde_json::to_string_pretty(&value.unwrap_or_default()).unwrap_or_default(),
             );
         }
+        Format::Markdown if reports.len() > 1 => emit_line(&render::markdown_catalog(reports)),
         Format::Markdown => {
             for report in reports {
-                println!("{}", render::markdown(report));
+                emit_line(&render::markdown(report));
             }
         }
-        Format::Junit => println!("{}", render::junit_many(reports)),
+        Format::Junit => emit_line(&render::junit_checks(
+            reports,
+            baseline,
+            JunitOptions::default(),
+        )),
         Format::Html => {
             for report in reports {
-                println!("{}", render::html(report));
+                emit_line(&render::html(report));
             }
         }
     }
 }
 
-fn print_human(reports: &[Report]) {
-    let width = reports
-        .iter()
-        .filter_map(|r| r.scenario.as_ref().map(String::len))
-        .max()
-        .unwrap_or(0);
-    let (mut passed, mut failed, mut unjudged) = (0, 0, 0);
-    for report in reports {
-        let met = report.met_expectations();
-        match (report.expectations.is_empty(), met) {
-            (true, _) => unjudged += 1,
-            (false, true) => passed += 1,
-            (false, false) => failed += 1,
-        }
-        let name = report.scenario.as_deref().unwrap_or("");
-        let diagnosis = report
-            .outcome
-            .diagnosis
-            .as_ref()
-            .map_or(String::new(), |d| format!("  diagnosis: {}", d.code));
-        let s = &report.summary;
-        let verdict = match (report.expectations.is_empty(), met) {
-            (true, _) => "RAN ",
-            (false, true) => "PASS",
-            (false, false) => "FAIL",
-        };
-        println!(
-            "{verdict} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
-            report.outcome.health.as_str(),
-            s.success,
-            s.failure,
-            s.warning,
-        );
-        for e in report.expectations.iter().filter(|e| !e.met) {
-            println!(
-                "       expected {}: {} (got {})",
-                e.description, e.expected, e.actual
-            );
-        }
-    }
-    println!("\nscenarios: {passed} passed, {failed} failed");
-    if unjudged > 0 {
-        println!("({unjudged} ran unjudged: they do not declare the profile given with --profile)");
-    }
+/// Writes to stdout; a reader that went away (`| head`) is not an error worth a panic.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+pub(crate) fn emit_line(text: &str) {
+    emit(&format!("{text}\n"));
 }

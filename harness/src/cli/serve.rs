@@ -89,13 +89,13 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     }
     if let Some(dir) = &args.out
-        && let Err(e) = write_out(dir, &report)
+        && let Err(e) = write_out(dir, &report, args.format)
     {
         return usage_error(e);
     }
     match args.format {
         Format::Human => print!("{}", human(&report)),
-        format => print(std::slice::from_ref(&report), format),
+        format => print(std::slice::from_ref(&report), format, None),
     }
     if report.met_expectations() && report.summary.failure == 0 {
         ExitCode::SUCCESS
@@ -216,22 +216,26 @@ pub fn human(report: &Report) -> String {
     out
 }
 
-/// The report in every format, as `check --out` writes them.
-fn write_out(dir: &Path, report: &Report) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+/// `--out DIR`: the client's report as JSON and in the chosen format, as `run`, `check` and
+/// `test-client` write theirs (`cli::output`).
+fn write_out(dir: &Path, report: &Report, format: Format) -> Result<(), String> {
     let name = report
         .scenario
         .clone()
         .unwrap_or_else(|| "client".to_owned());
-    let write = |file: String, text: String| {
-        let path = dir.join(file);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    write(format!("{name}.json"), render::json(report))?;
-    write(format!("{name}.md"), render::markdown(report))?;
-    write(format!("{name}.html"), render::html(report))?;
-    write(
-        "junit.xml".to_owned(),
-        render::junit_many(std::slice::from_ref(report)),
+    let summary = serde_json::json!([{
+        "name": name,
+        "profile": report.profile,
+        "passed": report.met_expectations() && report.summary.failure == 0,
+        "health": report.outcome.health,
+        "summary": report.summary,
+    }]);
+    super::output::write_out(
+        dir,
+        format,
+        &[(name, report)],
+        || render::junit_checks(std::slice::from_ref(report), None, Default::default()),
+        human,
+        &summary,
     )
 }

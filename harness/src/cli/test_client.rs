@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mcp_oauth_reports::{Report, render};
+use mcp_oauth_reports::render::{self, BaselineJudgement};
+use mcp_oauth_reports::{Report, Status};
 use serde_json::{Value, json};
 
-use super::{Format, print, scenarios_dir, usage_error};
+use super::{Format, catalog, output, print, progress, usage_error};
 use crate::check::baseline::{self, Baseline, BaselineResult};
 use crate::profile::{self, Profile};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::test_client::{self, ClientCommand, TestClientOptions};
 
 const AFTER_HELP: &str = "\
@@ -79,7 +80,7 @@ pub async fn test_client(args: TestClientArgs) -> ExitCode {
         Ok(baseline) => baseline,
         Err(e) => return usage_error(e),
     };
-    let catalog = match scenario::load_catalog(&scenarios_dir(args.scenarios_dir.as_deref())) {
+    let catalog = match catalog(args.scenarios_dir.as_deref()).load_all() {
         Ok(catalog) => catalog,
         Err(e) => return usage_error(e),
     };
@@ -95,20 +96,26 @@ pub async fn test_client(args: TestClientArgs) -> ExitCode {
         profile,
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let reports = match test_client::run_all(scenarios, &options, jobs).await {
+    let reports = match run_all(scenarios, options, jobs).await {
         Ok(reports) => reports,
         Err(e) => return usage_error(e),
     };
     let judged = judge(&reports, baseline.as_ref());
+    let judgement = baseline.as_ref().map(|b| junit_baseline(b, &judged));
     if let Some(dir) = &args.out
-        && let Err(e) = write_out(dir, &reports, &judged)
+        && let Err(e) = write_out(dir, &reports, &judged, args.format, judgement.as_ref())
     {
         return usage_error(e);
     }
     match args.format {
-        Format::Human => print!("{}", human(&reports, &judged, baseline.as_ref())),
+        Format::Human => super::emit(&human(
+            &reports,
+            &judged,
+            baseline.as_ref(),
+            output::terminal(),
+        )),
         format => {
-            print(&reports, format);
+            print(&reports, format, judgement.as_ref());
             if baseline.is_some() {
                 eprint!("{}", baseline_lines(&judged));
             }
@@ -118,6 +125,45 @@ pub async fn test_client(args: TestClientArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Each scenario with the client, a progress bar on stderr when it is a terminal.
+async fn run_all(
+    scenarios: Vec<Scenario>,
+    options: TestClientOptions,
+    jobs: usize,
+) -> Result<Vec<Report>, test_client::TestClientError> {
+    let bar = progress::bar(scenarios.len(), "test-client");
+    let options = std::sync::Arc::new(options);
+    let results = progress::run_bounded(
+        scenarios,
+        jobs,
+        &bar,
+        |scenario| scenario.name.clone(),
+        move |scenario| {
+            let options = options.clone();
+            async move { test_client::run_scenario(scenario, &options).await }
+        },
+    )
+    .await;
+    let mut reports = Vec::new();
+    for result in results {
+        reports.push(result.map_err(test_client::TestClientError::Panicked)??);
+    }
+    Ok(reports)
+}
+
+/// The baseline's judgement as JUnit shows it: accepted failures skip, stale entries fail.
+fn junit_baseline(baseline: &Baseline, judged: &Judged) -> BaselineJudgement {
+    BaselineJudgement {
+        file: baseline.path.display().to_string(),
+        accepted: judged
+            .scenarios
+            .iter()
+            .map(|(_, result)| result.expected_failures.clone())
+            .collect(),
+        stale: judged.stale.clone(),
     }
 }
 
@@ -189,7 +235,13 @@ fn judge(reports: &[Report], baseline: Option<&Baseline>) -> Judged {
     Judged { scenarios, stale }
 }
 
-fn human(reports: &[Report], judged: &Judged, baseline: Option<&Baseline>) -> String {
+fn human(
+    reports: &[Report],
+    judged: &Judged,
+    baseline: Option<&Baseline>,
+    terminal: output::Terminal,
+) -> String {
+    let style = terminal.style;
     let mut out = String::new();
     let width = reports
         .iter()
@@ -199,12 +251,19 @@ fn human(reports: &[Report], judged: &Judged, baseline: Option<&Baseline>) -> St
     let mut passed = 0;
     for (report, (ok, result)) in reports.iter().zip(&judged.scenarios) {
         passed += usize::from(*ok);
+        if terminal.quiet() && *ok {
+            continue;
+        }
         let name = report.scenario.as_deref().unwrap_or("");
         let s = &report.summary;
         let _ = writeln!(
             out,
             "{} {name:width$}  checks: {} ok, {} failed, {} warnings, {} skipped",
-            if *ok { "PASS" } else { "FAIL" },
+            if *ok {
+                style.paint(Status::Success, "PASS")
+            } else {
+                style.paint(Status::Failure, "FAIL")
+            },
             s.success,
             s.failure,
             s.warning,
@@ -228,6 +287,9 @@ fn human(reports: &[Report], judged: &Judged, baseline: Option<&Baseline>) -> St
         }
         for known in &result.expected_failures {
             let _ = writeln!(out, "       ~ {known} (in the baseline)");
+        }
+        if terminal.verbose() {
+            out.push_str(&render::timeline_text(report, style));
         }
     }
     let _ = writeln!(
@@ -271,21 +333,36 @@ fn summary(reports: &[Report], judged: &Judged) -> Value {
     json!({ "passed": judged.passed(), "scenarios": scenarios, "staleBaselineEntries": judged.stale })
 }
 
-fn write_out(dir: &Path, reports: &[Report], judged: &Judged) -> Result<(), String> {
-    let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for report in reports {
-        let name = report.scenario.as_deref().unwrap_or("report");
-        write(&format!("{name}.json"), render::json(report))?;
-        write(&format!("{name}.md"), render::markdown(report))?;
-        write(&format!("{name}.html"), render::html(report))?;
-    }
-    write("junit.xml", render::junit_many(reports))?;
-    write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary(reports, judged)).unwrap_or_default(),
+/// `--out DIR`: per scenario the client's report as JSON and in the chosen format (`cli::output`).
+fn write_out(
+    dir: &Path,
+    reports: &[Report],
+    judged: &Judged,
+    format: Format,
+    judgement: Option<&BaselineJudgement>,
+) -> Result<(), String> {
+    let named: Vec<(String, &Report)> = reports.iter().map(|r| (output::file_name(r), r)).collect();
+    output::write_out(
+        dir,
+        format,
+        &named,
+        || render::junit_checks(reports, judgement, Default::default()),
+        |report| {
+            let index = reports
+                .iter()
+                .position(|r| std::ptr::eq(r, report))
+                .unwrap_or(0);
+            let one = Judged {
+                scenarios: judged.scenarios.get(index).cloned().into_iter().collect(),
+                stale: Vec::new(),
+            };
+            human(
+                std::slice::from_ref(report),
+                &one,
+                None,
+                output::Terminal::default(),
+            )
+        },
+        &summary(reports, judged),
     )
 }

@@ -21,7 +21,8 @@ pub enum LoadError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// The catalog shipped with the project.
+/// The catalog's directory in the source tree (for tests and benchmarks that run in the
+/// checkout; the binary uses the embedded copy, `CatalogSource::Embedded`).
 pub fn catalog_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
@@ -46,7 +47,12 @@ pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
         path: path.to_owned(),
         source,
     })?;
-    let scenario = parse(&text).map_err(|message| LoadError::Invalid {
+    load_text(path, &text)
+}
+
+/// Parses one scenario file's text; `path` names it in errors and must match its `name`.
+pub(super) fn load_text(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    let scenario = parse(text).map_err(|message| LoadError::Invalid {
         path: path.to_owned(),
         message,
     })?;

@@ -148,8 +148,7 @@ impl ServedScenario {
         let scenario = match scenario.into() {
             ScenarioSource::Loaded(scenario) => *scenario,
             ScenarioSource::Name(name) => {
-                let dir = crate::cli::scenarios_dir(options.scenarios_dir.as_deref());
-                scenario::load_file(&dir.join(format!("{name}.toml")))?
+                crate::cli::catalog(options.scenarios_dir.as_deref()).load(&name)?
             }
         };
         let mut config = scenario.mocks.clone();

@@ -4,9 +4,15 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+pub mod sections;
+mod terminal;
 mod text;
 
 pub use html::html;
 pub use json::json;
-pub use junit::{JunitOptions, junit, junit_many, junit_many_with, junit_with};
-pub use markdown::markdown;
+pub use junit::{
+    BaselineJudgement, JunitOptions, junit, junit_checks, junit_many, junit_many_with, junit_run,
+    junit_with,
+};
+pub use markdown::{markdown, markdown_catalog};
+pub use terminal::{TerminalStyle, mark, timeline_text};

@@ -3,19 +3,11 @@
 
 use std::fmt::Write as _;
 
+use mcp_oauth_reports::render::sections;
 use mcp_oauth_reports::{Connects, Status, Verdict};
 
 use crate::check::CheckRun;
-
-pub(super) fn mark(status: Status) -> &'static str {
-    match status {
-        Status::Success => "PASS",
-        Status::Failure => "FAIL",
-        Status::Warning => "WARN",
-        Status::Skipped => "SKIP",
-        Status::Info => "INFO",
-    }
-}
+use crate::cli::output::Terminal;
 
 pub(super) fn connects(c: Connects) -> &'static str {
     match c {
@@ -27,7 +19,13 @@ pub(super) fn connects(c: Connects) -> &'static str {
 
 /// One target, for people: the verdict first, then every check, then the baseline.
 pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
+    human_with(out, run, strict, Terminal::default());
+}
+
+/// As [`human`]; `-q` lists only the failed checks, `-v` adds the step timeline.
+pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Terminal) {
     let report = &run.report;
+    let style = terminal.style;
     let _ = writeln!(
         out,
         "{} ({}, consent: {})\n",
@@ -39,31 +37,60 @@ pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
     resource_server_block(out, &report.checks);
     let _ = writeln!(out, "Checks");
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
-    let step_width = report
-        .checks
-        .iter()
-        .map(|c| c.step.len())
-        .max()
-        .unwrap_or(0);
-    for check in &report.checks {
+    // One section per step segment, its verdict first: generic in the step name, so a
+    // step such as `resource-server` reads "Resource server" without being known here.
+    for segment in sections::timeline(report) {
+        let s = segment.summary();
+        let worst = segment.worst().unwrap_or(Status::Info);
+        if terminal.quiet() && s.failure == 0 {
+            continue;
+        }
         let _ = writeln!(
             out,
-            "  {} {:step_width$}  {:width$}  {}",
-            mark(check.status),
-            check.step,
-            check.id,
-            check.name
+            "  {} ({}): {} passed, {} failed, {} warnings; worst {}",
+            segment.title(),
+            segment.step,
+            s.success,
+            s.failure,
+            s.warning,
+            style.paint(worst, worst.as_str())
         );
-        let indent = " ".repeat(step_width + 9);
-        if check.status != Status::Success
-            && let Some(message) = &check.error_message
-        {
-            let _ = writeln!(out, "{indent}{message}");
+        for check in &segment.checks {
+            if terminal.quiet() && check.status != Status::Failure {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "    {} {:width$}  {}",
+                style.mark(check.status),
+                check.id,
+                check.name
+            );
+            let indent = " ".repeat(11);
+            if check.status != Status::Success
+                && let Some(message) = &check.error_message
+            {
+                let _ = writeln!(out, "{indent}{message}");
+            }
+            if matches!(check.status, Status::Failure | Status::Warning)
+                && let Some(remedy) = &check.remedy
+            {
+                let _ = writeln!(out, "{indent}fix: {remedy}");
+            }
         }
-        if matches!(check.status, Status::Failure | Status::Warning)
-            && let Some(remedy) = &check.remedy
-        {
-            let _ = writeln!(out, "{indent}fix: {remedy}");
+        if terminal.verbose() {
+            for x in &segment.exchanges {
+                let answer = match (&x.response, &x.error) {
+                    (Some(r), _) => r.status.to_string(),
+                    (None, Some(e)) => format!("error: {e}"),
+                    (None, None) => "no response".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "      http {} {} -> {answer}",
+                    x.request.method, x.request.url
+                );
+            }
         }
     }
     if let Some(d) = &report.outcome.diagnosis {

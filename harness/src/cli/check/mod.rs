@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use clap::ArgGroup;
 use mcp_oauth_reports::Report;
-use mcp_oauth_reports::render::{self, JunitOptions};
+use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions};
 use serde_json::{Value, json};
 
-use super::{Format, usage_error};
+use super::{Format, output, progress, usage_error};
 use crate::check::baseline::Baseline;
 use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, ProfileSelection, targets};
 use crate::http::{HttpClient, HttpLimits};
@@ -97,7 +97,8 @@ pub struct CheckArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Also write DIR/<target>.json, .md and .html, DIR/junit.xml and DIR/summary.json.
+    /// Also write DIR/<target>.json and the chosen format per target (one DIR/junit.xml for
+    /// JUnit), plus DIR/summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Known failures (YAML), by step or by check; with --targets, for targets without their own.
@@ -201,14 +202,75 @@ pub async fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let single = args.url.is_some();
-    let runs = check::check_all(plan, args.jobs).await;
+    let runs = check_all(plan, args.jobs).await;
     if let Some(dir) = &args.out
-        && let Err(e) = write_out(dir, &runs, args.strict)
+        && let Err(e) = write_out(dir, &runs, args.strict, args.format)
     {
         return usage_error(e);
     }
     print(&runs, args.format, args.strict, single);
     exit_code(&runs)
+}
+
+/// Every target, concurrently; a progress bar on stderr when there are several and it is a
+/// terminal.
+async fn check_all(plan: Vec<CheckOptions>, jobs: usize) -> Vec<Result<CheckRun, CheckError>> {
+    if plan.len() < 2 {
+        return check::check_all(plan, jobs).await;
+    }
+    let bar = progress::bar(plan.len(), "targets");
+    progress::run_bounded(
+        plan,
+        jobs,
+        &bar,
+        |options| options.name.clone(),
+        |options| async move { check::check(options).await },
+    )
+    .await
+    .into_iter()
+    .map(|result| result.unwrap_or_else(|e| Err(CheckError::Panicked(e))))
+    .collect()
+}
+
+/// How the runs compare with their baselines, as JUnit shows it.
+fn junit_baseline(runs: &[&CheckRun]) -> Option<BaselineJudgement> {
+    if runs.iter().all(|r| r.baseline.is_none()) {
+        return None;
+    }
+    let mut files: Vec<String> = runs
+        .iter()
+        .filter_map(|r| r.baseline.as_ref().map(|b| b.path.display().to_string()))
+        .collect();
+    files.dedup();
+    let several = runs.len() > 1;
+    Some(BaselineJudgement {
+        file: files.join(", "),
+        accepted: runs
+            .iter()
+            .map(|r| r.result.expected_failures.clone())
+            .collect(),
+        stale: runs
+            .iter()
+            .flat_map(|r| {
+                r.result.stale_entries.iter().map(move |entry| {
+                    if several {
+                        format!("{}: {entry}", r.name)
+                    } else {
+                        entry.clone()
+                    }
+                })
+            })
+            .collect(),
+    })
+}
+
+fn junit(runs: &[&CheckRun], strict: bool) -> String {
+    let reports: Vec<Report> = runs.iter().map(|r| r.report.clone()).collect();
+    render::junit_checks(
+        &reports,
+        junit_baseline(runs).as_ref(),
+        JunitOptions { strict },
+    )
 }
 
 /// 2 when any target could not be checked, else 1 when any failed, else 0.
@@ -234,7 +296,7 @@ fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, si
         Format::Human => {
             let mut out = String::new();
             for run in &ok {
-                human(&mut out, run, strict);
+                human::human_with(&mut out, run, strict, output::terminal());
             }
             if !single {
                 summary_table(&mut out, runs);
@@ -259,7 +321,7 @@ fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, si
                 emit_line(&render::markdown(report));
             }
         }
-        Format::Junit => emit_line(&render::junit_many_with(&reports, JunitOptions { strict })),
+        Format::Junit => emit_line(&junit(&ok, strict)),
         Format::Html => {
             for report in &reports {
                 emit_line(&render::html(report));
@@ -386,30 +448,31 @@ pub fn summary(runs: &[Result<CheckRun, CheckError>]) -> Value {
     )
 }
 
+/// `--out DIR`: per target its JSON and the chosen format (`cli::output`), DIR/summary.json.
 fn write_out(
     dir: &Path,
     runs: &[Result<CheckRun, CheckError>],
     strict: bool,
+    format: Format,
 ) -> Result<(), String> {
-    let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut reports = Vec::new();
-    for run in runs.iter().flatten() {
-        write(&format!("{}.json", run.name), render::json(&run.report))?;
-        write(&format!("{}.md", run.name), render::markdown(&run.report))?;
-        write(&format!("{}.html", run.name), render::html(&run.report))?;
-        reports.push(run.report.clone());
-    }
-    write(
-        "junit.xml",
-        render::junit_many_with(&reports, JunitOptions { strict }),
-    )?;
-    write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary(runs)).unwrap_or_default(),
+    let ok: Vec<&CheckRun> = runs.iter().flatten().collect();
+    let named: Vec<(String, &Report)> = ok
+        .iter()
+        .map(|r| (r.name.replace(['/', '\\'], "_"), &r.report))
+        .collect();
+    output::write_out(
+        dir,
+        format,
+        &named,
+        || junit(&ok, strict),
+        |report| {
+            let mut out = String::new();
+            if let Some(run) = ok.iter().find(|r| std::ptr::eq(&r.report, report)) {
+                human(&mut out, run, strict);
+            }
+            out
+        },
+        &summary(runs),
     )
 }
 

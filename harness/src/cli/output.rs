@@ -1,0 +1,194 @@
+//! How results reach people and files: the terminal settings (`-v`, `-q`, colour), the
+//! human text of scenario runs, and `--out DIR`, which writes the chosen format and JSON
+//! under the same names for `run`, `check`, `serve` and `test-client`:
+//!
+//! - `DIR/<name>.json` for every report, always (JSON is the contract);
+//! - the chosen format beside it: `<name>.md`, `<name>.html`, `<name>.txt` (human), or one
+//!   `DIR/junit.xml` for all reports;
+//! - `DIR/summary.json`, and with Markdown `DIR/summary.md`, for the whole run.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use mcp_oauth_reports::Report;
+use mcp_oauth_reports::render::{self, TerminalStyle};
+use serde_json::Value;
+
+use super::Format;
+
+/// How much the terminal shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Only failures and the final count (`-q`).
+    Quiet,
+    #[default]
+    Normal,
+    /// Each run's step timeline with its failed and warning checks and their fixes (`-v`).
+    Verbose,
+}
+
+/// The process's terminal settings, fixed once at start-up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    pub verbosity: Verbosity,
+    pub style: TerminalStyle,
+}
+
+impl Terminal {
+    pub fn quiet(self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    pub fn verbose(self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+}
+
+static TERMINAL: OnceLock<Terminal> = OnceLock::new();
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to anything non-empty
+/// (https://no-color.org).
+pub fn colour_wanted(is_terminal: bool, no_color: Option<&str>) -> bool {
+    is_terminal && no_color.is_none_or(str::is_empty)
+}
+
+pub fn init(verbose: bool, quiet: bool) {
+    let verbosity = match (verbose, quiet) {
+        (_, true) => Verbosity::Quiet,
+        (true, false) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    let colour = colour_wanted(std::io::stdout().is_terminal(), no_color.as_deref());
+    let _ = TERMINAL.set(Terminal {
+        verbosity,
+        style: TerminalStyle { colour },
+    });
+}
+
+pub fn terminal() -> Terminal {
+    TERMINAL.get().copied().unwrap_or_default()
+}
+
+/// The name a report's files get: the scenario (with `@profile` when several ran), else the
+/// name the caller gives (a target's name).
+pub fn file_name(report: &Report) -> String {
+    let name = report.scenario.as_deref().unwrap_or("report");
+    // A name from a target file or a scenario never contains a path separator, but a file
+    // name is no place to find out.
+    name.replace(['/', '\\'], "_")
+}
+
+/// Writes `--out DIR` for one command's reports, named by `names` (same order).
+pub fn write_out(
+    dir: &Path,
+    format: Format,
+    reports: &[(String, &Report)],
+    junit: impl FnOnce() -> String,
+    human: impl Fn(&Report) -> String,
+    summary: &Value,
+) -> Result<(), String> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (name, report) in reports {
+        write(&format!("{name}.json"), render::json(report))?;
+        match format {
+            Format::Json | Format::Junit => {}
+            Format::Markdown => write(&format!("{name}.md"), render::markdown(report))?,
+            Format::Html => write(&format!("{name}.html"), render::html(report))?,
+            Format::Human => write(&format!("{name}.txt"), human(report))?,
+        }
+    }
+    if format == Format::Junit {
+        write("junit.xml", junit())?;
+    }
+    if format == Format::Markdown && reports.len() > 1 {
+        let all: Vec<Report> = reports.iter().map(|(_, r)| (*r).clone()).collect();
+        write("summary.md", render::markdown_catalog(&all))?;
+    }
+    write(
+        "summary.json",
+        serde_json::to_string_pretty(summary).unwrap_or_default(),
+    )
+}
+
+/// Scenario runs (`run`) for people: one line per run (failures only with `-q`), the unmet
+/// expectations, with `-v` each run's step timeline, then the final count.
+pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
+    use std::fmt::Write as _;
+    let style = terminal.style;
+    let mut out = String::new();
+    let width = reports
+        .iter()
+        .filter_map(|r| r.scenario.as_ref().map(String::len))
+        .max()
+        .unwrap_or(0);
+    let (mut passed, mut failed, mut unjudged) = (0, 0, 0);
+    for report in reports {
+        let met = report.met_expectations();
+        let (verdict, status) = match (report.expectations.is_empty(), met) {
+            (true, _) => ("RAN ", mcp_oauth_reports::Status::Info),
+            (false, true) => ("PASS", mcp_oauth_reports::Status::Success),
+            (false, false) => ("FAIL", mcp_oauth_reports::Status::Failure),
+        };
+        match (report.expectations.is_empty(), met) {
+            (true, _) => unjudged += 1,
+            (false, true) => passed += 1,
+            (false, false) => failed += 1,
+        }
+        if terminal.quiet() && (met || report.expectations.is_empty()) {
+            continue;
+        }
+        let name = report.scenario.as_deref().unwrap_or("");
+        let diagnosis = report
+            .outcome
+            .diagnosis
+            .as_ref()
+            .map_or(String::new(), |d| format!("  diagnosis: {}", d.code));
+        let s = &report.summary;
+        let _ = writeln!(
+            out,
+            "{} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
+            style.paint(status, verdict),
+            report.outcome.health.as_str(),
+            s.success,
+            s.failure,
+            s.warning,
+        );
+        for e in report.expectations.iter().filter(|e| !e.met) {
+            let _ = writeln!(
+                out,
+                "       expected {}: {} (got {})",
+                e.description, e.expected, e.actual
+            );
+        }
+        if terminal.verbose() {
+            out.push_str(&render::timeline_text(report, style));
+        }
+    }
+    let _ = writeln!(out, "\nscenarios: {passed} passed, {failed} failed");
+    if unjudged > 0 && !terminal.quiet() {
+        let _ = writeln!(
+            out,
+            "({unjudged} ran unjudged: they do not declare the profile given with --profile)"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour_wanted;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some("")));
+        assert!(!colour_wanted(true, Some("1")));
+        assert!(!colour_wanted(false, None));
+    }
+}

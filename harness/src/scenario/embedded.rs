@@ -1,0 +1,72 @@
+//! The catalog compiled into the binary (harness/build.rs generates the table from
+//! `scenarios/`), so that an installed or copied binary needs no source tree; and where a
+//! command takes its scenarios from: that catalog, or a directory given with
+//! `--scenarios-dir`.
+
+use std::path::{Path, PathBuf};
+
+use super::load::{LoadError, load_catalog, load_file, load_text};
+use super::model::Scenario;
+
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+
+/// The embedded scenario files as (file name, text), sorted by file name.
+pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
+    EMBEDDED
+}
+
+/// Where scenarios come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSource {
+    /// The catalog compiled into the binary.
+    Embedded,
+    /// Every `*.toml` in a directory.
+    Dir(PathBuf),
+}
+
+impl CatalogSource {
+    /// The directory when one is given, else the embedded catalog.
+    pub fn from_option(dir: Option<&Path>) -> Self {
+        dir.map_or(CatalogSource::Embedded, |d| {
+            CatalogSource::Dir(d.to_owned())
+        })
+    }
+
+    /// Every scenario, sorted by file name.
+    pub fn load_all(&self) -> Result<Vec<Scenario>, LoadError> {
+        match self {
+            CatalogSource::Dir(dir) => load_catalog(dir),
+            CatalogSource::Embedded => EMBEDDED
+                .iter()
+                .map(|(file, text)| load_text(&embedded_path(file), text))
+                .collect(),
+        }
+    }
+
+    /// One scenario by name.
+    pub fn load(&self, name: &str) -> Result<Scenario, LoadError> {
+        let file = format!("{name}.toml");
+        match self {
+            CatalogSource::Dir(dir) => load_file(&dir.join(file)),
+            CatalogSource::Embedded => match EMBEDDED.iter().find(|(f, _)| *f == file) {
+                Some((f, text)) => load_text(&embedded_path(f), text),
+                None => Err(LoadError::Invalid {
+                    path: embedded_path(&file),
+                    message: format!(
+                        "no scenario named {name:?}; `mcp-oauth-harness scenarios` lists them"
+                    ),
+                }),
+            },
+        }
+    }
+
+    /// How many scenarios the embedded catalog holds.
+    pub fn embedded_len() -> usize {
+        EMBEDDED.len()
+    }
+}
+
+/// The name errors give an embedded file: where it came from in the source tree.
+fn embedded_path(file: &str) -> PathBuf {
+    Path::new("scenarios").join(file)
+}
