@@ -68,6 +68,12 @@ pub enum HttpError {
     Connect { url: String, reason: String },
     #[error("{url} sent a body larger than {limit} bytes; it was not read further")]
     BodyTooLarge { url: String, limit: usize },
+    /// The client sends no `accept-encoding` and decodes nothing, so an encoded body (a
+    /// compression bomb, or a server ignoring RFC 9110 §12.5.3) is refused unread.
+    #[error(
+        "{url} answered with content-encoding {encoding}, which the client did not ask for and does not decode; the body was not read"
+    )]
+    Encoding { url: String, encoding: String },
     #[error("the request to {url} could not be built: {reason}")]
     Build { url: String, reason: String },
     /// The person (or the command standing in for them) did not bring the callback back.
@@ -364,6 +370,12 @@ impl HttpClient {
             .map_err(|e| self.classify(url, e))?;
         let status = response.status();
         let headers = response.headers().clone();
+        if let Some(encoding) = unrequested_encoding(&headers) {
+            return Err(HttpError::Encoding {
+                url: self.redactor.url(url),
+                encoding,
+            });
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, e))? {
             if body.len() + chunk.len() > self.limits.max_body_bytes {
@@ -434,6 +446,22 @@ impl HttpClient {
         }
         Some(shown)
     }
+}
+
+/// The `content-encoding` of a response, unless it is absent or `identity`.
+fn unrequested_encoding(headers: &HeaderMap) -> Option<String> {
+    let encodings: Vec<String> = headers
+        .get_all("content-encoding")
+        .iter()
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|v| !v.is_empty() && v != "identity")
+        .collect();
+    // A hostile server's header text goes into a message: keep it short.
+    (!encodings.is_empty()).then(|| encodings.join(", ").chars().take(64).collect())
 }
 
 /// Only http(s); plain http only to loopback hosts (OAuth 2.1 §1.5).

@@ -39,6 +39,11 @@ pub enum RunError {
     },
     #[error("a scenario run stopped unexpectedly: {0}")]
     Panicked(String),
+    #[error("scenario {scenario}: {source}")]
+    StoreKey {
+        scenario: String,
+        source: crate::token_store::StoreKeyError,
+    },
     #[error("scenario {scenario}: cannot build the HTTP client: {source}")]
     Http {
         scenario: String,
@@ -137,7 +142,12 @@ pub async fn run_scenario_with_secrets(
         std::process::id(),
         unique_suffix()
     ));
-    let store = TokenStore::new(store_dir.join(STORE_FILE), StoreKey::generate());
+    // A key configured in the environment, else one for this run only.
+    let key = StoreKey::configured_or_generated().map_err(|source| RunError::StoreKey {
+        scenario: scenario.name.clone(),
+        source,
+    })?;
+    let store = TokenStore::new(store_dir.join(STORE_FILE), key);
 
     let mut expectations = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {

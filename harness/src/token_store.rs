@@ -1,5 +1,9 @@
 //! Where tokens live between runs. The file is sealed with ChaCha20-Poly1305: refresh tokens are
 //! never on disk in plaintext, and any change to the file is detected on load.
+//!
+//! The key is made per run unless one is configured: [`KEY_ENV`] holds it (64 hex digits or
+//! base64 of 32 bytes), or [`KEY_FILE_ENV`] names a file holding it that only its owner may
+//! read (mode 0600), as ssh insists for private keys.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
@@ -28,6 +32,37 @@ pub enum TokenStoreError {
     Malformed { path: PathBuf, reason: String },
 }
 
+/// The environment variable holding a store key: 32 bytes as 64 hex digits or as base64.
+pub const KEY_ENV: &str = "MCP_OAUTH_HARNESS_STORE_KEY";
+/// The environment variable naming a key file (mode 0600) that holds the key as [`KEY_ENV`]
+/// would.
+pub const KEY_FILE_ENV: &str = "MCP_OAUTH_HARNESS_STORE_KEY_FILE";
+const KEY_BYTES: usize = 32;
+
+/// A store key that cannot be used. No variant carries the key's text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreKeyError {
+    #[error(
+        "the store key file {path} can be read by others (mode {mode:04o}); a key file must be mode 0600: run `chmod 600 {path}`"
+    )]
+    Permissions { path: PathBuf, mode: u32 },
+    #[error("cannot read the store key file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the store key from {origin} is {length} bytes; a store key is 32 bytes, written as 64 hex digits or as base64 (for example `openssl rand -hex 32`)"
+    )]
+    Length { origin: String, length: usize },
+    #[error(
+        "the store key from {origin} is neither hex nor base64; write 32 bytes as 64 hex digits or as base64 (for example `openssl rand -hex 32`)"
+    )]
+    Encoding { origin: String },
+    #[error("both {KEY_ENV} and {KEY_FILE_ENV} are set; set only one")]
+    TwoSources,
+}
+
 /// A 256-bit store key. Its Debug never shows the key.
 #[derive(Clone)]
 pub struct StoreKey([u8; 32]);
@@ -42,6 +77,94 @@ impl StoreKey {
     pub fn generate() -> Self {
         Self(ChaCha20Poly1305::generate_key(&mut OsRng).into())
     }
+
+    /// A key written as 64 hex digits or as base64 (standard or URL-safe, padded or not) of
+    /// 32 bytes; `origin` names where it came from in errors.
+    pub fn from_text(origin: &str, text: &str) -> Result<Self, StoreKeyError> {
+        let text = text.trim();
+        let decoded = decode_hex(text).or_else(|| decode_base64(text));
+        let bytes = decoded.ok_or_else(|| StoreKeyError::Encoding {
+            origin: origin.to_owned(),
+        })?;
+        let key: [u8; KEY_BYTES] =
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreKeyError::Length {
+                    origin: origin.to_owned(),
+                    length: bytes.len(),
+                })?;
+        Ok(Self(key))
+    }
+
+    /// The key in a key file, which must not be readable or writable by group or others.
+    pub fn from_file(path: &Path) -> Result<Self, StoreKeyError> {
+        let io = |source| StoreKeyError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let metadata = std::fs::metadata(path).map_err(io)?;
+        refuse_shared_file(path, &metadata)?;
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        Self::from_text(&path.display().to_string(), &text)
+    }
+
+    /// The key configured in the environment ([`KEY_ENV`] or [`KEY_FILE_ENV`]), if any.
+    pub fn from_environment() -> Result<Option<Self>, StoreKeyError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// [`from_environment`](Self::from_environment) with `env` standing for the environment.
+    pub fn from_lookup(
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, StoreKeyError> {
+        match (env(KEY_ENV), env(KEY_FILE_ENV)) {
+            (Some(_), Some(_)) => Err(StoreKeyError::TwoSources),
+            (Some(text), None) => Self::from_text(KEY_ENV, &text).map(Some),
+            (None, Some(path)) => Self::from_file(Path::new(&path)).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The configured key, or a new one for this run only.
+    pub fn configured_or_generated() -> Result<Self, StoreKeyError> {
+        Ok(Self::from_environment()?.unwrap_or_else(Self::generate))
+    }
+}
+
+#[cfg(unix)]
+fn refuse_shared_file(path: &Path, metadata: &std::fs::Metadata) -> Result<(), StoreKeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(StoreKeyError::Permissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_shared_file(_: &Path, _: &std::fs::Metadata) -> Result<(), StoreKeyError> {
+    Ok(())
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -115,7 +238,7 @@ impl TokenStore {
             ciphertext: STANDARD.encode(ciphertext),
         };
         let text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        std::fs::write(&self.path, text).map_err(|e| self.io(e))
+        write_private(&self.path, &text).map_err(|e| self.io(e))
     }
 
     pub fn load(&self) -> Result<TokenSet, TokenStoreError> {
@@ -170,6 +293,19 @@ impl TokenStore {
     }
 }
 
+/// Writes `text` to a file only its owner can read: sealed or not, the store is nobody else's.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +355,97 @@ mod tests {
         let err = store.load().unwrap_err();
         assert!(matches!(err, TokenStoreError::Tampered { .. }));
         assert!(err.to_string().contains("reconnect"));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    const HEX_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    #[test]
+    fn keys_are_read_as_hex_or_base64_of_32_bytes() {
+        let hex = StoreKey::from_text(KEY_ENV, HEX_KEY).unwrap();
+        let b64 = StoreKey::from_text(KEY_ENV, &STANDARD.encode(hex.0)).unwrap();
+        assert_eq!(hex.0, b64.0);
+        let unpadded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hex.0);
+        assert_eq!(StoreKey::from_text(KEY_ENV, &unpadded).unwrap().0, hex.0);
+        assert_eq!(format!("{hex:?}"), "StoreKey([redacted])");
+    }
+
+    #[test]
+    fn a_key_of_the_wrong_length_or_encoding_is_a_clear_error_without_the_key() {
+        let short = &HEX_KEY[..32];
+        let err = StoreKey::from_text(KEY_ENV, short).unwrap_err().to_string();
+        assert!(
+            err.contains("is 16 bytes") && err.contains(KEY_ENV),
+            "{err}"
+        );
+        assert!(!err.contains(short), "{err}");
+        let err = StoreKey::from_text(KEY_ENV, "not a key at all!")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("neither hex nor base64"), "{err}");
+        assert!(!err.contains("not a key at all"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_must_be_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp_path("keyfile");
+        std::fs::write(&path, format!("{HEX_KEY}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = StoreKey::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("chmod 600") && err.contains("0644"), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let key = StoreKey::from_file(&path).unwrap();
+        assert_eq!(key.0[31], 0x1f);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn the_environment_gives_one_key_or_none() {
+        let env = |name: &str| (name == KEY_ENV).then(|| HEX_KEY.to_owned());
+        assert!(StoreKey::from_lookup(&env).unwrap().is_some());
+        assert!(StoreKey::from_lookup(&|_| None).unwrap().is_none());
+        let both = |_: &str| Some(HEX_KEY.to_owned());
+        assert!(matches!(
+            StoreKey::from_lookup(&both),
+            Err(StoreKeyError::TwoSources)
+        ));
+        let missing = |name: &str| (name == KEY_FILE_ENV).then(|| "/nonexistent/key".to_owned());
+        let err = StoreKey::from_lookup(&missing).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/key"), "{err}");
+    }
+
+    #[test]
+    fn a_configured_key_opens_only_its_own_store() {
+        let path = temp_path("configured");
+        let key = StoreKey::from_text(KEY_ENV, HEX_KEY).unwrap();
+        TokenStore::new(&path, key.clone()).save(&tokens()).unwrap();
+        let raw = std::fs::read(&path).unwrap();
+        for plaintext in [
+            "refresh-token-value-456",
+            "access-token-value-123",
+            "mcp:tools",
+        ] {
+            assert!(
+                !raw.windows(plaintext.len())
+                    .any(|w| w == plaintext.as_bytes()),
+                "{plaintext} is on disk"
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let again = StoreKey::from_text(KEY_ENV, HEX_KEY).unwrap();
+        assert!(TokenStore::new(&path, again).load().is_ok());
+        assert!(matches!(
+            TokenStore::new(&path, StoreKey::generate()).load(),
+            Err(TokenStoreError::Tampered { .. })
+        ));
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -331,4 +331,66 @@ mod tests {
         );
         assert_eq!(bearer_in([]).unwrap(), None);
     }
+
+    fn challenge() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
+        (
+            "[A-Za-z][A-Za-z0-9-]{0,10}",
+            prop::collection::vec(("[a-z_]{1,12}", "[ -~]{0,30}"), 1..4),
+        )
+    }
+
+    fn written((scheme, params): &(String, Vec<(String, String)>)) -> String {
+        let params: Vec<String> = params
+            .iter()
+            .map(|(n, v)| format!("{n}={}", quote(v)))
+            .collect();
+        format!("{scheme} {}", params.join(", "))
+    }
+
+    proptest! {
+        #[test]
+        fn several_challenges_in_one_field_or_in_several_read_the_same(
+            challenges in prop::collection::vec(challenge(), 1..4),
+        ) {
+            let fields: Vec<String> = challenges.iter().map(written).collect();
+            let one_field = combined(fields.iter().map(String::as_str));
+            let parsed = parse(&one_field).unwrap();
+            prop_assert_eq!(parsed.len(), challenges.len());
+            for (got, (scheme, params)) in parsed.iter().zip(&challenges) {
+                prop_assert_eq!(&got.scheme, scheme);
+                prop_assert_eq!(&got.params, params);
+            }
+            let first_bearer = parsed.iter().find(|c| c.is_bearer()).cloned();
+            prop_assert_eq!(bearer(&one_field).unwrap(), first_bearer.clone());
+            prop_assert_eq!(bearer_in(fields.iter().map(String::as_str)).unwrap(), first_bearer);
+        }
+
+        #[test]
+        fn errors_point_inside_the_header(input in "[ -~]{0,120}") {
+            if let Err(e) = parse(&input) {
+                prop_assert!(e.position <= input.chars().count(), "{e} for {input:?}");
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn a_token68_challenge_keeps_its_credentials(
+            scheme in "[A-Za-z][A-Za-z0-9-]{0,10}",
+            token in "[A-Za-z0-9._~+/-]{1,40}=*",
+        ) {
+            let parsed = parse(&format!("{scheme} {token}")).unwrap();
+            prop_assert_eq!(parsed.len(), 1);
+            prop_assert_eq!(parsed[0].token68.as_deref(), Some(token.as_str()));
+        }
+
+        #[test]
+        fn a_giant_header_is_parsed_or_refused_without_panic(
+            repeat in 1usize..2000,
+            unit in prop::sample::select(vec!["a=b, ", "Bearer ", "\\\"", ",", "x=\"y\" "]),
+        ) {
+            let header = format!("Bearer {}", unit.repeat(repeat));
+            let _ = parse(&header);
+            let _ = bearer_in([header.as_str(), header.as_str()]);
+        }
+    }
 }
