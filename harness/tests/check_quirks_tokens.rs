@@ -128,7 +128,8 @@ async fn form_unless_json_is_invisible_to_a_client_that_accepts_json() {
         .report
         .exchanges
         .iter()
-        .filter(|e| e.request.url.ends_with("/token"))
+        // The token requests, not the browser-client CORS preflight to the same URL.
+        .filter(|e| e.request.url.ends_with("/token") && e.request.method == "POST")
         .collect();
     assert!(!token_requests.is_empty());
     for exchange in token_requests {

@@ -585,6 +585,7 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "quirk-open-initialize",
         change: "every method demands a token, so the tokenless probe is challenged and mcp-requires-auth is a SUCCESS",
         mutate: |s| s.mocks.resource_server.unauthenticated_methods = Vec::new(),
+    },
     // Real-world quirks: registration, token responses, audience, refresh.
     Mutation {
         scenario: "token-type-lowercase",

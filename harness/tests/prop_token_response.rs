@@ -55,7 +55,9 @@ proptest! {
         value in prop_oneof![
             (i64::MIN..0).prop_map(Value::from),
             (0.01f64..1e6).prop_filter("fraction", |f| f.fract() != 0.0).prop_map(Value::from),
-            "[0-9a-z]{0,10}".prop_map(Value::from),
+            // Text that is not a string of digits (those are read as seconds: see below).
+            "[0-9]{0,4}[a-z][0-9a-z]{0,5}".prop_map(Value::from),
+            Just(Value::from("")),
             Just(Value::Bool(true)),
             Just(json!([3600])),
         ]
@@ -63,6 +65,12 @@ proptest! {
         let body = json!({"expires_in": value});
         prop_assert!(matches!(Lifetime::read(&body), Lifetime::Malformed(_)), "{body}");
         prop_assert_eq!(Lifetime::read(&body).expires_at(now()), None);
+    }
+
+    #[test]
+    fn a_string_of_digits_is_read_as_seconds_but_marked_quoted(secs in 0u64..MAX_PLAUSIBLE_LIFETIME.as_secs()) {
+        let body = json!({"expires_in": secs.to_string()});
+        prop_assert!(matches!(Lifetime::read(&body), Lifetime::Quoted(s) if s == secs), "{body}");
     }
 
     #[test]

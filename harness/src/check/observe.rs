@@ -214,6 +214,9 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         | d::CLIENT_REGISTRATION_GONE
         | d::REFRESH_REFUSED
         | d::TOKEN_ENDPOINT_MISCONFIGURED => &checks::REFRESH_GRANT,
+        d::REFRESH_INVALID_REQUEST => &checks::REFRESH_GRANT,
+        d::MCP_ENDPOINT_REDIRECTED => &checks::MCP_ENDPOINT_NOT_REDIRECTED,
+        d::FRESH_TOKEN_REFUSED => &checks::REAUTHORIZATION,
         d::REVOCATION_INEFFECTIVE => &checks::REVOKED_REFRESH_REFUSED,
         d::TOKEN_REJECTED | d::TOKEN_EXPIRED | d::MCP_ERROR | d::NOT_CONNECTED => {
             &checks::MCP_INITIALIZE

@@ -174,13 +174,22 @@ fn registered_method(view: &View, client_id: &str) -> Option<String> {
             continue;
         };
         if response.get("client_id").and_then(Value::as_str) == Some(client_id) {
-            return Some(
-                response
-                    .get("token_endpoint_auth_method")
-                    .and_then(Value::as_str)
-                    .unwrap_or("client_secret_basic")
-                    .to_owned(),
-            );
+            // An omitted (or null, or empty: mcp-auth-proxy#173) method is RFC 7591's
+            // default, client_secret_basic, which needs a secret; without one the client is
+            // public.
+            let stated = response
+                .get("token_endpoint_auth_method")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty());
+            let has_secret = response
+                .get("client_secret")
+                .and_then(Value::as_str)
+                .is_some();
+            return Some(match stated {
+                Some(method) => method.to_owned(),
+                None if has_secret => "client_secret_basic".to_owned(),
+                None => "none".to_owned(),
+            });
         }
     }
     if let Some((_, method)) = view

@@ -7,8 +7,8 @@ use jsonwebtoken::Validation;
 use serde::Deserialize;
 
 use super::ResourceServer;
-use crate::config::AudienceForm;
 use crate::auth_server::keys::ALGORITHM;
+use crate::config::AudienceForm;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Claims {

@@ -253,7 +253,12 @@ pub(super) fn resource_server_block(out: &mut String, checks: &[mcp_oauth_report
         if matches!(check.status, Status::Success) {
             continue;
         }
-        let _ = writeln!(out, "  {} {}", mark(check.status), check.id);
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            mcp_oauth_reports::render::mark(check.status),
+            check.id
+        );
         if let Some(message) = &check.error_message {
             let _ = writeln!(out, "       {message}");
         }

@@ -27,7 +27,9 @@ pub use resource_metadata::{
     protected_resource_metadata_urls,
 };
 
-pub(crate) use auth_server_metadata::{check_pkce, check_required_fields, find_auth_server_metadata};
+pub(crate) use auth_server_metadata::{
+    check_pkce, check_required_fields, find_auth_server_metadata,
+};
 pub(crate) use fetch::{Attempt, record_quirks};
 pub(crate) use resource_metadata::{
     authorization_server, check_resource, find_protected_resource_metadata,
