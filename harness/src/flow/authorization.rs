@@ -145,6 +145,52 @@ pub fn step_up_scope(
     Ok(next)
 }
 
+/// An authorization request ready to be visited, with the secrets its answer is checked and
+/// redeemed with.
+pub(crate) struct AuthorizationRequest {
+    pub(crate) url: Url,
+    pub(crate) verifier: PkceCodeVerifier,
+    pub(crate) state: CsrfToken,
+}
+
+/// The authorization request (RFC 6749 §4.1.1, PKCE S256 per RFC 7636, a fresh `state`): the
+/// one place it is built, for the client flow and for `check`'s probes. The verifier and state
+/// are registered with the redactor before the URL exists.
+pub(crate) fn authorization_request(
+    ctx: &FlowContext,
+    mut endpoint: Url,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: Option<&str>,
+    resource: Option<(&str, &str)>,
+) -> AuthorizationRequest {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let state = CsrfToken::new_random();
+    ctx.http.redactor().register(verifier.secret());
+    ctx.http.redactor().register(state.secret());
+    {
+        let mut query = endpoint.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", state.secret());
+        if let Some(scope) = scope {
+            query.append_pair("scope", scope);
+        }
+        if let Some((name, value)) = resource {
+            query.append_pair(name, value);
+        }
+    }
+    AuthorizationRequest {
+        url: endpoint,
+        verifier,
+        state,
+    }
+}
+
 pub async fn authorize(
     ctx: &mut FlowContext,
     options: &ClientOptions,
@@ -154,14 +200,9 @@ pub async fn authorize(
     agent: &UserAgent,
     pauses: &Pauses,
 ) -> StepResult<AuthorizationGrant> {
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let state = CsrfToken::new_random();
-    ctx.http.redactor().register(verifier.secret());
-    ctx.http.redactor().register(state.secret());
-
     let scope = requested_scope(ctx, options, probe, server);
     let resource = resource_parameter(ctx, "authorization", &server.resource);
-    let mut url = Url::parse(&server.endpoints.authorization).map_err(|e| {
+    let endpoint = Url::parse(&server.endpoints.authorization).map_err(|e| {
         diagnosis::new(
             diagnosis::METADATA_INVALID,
             format!(
@@ -171,22 +212,20 @@ pub async fn authorize(
             "Publish an absolute https authorization_endpoint in the metadata.",
         )
     })?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.client_id)
-            .append_pair("redirect_uri", &options.redirect_uri)
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("state", state.secret());
-        if let Some(scope) = &scope {
-            query.append_pair("scope", scope);
-        }
-        if let Some((name, resource)) = &resource {
-            query.append_pair(name, resource);
-        }
-    }
+    let AuthorizationRequest {
+        url,
+        verifier,
+        state,
+    } = authorization_request(
+        ctx,
+        endpoint,
+        &client.client_id,
+        &options.redirect_uri,
+        scope.as_deref(),
+        resource
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_str())),
+    );
 
     let started = ctx.clock.now();
     pauses.pass(pauses.at_consent);

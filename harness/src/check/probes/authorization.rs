@@ -1,6 +1,5 @@
 //! The authorization endpoint: open redirects and whether an audience is required.
 
-use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde_json::json;
 use url::Url;
 
@@ -9,6 +8,7 @@ use super::{Findings, UNREGISTERED_REDIRECT_URI, query_params};
 use crate::checks::{self};
 use crate::diagnosis;
 use crate::flow::FlowContext;
+use crate::flow::authorization::authorization_request;
 use crate::flow::registration::RegisteredClient;
 
 /// The parameters of the authorization requests the probes send.
@@ -24,28 +24,16 @@ impl AuthorizationProbe<'_> {
     /// A complete request (PKCE S256, fresh state) to `redirect_uri`, with or without
     /// `resource`.
     fn url(&self, ctx: &FlowContext, redirect_uri: &str, with_resource: bool) -> Option<String> {
-        let mut url = Url::parse(self.endpoint).ok()?;
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let state = CsrfToken::new_random();
-        ctx.http.redactor().register(verifier.secret());
-        ctx.http.redactor().register(state.secret());
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("response_type", "code")
-                .append_pair("client_id", &self.client.client_id)
-                .append_pair("redirect_uri", redirect_uri)
-                .append_pair("code_challenge", challenge.as_str())
-                .append_pair("code_challenge_method", "S256")
-                .append_pair("state", state.secret());
-            if let Some(scope) = self.scope {
-                query.append_pair("scope", scope);
-            }
-            if with_resource {
-                query.append_pair("resource", self.resource);
-            }
-        }
-        Some(url.to_string())
+        let endpoint = Url::parse(self.endpoint).ok()?;
+        let request = authorization_request(
+            ctx,
+            endpoint,
+            &self.client.client_id,
+            redirect_uri,
+            self.scope,
+            with_resource.then_some(("resource", self.resource)),
+        );
+        Some(request.url.to_string())
     }
 }
 
