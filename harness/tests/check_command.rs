@@ -16,6 +16,9 @@ use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Connects, Status};
 use serde_json::Value;
 
+mod check_support;
+use check_support::human;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
 const PROFILES: [&str; 4] = [
     "pipelines",
@@ -75,12 +78,6 @@ fn assert_check_at_least_once(run: &CheckRun, id: &str, status: Status) {
         "{id}: expected {status:?} at least once, recorded {seen:?}\n{}",
         human(run)
     );
-}
-
-fn human(run: &CheckRun) -> String {
-    let mut out = String::new();
-    mcp_oauth_harness::cli::check::human(&mut out, run, false);
-    out
 }
 
 fn connects(run: &CheckRun) -> Vec<(String, Connects)> {

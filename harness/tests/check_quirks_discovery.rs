@@ -14,6 +14,9 @@ use mcp_oauth_mocks::config::{
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Check, Connects, Status};
 
+mod check_support;
+use check_support::{human, recorded};
+
 async fn vendor(edit: impl FnOnce(&mut MockConfig)) -> MockServers {
     let mut config = MockConfig::default();
     edit(&mut config);
@@ -31,25 +34,6 @@ async fn check(mocks: &MockServers) -> CheckRun {
     })
     .await
     .expect("the check runs")
-}
-
-fn human(run: &CheckRun) -> String {
-    let mut out = String::new();
-    mcp_oauth_harness::cli::check::human(&mut out, run, false);
-    out
-}
-
-/// The recordings of `id`; at least one, each with `status`.
-#[track_caller]
-fn recorded<'a>(run: &'a CheckRun, id: &str, status: Status) -> Vec<&'a Check> {
-    let found: Vec<&Check> = run.report.checks.iter().filter(|c| c.id == id).collect();
-    assert!(
-        !found.is_empty() && found.iter().all(|c| c.status == status),
-        "{id}: expected {status:?}, recorded {:?}\n{}",
-        found.iter().map(|c| c.status).collect::<Vec<_>>(),
-        human(run)
-    );
-    found
 }
 
 #[track_caller]

@@ -13,6 +13,9 @@ use mcp_oauth_mocks::config::{
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Check, Connects, Status};
 
+mod check_support;
+use check_support::{human, recorded};
+
 async fn check_against(edit: impl FnOnce(&mut MockConfig)) -> CheckRun {
     let mut config = MockConfig::default();
     edit(&mut config);
@@ -26,25 +29,6 @@ async fn check_against(edit: impl FnOnce(&mut MockConfig)) -> CheckRun {
         ..CheckOptions::new(mocks.mcp_url())
     };
     check::check(options).await.expect("the check runs")
-}
-
-fn human(run: &CheckRun) -> String {
-    let mut out = String::new();
-    mcp_oauth_harness::cli::check::human(&mut out, run, false);
-    out
-}
-
-/// Every recording of `id`; at least one, each with `status`.
-#[track_caller]
-fn recorded<'a>(run: &'a CheckRun, id: &str, status: Status) -> Vec<&'a Check> {
-    let found: Vec<&Check> = run.report.checks.iter().filter(|c| c.id == id).collect();
-    assert!(
-        !found.is_empty() && found.iter().all(|c| c.status == status),
-        "{id}: expected every recording {status:?}, recorded {:?}\n{}",
-        found.iter().map(|c| c.status).collect::<Vec<_>>(),
-        human(run)
-    );
-    found
 }
 
 #[track_caller]

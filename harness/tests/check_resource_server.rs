@@ -12,6 +12,9 @@ use mcp_oauth_mocks::clock::SimulatedClock;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Status;
 
+mod check_support;
+use check_support::human;
+
 /// Every probe, in the order they run.
 const PROBES: [&CheckDef; 12] = [
     &checks::BEARER_WITHOUT_TOKEN_REFUSED,
@@ -60,12 +63,6 @@ async fn check_within(config: MockConfig, timeout: Duration) -> CheckRun {
         ..CheckOptions::new(mocks.mcp_url())
     };
     check::check(options).await.expect("the check runs")
-}
-
-fn human(run: &CheckRun) -> String {
-    let mut out = String::new();
-    mcp_oauth_harness::cli::check::human(&mut out, run, false);
-    out
 }
 
 fn statuses(run: &CheckRun, check: &CheckDef) -> Vec<Status> {

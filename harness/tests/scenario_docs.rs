@@ -32,44 +32,13 @@ fn backticked(cell: &str) -> Vec<String> {
         .collect()
 }
 
-/// The rows of the table that starts with [`HEADER`], by scenario name.
-fn catalog_table(markdown: &str) -> BTreeMap<String, Row> {
-    let mut lines = markdown.lines().skip_while(|l| l.trim() != HEADER);
+/// The rows of the markdown table headed `header`, by the scenario its first cell names; each
+/// row has `width` cells.
+fn table<'a>(markdown: &'a str, header: &str, width: usize) -> BTreeMap<String, Vec<&'a str>> {
+    let mut lines = markdown.lines().skip_while(|l| l.trim() != header);
     assert!(
         lines.next().is_some(),
-        "docs/scenarios.md has no table headed {HEADER:?}"
-    );
-    let mut rows = BTreeMap::new();
-    for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
-        let cells: Vec<&str> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(str::trim)
-            .collect();
-        assert_eq!(cells.len(), 5, "a catalog row needs five cells: {line}");
-        let names = backticked(cells[0]);
-        assert_eq!(names.len(), 1, "the first cell names one scenario: {line}");
-        let row = Row {
-            profiles: backticked(cells[1]),
-            outcome: cells[3].to_owned(),
-            spec: backticked(cells[4]).into_iter().collect(),
-        };
-        let name = names[0].clone();
-        assert!(
-            rows.insert(name.clone(), row).is_none(),
-            "{name} has two rows"
-        );
-    }
-    rows
-}
-
-/// The "Seen in the field" table: the sources each listed scenario names, by scenario name.
-fn seen_in_the_field(markdown: &str) -> BTreeMap<String, Vec<String>> {
-    let mut lines = markdown.lines().skip_while(|l| l.trim() != SEEN_HEADER);
-    assert!(
-        lines.next().is_some(),
-        "docs/scenarios.md has no table headed {SEEN_HEADER:?}"
+        "docs/scenarios.md has no table headed {header:?}"
     );
     let mut rows = BTreeMap::new();
     for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
@@ -81,34 +50,41 @@ fn seen_in_the_field(markdown: &str) -> BTreeMap<String, Vec<String>> {
             .collect();
         assert_eq!(
             cells.len(),
-            3,
-            "a seen-in-the-field row needs three cells: {line}"
+            width,
+            "a row of {header:?} needs {width} cells: {line}"
         );
         let names = backticked(cells[0]);
         assert_eq!(names.len(), 1, "the first cell names one scenario: {line}");
+        let name = names[0].clone();
         assert!(
-            rows.insert(names[0].clone(), backticked(cells[1]))
-                .is_none(),
-            "{} has two seen-in-the-field rows",
-            names[0]
+            rows.insert(name.clone(), cells).is_none(),
+            "{name} has two rows in {header:?}"
         );
     }
     rows
 }
 
-#[test]
-fn the_seen_in_the_field_table_lists_every_seen_at_source() {
-    let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
-    let rows = seen_in_the_field(&docs());
-    let in_files: BTreeMap<String, Vec<String>> = catalog
-        .iter()
-        .filter(|s| !s.seen_at.is_empty())
-        .map(|s| (s.name.clone(), s.seen_at.clone()))
-        .collect();
-    assert_eq!(
-        rows, in_files,
-        "docs/scenarios.md's \"Seen in the field\" table (left) differs from the files' `seen-at` (right)"
-    );
+/// The rows of the table that starts with [`HEADER`], by scenario name.
+fn catalog_table(markdown: &str) -> BTreeMap<String, Row> {
+    table(markdown, HEADER, 5)
+        .into_iter()
+        .map(|(name, cells)| {
+            let row = Row {
+                profiles: backticked(cells[1]),
+                outcome: cells[3].to_owned(),
+                spec: backticked(cells[4]).into_iter().collect(),
+            };
+            (name, row)
+        })
+        .collect()
+}
+
+/// The "Seen in the field" table: the sources each listed scenario names, by scenario name.
+fn seen_in_the_field(markdown: &str) -> BTreeMap<String, Vec<String>> {
+    table(markdown, SEEN_HEADER, 3)
+        .into_iter()
+        .map(|(name, cells)| (name, backticked(cells[1])))
+        .collect()
 }
 
 /// Every diagnosis code a scenario expects at the end of a run, under any of its profiles.

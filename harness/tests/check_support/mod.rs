@@ -1,0 +1,28 @@
+//! Test support for the `check` tests: the human rendering of a run (for failure messages)
+//! and the recordings of one check.
+
+// Each test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
+use mcp_oauth_harness::check::CheckRun;
+use mcp_oauth_reports::{Check, Status};
+
+/// The run as `check` prints it, for assertion messages.
+pub fn human(run: &CheckRun) -> String {
+    let mut out = String::new();
+    mcp_oauth_harness::cli::check::human(&mut out, run, false);
+    out
+}
+
+/// Every recording of `id`; at least one, each with `status`.
+#[track_caller]
+pub fn recorded<'a>(run: &'a CheckRun, id: &str, status: Status) -> Vec<&'a Check> {
+    let found: Vec<&Check> = run.report.checks.iter().filter(|c| c.id == id).collect();
+    assert!(
+        !found.is_empty() && found.iter().all(|c| c.status == status),
+        "{id}: expected every recording {status:?}, recorded {:?}\n{}",
+        found.iter().map(|c| c.status).collect::<Vec<_>>(),
+        human(run)
+    );
+    found
+}
