@@ -159,13 +159,7 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
             s.failure,
             s.warning,
         );
-        for e in report.expectations.iter().filter(|e| !e.met) {
-            let _ = writeln!(
-                out,
-                "       expected {}: {} (got {})",
-                e.description, e.expected, e.actual
-            );
-        }
+        unmet_expectations(&mut out, report);
         if terminal.verbose() {
             out.push_str(&render::timeline_text(report, style));
         }
@@ -178,6 +172,18 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
         );
     }
     out
+}
+
+/// One line per expectation a run did not meet, under its summary line.
+pub(crate) fn unmet_expectations(out: &mut String, report: &mcp_oauth_reports::Report) {
+    use std::fmt::Write as _;
+    for e in report.expectations.iter().filter(|e| !e.met) {
+        let _ = writeln!(
+            out,
+            "       expected {}: {} (got {})",
+            e.description, e.expected, e.actual
+        );
+    }
 }
 
 #[cfg(test)]

@@ -269,13 +269,7 @@ fn human(
             s.warning,
             s.skipped,
         );
-        for e in report.expectations.iter().filter(|e| !e.met) {
-            let _ = writeln!(
-                out,
-                "       expected {}: {} (got {})",
-                e.description, e.expected, e.actual
-            );
-        }
+        super::output::unmet_expectations(&mut out, report);
         for failure in &result.unexpected_failures {
             let remedy = report
                 .checks
