@@ -297,6 +297,75 @@ async fn the_expiry_wait_is_bounded_by_the_timeout() {
 }
 
 #[tokio::test]
+async fn a_lenient_authorization_parser_fails_the_malformed_header_probes() {
+    let mut config = observable();
+    config.resource_server.lenient_authorization = true;
+    let run = check_against(config).await;
+    for probe in [
+        &checks::BEARER_WITHOUT_TOKEN_REFUSED,
+        &checks::BEARER_TWO_TOKENS_REFUSED,
+        &checks::OTHER_SCHEME_REFUSED,
+    ] {
+        assert_status(&run, probe, Status::Failure);
+        let recorded = run.report.checks.iter().find(|c| c.id == probe.id).unwrap();
+        assert_eq!(recorded.remedy.as_deref(), Some(probe.remedy));
+    }
+    let message = |check: &CheckDef| {
+        run.report
+            .checks
+            .iter()
+            .find(|c| c.id == check.id)
+            .and_then(|c| c.error_message.clone())
+            .unwrap_or_default()
+    };
+    // What was seen, not a guess: the crash and the acceptances are told apart.
+    assert!(
+        message(&checks::BEARER_WITHOUT_TOKEN_REFUSED).contains("with 500"),
+        "{}",
+        message(&checks::BEARER_WITHOUT_TOKEN_REFUSED)
+    );
+    assert!(message(&checks::OTHER_SCHEME_REFUSED).contains("accepted"));
+    // The real `Bearer <token>` still works, so the rest of the probes pass.
+    assert_status(
+        &run,
+        &checks::BEARER_SCHEME_CASE_INSENSITIVE,
+        Status::Success,
+    );
+    assert_status(&run, &checks::ALTERED_TOKEN_REFUSED, Status::Success);
+    assert!(human(&run).contains("token validation unsound"));
+}
+
+#[tokio::test]
+async fn an_introspecting_server_refuses_the_revoked_token() {
+    let mut config = observable();
+    config.resource_server.introspect_tokens = true;
+    let run = check_against(config).await;
+    assert_status(&run, &checks::REVOKED_TOKEN_REFUSED, Status::Success);
+    // Introspection changes nothing else: every other probe passes as on the conformant mock.
+    for probe in PROBES {
+        if probe.id != checks::REVOKED_TOKEN_REFUSED.id {
+            assert_status(&run, probe, Status::Success);
+        }
+    }
+    assert_eq!(run.report.summary.failure, 0, "{}", human(&run));
+}
+
+#[tokio::test]
+async fn a_server_trusting_its_jwts_until_expiry_is_info_on_revocation() {
+    let run = check_against(observable()).await;
+    let recorded = run
+        .report
+        .checks
+        .iter()
+        .find(|c| c.id == checks::REVOKED_TOKEN_REFUSED.id)
+        .unwrap();
+    assert_eq!(recorded.status, Status::Info);
+    let message = recorded.error_message.as_deref().unwrap_or("");
+    assert!(message.contains("still accepted"), "{message}");
+    assert!(message.contains("introspection (RFC 7662)"), "{message}");
+}
+
+#[tokio::test]
 async fn the_json_report_marks_the_probes_with_their_step() {
     let run = check_against(observable()).await;
     let json: serde_json::Value =

@@ -335,9 +335,19 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.resource_server.refuse_lowercase_scheme = false,
     },
     Mutation {
+        scenario: "rs-lenient-authorization",
+        change: "the MCP server parses `Bearer` and exactly one token, so the malformed headers are refused",
+        mutate: |s| s.mocks.resource_server.lenient_authorization = false,
+    },
+    Mutation {
         scenario: "rs-query-token-accepted",
         change: "the MCP server reads the header only, so the query-string token is refused",
         mutate: |s| s.mocks.resource_server.accept_query_tokens = false,
+    },
+    Mutation {
+        scenario: "rs-revocation-introspected",
+        change: "the MCP server trusts its JWTs until they expire, so the revoked token is still accepted (INFO)",
+        mutate: |s| s.mocks.resource_server.introspect_tokens = false,
     },
     Mutation {
         scenario: "rs-signature-unchecked",

@@ -487,6 +487,13 @@ pub struct ResourceServerConfig {
     pub omit_insufficient_scope: bool,
     /// Keep accepting access tokens after their `exp`.
     pub accept_expired_tokens: bool,
+    /// Read the `Authorization` header the way a `header.split(" ")[1]` parser does: the
+    /// second word is the token whatever the scheme (`Token <t>`, or `Bearer <t> <u>`, is
+    /// accepted), and a header with no second word (`Bearer`) crashes the handler: 500.
+    pub lenient_authorization: bool,
+    /// Ask the authorization server (RFC 7662 introspection) whether each verified access
+    /// token is still active, so a token revoked at the RFC 7009 endpoint is refused at once.
+    pub introspect_tokens: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -523,6 +530,8 @@ impl Default for ResourceServerConfig {
             refuse_lowercase_scheme: false,
             omit_insufficient_scope: false,
             accept_expired_tokens: false,
+            lenient_authorization: false,
+            introspect_tokens: false,
         }
     }
 }

@@ -110,10 +110,9 @@ impl MockServers {
         let resource_server = ResourceServer::new(
             config.resource_server.clone(),
             rs_origin,
-            auth_server.issuer(),
             config.authorization_server.scopes_supported.clone(),
             clock.clone(),
-            keys.decoding_key(),
+            trust_in(&auth_server),
         );
         let rs_router = resource_server.router(log.clone(), shutdown.child_token());
         match as_listener {
@@ -191,7 +190,7 @@ impl MockServers {
             return false;
         };
         self.resource_server
-            .trust_authorization_server(alternate.issuer(), alternate.keys().decoding_key());
+            .trust_authorization_server(trust_in(alternate));
         self.switched.store(true, Ordering::SeqCst);
         true
     }
@@ -276,4 +275,14 @@ fn serve(listener: TcpListener, router: axum::Router, shutdown: CancellationToke
             tracing::warn!(%error, "mock server stopped with an error");
         }
     });
+}
+
+/// What the MCP server needs to accept `server`'s tokens: its issuer, its key, and its
+/// introspection endpoint.
+fn trust_in(server: &AuthServer) -> resource_server::Trust {
+    resource_server::Trust {
+        issuer: server.issuer(),
+        key: server.keys().decoding_key(),
+        introspection: server.introspection_access(),
+    }
 }

@@ -403,6 +403,10 @@ async fn metadata_lists_every_endpoint_and_capability() {
         format!("{issuer}/register")
     );
     assert_eq!(metadata["revocation_endpoint"], format!("{issuer}/revoke"));
+    assert_eq!(
+        metadata["introspection_endpoint"],
+        format!("{issuer}/introspect")
+    );
     assert_eq!(metadata["jwks_uri"], format!("{issuer}/jwks"));
     assert_eq!(metadata["response_types_supported"], json!(["code"]));
     assert_eq!(

@@ -22,6 +22,7 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
         "authorization_endpoint": server.endpoint("authorize"),
         "token_endpoint": server.endpoint("token"),
         "revocation_endpoint": server.endpoint("revoke"),
+        "introspection_endpoint": server.endpoint("introspect"),
         "jwks_uri": server.endpoint("jwks"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -29,6 +30,7 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
             config.token_endpoint_auth_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         "revocation_endpoint_auth_methods_supported":
             config.token_endpoint_auth_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "scopes_supported": config.scopes_supported,
     });
     if let Value::Object(fields) = &mut metadata {

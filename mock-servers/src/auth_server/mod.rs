@@ -1,11 +1,13 @@
 //! The mock OAuth 2.1 authorization server: RFC 8414 metadata, RFC 7591 registration, the
-//! authorization and token endpoints, RFC 7009 revocation and a JWKS. Conformant by default;
+//! authorization and token endpoints, RFC 7009 revocation, RFC 7662 introspection (for the
+//! MCP server) and a JWKS. Conformant by default;
 //! each knob in [`AuthServerConfig`] makes it misbehave in one named way.
 
 mod authorize;
 mod cimd;
 mod cors;
 mod error;
+pub mod introspection;
 pub mod keys;
 mod metadata;
 mod registration;
@@ -23,6 +25,7 @@ use axum::{Extension, Router};
 use crate::clock::SharedClock;
 use crate::config::{AsMetadataLocation, AuthServerConfig, TokenEndpointAuthMethod};
 use crate::request_log::{RequestLog, Server};
+use introspection::IntrospectionAccess;
 use keys::SigningKeys;
 use store::{Client, Store};
 
@@ -48,6 +51,8 @@ struct Inner {
     consent_page: AtomicBool,
     /// Authorization requests waiting for the person's decision on that page, by id.
     pending_consents: Mutex<HashMap<String, HashMap<String, String>>>,
+    /// The credential the MCP server introspects with.
+    introspection: IntrospectionAccess,
 }
 
 /// Why a `client_id` names no usable client.
@@ -109,8 +114,11 @@ impl AuthServer {
                 },
             );
         }
+        let introspection =
+            IntrospectionAccess::generate(format!("{origin}{}/introspect", config.issuer_path));
         Self {
             inner: Arc::new(Inner {
+                introspection,
                 config,
                 origin,
                 clock,
@@ -192,9 +200,17 @@ impl AuthServer {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every secret value handed out so far (codes, access and refresh tokens, client secrets).
+    /// Every secret value handed out so far (codes, access and refresh tokens, client secrets,
+    /// the MCP server's introspection secret).
     pub fn issued_secrets(&self) -> Vec<String> {
-        self.store().issued_secrets()
+        let mut secrets = self.store().issued_secrets();
+        secrets.push(self.inner.introspection.client_secret.clone());
+        secrets
+    }
+
+    /// Where and as whom the MCP server introspects this server's tokens.
+    pub fn introspection_access(&self) -> IntrospectionAccess {
+        self.inner.introspection.clone()
     }
 
     /// Out-of-band revocation, as an administrator or the user in the provider's console would.
@@ -265,6 +281,7 @@ impl AuthServer {
             self.consent_decision_path(),
             format!("{path}/token"),
             format!("{path}/revoke"),
+            format!("{path}/introspect"),
             format!("{path}/jwks"),
         ];
         if self.inner.config.metadata {
@@ -303,6 +320,14 @@ impl AuthServer {
             .with_state(self.clone())
             // The client ID metadata document fetch records itself in the same log.
             .layer(Extension(log.clone()));
-        crate::recording_layer::with_request_log(router, log, self.inner.role)
+        // The MCP server's introspection calls are not a client's requests: the log that
+        // judges clients leaves them out.
+        let introspection = Router::new()
+            .route(
+                &format!("{path}/introspect"),
+                post(introspection::introspect),
+            )
+            .with_state(self.clone());
+        crate::recording_layer::with_request_log(router, log, self.inner.role).merge(introspection)
     }
 }

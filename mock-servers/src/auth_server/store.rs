@@ -48,6 +48,8 @@ pub struct Store {
     pub refresh_unavailable_remaining: u32,
     /// Every access token signed, so tests can prove none of them leaks into a report.
     pub issued_access_tokens: Vec<String>,
+    /// Access tokens revoked at the RFC 7009 endpoint: introspection says they are inactive.
+    pub revoked_access_tokens: HashSet<String>,
     /// RFC 7592: the bearer token that manages each dynamically registered client, by client ID
     /// (when `registration-management` is on).
     pub registration_access_tokens: HashMap<String, String>,

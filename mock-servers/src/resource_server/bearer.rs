@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::token::verify;
-use super::{ResourceServer, scope};
+use super::{ResourceServer, introspection, scope};
 use crate::config::{BearerScheme, ChallengeForm};
 
 pub async fn require_bearer(
@@ -21,6 +21,10 @@ pub async fn require_bearer(
     let exact_scheme =
         config.refuse_lowercase_scheme || config.bearer_scheme == BearerScheme::Exact;
     let token = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) if config.lenient_authorization => match second_word(value) {
+            Some(token) => Some(token),
+            None => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
         Some(value) => value
             .to_str()
             .ok()
@@ -44,6 +48,21 @@ pub async fn require_bearer(
         Ok(claims) => claims,
         Err(why) => return unauthorized(&server, Some(why)),
     };
+    if config.introspect_tokens {
+        match introspection::active(&server, &token).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return unauthorized(
+                    &server,
+                    Some("the access token is no longer active (revoked)"),
+                );
+            }
+            Err(why) => {
+                tracing::warn!("cannot introspect the access token: {why}");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
+    }
     if let Some(required) = &config.required_scope
         && !scope::grants(claims.scope.as_deref(), required)
     {
@@ -108,6 +127,12 @@ fn bearer_token(value: &str, case_sensitive: bool) -> Option<String> {
     };
     let token = token.trim();
     (scheme_ok && !token.is_empty() && !token.contains(' ')).then(|| token.to_owned())
+}
+
+/// `lenient-authorization`: the second space-separated word, whatever comes before it.
+fn second_word(value: &HeaderValue) -> Option<String> {
+    let word = value.to_str().ok()?.split(' ').nth(1)?;
+    (!word.is_empty()).then(|| word.to_owned())
 }
 
 /// The `access_token` query parameter (RFC 6750 §2.3, which OAuth 2.1 drops).

@@ -3,6 +3,7 @@
 
 mod bearer;
 mod cors;
+mod introspection;
 mod metadata;
 mod scope;
 mod token;
@@ -18,6 +19,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth_server::introspection::IntrospectionAccess;
 use crate::clock::SharedClock;
 use crate::config::{
     AuthorizationServerForm, DEFAULT_CUSTOM_METADATA_PATH, PrmLocation, ResourceForm,
@@ -38,22 +40,25 @@ struct Inner {
     clock: SharedClock,
     /// The authorization server the metadata names and whose tokens are accepted.
     trust: RwLock<Trust>,
+    /// Asks the authorization server about tokens (`introspect-tokens`).
+    http: reqwest::Client,
 }
 
+/// The authorization server this server accepts tokens from.
 #[derive(Debug, Clone)]
-struct Trust {
-    issuer: String,
-    key: DecodingKey,
+pub struct Trust {
+    pub issuer: String,
+    pub key: DecodingKey,
+    pub introspection: IntrospectionAccess,
 }
 
 impl ResourceServer {
     pub fn new(
         config: ResourceServerConfig,
         origin: String,
-        issuer: String,
         scopes: Vec<String>,
         clock: SharedClock,
-        key: DecodingKey,
+        trust: Trust,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -61,19 +66,20 @@ impl ResourceServer {
                 origin,
                 scopes,
                 clock,
-                trust: RwLock::new(Trust { issuer, key }),
+                trust: RwLock::new(trust),
+                http: introspection::client(),
             }),
         }
     }
 
     /// Names another authorization server in the metadata and, from now on, accepts only the
-    /// access tokens it issues (signed with `key`, `iss` = `issuer`).
-    pub fn trust_authorization_server(&self, issuer: String, key: DecodingKey) {
+    /// access tokens it issues (signed with `trust.key`, `iss` = `trust.issuer`).
+    pub fn trust_authorization_server(&self, trust: Trust) {
         *self
             .inner
             .trust
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Trust { issuer, key };
+            .unwrap_or_else(PoisonError::into_inner) = trust;
     }
 
     /// The issuer of the authorization server the metadata currently names.
