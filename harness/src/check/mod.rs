@@ -18,6 +18,7 @@
 pub mod baseline;
 mod cleanup;
 pub mod differential;
+pub mod gallery;
 pub mod observe;
 pub mod probes;
 pub mod resource_server;
@@ -98,6 +99,11 @@ pub struct CheckOptions {
     /// The `--profile` flow's clock: the system clock, or a simulated one shared with mock
     /// servers in tests, so that waiting out a token's expiry takes no real time.
     pub clock: SharedClock,
+    /// The https URL of the client's Client ID metadata document, if it has one.
+    pub client_metadata_url: Option<String>,
+    /// A provider-gallery entry's promises: the flows connect as the entry says, and the
+    /// entry is compared with live discovery (`gallery-*` checks).
+    pub gallery: Option<gallery::GalleryEntry>,
 }
 
 impl CheckOptions {
@@ -118,6 +124,8 @@ impl CheckOptions {
             baseline: None,
             strict: false,
             clock: Arc::new(SystemClock),
+            client_metadata_url: None,
+            gallery: None,
         }
     }
 }
@@ -252,6 +260,11 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     client_options.client_secret = options.client_secret.clone().map(ClientSecret::new);
     client_options.scope = options.scope.clone();
     client_options.redirect_uri = callback.redirect_uri();
+    client_options.client_metadata_url = options.client_metadata_url.clone();
+    if let Some(entry) = &options.gallery {
+        client_options.pinned = entry.pinned.clone();
+        client_options.registration_flow = entry.flow;
+    }
     let inputs = ProbeInputs {
         mcp_url: options.url.clone(),
         redirect_uri: client_options.redirect_uri.clone(),
@@ -268,6 +281,9 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     );
 
     let mut findings = probes::run(flow.context(), &inputs).await;
+    if let Some(entry) = &options.gallery {
+        gallery::compare(flow.context(), entry, &findings.discovered);
+    }
     let probed = flow.checks().len();
     let probed_exchanges = flow.context().http.exchanges().len();
 

@@ -14,6 +14,12 @@
 //!     profile: mcp-2025-11-25
 //!     scope: mcp:tools
 //!     baseline: globex-baseline.yaml            # relative to this file
+//!   - name: initech                             # a provider-gallery entry (docs/gallery.md)
+//!     url: https://mcp.initech.example/mcp
+//!     flow: client-id                           # dcr | client-id | client-metadata-url
+//!     client-id: initech-app
+//!     token-endpoint: https://login.initech.example/oauth/token   # pinned endpoints
+//!     authorization-endpoint: https://login.initech.example/oauth/authorize
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -21,6 +27,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::baseline::{Baseline, BaselineError};
+use crate::flow::{PinnedEndpoints, RegistrationFlow};
+use crate::http::is_loopback;
 use crate::profile::{self, Profile};
 
 /// One target as the file gives it, checked and resolved.
@@ -33,6 +41,18 @@ pub struct Target {
     pub profile: Option<&'static Profile>,
     pub scope: Option<String>,
     pub baseline: Option<Baseline>,
+    /// The registration the entry prescribes (`flow`); `None`: as discovery decides.
+    pub flow: Option<RegistrationFlow>,
+    pub client_metadata_url: Option<String>,
+    /// Endpoints pinned for providers whose discovery is broken or absent.
+    pub pinned: PinnedEndpoints,
+}
+
+impl Target {
+    /// Whether the entry makes promises beyond its URL that live discovery can contradict.
+    pub fn is_gallery_entry(&self) -> bool {
+        self.flow.is_some() || !self.pinned.is_empty()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +77,20 @@ struct Entry {
     scope: Option<String>,
     #[serde(default)]
     baseline: Option<PathBuf>,
+    #[serde(default)]
+    flow: Option<String>,
+    #[serde(default)]
+    client_metadata_url: Option<String>,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint: Option<String>,
+    #[serde(default)]
+    registration_endpoint: Option<String>,
+    #[serde(default)]
+    revocation_endpoint: Option<String>,
 }
 
 /// A targets file that cannot be used, with the file and line at fault.
@@ -156,6 +190,12 @@ pub fn parse(
                 )
             })?),
         };
+        let gallery = gallery_fields(&entry).map_err(|(field, message)| {
+            error(
+                field_line(text, line, field).or(line),
+                format!("target {name:?}: {field}: {message}"),
+            )
+        })?;
         let baseline = match &entry.baseline {
             None => None,
             Some(file) => Some(Baseline::load(&base.join(file))?),
@@ -168,9 +208,119 @@ pub fn parse(
             profile,
             scope: entry.scope,
             baseline,
+            flow: gallery.0,
+            client_metadata_url: entry.client_metadata_url,
+            pinned: gallery.1,
         });
     }
     Ok(targets)
+}
+
+/// The entries named by `--provider` (all when none is named), in the file's order; a name
+/// the file does not list is an error naming the ones it does.
+pub fn select(targets: Vec<Target>, names: &[String], path: &Path) -> Result<Vec<Target>, String> {
+    if names.is_empty() {
+        return Ok(targets);
+    }
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !targets.iter().any(|t| &t.name == *n))
+    {
+        let listed: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        return Err(format!(
+            "{}: no entry named {unknown:?}; the file lists: {}",
+            path.display(),
+            listed.join(", ")
+        ));
+    }
+    Ok(targets
+        .into_iter()
+        .filter(|t| names.contains(&t.name))
+        .collect())
+}
+
+/// The gallery fields, checked: the flow is known and has what it needs, and every pinned
+/// endpoint is an absolute https URL (http only on loopback). Errors name the field.
+fn gallery_fields(
+    entry: &Entry,
+) -> Result<(Option<RegistrationFlow>, PinnedEndpoints), (&'static str, String)> {
+    let flow = match entry.flow.as_deref() {
+        None => None,
+        Some(name) => Some(RegistrationFlow::parse(name).ok_or_else(|| {
+            (
+                "flow",
+                format!(
+                    "unknown flow {name:?}; known: {}",
+                    RegistrationFlow::NAMES.join(", ")
+                ),
+            )
+        })?),
+    };
+    match flow {
+        Some(RegistrationFlow::ClientId) if entry.client_id.is_none() => {
+            return Err((
+                "client-id",
+                "`flow: client-id` needs the entry's client-id".to_owned(),
+            ));
+        }
+        Some(RegistrationFlow::Dcr) if entry.client_id.is_some() => {
+            return Err((
+                "client-id",
+                "`flow: dcr` registers its own client: remove client-id, or say `flow: client-id`"
+                    .to_owned(),
+            ));
+        }
+        Some(RegistrationFlow::ClientMetadataUrl) if entry.client_metadata_url.is_none() => {
+            return Err((
+                "client-metadata-url",
+                "`flow: client-metadata-url` needs the entry's client-metadata-url".to_owned(),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(url) = &entry.client_metadata_url {
+        endpoint_url(url).map_err(|m| ("client-metadata-url", m))?;
+    }
+    let pinned = PinnedEndpoints {
+        issuer: entry.issuer.clone(),
+        authorization_endpoint: entry.authorization_endpoint.clone(),
+        token_endpoint: entry.token_endpoint.clone(),
+        registration_endpoint: entry.registration_endpoint.clone(),
+        revocation_endpoint: entry.revocation_endpoint.clone(),
+    };
+    for (field, value) in pinned.fields() {
+        if let Some(value) = value {
+            endpoint_url(value).map_err(|m| (field, m))?;
+        }
+    }
+    Ok((flow, pinned))
+}
+
+/// An absolute https URL, or http on a loopback host.
+fn endpoint_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URL: {e}"))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        _ => Err(format!(
+            "{text:?} must be an https URL (http only on a loopback host)"
+        )),
+    }
+}
+
+/// The line of `field` within the entry that starts at `entry_line`.
+fn field_line(source: &str, entry_line: Option<usize>, field: &str) -> Option<usize> {
+    let start = entry_line?;
+    source
+        .lines()
+        .enumerate()
+        .skip(start - 1)
+        .take_while(|(i, line)| *i + 1 == start || !line.contains("name"))
+        .find(|(_, line)| {
+            let line = line.trim_start().trim_start_matches("- ");
+            line.starts_with(&format!("{field}:")) || line.starts_with(&format!("{field} ="))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 fn line_of(source: &str, name: &str) -> Option<usize> {

@@ -526,13 +526,19 @@ checks! {
 }
 
 mod client;
+mod gallery;
 mod resource_server;
 pub use client::*;
+pub use gallery::*;
 pub use resource_server::*;
 
 /// Every check: the server-side catalog, the resource-server probes', then the client judge's.
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {
-    SERVER.iter().chain(RESOURCE_SERVER).chain(CLIENT)
+    SERVER
+        .iter()
+        .chain(RESOURCE_SERVER)
+        .chain(GALLERY)
+        .chain(CLIENT)
 }
 
 pub fn by_id(id: &str) -> Option<&'static CheckDef> {

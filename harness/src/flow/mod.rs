@@ -18,6 +18,7 @@ pub mod discovery;
 pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
+pub mod pinned;
 pub mod probe;
 pub mod refresh_failure;
 pub mod registration;
@@ -37,6 +38,8 @@ use mcp_oauth_mocks::clock::SharedClock;
 use mcp_oauth_reports::{Check, Exchange, Health};
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
+
+pub use pinned::{PinnedEndpoints, RegistrationFlow};
 
 use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
@@ -66,6 +69,11 @@ pub struct ClientOptions {
     /// The https URL where the client's Client ID metadata document is published: its Client
     /// ID at authorization servers that accept such documents.
     pub client_metadata_url: Option<String>,
+    /// Endpoints a provider-gallery entry pins (discovery skipped when the authorization and
+    /// token endpoints both are).
+    pub pinned: PinnedEndpoints,
+    /// The registration a gallery entry prescribes; `None` lets the flow choose.
+    pub registration_flow: Option<RegistrationFlow>,
 }
 
 impl ClientOptions {
@@ -78,6 +86,8 @@ impl ClientOptions {
             scope: None,
             client_name: "MCP OAuth Harness".to_owned(),
             client_metadata_url: None,
+            pinned: PinnedEndpoints::default(),
+            registration_flow: None,
         }
     }
 }
@@ -328,7 +338,13 @@ async fn oauth(
     agent: &UserAgent,
     pauses: &Pauses,
 ) -> StepResult<Connection> {
-    let server = discovery::discover(ctx, &options.mcp_url, probe).await?;
+    let server = match options.pinned.server(ctx, &options.mcp_url) {
+        Some(pinned) => pinned,
+        None => {
+            let discovered = discovery::discover(ctx, &options.mcp_url, probe).await?;
+            options.pinned.apply(ctx, discovered)
+        }
+    };
     let client = match previous {
         Some(previous) => {
             registration::client_for_reauthorization(

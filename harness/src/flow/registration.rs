@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::discovery::DiscoveredServer;
-use super::{ClientOptions, FlowContext, StepResult};
+use super::{ClientOptions, FlowContext, RegistrationFlow, StepResult};
 use crate::checks;
 use crate::diagnosis;
 use crate::http::{Body, is_loopback};
@@ -100,7 +100,9 @@ pub async fn obtain_client(
         });
     }
 
-    if let Some(client) = client_id_metadata_document(ctx, options, server) {
+    if options.registration_flow != Some(RegistrationFlow::Dcr)
+        && let Some(client) = client_id_metadata_document(ctx, options, server)
+    {
         return Ok(client);
     }
 
@@ -263,7 +265,9 @@ fn client_id_metadata_document(
     server: &DiscoveredServer,
 ) -> Option<RegisteredClient> {
     let supported = server.metadata.client_id_metadata_document_supported == Some(true);
-    if !supported || !ctx.profile.client_id_metadata_document {
+    // A gallery entry that prescribes the document knows the server takes it.
+    let prescribed = options.registration_flow == Some(RegistrationFlow::ClientMetadataUrl);
+    if !prescribed && (!supported || !ctx.profile.client_id_metadata_document) {
         return None;
     }
     let Some(url) = &options.client_metadata_url else {
@@ -282,10 +286,13 @@ fn client_id_metadata_document(
         );
         return None;
     }
-    ctx.recorder.pass(
-        &checks::CLIENT_ID_METADATA_DOCUMENT,
-        json!({ "clientId": url }),
-    );
+    let mut details = json!({ "clientId": url });
+    if prescribed {
+        details["prescribedByGallery"] = json!(true);
+        details["advertised"] = json!(supported);
+    }
+    ctx.recorder
+        .pass(&checks::CLIENT_ID_METADATA_DOCUMENT, details);
     ctx.recorder.pass(
         &checks::CLIENT_ID,
         json!({ "source": "client-id-metadata-document", "clientId": url }),

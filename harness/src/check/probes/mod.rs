@@ -20,6 +20,7 @@ use super::verdict::{Effect, Problem};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis;
 use crate::flow::FlowContext;
+use crate::flow::discovery::AuthServerMetadata;
 use crate::flow::registration::RegisteredClient;
 use authorization::AuthorizationProbe;
 
@@ -45,6 +46,23 @@ pub struct Findings {
     pub reachable: bool,
     /// Every problem found, in flow order.
     pub problems: Vec<Problem>,
+    /// What discovery found, for comparing a gallery entry with it.
+    pub discovered: Discovered,
+}
+
+/// The server as discovery found it, as far as it got.
+#[derive(Debug, Clone, Default)]
+pub struct Discovered {
+    /// Whether protected-resource metadata was found.
+    pub found_prm: bool,
+    /// The authorization server the protected-resource metadata names.
+    pub issuer: Option<String>,
+    /// The metadata's `resource`, as written.
+    pub announced_resource: Option<String>,
+    /// The protected-resource metadata's `scopes_supported`.
+    pub scopes: Vec<String>,
+    /// The authorization-server metadata.
+    pub metadata: Option<AuthServerMetadata>,
 }
 
 impl Findings {
@@ -66,6 +84,8 @@ pub(super) struct Resource {
     pub(super) issuer: String,
     /// The RFC 8707 resource to send: the announced one when it matches, else the pasted URL.
     pub(super) resource: String,
+    /// The metadata's `resource`, as written (none without metadata).
+    pub(super) announced: Option<String>,
     pub(super) scopes: Vec<String>,
     /// Whether protected-resource metadata was found (without it, and without
     /// authorization-server metadata, some profiles fall back to default endpoints).
@@ -99,10 +119,18 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     let Some(mut resource) = prm else {
         return findings;
     };
+    findings.discovered = Discovered {
+        found_prm: resource.found_prm,
+        issuer: resource.found_prm.then(|| resource.issuer.clone()),
+        announced_resource: resource.announced.clone(),
+        scopes: resource.scopes.clone(),
+        metadata: None,
+    };
     let Some(metadata) = metadata::auth_server(ctx, &mut resource, &mcp_url, &mut findings).await
     else {
         return findings;
     };
+    findings.discovered.metadata = Some(metadata.clone());
     let Some((authorization_endpoint, token_endpoint)) = metadata
         .authorization_endpoint
         .clone()

@@ -272,6 +272,7 @@ pub(super) async fn protected_resource(
         return Some(Resource {
             issuer: mcp_url.origin().ascii_serialization(),
             resource: discovery::canonical_resource(mcp_url),
+            announced: None,
             scopes: Vec::new(),
             found_prm: false,
             attempts,
@@ -334,6 +335,10 @@ pub(super) async fn protected_resource(
     Some(Resource {
         issuer,
         resource,
+        announced: prm
+            .get("resource")
+            .and_then(|r| r.as_str())
+            .map(str::to_owned),
         scopes,
         found_prm: true,
         attempts,

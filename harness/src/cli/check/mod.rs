@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{Format, output, progress, usage_error};
 use crate::check::baseline::Baseline;
+use crate::check::gallery::GalleryEntry;
 use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, ProfileSelection, targets};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile;
@@ -63,9 +64,14 @@ pub struct CheckArgs {
     /// The MCP server URL, exactly as a user would paste it.
     pub url: Option<String>,
     /// Check every target listed in FILE (YAML or TOML: name, url, client-id,
-    /// client-secret-env, profile, scope, baseline) concurrently, with one summary.
-    #[arg(long, value_name = "FILE")]
+    /// client-secret-env, profile, scope, baseline, and the gallery fields flow,
+    /// client-metadata-url and pinned endpoints; docs/gallery.md) concurrently, with one
+    /// summary. `--gallery` is the same option.
+    #[arg(long, value_name = "FILE", visible_alias = "gallery")]
     pub targets: Option<PathBuf>,
+    /// With --targets/--gallery: check only these entries (repeatable).
+    #[arg(long = "provider", value_name = "NAME", requires = "targets")]
+    pub providers: Vec<String>,
     /// A Client ID registered with the provider (bring-your-own OAuth app).
     #[arg(long)]
     pub client_id: Option<String>,
@@ -175,10 +181,17 @@ impl CheckArgs {
             }]),
             (None, Some(path)) => {
                 let list = targets::load(path).map_err(|e| e.to_string())?;
+                let list = targets::select(list, &self.providers, path)?;
                 Ok(list
                     .into_iter()
                     .map(|t| {
                         let defaults = base(&t.url);
+                        let gallery = t.is_gallery_entry().then(|| GalleryEntry {
+                            url: t.url.clone(),
+                            flow: t.flow,
+                            scope: t.scope.clone(),
+                            pinned: t.pinned.clone(),
+                        });
                         CheckOptions {
                             name: t.name,
                             client_id: t.client_id,
@@ -186,6 +199,8 @@ impl CheckArgs {
                             profile: t.profile.unwrap_or(profile),
                             scope: t.scope.or(defaults.scope.clone()),
                             baseline: t.baseline.or(defaults.baseline.clone()),
+                            client_metadata_url: t.client_metadata_url,
+                            gallery,
                             ..defaults
                         }
                     })

@@ -1,0 +1,200 @@
+//! A provider-gallery entry's promises about its server: endpoints pinned for providers whose
+//! discovery is broken or absent (as a platform's pre-configured tile knows them), and the way
+//! the client is to be registered.
+//!
+//! With the authorization and token endpoints both pinned, discovery is skipped and the pinned
+//! values are the server; otherwise discovery runs and each pinned endpoint overrides what it
+//! found. Either way a `gallery-endpoints-pinned` check records what was used, so a report
+//! never passes a pinned value off as discovered.
+
+use serde_json::{Value, json};
+use url::Url;
+
+use super::FlowContext;
+use super::discovery::{AuthServerMetadata, DiscoveredServer, Endpoints, canonical_resource};
+use crate::checks;
+
+/// The endpoints a gallery entry pins; every one optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PinnedEndpoints {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub registration_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+}
+
+/// How the entry says the client gets its Client ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationFlow {
+    /// RFC 7591 dynamic client registration.
+    Dcr,
+    /// A Client ID (and secret) brought by the user.
+    ClientId,
+    /// A Client ID metadata document at the entry's `client-metadata-url`.
+    ClientMetadataUrl,
+}
+
+impl RegistrationFlow {
+    pub const NAMES: [&'static str; 3] = ["dcr", "client-id", "client-metadata-url"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "dcr" => Some(Self::Dcr),
+            "client-id" => Some(Self::ClientId),
+            "client-metadata-url" => Some(Self::ClientMetadataUrl),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dcr => "dcr",
+            Self::ClientId => "client-id",
+            Self::ClientMetadataUrl => "client-metadata-url",
+        }
+    }
+}
+
+impl PinnedEndpoints {
+    pub fn is_empty(&self) -> bool {
+        self.fields().iter().all(|(_, value)| value.is_none())
+    }
+
+    /// Discovery is skipped when the two endpoints every flow needs are pinned.
+    pub fn skips_discovery(&self) -> bool {
+        self.authorization_endpoint.is_some() && self.token_endpoint.is_some()
+    }
+
+    /// Each pinned value under the entry's field name.
+    pub fn fields(&self) -> [(&'static str, Option<&str>); 5] {
+        [
+            ("issuer", self.issuer.as_deref()),
+            (
+                "authorization-endpoint",
+                self.authorization_endpoint.as_deref(),
+            ),
+            ("token-endpoint", self.token_endpoint.as_deref()),
+            (
+                "registration-endpoint",
+                self.registration_endpoint.as_deref(),
+            ),
+            ("revocation-endpoint", self.revocation_endpoint.as_deref()),
+        ]
+    }
+
+    fn details(&self) -> Value {
+        let mut details = serde_json::Map::new();
+        for (field, value) in self.fields() {
+            if let Some(value) = value {
+                details.insert(field.to_owned(), json!(value));
+            }
+        }
+        Value::Object(details)
+    }
+
+    /// The server as the entry pins it, without discovery, when the authorization and token
+    /// endpoints are both pinned. The issuer defaults to the authorization endpoint's origin;
+    /// PKCE S256 is assumed, as the tile's author promised.
+    pub(super) fn server(&self, ctx: &mut FlowContext, mcp_url: &str) -> Option<DiscoveredServer> {
+        let (Some(authorization), Some(token)) =
+            (&self.authorization_endpoint, &self.token_endpoint)
+        else {
+            return None;
+        };
+        let mcp_url = Url::parse(mcp_url).ok()?;
+        let issuer = self.issuer.clone().unwrap_or_else(|| {
+            Url::parse(authorization)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| authorization.clone())
+        });
+        let mut details = self.details();
+        details["discovery"] = json!("skipped");
+        ctx.recorder.info(
+            &checks::GALLERY_ENDPOINTS_PINNED,
+            details,
+            "discovery skipped: the gallery entry pins the authorization and token endpoints; PKCE S256 is assumed, not advertised",
+        );
+        Some(DiscoveredServer {
+            resource: canonical_resource(&mcp_url),
+            scopes_supported: Vec::new(),
+            issuer: issuer.clone(),
+            metadata: AuthServerMetadata {
+                issuer: Some(issuer),
+                authorization_endpoint: Some(authorization.clone()),
+                token_endpoint: Some(token.clone()),
+                registration_endpoint: self.registration_endpoint.clone(),
+                revocation_endpoint: self.revocation_endpoint.clone(),
+                code_challenge_methods_supported: Some(vec!["S256".to_owned()]),
+                ..AuthServerMetadata::default()
+            },
+            endpoints: Endpoints {
+                authorization: authorization.clone(),
+                token: token.clone(),
+            },
+        })
+    }
+
+    /// What discovery found, with each pinned endpoint in place of the discovered one.
+    pub(super) fn apply(
+        &self,
+        ctx: &mut FlowContext,
+        mut server: DiscoveredServer,
+    ) -> DiscoveredServer {
+        if self.is_empty() {
+            return server;
+        }
+        let mut replaced = Vec::new();
+        let metadata = &mut server.metadata;
+        let slots: [(&str, &Option<String>, &mut Option<String>); 5] = [
+            ("issuer", &self.issuer, &mut metadata.issuer),
+            (
+                "authorization-endpoint",
+                &self.authorization_endpoint,
+                &mut metadata.authorization_endpoint,
+            ),
+            (
+                "token-endpoint",
+                &self.token_endpoint,
+                &mut metadata.token_endpoint,
+            ),
+            (
+                "registration-endpoint",
+                &self.registration_endpoint,
+                &mut metadata.registration_endpoint,
+            ),
+            (
+                "revocation-endpoint",
+                &self.revocation_endpoint,
+                &mut metadata.revocation_endpoint,
+            ),
+        ];
+        for (field, pinned, slot) in slots {
+            if let Some(pinned) = pinned
+                && slot.as_deref() != Some(pinned.as_str())
+            {
+                replaced
+                    .push(json!({ "field": field, "pinned": pinned, "discovered": slot.clone() }));
+                *slot = Some(pinned.clone());
+            }
+        }
+        if let Some(issuer) = &self.issuer {
+            server.issuer = issuer.clone();
+        }
+        if let Some(authorization) = &self.authorization_endpoint {
+            server.endpoints.authorization = authorization.clone();
+        }
+        if let Some(token) = &self.token_endpoint {
+            server.endpoints.token = token.clone();
+        }
+        let mut details = self.details();
+        details["discovery"] = json!("ran");
+        details["replaced"] = json!(replaced);
+        ctx.recorder.info(
+            &checks::GALLERY_ENDPOINTS_PINNED,
+            details,
+            "the gallery entry's pinned endpoints are used in place of what discovery found",
+        );
+        server
+    }
+}
