@@ -194,7 +194,11 @@ fn gallery_fields_are_validated_with_file_line_and_field() {
 
     let ok = parse("targets:\n  - name: a\n    url: http://127.0.0.1:9/mcp\n    flow: dcr\n    token-endpoint: http://127.0.0.1:9/token\n    authorization-endpoint: https://a.example/authorize\n").unwrap();
     assert_eq!(ok[0].flow, Some(RegistrationFlow::Dcr));
-    assert!(ok[0].pinned.skips_discovery());
+    assert!(
+        !ok[0].pinned.skips_discovery(true),
+        "dcr needs its endpoint"
+    );
+    assert!(ok[0].pinned.skips_discovery(false));
     assert!(ok[0].is_gallery_entry());
 
     let listed = parse("targets:\n  - name: a\n    url: https://a.example/mcp\n  - name: b\n    url: https://b.example/mcp\n").unwrap();
@@ -206,4 +210,129 @@ fn gallery_fields_are_validated_with_file_line_and_field() {
     assert_eq!(chosen.len(), 1);
     let err = targets::select(listed, &["c".into()], Path::new("g.yaml")).unwrap_err();
     assert!(err.contains("\"c\"") && err.contains("a, b"), "{err}");
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
+
+async fn harness(args: &[&str]) -> (i32, String, String) {
+    let output = tokio::process::Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `connect --gallery FILE --provider NAME` and `check --gallery FILE --provider NAME`, as a
+/// user runs them, against mocks whose protected-resource metadata is gone: only the pinned
+/// entry can connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_connects_and_checks_through_a_gallery_entry() {
+    let mut config = MockConfig::default();
+    config.resource_server.metadata_location = mcp_oauth_mocks::config::PrmLocation::None;
+    config.authorization_server.metadata = false;
+    let mocks = MockServers::start(
+        config,
+        std::sync::Arc::new(mcp_oauth_mocks::clock::SystemClock),
+    )
+    .await
+    .expect("mock servers start");
+    let issuer = mocks.issuer();
+    let dir = std::env::temp_dir().join(format!("mcp-oauth-gallery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gallery.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "targets:\n  - name: pinned\n    url: {url}\n    flow: dcr\n    issuer: {issuer}\n    authorization-endpoint: {issuer}/authorize\n    token-endpoint: {issuer}/token\n    registration-endpoint: {issuer}/register\n  - name: unpinned\n    url: {url}\n",
+            url = mocks.mcp_url()
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let (code, stdout, stderr) = harness(&[
+        "connect",
+        "--gallery",
+        file,
+        "--provider",
+        "pinned",
+        "--format",
+        "json",
+    ])
+    .await;
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let pinned = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "gallery-endpoints-pinned")
+        .expect("the pinned endpoints are recorded");
+    assert_eq!(pinned["details"]["discovery"], "skipped");
+
+    // Without the pins the same server cannot be connected: discovery finds nothing, and the
+    // 2025-03-26 default endpoints at the MCP origin are not the authorization server's.
+    let (code, _, stderr) =
+        harness(&["connect", "--gallery", file, "--provider", "unpinned"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("could not connect"), "{stderr}");
+
+    let (code, _, stderr) = harness(&["connect", "--gallery", file, "--provider", "nope"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("pinned, unpinned"), "{stderr}");
+
+    // `check` of the pinned entry: nothing to compare the pins with (no metadata), which is
+    // said, and the entry connects.
+    let (_, stdout, stderr) = harness(&[
+        "check",
+        "--gallery",
+        file,
+        "--provider",
+        "pinned",
+        "--headless",
+        "--redirect-port",
+        "0",
+        "--profiles",
+        "pipelines",
+        "--format",
+        "json",
+    ])
+    .await;
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    assert_eq!(
+        report["summary"].as_array().unwrap().len(),
+        1,
+        "one entry chosen"
+    );
+    let checks = report["reports"][0]["checks"].as_array().unwrap();
+    let status = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status("gallery-endpoints-current"), "INFO");
+    assert_eq!(status("gallery-endpoints-pinned"), "INFO");
+    assert_eq!(status("mcp-initialize"), "SUCCESS", "{stderr}");
+}
+
+#[test]
+fn the_example_gallery_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/gallery.yaml");
+    let entries = targets::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["happy", "pinned", "drifted", "byo"]);
+    assert!(entries[1].pinned.skips_discovery(true));
+    assert!(
+        !entries[2].pinned.skips_discovery(true),
+        "drifted pins no registration endpoint"
+    );
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Format, print, usage_error};
+use crate::check::targets;
 use crate::flow::{ClientFlow, ClientOptions, Pauses};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::{self, Profile};
@@ -22,8 +23,22 @@ use crate::user_agent::UserAgent;
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectArgs {
-    /// The MCP server URL (the last argument, as conformance runners pass it).
-    pub url: String,
+    /// The MCP server URL (the last argument, as conformance runners pass it); with
+    /// --gallery, the entry's url.
+    #[arg(required_unless_present = "gallery")]
+    pub url: Option<String>,
+    /// Connect the way a provider-gallery entry says (docs/gallery.md): its flow, scope,
+    /// Client ID and pinned endpoints (which skip discovery), as the platform's tile would.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "provider",
+        conflicts_with = "url"
+    )]
+    pub gallery: Option<std::path::PathBuf>,
+    /// The entry of --gallery to connect with.
+    #[arg(long, value_name = "NAME", requires = "gallery")]
+    pub provider: Option<String>,
     /// Client profile (default: the newest MCP spec revision).
     #[arg(long, default_value = profile::NEWEST_SPEC.name, value_parser = profile_name)]
     pub profile: String,
@@ -89,7 +104,20 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         Ok(http) => http,
         Err(e) => return usage_error(e),
     };
-    let mut options = ClientOptions::new(&args.url);
+    let entry = match (&args.gallery, &args.provider) {
+        (Some(path), Some(name)) => match gallery_entry(path, name) {
+            Ok(entry) => Some(entry),
+            Err(e) => return usage_error(e),
+        },
+        _ => None,
+    };
+    let url = match (&entry, &args.url) {
+        (Some(entry), _) => entry.url.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => return usage_error("give the MCP server URL, or --gallery and --provider"),
+    };
+    let profile = entry.as_ref().and_then(|e| e.profile).unwrap_or(profile);
+    let mut options = ClientOptions::new(&url);
     options.client_id = args.client_id.or(context.client_id);
     options.client_secret = args
         .client_secret
@@ -97,6 +125,18 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         .map(ClientSecret::new);
     options.scope = args.scope;
     options.client_metadata_url = args.client_metadata_url;
+    if let Some(entry) = entry {
+        // The entry is used as given; the flags fill in only what it leaves out.
+        options.client_id = entry.client_id.or(options.client_id);
+        options.client_secret = entry
+            .client_secret
+            .map(ClientSecret::new)
+            .or(options.client_secret);
+        options.scope = entry.scope.or(options.scope);
+        options.client_metadata_url = entry.client_metadata_url.or(options.client_metadata_url);
+        options.pinned = entry.pinned;
+        options.registration_flow = entry.flow;
+    }
     if let Some(uri) = &args.redirect_uri {
         options.redirect_uri = uri.to_uri();
     }
@@ -112,7 +152,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         tool: tool_info(),
         scenario,
         target: Target {
-            url: args.url.clone(),
+            url: url.clone(),
             kind: TargetKind::Live,
         },
         profile: profile.name.to_owned(),
@@ -133,7 +173,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         Ok(()) => {
             eprintln!(
                 "connected to {} ({}): {}",
-                args.url,
+                url,
                 profile.name,
                 json!(report.summary)
             );
@@ -142,9 +182,15 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         Err(diagnosis) => {
             eprintln!(
                 "could not connect to {}: [{}] {}\nfix: {}",
-                args.url, diagnosis.code, diagnosis.message, diagnosis.remedy
+                url, diagnosis.code, diagnosis.message, diagnosis.remedy
             );
             ExitCode::from(1)
         }
     }
+}
+
+/// The entry `name` of the gallery file at `path`.
+fn gallery_entry(path: &std::path::Path, name: &str) -> Result<targets::Target, String> {
+    let entries = targets::load(path).map_err(|e| e.to_string())?;
+    targets::select(entries, &[name.to_owned()], path).map(|mut chosen| chosen.remove(0))
 }

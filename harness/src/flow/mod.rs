@@ -338,7 +338,12 @@ async fn oauth(
     agent: &UserAgent,
     pauses: &Pauses,
 ) -> StepResult<Connection> {
-    let server = match options.pinned.server(ctx, &options.mcp_url) {
+    // Dynamic registration needs its endpoint: without it pinned, discovery must find it.
+    let registers = match options.registration_flow {
+        Some(flow) => flow == RegistrationFlow::Dcr,
+        None => options.client_id.is_none() && options.client_metadata_url.is_none(),
+    };
+    let server = match options.pinned.server(ctx, &options.mcp_url, registers) {
         Some(pinned) => pinned,
         None => {
             let discovered = discovery::discover(ctx, &options.mcp_url, probe).await?;

@@ -61,9 +61,12 @@ impl PinnedEndpoints {
         self.fields().iter().all(|(_, value)| value.is_none())
     }
 
-    /// Discovery is skipped when the two endpoints every flow needs are pinned.
-    pub fn skips_discovery(&self) -> bool {
-        self.authorization_endpoint.is_some() && self.token_endpoint.is_some()
+    /// Discovery is skipped when the two endpoints every flow needs are pinned, and the
+    /// registration endpoint too when the client is to be registered dynamically.
+    pub fn skips_discovery(&self, registers: bool) -> bool {
+        self.authorization_endpoint.is_some()
+            && self.token_endpoint.is_some()
+            && (!registers || self.registration_endpoint.is_some())
     }
 
     /// Each pinned value under the entry's field name.
@@ -93,15 +96,23 @@ impl PinnedEndpoints {
         Value::Object(details)
     }
 
-    /// The server as the entry pins it, without discovery, when the authorization and token
-    /// endpoints are both pinned. The issuer defaults to the authorization endpoint's origin;
-    /// PKCE S256 is assumed, as the tile's author promised.
-    pub(super) fn server(&self, ctx: &mut FlowContext, mcp_url: &str) -> Option<DiscoveredServer> {
+    /// The server as the entry pins it, without discovery, when [`Self::skips_discovery`].
+    /// The issuer defaults to the authorization endpoint's origin; PKCE S256 is assumed, as
+    /// the tile's author promised.
+    pub(super) fn server(
+        &self,
+        ctx: &mut FlowContext,
+        mcp_url: &str,
+        registers: bool,
+    ) -> Option<DiscoveredServer> {
         let (Some(authorization), Some(token)) =
             (&self.authorization_endpoint, &self.token_endpoint)
         else {
             return None;
         };
+        if !self.skips_discovery(registers) {
+            return None;
+        }
         let mcp_url = Url::parse(mcp_url).ok()?;
         let issuer = self.issuer.clone().unwrap_or_else(|| {
             Url::parse(authorization)

@@ -76,6 +76,8 @@ pub(super) async fn auth_server(
             return None;
         }
     };
+    // Announced, unlike the default endpoints above: a gallery entry is compared with it.
+    findings.discovered.metadata = Some(metadata.clone());
 
     if let Err(mismatch) = discovery::check_issuer(ctx, &issuer, &metadata, &url) {
         findings.problem(

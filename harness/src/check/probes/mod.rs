@@ -130,7 +130,6 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     else {
         return findings;
     };
-    findings.discovered.metadata = Some(metadata.clone());
     let Some((authorization_endpoint, token_endpoint)) = metadata
         .authorization_endpoint
         .clone()
