@@ -124,10 +124,18 @@ pub async fn send(
             },
             None => McpFailure::Failed(fail(ctx, check, error, None)),
         };
-    let session = match tokio::time::timeout(timeout, ().serve(transport)).await {
+    // The session's bound leaves the HTTP path's own timeout (the same length, per request)
+    // room to end first and say what did not arrive: an open stream, an unfinished body.
+    let session = match tokio::time::timeout(timeout + SESSION_GRACE, ().serve(transport)).await {
         Ok(Ok(session)) => session,
         Ok(Err(e)) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &e.to_string())),
-        Err(_) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &timed_out(timeout))),
+        Err(_) => {
+            return Err(failed(
+                ctx,
+                &checks::MCP_INITIALIZE,
+                &timed_out(timeout + SESSION_GRACE),
+            ));
+        }
     };
     let server = session.peer_info().map(|info| {
         json!({
@@ -189,6 +197,9 @@ pub fn first_tool(listed: &Value) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::to_owned)
 }
+
+/// How much longer than one request's timeout the opening of a session may take.
+const SESSION_GRACE: Duration = Duration::from_secs(1);
 
 fn timed_out(timeout: Duration) -> String {
     format!("no answer within {} s", timeout.as_secs())
