@@ -78,6 +78,13 @@ async fn an_event_stream_that_never_ends_is_named() {
         "mcp-initialize",
         "event stream that was still open after 1 s without the awaited message",
     ]);
+    assert!(
+        run.diagnosis()
+            .message
+            .starts_with("The MCP request failed: http://127.0.0.1:"),
+        "the HTTP path's words, not the SDK's wrapping: {}",
+        run.diagnosis().message
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,23 @@ impl RecordingClient {
         auth_header: Option<&str>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> PostResult {
+        let result = self
+            .post_unexplained(uri, message, session_id, auth_header, custom_headers)
+            .await;
+        if let Err(StreamableHttpError::UnexpectedServerResponse(problem)) = &result {
+            self.problem.set(problem);
+        }
+        result
+    }
+
+    async fn post_unexplained(
+        &self,
+        uri: &str,
+        message: ClientJsonRpcMessage,
+        session_id: Option<&str>,
+        auth_header: Option<&str>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> PostResult {
         let mut headers = HeaderMap::new();
         headers.insert(
             "accept",
