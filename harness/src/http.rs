@@ -15,6 +15,7 @@ use url::Url;
 use crate::redact::Redactor;
 
 pub mod address;
+pub mod tls;
 
 pub use address::AddressPolicy;
 
@@ -64,6 +65,18 @@ pub enum HttpError {
     PrivateAddress { url: String },
     #[error("{url} did not answer within {seconds} s")]
     Timeout { url: String, seconds: u64 },
+    /// The server answered, but its body did not arrive in full in time (a drip-fed body).
+    #[error("{url} answered, but its body did not arrive in full within {seconds} s")]
+    BodyTimeout { url: String, seconds: u64 },
+    /// An event stream that stayed open without bringing what the request awaited.
+    #[error(
+        "{url} answered with an event stream that was still open after {seconds} s without the awaited message; it was not read further"
+    )]
+    StreamOpen { url: String, seconds: u64 },
+    /// The TLS handshake failed: the certificate was refused, or no protocol was agreed. There
+    /// is no option to skip certificate checks.
+    #[error("{url} was refused at the TLS handshake: {reason}")]
+    Tls { url: String, reason: String },
     #[error("cannot reach {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("{url} sent a body larger than {limit} bytes; it was not read further")]
@@ -165,6 +178,18 @@ impl HttpClient {
         redactor: Redactor,
         resolved: &[(&str, std::net::SocketAddr)],
     ) -> Result<Self, HttpError> {
+        Self::with_authorities(limits, redactor, resolved, &[])
+    }
+
+    /// [`with_resolved`](Self::with_resolved), also trusting these DER certificates as
+    /// certificate authorities beside the system's (a test's own authority). This adds trust
+    /// in named certificates; no constructor turns certificate checks off.
+    pub fn with_authorities(
+        limits: HttpLimits,
+        redactor: Redactor,
+        resolved: &[(&str, std::net::SocketAddr)],
+        authorities: &[&[u8]],
+    ) -> Result<Self, HttpError> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(limits.timeout)
@@ -172,6 +197,14 @@ impl HttpClient {
             .user_agent(USER_AGENT);
         for (name, addr) in resolved {
             builder = builder.resolve(name, *addr);
+        }
+        for der in authorities {
+            let certificate =
+                reqwest::Certificate::from_der(der).map_err(|e| HttpError::Build {
+                    url: String::new(),
+                    reason: format!("a trusted authority is not a DER certificate: {e}"),
+                })?;
+            builder = builder.tls_certs_merge([certificate]);
         }
         let client = builder.build().map_err(|e| HttpError::Build {
             url: String::new(),
@@ -376,8 +409,20 @@ impl HttpClient {
                 encoding,
             });
         }
+        let event_stream = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("text/event-stream")
+            });
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.classify_body(url, e, event_stream))?
+        {
             if body.len() + chunk.len() > self.limits.max_body_bytes {
                 return Err(HttpError::BodyTooLarge {
                     url: self.redactor.url(url),
@@ -397,12 +442,31 @@ impl HttpClient {
         })
     }
 
+    /// An error while the body was read, after the head had arrived: a timeout then is a
+    /// body (or an event stream) that did not end, not a server that did not answer.
+    fn classify_body(&self, url: &str, error: reqwest::Error, event_stream: bool) -> HttpError {
+        if !error.is_timeout() {
+            return self.classify(url, error);
+        }
+        let (url, seconds) = (self.redactor.url(url), self.limits.timeout.as_secs());
+        if event_stream {
+            HttpError::StreamOpen { url, seconds }
+        } else {
+            HttpError::BodyTimeout { url, seconds }
+        }
+    }
+
     fn classify(&self, url: &str, error: reqwest::Error) -> HttpError {
         let url = self.redactor.url(url);
         if error.is_timeout() {
             HttpError::Timeout {
                 url,
                 seconds: self.limits.timeout.as_secs(),
+            }
+        } else if let Some(reason) = tls::reason(&error) {
+            HttpError::Tls {
+                url,
+                reason: self.redactor.text(&reason),
             }
         } else {
             // reqwest's message may carry the URL (with its query): scrub it too.

@@ -90,7 +90,7 @@ async fn a_drip_fed_body_ends_at_the_timeout() {
     .await;
     let run = connect(&format!("{}/mcp", server.uri())).await;
     assert_eq!(run.diagnosis().code, "discovery-failed");
-    run.names(&["did not answer within 1 s"]);
+    run.names(&["answered, but its body did not arrive in full within 1 s"]);
 }
 
 #[tokio::test]

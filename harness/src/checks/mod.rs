@@ -411,6 +411,13 @@ checks! {
         spec: [RFC6749_5_1],
         remedy: "Send expires_in as the access token's real lifetime in seconds; omit it rather than send a huge number meaning \"never\".",
     }
+    ACCESS_TOKEN_SIGNED {
+        id: "access-token-signed", step: "token",
+        name: "A JWT access token is signed",
+        description: "An access token issued as a JWT names a signing algorithm other than none and carries a signature.",
+        spec: [RFC8725_3_1, RFC9068_4],
+        remedy: "Sign JWT access tokens with the authorization server's key (RFC 9068 and RFC 8725 rule out `alg: none`): anyone who has seen an unsigned token can forge one, and a resource server that accepts it accepts forgeries.",
+    }
     CALLBACK_PARAMETERS_UNIQUE {
         id: "callback-parameters-unique", step: "authorization",
         name: "Callback parameters are not repeated",

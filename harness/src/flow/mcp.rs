@@ -107,11 +107,13 @@ pub async fn send(
     config.auth_header = token.map(|t| t.secret().clone());
     config.max_sse_event_size = ctx.http.limits().max_body_bytes;
     let refusal = Refusal::default();
+    let problem = Problem::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
             inner: ctx.http.reqwest(),
             http: ctx.http.clone(),
             refusal: refusal.clone(),
+            problem: problem.clone(),
         },
         config,
     );
@@ -122,12 +124,25 @@ pub async fn send(
                 check,
                 challenge: AuthChallenge { status, header },
             },
-            None => McpFailure::Failed(fail(ctx, check, error, None)),
+            // What the HTTP path found wrong with an answer says more than rmcp's wrapping of
+            // it (or than a timeout after rmcp dropped the answer).
+            None => {
+                let error = problem.take().unwrap_or_else(|| error.to_owned());
+                McpFailure::Failed(fail(ctx, check, &error, None))
+            }
         };
-    let session = match tokio::time::timeout(timeout, ().serve(transport)).await {
+    // The session's bound leaves the HTTP path's own timeout (the same length, per request)
+    // room to end first and say what did not arrive: an open stream, an unfinished body.
+    let session = match tokio::time::timeout(timeout + SESSION_GRACE, ().serve(transport)).await {
         Ok(Ok(session)) => session,
         Ok(Err(e)) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &e.to_string())),
-        Err(_) => return Err(failed(ctx, &checks::MCP_INITIALIZE, &timed_out(timeout))),
+        Err(_) => {
+            return Err(failed(
+                ctx,
+                &checks::MCP_INITIALIZE,
+                &timed_out(timeout + SESSION_GRACE),
+            ));
+        }
     };
     let server = session.peer_info().map(|info| {
         json!({
@@ -190,6 +205,9 @@ pub fn first_tool(listed: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// How much longer than one request's timeout the opening of a session may take.
+const SESSION_GRACE: Duration = Duration::from_secs(1);
+
 fn timed_out(timeout: Duration) -> String {
     format!("no answer within {} s", timeout.as_secs())
 }
@@ -210,6 +228,24 @@ impl Refusal {
     }
 }
 
+/// The first thing the HTTP path found wrong with an MCP answer (an open stream, a body over
+/// the cap, a response of another id, ...), as it told rmcp.
+#[derive(Debug, Clone, Default)]
+struct Problem(Arc<Mutex<Option<String>>>);
+
+impl Problem {
+    fn set(&self, problem: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(|| problem.to_owned());
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
 fn fail(
     ctx: &mut FlowContext,
     check: &checks::CheckDef,
@@ -225,11 +261,12 @@ fn fail(
         ),
         None => ctx.http.redactor().text(error),
     };
+    // The status as the HTTP path words it ("HTTP 401"), not any "401" (a port number).
+    let lower = error.to_ascii_lowercase();
     let auth = refusal.is_some()
-        || error.contains("401")
-        || error
-            .to_ascii_lowercase()
-            .contains("authorization required")
+        || error.contains("HTTP 401")
+        || lower.contains("authorization required")
+        || lower.contains("auth required")
         || error.contains("invalid_token");
     ctx.recorder.fail(
         check,
@@ -281,6 +318,7 @@ struct RecordingClient {
     inner: reqwest::Client,
     http: HttpClient,
     refusal: Refusal,
+    problem: Problem,
 }
 
 /// What a DELETE got back, as rmcp reports it.

@@ -75,7 +75,10 @@ pub fn from_answer(kind: RefreshKind, answer: &ErrorAnswer) -> Diagnosis {
 /// The diagnosis for a refresh request that got no answer at all.
 pub fn from_error(error: &HttpError) -> Diagnosis {
     match error {
-        HttpError::Timeout { .. } | HttpError::Connect { .. } => transient(&error.to_string()),
+        HttpError::Timeout { .. }
+        | HttpError::BodyTimeout { .. }
+        | HttpError::StreamOpen { .. }
+        | HttpError::Connect { .. } => transient(&error.to_string()),
         _ => misconfigured(&error.to_string()),
     }
 }

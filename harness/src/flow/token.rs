@@ -31,6 +31,11 @@ pub struct TokenSet {
 /// What the token endpoint said, read as RFC 6749 §5.1 / §5.2 describe.
 enum TokenAnswer {
     Issued(TokenSet),
+    /// A 200 answer with no OAuth error that still carries no usable token (RFC 6749 §5.1
+    /// fields missing or of the wrong kind); `problem` names the field.
+    Unusable {
+        problem: String,
+    },
     Error {
         status: u16,
         error: String,
@@ -90,6 +95,14 @@ pub async fn exchange_code(
             }
             Ok(tokens)
         }
+        TokenAnswer::Unusable { problem } => {
+            ctx.recorder.fail(
+                &checks::TOKEN_EXCHANGE,
+                json!({ "expected": "access_token and token_type Bearer", "actualStatus": 200, "problem": problem }),
+                format!("the code exchange answered 200 without a usable token: {problem}"),
+            );
+            Err(unusable(&problem, "code exchange"))
+        }
         TokenAnswer::Error {
             status,
             error,
@@ -121,6 +134,17 @@ pub async fn exchange_code(
             })
         }
     }
+}
+
+/// A 200 token answer without a usable token: the field it lacks is the fix.
+fn unusable(problem: &str, request: &str) -> diagnosis::Diagnosis {
+    diagnosis::new(
+        diagnosis::TOKEN_EXCHANGE_FAILED,
+        format!(
+            "The token endpoint answered the {request} with 200 but no usable token: {problem}."
+        ),
+        "Answer token requests as RFC 6749 §5.1 says: a JSON object with a string access_token, token_type \"Bearer\" and, if any, expires_in as a non-negative number of seconds.",
+    )
 }
 
 /// `invalid_target` at the token endpoint (RFC 8707 §2): the audience is required when none
@@ -216,6 +240,14 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
             connection.tokens = tokens;
             Ok(())
         }
+        Ok(TokenAnswer::Unusable { problem }) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_REFRESH,
+                json!({ "expected": "access_token and token_type Bearer", "actualStatus": 200, "problem": problem }),
+                format!("the refresh answered 200 without a usable token: {problem}"),
+            );
+            Err(unusable(&problem, "refresh"))
+        }
         Ok(TokenAnswer::Error {
             status,
             error,
@@ -258,17 +290,12 @@ async fn request(
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
     let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
-    if parsed.status == 200 && parsed.access_token.is_some() {
-        if let Some(tokens) = parsed.tokens(ctx.clock.now()) {
-            check_no_store(ctx, response);
-            return TokenAnswer::Issued(tokens);
-        }
-        return TokenAnswer::Error {
-            status: parsed.status,
-            error: "(not a Bearer token)".to_owned(),
-            description: format!("token_type is {:?}, not Bearer", parsed.text("token_type")),
-            answer: ErrorAnswer::read(response),
-        };
+    if let Some(tokens) = parsed.tokens(ctx.clock.now()) {
+        check_no_store(ctx, response);
+        return TokenAnswer::Issued(tokens);
+    }
+    if let Some(problem) = parsed.unusable() {
+        return TokenAnswer::Unusable { problem };
     }
     TokenAnswer::Error {
         status: parsed.status,

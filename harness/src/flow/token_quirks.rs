@@ -1,9 +1,12 @@
 //! What a token answer did that this client tolerates but other clients break on, recorded as
 //! checks so that a tolerated quirk is never silent: a form-encoded body (GitHub), an error
 //! answered with status 200 (GitHub), `token_type` spelt `bearer` (Linear), `expires_in` as a
-//! string (Entra), zero or absent.
+//! string (Entra), zero or absent. An access token that is an unsigned JWT is recorded too:
+//! the client uses it as the opaque token it is to a client, but anyone can forge one.
 
-use serde_json::json;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
 
 use super::FlowContext;
 use super::token_response::{Lifetime, ParsedTokenResponse};
@@ -29,6 +32,15 @@ pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
     }
     if parsed.status != 200 || parsed.access_token.is_none() {
         return;
+    }
+    if let Some(alg) = parsed.access_token.as_deref().and_then(unsigned_jwt) {
+        ctx.recorder.fail(
+            &checks::ACCESS_TOKEN_SIGNED,
+            json!({ "expected": "a signed JWT", "alg": alg }),
+            format!(
+                "the access token is an unsigned JWT (alg {alg}, no signature): anyone who has seen one can forge another"
+            ),
+        );
     }
     if let Some(token_type) = parsed.text("token_type")
         && parsed.bearer
@@ -67,6 +79,61 @@ pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
             &checks::TOKEN_EXPIRY_KNOWN,
             json!({ "expiresIn": 0 }),
             "expires_in is 0: the token is expired as it is issued, so every call refreshes first (or fails, without a refresh token)",
+        );
+    }
+}
+
+/// The `alg` of an access token that is a JWT (RFC 7519: three base64url parts, the first a
+/// JSON header naming `alg`) without a signature: `alg: none`, or an empty third part. `None`
+/// for a signed JWT and for anything that is not a JWT (an opaque token).
+fn unsigned_jwt(token: &str) -> Option<String> {
+    let mut parts = token.split('.');
+    let (header, _claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    let alg = header.get("alg")?;
+    let shown = match alg.as_str() {
+        Some(text) => format!("{:?}", text.chars().take(20).collect::<String>()),
+        None => "(not a string)".to_owned(),
+    };
+    let none = alg.as_str().is_none_or(|a| a.eq_ignore_ascii_case("none"));
+    (none || signature.is_empty()).then_some(shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(header: &str, signature: &str) -> String {
+        format!(
+            "{}.{}.{signature}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(r#"{"sub":"u"}"#)
+        )
+    }
+
+    #[test]
+    fn unsigned_jwts_are_told_from_signed_and_opaque_tokens() {
+        assert_eq!(
+            unsigned_jwt(&jwt(r#"{"alg":"none"}"#, "")).as_deref(),
+            Some("\"none\"")
+        );
+        assert_eq!(
+            unsigned_jwt(&jwt(r#"{"alg":"NONE"}"#, "c2ln")).as_deref(),
+            Some("\"NONE\"")
+        );
+        assert_eq!(
+            unsigned_jwt(&jwt(r#"{"alg":"RS256"}"#, "")).as_deref(),
+            Some("\"RS256\"")
+        );
+        assert_eq!(unsigned_jwt(&jwt(r#"{"alg":"RS256"}"#, "c2ln")), None);
+        assert_eq!(unsigned_jwt("opaque-token-value"), None);
+        assert_eq!(unsigned_jwt("a.b.c"), None);
+        assert_eq!(
+            unsigned_jwt(&format!("{}.x", jwt(r#"{"alg":"none"}"#, ""))),
+            None
         );
     }
 }

@@ -144,6 +144,28 @@ impl ParsedTokenResponse {
             .map(str::to_owned)
     }
 
+    /// What keeps a 200 answer that is no OAuth error from being tokens: the missing or
+    /// ill-typed field, named. `None` for any other answer.
+    pub fn unusable(&self) -> Option<String> {
+        if self.status != 200
+            || self.text("error").is_some()
+            || self.tokens(SystemTime::UNIX_EPOCH).is_some()
+        {
+            return None;
+        }
+        let field = |name: &str| self.body.get(name);
+        Some(match (field("access_token"), field("token_type")) {
+            _ if self.body.is_null() => "the body is not JSON".to_owned(),
+            _ if !self.body.is_object() => "the body is JSON but not an object".to_owned(),
+            (None, _) => "the answer has no access_token (RFC 6749 §5.1 requires one)".to_owned(),
+            (Some(token), _) if !token.is_string() => {
+                format!("access_token is {}, not a string", kind(token))
+            }
+            (_, None) => "the answer has no token_type (RFC 6749 §5.1 requires one; this client uses Bearer tokens)".to_owned(),
+            (_, Some(token_type)) => format!("token_type is {}, not Bearer", shown(token_type)),
+        })
+    }
+
     /// Tokens, when this is a 200 answer with a Bearer access token.
     pub fn tokens(&self, now: SystemTime) -> Option<TokenSet> {
         match (&self.access_token, self.status, self.bearer) {
@@ -155,6 +177,28 @@ impl ParsedTokenResponse {
             }),
             _ => None,
         }
+    }
+}
+
+/// A JSON value's kind, for a message (never the value: it may be a secret).
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A short field value for a message: a hostile server's text stays short.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        text.chars().take(40).collect::<String>() + "…"
+    } else {
+        text
     }
 }
 
@@ -279,6 +323,25 @@ mod tests {
                 .tokens(at(0))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn an_unusable_answer_names_its_field() {
+        let problem = |body: &[u8]| ParsedTokenResponse::parse(200, body).unusable();
+        let no_token = problem(br#"{"token_type":"Bearer"}"#).unwrap();
+        assert!(no_token.contains("no access_token"), "{no_token}");
+        let no_type = problem(br#"{"access_token":"a"}"#).unwrap();
+        assert!(no_type.contains("no token_type"), "{no_type}");
+        let number = problem(br#"{"access_token":7,"token_type":"Bearer"}"#).unwrap();
+        assert_eq!(number, "access_token is a number, not a string");
+        let mac = problem(br#"{"access_token":"a","token_type":"mac"}"#).unwrap();
+        assert_eq!(mac, "token_type is \"mac\", not Bearer");
+        assert_eq!(problem(b"<html>").as_deref(), Some("the body is not JSON"));
+        assert_eq!(
+            problem(br#"{"access_token":"a","token_type":"Bearer"}"#),
+            None
+        );
+        assert_eq!(problem(br#"{"error":"invalid_grant"}"#), None);
     }
 
     #[test]

@@ -40,9 +40,23 @@ pub struct RawRequest {
     pub method: String,
     pub path: String,
     pub head: String,
+    pub body: Vec<u8>,
 }
 
 impl RawRequest {
+    /// The body as JSON, `Null` when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+
+    /// A query parameter of the request's path.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let (_, query) = self.path.split_once('?')?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (n, v) = line.split_once(':')?;
@@ -193,23 +207,25 @@ async fn read_request(stream: &mut TcpStream) -> Option<RawRequest> {
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut first = head.lines().next().unwrap_or("").split(' ');
-    let request = RawRequest {
+    let mut request = RawRequest {
         method: first.next().unwrap_or("").to_owned(),
         path: first.next().unwrap_or("").to_owned(),
         head: head.clone(),
+        body: Vec::new(),
     };
     let length: usize = request
         .header("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let mut have = buf.len() - head_end;
-    while have < length {
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length && body.len() <= 1024 * 1024 {
         let n = stream.read(&mut byte).await.ok()?;
         if n == 0 {
             break;
         }
-        have += n;
+        body.extend_from_slice(&byte[..n]);
     }
+    request.body = body;
     Some(request)
 }
 
@@ -320,6 +336,23 @@ pub async fn connect_with(mcp_url: &str, http: HttpClient, client_id: Option<&st
     }
 }
 
+/// [`connect`], then Test Connection (initialize and list the tools with the token), as
+/// Pipelines does after the OAuth flow; both within the one bound.
+pub async fn connect_and_test(mcp_url: &str) -> Run {
+    let mut run = connect(mcp_url).await;
+    if run.result.is_err() {
+        return run;
+    }
+    let started = Instant::now();
+    run.result = tokio::time::timeout(RUN_BOUND, run.flow.test_connection())
+        .await
+        .unwrap_or_else(|_| {
+            panic!("Test Connection of {mcp_url} did not end within {RUN_BOUND:?}")
+        });
+    run.elapsed += started.elapsed();
+    run
+}
+
 /// A server whose MCP endpoint challenges and whose metadata at `/prm` is `prm`; every other
 /// path is 404.
 pub async fn hostile_metadata(prm: impl Fn(&str) -> Answer + Send + Sync + 'static) -> RawServer {
@@ -329,4 +362,100 @@ pub async fn hostile_metadata(prm: impl Fn(&str) -> Answer + Send + Sync + 'stat
         _ => response("404 Not Found", &[], b""),
     })
     .await
+}
+
+/// A whole provider on one raw server: an MCP endpoint that challenges requests without a
+/// token and answers those with one by `mcp`, protected-resource and authorization-server
+/// metadata, registration (DCR), an authorization endpoint that approves at once, and a token
+/// endpoint answering by `token`. What is hostile is what `token` and `mcp` answer.
+pub async fn provider(
+    token: impl Fn(&RawRequest) -> Answer + Send + Sync + 'static,
+    mcp: impl Fn(&RawRequest) -> Answer + Send + Sync + 'static,
+) -> RawServer {
+    RawServer::start(move |request, base| {
+        let route = request.path.split('?').next().unwrap_or("");
+        match (request.method.as_str(), route) {
+            ("POST", "/mcp") if request.header("authorization").is_none() => challenge(base),
+            (_, "/mcp") => mcp(request),
+            ("GET", "/prm") => json(&serde_json::json!({
+                "resource": format!("{base}/mcp"),
+                "authorization_servers": [base],
+            })),
+            ("GET", "/.well-known/oauth-authorization-server") => json(&serde_json::json!({
+                "issuer": base,
+                "authorization_endpoint": format!("{base}/authorize"),
+                "token_endpoint": format!("{base}/token"),
+                "registration_endpoint": format!("{base}/register"),
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none"],
+            })),
+            ("POST", "/register") => {
+                let mut client = request.json();
+                client["client_id"] = "hostile-client".into();
+                client["token_endpoint_auth_method"] = "none".into();
+                let body = client.to_string();
+                response(
+                    "201 Created",
+                    &[("content-type", "application/json")],
+                    body.as_bytes(),
+                )
+            }
+            ("GET", "/authorize") => {
+                let mut callback =
+                    url::Url::parse(&request.query("redirect_uri").unwrap_or_default())
+                        .unwrap_or_else(|_| {
+                            url::Url::parse("http://127.0.0.1:1/callback").expect("url")
+                        });
+                callback
+                    .query_pairs_mut()
+                    .append_pair("code", "hostile-code-0001")
+                    .append_pair("state", &request.query("state").unwrap_or_default());
+                response("302 Found", &[("location", callback.as_str())], b"")
+            }
+            ("POST", "/token") => token(request),
+            _ => response("404 Not Found", &[], b""),
+        }
+    })
+    .await
+}
+
+/// A token answer with this JSON body and `Cache-Control: no-store`.
+pub fn token_answer(body: &str) -> Answer {
+    response(
+        "200 OK",
+        &[
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+        ],
+        body.as_bytes(),
+    )
+}
+
+/// An MCP server that works: initialize, tools/list (no tools) and every other request
+/// answered with an empty result, notifications accepted.
+pub fn mcp_ok(request: &RawRequest) -> Answer {
+    if request.method != "POST" {
+        return response("405 Method Not Allowed", &[("allow", "POST")], b"");
+    }
+    let message = request.json();
+    let Some(id) = message.get("id").cloned() else {
+        return response("202 Accepted", &[], b"");
+    };
+    let result = match message.get("method").and_then(serde_json::Value::as_str) {
+        Some("initialize") => initialize_result(),
+        Some("tools/list") => serde_json::json!({ "tools": [] }),
+        _ => serde_json::json!({}),
+    };
+    json(&serde_json::json!({ "jsonrpc": "2.0", "id": id, "result": result }))
+}
+
+/// What a server answers to `initialize`.
+pub fn initialize_result() -> serde_json::Value {
+    serde_json::json!({
+        "protocolVersion": "2025-06-18",
+        "capabilities": { "tools": {} },
+        "serverInfo": { "name": "hostile", "version": "1" },
+    })
 }

@@ -33,6 +33,23 @@ impl RecordingClient {
         auth_header: Option<&str>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> PostResult {
+        let result = self
+            .post_unexplained(uri, message, session_id, auth_header, custom_headers)
+            .await;
+        if let Err(StreamableHttpError::UnexpectedServerResponse(problem)) = &result {
+            self.problem.set(problem);
+        }
+        result
+    }
+
+    async fn post_unexplained(
+        &self,
+        uri: &str,
+        message: ClientJsonRpcMessage,
+        session_id: Option<&str>,
+        auth_header: Option<&str>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> PostResult {
         let mut headers = HeaderMap::new();
         headers.insert(
             "accept",
@@ -83,6 +100,13 @@ impl RecordingClient {
                     self.http.redactor().text(&e.to_string()),
                 ))
             })?;
+        if let Some(id) = &awaited
+            && let Some(problem) = misanswered(&response, id)
+        {
+            return Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                problem,
+            )));
+        }
         self.interpret(response, session_id.is_some(), awaited.is_none())
     }
 
@@ -170,6 +194,60 @@ impl RecordingClient {
     }
 }
 
+/// What is wrong with a successful answer that does not bring the response to request `id`
+/// although it brings a response (JSON-RPC 2.0 §5: a response repeats its request's id;
+/// MCP's streamable HTTP answers one request with one response, and has no batches since
+/// 2025-06-18). `None` when the answer brings the response, or nothing that claims to be one.
+fn misanswered(response: &HttpResponse, id: &Value) -> Option<String> {
+    if !response.status.is_success() {
+        return None;
+    }
+    let content_type = response
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let messages: Vec<Value> = if content_type.starts_with("text/event-stream") {
+        let events = events(&response.body);
+        if events.iter().any(|e| answers(e, id)) {
+            return None;
+        }
+        events
+            .iter()
+            .filter_map(|e| e.data.as_deref())
+            .filter_map(|d| serde_json::from_str(d).ok())
+            .collect()
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice(&response.body)
+            .ok()
+            .into_iter()
+            .collect()
+    } else {
+        return None;
+    };
+    let is_response = |m: &Value| m.get("result").is_some() || m.get("error").is_some();
+    messages.iter().find_map(|message| match message {
+        Value::Array(batch) => Some(format!(
+            "the answer to request id {id} is a JSON array (a JSON-RPC batch of {} messages) where one response was expected; MCP's streamable HTTP answers a request with its single response and has had no batches since 2025-06-18",
+            batch.len()
+        )),
+        m if is_response(m) && m.get("id") != Some(id) => Some(format!(
+            "the answer to request id {id} is a response with id {}; JSON-RPC 2.0 §5 requires a response to repeat its request's id",
+            m.get("id").map_or_else(|| "(none)".to_owned(), short)
+        )),
+        _ => None,
+    })
+}
+
+/// A JSON value for a message, kept short: a hostile server's text stays short.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        text.chars().take(40).collect::<String>() + "…"
+    } else {
+        text
+    }
+}
+
 /// Whether an event carries the JSON-RPC response (or error) to the request with this id.
 fn answers(event: &Sse, id: &Value) -> bool {
     event
@@ -243,6 +321,47 @@ mod tests {
         assert!(answers(&events[1], &json!(1)));
         assert!(!answers(&events[1], &json!(2)));
         assert!(!answers(&events[0], &json!(1)));
+    }
+
+    fn answer(content_type: &str, body: &str) -> HttpResponse {
+        HttpResponse {
+            url: "http://127.0.0.1:1/mcp".to_owned(),
+            status: reqwest::StatusCode::OK,
+            headers: crate::http::headers(&[("content-type", content_type)]),
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_response_with_another_id_or_a_batch_is_named() {
+        let id = json!(0);
+        let json = |body: &str| misanswered(&answer("application/json", body), &id);
+        assert_eq!(json(r#"{"jsonrpc":"2.0","id":0,"result":{}}"#), None);
+        assert!(
+            json(r#"{"jsonrpc":"2.0","id":"x","result":{}}"#)
+                .unwrap()
+                .contains("with id \"x\"")
+        );
+        assert!(
+            json(r#"[{"jsonrpc":"2.0","id":0,"result":{}}]"#)
+                .unwrap()
+                .contains("JSON-RPC batch of 1")
+        );
+        // A notification is no response: not judged here.
+        assert_eq!(
+            json(r#"{"jsonrpc":"2.0","method":"notifications/message"}"#),
+            None
+        );
+        let sse = |body: &str| misanswered(&answer("text/event-stream", body), &id);
+        assert_eq!(
+            sse("data: {\"id\":5,\"result\":{}}\n\ndata: {\"id\":0,\"result\":{}}\n\n"),
+            None
+        );
+        assert!(
+            sse("data: {\"id\":5,\"result\":{}}\n\n")
+                .unwrap()
+                .contains("with id 5")
+        );
     }
 
     #[test]
