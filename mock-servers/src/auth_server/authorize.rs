@@ -145,6 +145,7 @@ fn grant_code(server: &AuthServer, params: &HashMap<String, String>, reply: Repl
             resource: get("resource").or(get("audience")).map(str::to_owned),
             issued_at: server.now(),
             redeemed: false,
+            family: None,
         },
     );
     reply.redirect(&[("code", &code)])
