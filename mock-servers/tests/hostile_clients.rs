@@ -163,6 +163,45 @@ async fn malformed_forms_are_invalid_request_with_an_oauth_error_body() {
 }
 
 #[tokio::test]
+async fn a_malformed_or_repeated_authorization_query_is_an_error_page_not_a_redirect() {
+    let mocks = start(MockConfig::default()).await;
+    let client_id = mocks.register().await;
+    let path = mocks.path_of(&mocks.endpoint("authorize"));
+    let good = format!(
+        "response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    for (what, query) in [
+        ("a stray %", format!("{good}&state=%zz")),
+        ("an escape that is not UTF-8", format!("{good}&state=%ff")),
+        ("a repeated state", format!("{good}&state=a&state=b")),
+    ] {
+        let answer = raw_request(
+            &mocks.as_addr(),
+            &format!("GET {path}?{query} HTTP/1.1\r\nHost: x"),
+            b"",
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{what}: {answer:?}");
+        assert!(
+            !answer.head.to_ascii_lowercase().contains("location:"),
+            "{what}: {answer:?}"
+        );
+        assert!(
+            answer.body.contains("Invalid authorization request"),
+            "{what}: {answer:?}"
+        );
+    }
+    // The same request, well-formed, is answered with a code.
+    let answer = raw_request(
+        &mocks.as_addr(),
+        &format!("GET {path}?{good}&state=s HTTP/1.1\r\nHost: x"),
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 302, "{answer:?}");
+}
+
+#[tokio::test]
 async fn malformed_registration_json_is_invalid_client_metadata() {
     let mocks = start(MockConfig::default()).await;
     let path = mocks.path_of(&mocks.endpoint("register"));
