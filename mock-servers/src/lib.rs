@@ -16,6 +16,8 @@
 pub mod auth_server;
 pub mod clock;
 pub mod config;
+pub mod form;
+pub mod listen;
 mod recording_layer;
 pub mod request_log;
 pub mod resource_server;
@@ -30,6 +32,8 @@ pub use auth_server::AuthServer;
 use auth_server::keys::SigningKeys;
 use clock::SharedClock;
 pub use config::{ConfigError, MockConfig};
+pub use listen::ConnectionLimits;
+pub use recording_layer::MAX_RECORDED_BODY as MAX_REQUEST_BODY;
 use request_log::Server;
 pub use request_log::{RecordedRequest, RequestLog};
 pub use resource_server::ResourceServer;
@@ -84,6 +88,33 @@ impl MockServers {
         auth_server_addr: &str,
         resource_server_addr: &str,
     ) -> Result<Self, StartError> {
+        Self::start_on_with(
+            config,
+            clock,
+            auth_server_addr,
+            resource_server_addr,
+            ConnectionLimits::default(),
+        )
+        .await
+    }
+
+    /// Starts both servers on `127.0.0.1` with the given connection bounds.
+    pub async fn start_with_limits(
+        config: MockConfig,
+        clock: SharedClock,
+        limits: ConnectionLimits,
+    ) -> Result<Self, StartError> {
+        Self::start_on_with(config, clock, "127.0.0.1:0", "127.0.0.1:0", limits).await
+    }
+
+    /// [`Self::start_on`] with the given connection bounds for every listener.
+    pub async fn start_on_with(
+        config: MockConfig,
+        clock: SharedClock,
+        auth_server_addr: &str,
+        resource_server_addr: &str,
+        limits: ConnectionLimits,
+    ) -> Result<Self, StartError> {
         config.validate()?;
         let co_located = config.authorization_server.co_located;
         let rs_listener = bind(resource_server_addr, "MCP resource server").await?;
@@ -121,8 +152,9 @@ impl MockServers {
                     as_listener,
                     auth_server.router(log.clone()),
                     shutdown.clone(),
+                    limits,
                 );
-                serve(rs_listener, rs_router, shutdown.clone());
+                serve(rs_listener, rs_router, shutdown.clone(), limits);
             }
             None => {
                 if let Some(path) = auth_server
@@ -133,11 +165,11 @@ impl MockServers {
                     return Err(StartError::RouteClash { path });
                 }
                 let merged = rs_router.merge(auth_server.router(log.clone()));
-                serve(rs_listener, merged, shutdown.clone());
+                serve(rs_listener, merged, shutdown.clone(), limits);
             }
         }
         let alternate = if config.resource_server.alternate_authorization_server {
-            Some(start_alternate(&config, clock, auth_server_addr, &log, &shutdown).await?)
+            Some(start_alternate(&config, clock, auth_server_addr, &log, &shutdown, limits).await?)
         } else {
             None
         };
@@ -232,6 +264,7 @@ async fn start_alternate(
     auth_server_addr: &str,
     log: &RequestLog,
     shutdown: &CancellationToken,
+    limits: ConnectionLimits,
 ) -> Result<AuthServer, StartError> {
     let host = auth_server_addr
         .rsplit_once(':')
@@ -248,7 +281,12 @@ async fn start_alternate(
         keys,
         Server::AlternateAuthorizationServer,
     );
-    serve(listener, alternate.router(log.clone()), shutdown.clone());
+    serve(
+        listener,
+        alternate.router(log.clone()),
+        shutdown.clone(),
+        limits,
+    );
     Ok(alternate)
 }
 
@@ -266,15 +304,13 @@ fn origin(listener: &TcpListener) -> String {
     }
 }
 
-fn serve(listener: TcpListener, router: axum::Router, shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
-        if let Err(error) = result {
-            tracing::warn!(%error, "mock server stopped with an error");
-        }
-    });
+fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+) {
+    listen::serve(listener, router, shutdown, limits);
 }
 
 /// What the MCP server needs to accept `server`'s tokens: its issuer, its key, and its

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::request_log::{Credential, RecordedRequest, RequestLog, Server};
 
-/// The largest request (or authorization-server response) body the log reads; a larger
-/// request is refused with 413 rather than recorded in part.
+/// The largest request (or authorization-server response) body the mocks read; a larger
+/// request is refused with 413 (and an `invalid_request` body) rather than read in part, so
+/// no client can make a mock buffer more than this.
 pub const MAX_RECORDED_BODY: usize = 1024 * 1024;
 
 /// Put on a token response by the token handler, so the log can say which grant it served.
@@ -36,28 +37,38 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
     let authorization = credential(request.headers());
     let kind = body_kind(request.headers());
     let (parts, body) = request.into_parts();
-    let (form, json, body) = if kind == BodyKind::Other {
-        (Vec::new(), None, body)
+    // Every body is read here, up to the cap and no further, whatever its type claims: one
+    // that declares more is refused before a byte of it is read.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = declared.is_some_and(|length| length > MAX_RECORDED_BODY as u64);
+    let bytes = if too_large {
+        None
     } else {
-        let Ok(bytes) = to_bytes(body, MAX_RECORDED_BODY).await else {
-            log.push(RecordedRequest {
-                server,
-                method,
-                path,
-                status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
-                at,
-                query,
-                authorization,
-                ..RecordedRequest::default()
-            });
-            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-        };
-        let (form, json) = match kind {
-            BodyKind::Form => (pairs(&bytes), None),
-            _ => (Vec::new(), serde_json::from_slice::<Value>(&bytes).ok()),
-        };
-        (form, json, Body::from(bytes))
+        to_bytes(body, MAX_RECORDED_BODY).await.ok()
     };
+    let Some(bytes) = bytes else {
+        log.push(RecordedRequest {
+            server,
+            method,
+            path,
+            status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+            at,
+            query,
+            authorization,
+            ..RecordedRequest::default()
+        });
+        return too_large_answer();
+    };
+    let (form, json) = match kind {
+        BodyKind::Form => (pairs(&bytes), None),
+        BodyKind::Json => (Vec::new(), serde_json::from_slice::<Value>(&bytes).ok()),
+        BodyKind::Other => (Vec::new(), None),
+    };
+    let body = Body::from(bytes);
     let response = next.run(Request::from_parts(parts, body)).await;
     let status = response.status().as_u16();
     let grant_type = response
@@ -96,6 +107,21 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         response_json,
         www_authenticate,
     });
+    response
+}
+
+/// 413 with an RFC 6749 §5.2 error body, and the connection closed: the rest of the body is
+/// never read.
+fn too_large_answer() -> Response {
+    let body = serde_json::json!({
+        "error": "invalid_request",
+        "error_description": format!("the request body exceeds {MAX_RECORDED_BODY} bytes"),
+    });
+    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }
 

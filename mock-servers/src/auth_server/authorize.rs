@@ -145,6 +145,7 @@ fn grant_code(server: &AuthServer, params: &HashMap<String, String>, reply: Repl
             resource: get("resource").or(get("audience")).map(str::to_owned),
             issued_at: server.now(),
             redeemed: false,
+            family: None,
         },
     );
     reply.redirect(&[("code", &code)])
@@ -238,15 +239,10 @@ fn page(title: &'static str, message: &str) -> Response {
     .into_response()
 }
 
-/// RFC 6749 §3.1: parameters must not be included more than once.
+/// RFC 6749 §3.1: parameters must not be included more than once; and the query must be
+/// well-formed (valid percent escapes, UTF-8), or no parameter of it can be trusted.
 fn single_valued(query: &str) -> Result<HashMap<String, String>, String> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if params.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(format!("parameter {name:?} appears more than once"));
-        }
-    }
-    Ok(params)
+    crate::form::parse_unique(query.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// A redirect back to the client, with state and (as configured) RFC 9207 `iss`.

@@ -239,7 +239,7 @@ mod tests {
             Bytes::from(format!("token={fresh}&token_type_hint=access_token")),
         )
         .await;
-        assert_eq!(revoked, StatusCode::OK);
+        assert_eq!(revoked.status(), StatusCode::OK);
         assert_eq!(
             ask(&server, basic(&server), &fresh).await.1,
             json!({ "active": false })

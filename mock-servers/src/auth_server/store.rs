@@ -26,6 +26,9 @@ pub struct CodeGrant {
     pub resource: Option<String>,
     pub issued_at: u64,
     pub redeemed: bool,
+    /// The refresh-token family of the first redemption: a replay of the code revokes it
+    /// (RFC 6749 §4.1.2: revoke the tokens previously issued based on that code).
+    pub family: Option<u64>,
 }
 
 #[derive(Debug, Clone)]

@@ -105,15 +105,7 @@ async fn present(
 }
 
 fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(body) {
-        if params.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter {name:?} appears more than once"
-            )));
-        }
-    }
-    Ok(params)
+    crate::form::parse_unique(body).map_err(|e| OAuthError::invalid_request(e.to_string()))
 }
 
 /// Identifies the client, enforcing the one authentication method it is registered with.
@@ -199,19 +191,29 @@ fn redeem_code(
         .get("code")
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let now = server.now();
-    let grant = {
+    let (grant, family) = {
         let mut store = server.store();
-        let grant = store
-            .codes
-            .get_mut(code)
-            .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
+        if !store.codes.contains_key(code) {
+            return Err(OAuthError::invalid_grant("unknown authorization code"));
+        }
+        let family = store.new_family();
+        let Some(grant) = store.codes.get_mut(code) else {
+            return Err(OAuthError::invalid_grant("unknown authorization code"));
+        };
         if grant.redeemed {
+            // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for. Access
+            // tokens are self-contained JWTs and live out their short lifetime.
+            let issued = grant.family;
+            if let Some(issued) = issued {
+                store.revoke_family(issued);
+            }
             return Err(OAuthError::invalid_grant(
-                "authorization code was already used",
+                "authorization code was already used; the refresh tokens issued for it are revoked",
             ));
         }
         grant.redeemed = true;
-        grant.clone()
+        grant.family = Some(family);
+        (grant.clone(), family)
     };
     if now > grant.issued_at + server.config().code_lifetime_secs {
         return Err(OAuthError::invalid_grant("authorization code expired"));
@@ -247,7 +249,6 @@ fn redeem_code(
         ));
     }
     let resource = params.get("resource").cloned().or(grant.resource);
-    let family = server.store().new_family();
     issue(server, client, grant.scope, resource, Some(family))
 }
 

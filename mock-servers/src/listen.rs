@@ -1,0 +1,111 @@
+//! The mocks' accept loop: HTTP/1.1 connections served by hyper with the bounds a server facing
+//! clients nobody controls needs, which `axum::serve` does not set (it has no timer, so hyper's
+//! header-read timeout never runs, and it accepts without limit).
+//!
+//! - A connection must send a request's head within [`ConnectionLimits::header_read_timeout`]
+//!   of the server starting to wait for one (a new connection, or a kept-alive one between
+//!   requests), or it is closed: idle and slowloris connections do not stay.
+//! - At most [`ConnectionLimits::max_connections`] connections are served at once per
+//!   listener; beyond that the listener stops accepting until one closes, so further clients
+//!   wait in the kernel's backlog instead of costing the process memory.
+//!
+//! The timeout is a socket timeout on the system clock (tokio's timer), not on the mocks'
+//! simulated clock: it bounds real resources, not protocol lifetimes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// The bounds of each mock listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long a connection may take to send a request's head (and may sit idle between
+    /// requests) before it is closed.
+    pub header_read_timeout: Duration,
+    /// How many connections one listener serves at once.
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    /// Hyper's own default for the header-read timeout, which nothing in a test or a person's
+    /// client run sits idle for.
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then lets each connection
+/// finish its response and close.
+pub fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tokio::spawn(async move {
+        loop {
+            let slot = tokio::select! {
+                () = shutdown.cancelled() => break,
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+            };
+            let accepted = tokio::select! {
+                () = shutdown.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // the listener itself is fine. Pause briefly so a persistent error cannot
+                    // spin the loop.
+                    tracing::debug!(%error, "mock server could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout);
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades();
+                tokio::pin!(connection);
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(error) = result {
+                            tracing::trace!(%error, "mock server connection ended");
+                        }
+                    }
+                    () = shutdown.cancelled() => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+                drop(slot);
+            });
+        }
+    });
+}
