@@ -18,6 +18,7 @@ pub mod discovery;
 pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
+pub mod opaque_token;
 pub mod probe;
 pub mod refresh_failure;
 pub mod registration;
@@ -66,6 +67,9 @@ pub struct ClientOptions {
     /// The https URL where the client's Client ID metadata document is published: its Client
     /// ID at authorization servers that accept such documents.
     pub client_metadata_url: Option<String>,
+    /// An `audience` parameter for the authorization request, whatever the profile: the API
+    /// identifier that authorization servers such as Auth0 issue JWTs for.
+    pub audience: Option<String>,
 }
 
 impl ClientOptions {
@@ -78,6 +82,7 @@ impl ClientOptions {
             scope: None,
             client_name: "MCP OAuth Harness".to_owned(),
             client_metadata_url: None,
+            audience: None,
         }
     }
 }
@@ -296,6 +301,12 @@ impl ClientFlow {
     }
 
     fn failed(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        let diagnosis = opaque_token::explain(
+            diagnosis,
+            self.connection.as_ref(),
+            self.ctx.clock.now(),
+            self.options.audience.as_deref(),
+        );
         self.ctx.record_refused_addresses();
         self.health = Health::Unhealthy;
         self.diagnoses.push(diagnosis.clone());
