@@ -23,7 +23,7 @@ use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::Profile;
 use crate::redact::Redactor;
-use crate::scenario::{ActionKind, CheckExpectation, Expectations, PastedUrl, Scenario, Step};
+use crate::scenario::{ActionKind, CheckExpectation, Expectations, Scenario, Step};
 use crate::token_store::{StoreKey, TokenStore, TokenStoreError};
 use crate::user_agent::UserAgent;
 
@@ -116,10 +116,7 @@ pub async fn run_scenario_with_secrets(
         source,
     })?;
 
-    let mut mcp_url = mocks.mcp_url();
-    if scenario.client.pasted_url == PastedUrl::TrailingSlash {
-        mcp_url.push('/');
-    }
+    let mcp_url = scenario.client.pasted(&mocks.mcp_url());
     let mut options = client_options(scenario, &mcp_url);
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.

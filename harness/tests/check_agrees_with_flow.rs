@@ -10,7 +10,7 @@ use mcp_oauth_harness::flow::{ClientFlow, ClientOptions, Pauses};
 use mcp_oauth_harness::http::{HttpClient, HttpLimits};
 use mcp_oauth_harness::profile::{self, Profile};
 use mcp_oauth_harness::redact::Redactor;
-use mcp_oauth_harness::scenario::{PastedUrl, Scenario, catalog_dir, load_catalog};
+use mcp_oauth_harness::scenario::{ClientConfig, Scenario, catalog_dir, load_catalog};
 use mcp_oauth_harness::user_agent::UserAgent;
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_mocks::config::{PrmLocation, ResourceForm};
@@ -22,7 +22,8 @@ struct Given {
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
-    trailing_slash: bool,
+    /// How the URL is pasted (`pasted-url`, `pasted-path`).
+    pasted: ClientConfig,
 }
 
 impl Given {
@@ -31,16 +32,12 @@ impl Given {
             client_id: scenario.client.client_id.clone(),
             client_secret: scenario.client.client_secret.clone(),
             scope: scenario.client.scope.clone(),
-            trailing_slash: scenario.client.pasted_url == PastedUrl::TrailingSlash,
+            pasted: scenario.client.clone(),
         }
     }
 
     fn url(&self, mocks: &MockServers) -> String {
-        let mut url = mocks.mcp_url();
-        if self.trailing_slash {
-            url.push('/');
-        }
-        url
+        self.pasted.pasted(&mocks.mcp_url())
     }
 }
 
@@ -131,7 +128,7 @@ async fn metadata_at_the_root_naming_the_origin_is_accepted_by_the_probes_as_by_
         client_id: None,
         client_secret: None,
         scope: None,
-        trailing_slash: false,
+        pasted: ClientConfig::default(),
     };
     assert!(
         flow_connects(&config, &given, &profile::MCP_2025_11_25).await,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mcp_oauth_harness::check::{self, CheckOptions, Consent};
 use mcp_oauth_harness::checks;
-use mcp_oauth_harness::scenario::{PastedUrl, Scenario, catalog_dir, load_catalog};
+use mcp_oauth_harness::scenario::{Scenario, catalog_dir, load_catalog};
 use mcp_oauth_mocks::MockServers;
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_reports::{Connects, Status};
@@ -39,7 +39,11 @@ fn observing_steps(code: &str) -> &'static [&'static str] {
         | "client-registration-gone"
         | "refresh-refused"
         | "token-endpoint-misconfigured" => &["refresh"],
-        "token-rejected" | "token-expired" | "mcp-error" | "insufficient-scope" => &["mcp"],
+        "token-rejected"
+        | "token-expired"
+        | "mcp-error"
+        | "insufficient-scope"
+        | "opaque-token-refused" => &["mcp"],
         _ => &[],
     }
 }
@@ -62,10 +66,7 @@ async fn each_observed_diagnosis_is_blamed_on_a_check_of_its_step() {
         let mocks = MockServers::start(scenario.mocks.clone(), Arc::new(SystemClock))
             .await
             .expect("mock servers start");
-        let mut url = mocks.mcp_url();
-        if scenario.client.pasted_url == PastedUrl::TrailingSlash {
-            url.push('/');
-        }
+        let url = scenario.client.pasted(&mocks.mcp_url());
         let run = check::check(CheckOptions {
             consent: Consent::Headless,
             redirect_port: 0,

@@ -711,6 +711,21 @@ const MUTATIONS: &[Mutation] = &[
             s.mocks.resource_server.audience_form = mcp_oauth_mocks::config::AudienceForm::Resource;
         },
     },
+    Mutation {
+        scenario: "audience-opaque-token",
+        change: "the authorization server issues a JWT without being sent audience, so every profile connects",
+        mutate: |s| s.mocks.authorization_server.opaque_token_without_audience = false,
+    },
+    Mutation {
+        scenario: "quirk-prm-same-resource-any-path",
+        change: "the user pastes the endpoint's own path, which the metadata names, so every profile connects",
+        mutate: |s| s.client.pasted_path = None,
+    },
+    Mutation {
+        scenario: "quirk-prm-same-resource-any-path",
+        change: "the metadata is served only for /mcp, so at /mcp/oauth none is found and discovery fails instead",
+        mutate: |s| s.mocks.resource_server.metadata_for_every_path = false,
+    },
 ];
 
 #[test]

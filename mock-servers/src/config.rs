@@ -151,6 +151,10 @@ pub struct AuthServerConfig {
     /// Refuse a registration whose `grant_types` lacks `authorization_code` or
     /// `refresh_token` with `invalid_client_metadata` (fastmcp#2460).
     pub require_refresh_grant_type: bool,
+    /// Issue an opaque access token (a random string, not a JWT: no MCP server can verify it)
+    /// to an authorization that did not carry `audience`, and ignore RFC 8707 `resource`
+    /// everywhere, as Auth0 does for a tenant without a default audience (vscode#274226).
+    pub opaque_token_without_audience: bool,
 }
 
 impl Default for AuthServerConfig {
@@ -200,6 +204,7 @@ impl Default for AuthServerConfig {
             omit_client_secret_expires_at: false,
             registration_failure_status: None,
             require_refresh_grant_type: false,
+            opaque_token_without_audience: false,
         }
     }
 }
@@ -494,6 +499,10 @@ pub struct ResourceServerConfig {
     /// Ask the authorization server (RFC 7662 introspection) whether each verified access
     /// token is still active, so a token revoked at the RFC 7009 endpoint is refused at once.
     pub introspect_tokens: bool,
+    /// Serve the protected-resource metadata at `/.well-known/oauth-protected-resource`
+    /// followed by any path (and at the root), always naming the same `resource`, whatever
+    /// path it was asked for (exa-mcp-server#387). Needs `metadata-location = "path-inserted"`.
+    pub metadata_for_every_path: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -532,6 +541,7 @@ impl Default for ResourceServerConfig {
             accept_expired_tokens: false,
             lenient_authorization: false,
             introspect_tokens: false,
+            metadata_for_every_path: false,
         }
     }
 }

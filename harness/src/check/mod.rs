@@ -86,6 +86,8 @@ pub struct CheckOptions {
     /// The further profiles whose flows run for observed verdicts.
     pub profiles: ProfileSelection,
     pub scope: Option<String>,
+    /// An `audience` for every flow's authorization request (`--audience`).
+    pub audience: Option<String>,
     pub consent: Consent,
     /// The loopback callback port (0: any free port).
     pub redirect_port: u16,
@@ -117,6 +119,7 @@ impl CheckOptions {
             profile: &profile::PIPELINES,
             profiles: ProfileSelection::Default,
             scope: None,
+            audience: None,
             consent: Consent::Browser,
             redirect_port: DEFAULT_CALLBACK_PORT,
             redirect_uri: None,
@@ -259,6 +262,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     client_options.client_id = options.client_id.clone();
     client_options.client_secret = options.client_secret.clone().map(ClientSecret::new);
     client_options.scope = options.scope.clone();
+    client_options.audience = options.audience.clone();
     client_options.redirect_uri = callback.redirect_uri();
     client_options.client_metadata_url = options.client_metadata_url.clone();
     if let Some(entry) = &options.gallery {

@@ -218,9 +218,11 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::MCP_ENDPOINT_REDIRECTED => &checks::MCP_ENDPOINT_NOT_REDIRECTED,
         d::FRESH_TOKEN_REFUSED => &checks::REAUTHORIZATION,
         d::REVOCATION_INEFFECTIVE => &checks::REVOKED_REFRESH_REFUSED,
-        d::TOKEN_REJECTED | d::TOKEN_EXPIRED | d::MCP_ERROR | d::NOT_CONNECTED => {
-            &checks::MCP_INITIALIZE
-        }
+        d::TOKEN_REJECTED
+        | d::OPAQUE_TOKEN_REFUSED
+        | d::TOKEN_EXPIRED
+        | d::MCP_ERROR
+        | d::NOT_CONNECTED => &checks::MCP_INITIALIZE,
         d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
         d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
         d::CLIENT_NONCONFORMANT => return None,

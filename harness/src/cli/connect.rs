@@ -51,6 +51,10 @@ pub struct ConnectArgs {
     /// Scopes to request instead of those the server suggests.
     #[arg(long)]
     pub scope: Option<String>,
+    /// Send `audience` with this value in the authorization request (the API identifier an
+    /// authorization server such as Auth0 issues JWT access tokens for).
+    #[arg(long, value_name = "ID", value_parser = crate::cli::audience_value)]
+    pub audience: Option<String>,
     /// The https URL of this client's Client ID metadata document: used as the Client ID at
     /// authorization servers that advertise client_id_metadata_document_supported.
     #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_URL", value_name = "URL")]
@@ -124,6 +128,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         .or(context.client_secret)
         .map(ClientSecret::new);
     options.scope = args.scope;
+    options.audience = args.audience;
     options.client_metadata_url = args.client_metadata_url;
     if let Some(entry) = entry {
         // The entry is used as given; the flags fill in only what it leaves out.

@@ -165,6 +165,14 @@ pub async fn main(cli: Cli) -> ExitCode {
     }
 }
 
+/// An `--audience` value: a non-empty identifier without spaces or control characters.
+pub(crate) fn audience_value(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("an audience is a non-empty identifier without spaces".to_owned());
+    }
+    Ok(text.to_owned())
+}
+
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)

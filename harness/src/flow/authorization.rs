@@ -213,7 +213,7 @@ pub async fn authorize(
         )
     })?;
     let AuthorizationRequest {
-        url,
+        mut url,
         verifier,
         state,
     } = authorization_request(
@@ -226,6 +226,10 @@ pub async fn authorize(
             .as_ref()
             .map(|(name, value)| (*name, value.as_str())),
     );
+
+    if let Some(audience) = &options.audience {
+        url.query_pairs_mut().append_pair("audience", audience);
+    }
 
     let started = ctx.clock.now();
     pauses.pass(pauses.at_consent);
@@ -241,10 +245,11 @@ pub async fn authorize(
         })?;
     let callback = match outcome {
         ConsentOutcome::Callback(callback) => {
-            ctx.recorder.pass(
-                &checks::AUTHORIZATION_REDIRECT,
-                json!({ "redirectUri": options.redirect_uri }),
-            );
+            let mut details = json!({ "redirectUri": options.redirect_uri });
+            if let Some(audience) = &options.audience {
+                details["audience"] = json!(audience);
+            }
+            ctx.recorder.pass(&checks::AUTHORIZATION_REDIRECT, details);
             callback
         }
         ConsentOutcome::RedirectElsewhere { location } => {

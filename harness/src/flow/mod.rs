@@ -19,6 +19,7 @@ pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
 pub mod pinned;
+pub mod opaque_token;
 pub mod probe;
 pub mod refresh_failure;
 pub mod registration;
@@ -74,6 +75,9 @@ pub struct ClientOptions {
     pub pinned: PinnedEndpoints,
     /// The registration a gallery entry prescribes; `None` lets the flow choose.
     pub registration_flow: Option<RegistrationFlow>,
+    /// An `audience` parameter for the authorization request, whatever the profile: the API
+    /// identifier that authorization servers such as Auth0 issue JWTs for.
+    pub audience: Option<String>,
 }
 
 impl ClientOptions {
@@ -88,6 +92,7 @@ impl ClientOptions {
             client_metadata_url: None,
             pinned: PinnedEndpoints::default(),
             registration_flow: None,
+            audience: None,
         }
     }
 }
@@ -306,6 +311,12 @@ impl ClientFlow {
     }
 
     fn failed(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        let diagnosis = opaque_token::explain(
+            diagnosis,
+            self.connection.as_ref(),
+            self.ctx.clock.now(),
+            self.options.audience.as_deref(),
+        );
         self.ctx.record_refused_addresses();
         self.health = Health::Unhealthy;
         self.diagnoses.push(diagnosis.clone());

@@ -116,6 +116,15 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             ));
         }
     }
+    if let Some(path) = &scenario.client.pasted_path
+        && (!path.starts_with('/')
+            || path.contains(['?', '#'])
+            || path.contains(char::is_whitespace))
+    {
+        return Err(format!(
+            "[client] field `pasted-path`: {path:?} must be a path starting with \"/\", without query, fragment or spaces"
+        ));
+    }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
     }

@@ -56,10 +56,31 @@ pub struct ClientConfig {
     /// How the user pastes the MCP URL.
     #[serde(default)]
     pub pasted_url: PastedUrl,
+    /// The path the user pastes instead of the MCP endpoint's own (`/mcp/oauth` for a server
+    /// at `/mcp`): another URL of the same server, such as one a provider's docs name.
+    pub pasted_path: Option<String>,
     /// The harness publishes its own Client ID metadata document during the run (on a loopback
     /// listener) and gives the client its URL, for authorization servers that accept one.
     #[serde(default)]
     pub client_metadata_document: bool,
+}
+
+impl ClientConfig {
+    /// The URL the user pastes for the MCP endpoint at `endpoint`: its path replaced by
+    /// `pasted-path`, then a `/` appended for `pasted-url = "trailing-slash"`.
+    pub fn pasted(&self, endpoint: &str) -> String {
+        let mut url = match (&self.pasted_path, url::Url::parse(endpoint)) {
+            (Some(path), Ok(mut parsed)) => {
+                parsed.set_path(path);
+                parsed.to_string()
+            }
+            _ => endpoint.to_owned(),
+        };
+        if self.pasted_url == PastedUrl::TrailingSlash {
+            url.push('/');
+        }
+        url
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -208,13 +208,9 @@ impl ServedScenario {
     }
 
     /// The URL to give the client under test: the MCP endpoint, pasted as the scenario's
-    /// `[client] pasted-url` says.
+    /// `[client] pasted-path` and `pasted-url` say.
     pub fn mcp_url(&self) -> String {
-        let mut url = self.mocks.mcp_url();
-        if self.scenario.client.pasted_url == scenario::PastedUrl::TrailingSlash {
-            url.push('/');
-        }
-        url
+        self.scenario.client.pasted(&self.mocks.mcp_url())
     }
 
     /// The issuer of the authorization server the MCP server currently names.

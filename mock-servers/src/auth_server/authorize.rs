@@ -142,7 +142,12 @@ fn grant_code(server: &AuthServer, params: &HashMap<String, String>, reply: Repl
             redirect_uri: get("redirect_uri").unwrap_or_default().to_owned(),
             code_challenge: get("code_challenge").unwrap_or_default().to_owned(),
             scope: granted_scope(server, get("scope")),
-            resource: get("resource").or(get("audience")).map(str::to_owned),
+            resource: if server.config().opaque_token_without_audience {
+                get("audience")
+            } else {
+                get("resource").or(get("audience"))
+            }
+            .map(str::to_owned),
             issued_at: server.now(),
             redeemed: false,
             family: None,

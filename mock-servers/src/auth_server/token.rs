@@ -239,7 +239,7 @@ fn redeem_code(
     if let Some(refused) = resource_policy(server, params) {
         return refused;
     }
-    if let Some(resource) = params.get("resource")
+    if let Some(resource) = requested_resource(server, params)
         && grant.resource.as_ref().is_some_and(|r| r != resource)
     {
         return Err(OAuthError::new(
@@ -248,8 +248,23 @@ fn redeem_code(
             "resource differs from the one in the authorization request",
         ));
     }
-    let resource = params.get("resource").cloned().or(grant.resource);
+    let resource = requested_resource(server, params)
+        .cloned()
+        .or(grant.resource);
     issue(server, client, grant.scope, resource, Some(family))
+}
+
+/// The RFC 8707 `resource` of a token request, unless the server ignores it (with
+/// `opaque-token-without-audience` only the authorization's `audience` counts, as at Auth0).
+fn requested_resource<'a>(
+    server: &AuthServer,
+    params: &'a HashMap<String, String>,
+) -> Option<&'a String> {
+    if server.config().opaque_token_without_audience {
+        None
+    } else {
+        params.get("resource")
+    }
 }
 
 /// The knobs about RFC 8707 `resource` at the code exchange: refused when sent, or required.
@@ -379,7 +394,7 @@ fn refresh_target(
         }
         None => grant.scope.clone(),
     };
-    let resource = match params.get("resource") {
+    let resource = match requested_resource(server, params) {
         Some(_) if server.config().refuse_resource => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -446,14 +461,18 @@ fn issue_for(
     };
     let mut header = jsonwebtoken::Header::new(ALGORITHM);
     header.kid = Some(KEY_ID.to_owned());
-    let access_token =
+    // Without an audience, Auth0 issues a token only its own userinfo endpoint understands.
+    let access_token = if config.opaque_token_without_audience && resource.is_none() {
+        random_token("")
+    } else {
         jsonwebtoken::encode(&header, &claims, &server.keys().encoding).map_err(|e| {
             OAuthError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
                 format!("cannot sign the access token: {e}"),
             )
-        })?;
+        })?
+    };
     server
         .store()
         .issued_access_tokens

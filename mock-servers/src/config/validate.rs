@@ -155,6 +155,38 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
         }
         scope_value("authorization-server.withhold-scopes", scope)?;
     }
+    audience_quirks(config)
+}
+
+/// The Auth0 and exa knobs: each only makes sense with the settings it changes.
+fn audience_quirks(config: &MockConfig) -> Result<(), ConfigError> {
+    let auth = &config.authorization_server;
+    let resource = &config.resource_server;
+    if resource.metadata_for_every_path && resource.metadata_location != PrmLocation::PathInserted {
+        return Err(ConfigError::new(
+            "resource-server.metadata-for-every-path",
+            "needs metadata-location = \"path-inserted\"",
+        ));
+    }
+    if auth.opaque_token_without_audience {
+        let contradicted = [
+            (
+                auth.audience_without_resource.is_some(),
+                "audience-without-resource",
+            ),
+            (auth.refuse_resource, "refuse-resource"),
+            (
+                auth.token_without_resource_status.is_some(),
+                "token-without-resource-status",
+            ),
+        ];
+        if let Some((_, knob)) = contradicted.iter().find(|(set, _)| *set) {
+            return Err(ConfigError::new(
+                "authorization-server.opaque-token-without-audience",
+                format!("ignores `resource`, which contradicts {knob}"),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -329,6 +361,27 @@ mod tests {
         assert_eq!(
             knob_of(&config),
             Some("resource-server.unauthenticated-methods")
+        );
+    }
+
+    #[test]
+    fn the_audience_quirks_need_the_settings_they_change() {
+        let mut config = MockConfig::default();
+        config.resource_server.metadata_for_every_path = true;
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.metadata_location = PrmLocation::Root;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.metadata-for-every-path")
+        );
+
+        let mut config = MockConfig::default();
+        config.authorization_server.opaque_token_without_audience = true;
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.refuse_resource = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.opaque-token-without-audience")
         );
     }
 

@@ -27,6 +27,9 @@ use crate::config::{
 };
 use crate::request_log::{RequestLog, Server};
 
+/// The RFC 9728 well-known URL at the origin; path-inserted forms append the resource's path.
+const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
+
 #[derive(Debug, Clone)]
 pub struct ResourceServer {
     inner: Arc<Inner>,
@@ -167,7 +170,8 @@ impl ResourceServer {
                 || path
                     .strip_prefix(mount)
                     .is_some_and(|rest| rest.starts_with('/')));
-        self.metadata_path().as_deref() == Some(path) || under_mount
+        let any_metadata = self.inner.config.metadata_for_every_path && path.starts_with(PRM_ROOT);
+        self.metadata_path().as_deref() == Some(path) || under_mount || any_metadata
     }
 
     pub fn metadata_url(&self) -> Option<String> {
@@ -189,7 +193,14 @@ impl ResourceServer {
                 ));
         let mut router = Router::new();
         if let Some(path) = self.metadata_path() {
-            router = router.route(&path, get(metadata::protected_resource_metadata));
+            let serve = get(metadata::protected_resource_metadata);
+            router = if self.inner.config.metadata_for_every_path {
+                router
+                    .route(PRM_ROOT, serve.clone())
+                    .route(&format!("{PRM_ROOT}/{{*path}}"), serve)
+            } else {
+                router.route(&path, serve)
+            };
         }
         let router = if self.mount_path().is_empty() {
             router.fallback_service(protected)

@@ -90,6 +90,10 @@ pub struct CheckArgs {
     /// Scopes to request instead of those the server suggests.
     #[arg(long)]
     pub scope: Option<String>,
+    /// Send `audience` with this value in every authorization request (the API identifier an
+    /// authorization server such as Auth0 issues JWT access tokens for).
+    #[arg(long, value_name = "ID", value_parser = crate::cli::audience_value)]
+    pub audience: Option<String>,
     /// Port of the loopback callback http://127.0.0.1:PORT/callback (0: any free port).
     #[arg(long, default_value_t = DEFAULT_CALLBACK_PORT, value_name = "PORT")]
     pub redirect_port: u16,
@@ -165,6 +169,7 @@ impl CheckArgs {
             profile,
             profiles: self.profiles.clone().unwrap_or_default(),
             scope: self.scope.clone(),
+            audience: self.audience.clone(),
             consent: consent.clone(),
             redirect_port: self.redirect_port,
             redirect_uri: self.redirect_uri.clone(),
