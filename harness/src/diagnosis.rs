@@ -57,6 +57,7 @@ codes! {
     MCP_ENDPOINT_REDIRECTED = "mcp-endpoint-redirected";
     FRESH_TOKEN_REFUSED = "fresh-token-refused";
     REFRESH_INVALID_REQUEST = "refresh-invalid-request";
+    CLIENT_UNKNOWN = "client-unknown";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {
