@@ -58,6 +58,7 @@ codes! {
     FRESH_TOKEN_REFUSED = "fresh-token-refused";
     REFRESH_INVALID_REQUEST = "refresh-invalid-request";
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
+    CLIENT_UNKNOWN = "client-unknown";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -86,6 +86,21 @@ impl Profile {
 /// Overrides every profile shares: problems worth reporting that do not stop a client.
 pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
     SeverityOverride {
+        check: &checks::TOKEN_BASIC_CLIENT_ID,
+        status: Status::Warning,
+        why: "the client sends client_id in the body too, once the header alone was refused",
+    },
+    SeverityOverride {
+        check: &checks::DCR_REGISTRATION_KEPT,
+        status: Status::Warning,
+        why: "the client registers again, once, and authorizes again",
+    },
+    SeverityOverride {
+        check: &checks::UNKNOWN_CLIENT_ERROR,
+        status: Status::Warning,
+        why: "this client recognizes the other answers too, and registers again",
+    },
+    SeverityOverride {
         check: &checks::WELL_KNOWN_NO_HTML,
         status: Status::Warning,
         why: "the client tries the next location, as the spec's list of candidates allows",

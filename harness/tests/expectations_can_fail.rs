@@ -697,6 +697,54 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "quirk-token-basic-client-id-ignored",
+        change: "the token endpoint reads the client ID from the Basic header, so nothing is retried or warned about",
+        mutate: |s| {
+            s.mocks.authorization_server.client_auth_reading =
+                mcp_oauth_mocks::config::ClientAuthReading::Standard
+        },
+    },
+    Mutation {
+        scenario: "quirk-token-refuses-basic-and-body-client-id",
+        change: "the token endpoint ignores the Basic header's client ID, so the exchange is refused once and retried with client_id in the body too",
+        mutate: |s| {
+            s.mocks.authorization_server.client_auth_reading =
+                mcp_oauth_mocks::config::ClientAuthReading::BodyClientIdOnly
+        },
+    },
+    Mutation {
+        scenario: "quirk-unknown-client-invalid-grant",
+        change: "the authorization server keeps its registrations, so the client registers and authorizes once",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::Never
+        },
+    },
+    Mutation {
+        scenario: "quirk-unknown-client-invalid-grant",
+        change: "the authorization server forgets every registration, so the one re-registration does not help and the connect fails",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::AfterEveryAuthorization
+        },
+    },
+    Mutation {
+        scenario: "quirk-client-forgotten-422",
+        change: "the authorization server keeps its registrations, so the client registers and authorizes once",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::Never
+        },
+    },
+    Mutation {
+        scenario: "quirk-client-forgotten-422",
+        change: "the unknown client is answered invalid_client, so there is no non-OAuth answer to warn about",
+        mutate: |s| {
+            s.mocks.authorization_server.unknown_client_answer =
+                mcp_oauth_mocks::config::UnknownClientAnswer::InvalidClient
+        },
+    },
+    Mutation {
         scenario: "audience-origin-only",
         change: "the MCP server expects its own URL as aud, so the spec client's token is accepted",
         mutate: |s| {

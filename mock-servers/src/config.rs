@@ -4,11 +4,13 @@
 //! unknown keys refused), and every default describes a conformant server, so a scenario only
 //! names what is wrong with the server it describes.
 
+mod client_forms;
 mod resource_forms;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use client_forms::*;
 pub use resource_forms::*;
 pub use validate::ConfigError;
 
@@ -155,6 +157,13 @@ pub struct AuthServerConfig {
     /// to an authorization that did not carry `audience`, and ignore RFC 8707 `resource`
     /// everywhere, as Auth0 does for a tenant without a default audience (vscode#274226).
     pub opaque_token_without_audience: bool,
+    /// How the token endpoint reads client credentials (`body-client-id-only`: fastmcp#4600;
+    /// `refuse-both`: Notion, python-sdk#3138).
+    pub client_auth_reading: ClientAuthReading,
+    /// How an unknown `client_id` is answered (better-auth#11035, supabase/mcp#355).
+    pub unknown_client_answer: UnknownClientAnswer,
+    /// When dynamically registered clients are forgotten, as after a restart.
+    pub forget_registered_clients: ForgetRegisteredClients,
 }
 
 impl Default for AuthServerConfig {
@@ -205,6 +214,9 @@ impl Default for AuthServerConfig {
             registration_failure_status: None,
             require_refresh_grant_type: false,
             opaque_token_without_audience: false,
+            client_auth_reading: ClientAuthReading::Standard,
+            unknown_client_answer: UnknownClientAnswer::InvalidClient,
+            forget_registered_clients: ForgetRegisteredClients::Never,
         }
     }
 }

@@ -208,7 +208,8 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         | d::CODE_EXPIRED
         | d::CODE_REJECTED
         | d::RESOURCE_REJECTED
-        | d::TOKEN_ERROR_NONCONFORMANT => &checks::TOKEN_EXCHANGE,
+        | d::TOKEN_ERROR_NONCONFORMANT
+        | d::CLIENT_UNKNOWN => &checks::TOKEN_EXCHANGE,
         d::REFRESH_REVOKED
         | d::TRANSIENT_REFRESH_FAILURE
         | d::CLIENT_REGISTRATION_GONE

@@ -533,16 +533,20 @@ checks! {
 }
 
 mod client;
+mod client_auth;
 mod gallery;
 mod resource_server;
 pub use client::*;
+pub use client_auth::*;
 pub use gallery::*;
 pub use resource_server::*;
 
-/// Every check: the server-side catalog, the resource-server probes', then the client judge's.
+/// Every check: the server-side catalog, its client-identity quirks, the resource-server
+/// probes', then the client judge's.
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {
     SERVER
         .iter()
+        .chain(CLIENT_AUTH)
         .chain(RESOURCE_SERVER)
         .chain(GALLERY)
         .chain(CLIENT)

@@ -383,6 +383,8 @@ fn refused_redirect(
                 crate::user_agent::loopback_uri::other_form_advice(&options.redirect_uri)
             ),
         )
+    } else if let Some(unknown) = super::stale_client::at_authorization(client, page) {
+        unknown
     } else {
         diagnosis::new(
             diagnosis::AUTHORIZATION_ERROR_PAGE,

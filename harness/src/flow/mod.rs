@@ -25,6 +25,7 @@ pub mod refresh_failure;
 pub mod registration;
 pub mod registration_quirks;
 pub mod revocation;
+mod stale_client;
 #[cfg(test)]
 mod testing;
 pub mod token;
@@ -126,6 +127,10 @@ pub struct FlowContext {
     pub recorder: Recorder,
     /// Every client registered dynamically through this context, for reuse and deletion.
     pub registrations: Vec<registration::Registration>,
+    /// The Basic-authenticated clients whose token endpoint refused the header alone and
+    /// accepted it with `client_id` also in the body (fastmcp#4600): their token requests
+    /// carry both from then on.
+    pub client_id_in_body: Vec<String>,
 }
 
 impl FlowContext {
@@ -186,6 +191,7 @@ impl ClientFlow {
                 clock,
                 recorder,
                 registrations: Vec::new(),
+                client_id_in_body: Vec::new(),
             },
             options,
             connection: None,
@@ -374,16 +380,14 @@ async fn oauth(
         }
         None => registration::obtain_client(ctx, options, &server).await?,
     };
-    let grant =
-        authorization::authorize(ctx, options, &server, &client, probe, agent, pauses).await?;
-    let requested_scope = grant.scope.clone();
-    pauses.pass(pauses.before_token_request);
-    let tokens = token::exchange_code(ctx, options, &server, &client, grant).await?;
+    let authorized =
+        stale_client::authorize_and_exchange(ctx, options, &server, client, probe, agent, pauses)
+            .await?;
     Ok(Connection {
         server,
-        client,
-        tokens,
-        requested_scope,
+        client: authorized.client,
+        tokens: authorized.tokens,
+        requested_scope: authorized.requested_scope,
     })
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::authorization::AuthorizationGrant;
 use super::discovery::DiscoveredServer;
 use super::refresh_failure::{self, RefreshKind};
-use super::registration::RegisteredClient;
+use super::registration::{AuthMethod, RegisteredClient};
 use super::token_request::ErrorAnswer;
 use super::token_response::{self, ParsedTokenResponse};
 use super::{ClientOptions, Connection, FlowContext, StepResult, resource_parameter};
@@ -114,6 +114,11 @@ pub async fn exchange_code(
                 json!({ "expected": 200, "actualStatus": status, "error": error, "errorDescription": description }),
                 format!("the code exchange answered {status} {error}: {description}"),
             );
+            if let Some(unknown) =
+                super::stale_client::at_token(ctx, client, status, &error, &description)
+            {
+                return Err(unknown);
+            }
             let expired = description.to_ascii_lowercase().contains("expire");
             Err(match error.as_str() {
                 "invalid_grant" if expired || waited >= Duration::from_secs(60) => diagnosis::new(
@@ -275,16 +280,41 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
     }
 }
 
-/// One token request with client authentication as registered.
+/// One token request with client authentication as registered. A Basic-authenticated client
+/// refused with `invalid_client` tries once more with `client_id` also in the body (RFC 6749
+/// §3.2.1 allows it), for servers that read the client ID only from there (fastmcp#4600); if
+/// that works, the client keeps sending both and the quirk is recorded.
 async fn request(
     ctx: &mut FlowContext,
     server: &DiscoveredServer,
     client: &RegisteredClient,
     params: Vec<(String, String)>,
 ) -> Result<TokenAnswer, crate::http::HttpError> {
+    let endpoint = &server.endpoints.token;
     let response =
-        super::token_request::post(ctx, "token", &server.endpoints.token, client, params).await?;
-    Ok(read_answer(ctx, &response))
+        super::token_request::post(ctx, "token", endpoint, client, params.clone()).await?;
+    let answer = read_answer(ctx, &response);
+    let header_alone = client.auth_method == AuthMethod::ClientSecretBasic
+        && client.client_secret.is_some()
+        && !ctx.client_id_in_body.contains(&client.client_id);
+    let refused = matches!(&answer, TokenAnswer::Error { error, .. } if error == "invalid_client");
+    if !(header_alone && refused) {
+        return Ok(answer);
+    }
+    ctx.client_id_in_body.push(client.client_id.clone());
+    let retried = super::token_request::post(ctx, "token", endpoint, client, params).await;
+    let retried = retried.map(|response| read_answer(ctx, &response));
+    match &retried {
+        Ok(TokenAnswer::Issued(_)) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_BASIC_CLIENT_ID,
+                json!({ "expected": "client_id read from the Basic header", "clientIdInBody": true }),
+                "the token endpoint refused the HTTP Basic credentials alone (invalid_client) and accepted them with client_id also in the body; this client sends both from now on, which servers that refuse both (python-sdk#3138) would not accept",
+            );
+        }
+        _ => ctx.client_id_in_body.retain(|id| id != &client.client_id),
+    }
+    retried
 }
 
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
@@ -302,13 +332,17 @@ fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
         error: parsed
             .text("error")
             .unwrap_or_else(|| "(no error code)".to_owned()),
-        description: parsed.text("error_description").unwrap_or_else(|| {
-            if parsed.body.is_null() {
-                "the body is not JSON".to_owned()
-            } else {
-                "(no description)".to_owned()
-            }
-        }),
+        // Some frameworks answer `{"message": ...}` without an OAuth error (supabase/mcp#355).
+        description: parsed
+            .text("error_description")
+            .or_else(|| parsed.text("message"))
+            .unwrap_or_else(|| {
+                if parsed.body.is_null() {
+                    "the body is not JSON".to_owned()
+                } else {
+                    "(no description)".to_owned()
+                }
+            }),
         answer: ErrorAnswer::read(response),
     }
 }

@@ -51,6 +51,12 @@ pub async fn post(
     let mut headers = HeaderMap::new();
     headers.insert("accept", HeaderValue::from_static("application/json"));
     authenticate(client, &mut headers, &mut params);
+    let body_id_too = client.auth_method == AuthMethod::ClientSecretBasic
+        && ctx.client_id_in_body.contains(&client.client_id)
+        && !params.iter().any(|(name, _)| name == "client_id");
+    if body_id_too {
+        params.push(("client_id".to_owned(), client.client_id.clone()));
+    }
     ctx.http
         .send(step, Method::POST, endpoint, &headers, Body::Form(params))
         .await
@@ -73,7 +79,10 @@ impl ErrorAnswer {
         Self {
             status: response.status.as_u16(),
             error: parsed.text("error"),
-            description: parsed.text("error_description"),
+            // Some frameworks answer `{"message": ...}` without an OAuth error.
+            description: parsed
+                .text("error_description")
+                .or_else(|| parsed.text("message")),
             json: parsed.body.is_object(),
         }
     }

@@ -12,7 +12,7 @@ use url::Url;
 use super::error::ErrorPage;
 use super::store::{CodeGrant, random_token};
 use super::{AuthServer, ClientLookup};
-use crate::config::{Consent, IssParameter};
+use crate::config::{Consent, IssParameter, UnknownClientAnswer};
 use crate::request_log::RequestLog;
 
 pub async fn authorize(
@@ -38,6 +38,13 @@ pub async fn authorize(
     };
     let client = match server.find_client(&log, client_id).await {
         Ok(client) => client,
+        Err(ClientLookup::Unknown)
+            if server.config().unknown_client_answer
+                == UnknownClientAnswer::UnrecognizedClientId422 =>
+        {
+            let body = serde_json::json!({ "message": "Unrecognized client_id" });
+            return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
+        }
         Err(ClientLookup::Unknown) => {
             return page(
                 "Unknown client",
@@ -153,6 +160,7 @@ fn grant_code(server: &AuthServer, params: &HashMap<String, String>, reply: Repl
             family: None,
         },
     );
+    server.forget_after_authorization();
     reply.redirect(&[("code", &code)])
 }
 

@@ -32,11 +32,20 @@ impl OAuthError {
     pub fn invalid_client(description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
     }
+
+    /// Not an OAuth error at all: `{"message": ...}`, as some frameworks answer.
+    pub fn message_only(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, "", message)
+    }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.error, "error_description": self.description });
+        let body = if self.error.is_empty() {
+            json!({ "message": self.description })
+        } else {
+            json!({ "error": self.error, "error_description": self.description })
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -23,7 +23,9 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
 
 use crate::clock::SharedClock;
-use crate::config::{AsMetadataLocation, AuthServerConfig, TokenEndpointAuthMethod};
+use crate::config::{
+    AsMetadataLocation, AuthServerConfig, ForgetRegisteredClients, TokenEndpointAuthMethod,
+};
 use crate::request_log::{RequestLog, Server};
 use introspection::IntrospectionAccess;
 use keys::SigningKeys;
@@ -244,6 +246,26 @@ impl AuthServer {
                 .map_err(ClientLookup::Document);
         }
         Err(ClientLookup::Unknown)
+    }
+
+    /// `forget-registered-clients`: after an authorization code is issued, forget the clients
+    /// registered dynamically, once or every time.
+    fn forget_after_authorization(&self) {
+        let due = match self.inner.config.forget_registered_clients {
+            ForgetRegisteredClients::Never => false,
+            ForgetRegisteredClients::AfterFirstAuthorization => !self.store().forgot_clients,
+            ForgetRegisteredClients::AfterEveryAuthorization => true,
+        };
+        if due {
+            let kept: std::collections::HashSet<&str> = self
+                .inner
+                .config
+                .clients
+                .iter()
+                .map(|c| c.client_id.as_str())
+                .collect();
+            self.store().forget_clients(&kept);
+        }
     }
 
     /// From now on, show a real approve/deny page at the authorization endpoint (for a person

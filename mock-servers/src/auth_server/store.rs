@@ -58,6 +58,8 @@ pub struct Store {
     pub registration_access_tokens: HashMap<String, String>,
     /// The secrets of clients deleted since (RFC 7592): still secrets for a leak test.
     pub deleted_client_secrets: Vec<String>,
+    /// Whether `forget-registered-clients` has forgotten the registrations once.
+    pub forgot_clients: bool,
     next_family: u64,
     next_client: u64,
 }
@@ -103,6 +105,25 @@ impl Store {
             }
         }
         Some(client)
+    }
+
+    /// A restart that loses the registrations: every client but `kept` is gone (its secrets
+    /// kept for the leak tests); codes and refresh tokens stay, naming unknown clients.
+    pub fn forget_clients(&mut self, kept: &HashSet<&str>) {
+        let forgotten: Vec<String> = self
+            .clients
+            .keys()
+            .filter(|id| !kept.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for id in forgotten {
+            if let Some(client) = self.clients.remove(&id) {
+                self.deleted_client_secrets.extend(client.secret);
+            }
+            self.deleted_client_secrets
+                .extend(self.registration_access_tokens.remove(&id));
+        }
+        self.forgot_clients = true;
     }
 
     pub fn revoke_family(&mut self, family: u64) {

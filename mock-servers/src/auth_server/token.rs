@@ -18,7 +18,10 @@ use super::error::OAuthError;
 use super::keys::{ALGORITHM, KEY_ID};
 use super::store::{Client, RefreshGrant, random_token};
 use super::{AuthServer, ClientLookup};
-use crate::config::{ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat};
+use crate::config::{
+    ClientAuthReading, ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat,
+    UnknownClientAnswer,
+};
 use crate::recording_layer::GrantTypeSeen;
 use crate::request_log::RequestLog;
 
@@ -121,6 +124,18 @@ async fn authenticate(
         .and_then(|v| v.strip_prefix("Basic "))
         .map(parse_basic)
         .transpose()?;
+    let body_client_id = params.get("client_id");
+    match server.config().client_auth_reading {
+        ClientAuthReading::RefuseBoth if basic.is_some() && body_client_id.is_some() => {
+            return Err(OAuthError::invalid_request(
+                "client credentials were given both in the Authorization header and in the body",
+            ));
+        }
+        ClientAuthReading::BodyClientIdOnly if basic.is_some() && body_client_id.is_none() => {
+            return Err(OAuthError::invalid_client("missing client_id"));
+        }
+        _ => {}
+    }
     let (client_id, presented_secret, method) = match (&basic, params.get("client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
@@ -128,28 +143,28 @@ async fn authenticate(
             ));
         }
         (Some((id, secret)), None) => (
-            id.clone(),
+            match server.config().client_auth_reading {
+                // The header's client ID is never read, only its secret.
+                ClientAuthReading::BodyClientIdOnly => body_client_id.cloned().unwrap_or_default(),
+                _ => id.clone(),
+            },
             Some(secret.clone()),
             TokenEndpointAuthMethod::ClientSecretBasic,
         ),
         (None, Some(secret)) => (
-            params.get("client_id").cloned().unwrap_or_default(),
+            body_client_id.cloned().unwrap_or_default(),
             Some(secret.clone()),
             TokenEndpointAuthMethod::ClientSecretPost,
         ),
         (None, None) => (
-            params.get("client_id").cloned().unwrap_or_default(),
+            body_client_id.cloned().unwrap_or_default(),
             None,
             TokenEndpointAuthMethod::None,
         ),
     };
     let client = match server.find_client(log, &client_id).await {
         Ok(client) => client,
-        Err(ClientLookup::Unknown) => {
-            return Err(OAuthError::invalid_client(format!(
-                "unknown client {client_id:?}"
-            )));
-        }
+        Err(ClientLookup::Unknown) => return Err(unknown_client(server, &client_id)),
         Err(ClientLookup::Document(error)) => {
             return Err(OAuthError::invalid_client(error.to_string()));
         }
@@ -165,6 +180,21 @@ async fn authenticate(
         return Err(OAuthError::invalid_client("client authentication failed"));
     }
     Ok(client)
+}
+
+/// An unknown client, answered as `unknown-client-answer` says.
+fn unknown_client(server: &AuthServer, client_id: &str) -> OAuthError {
+    match server.config().unknown_client_answer {
+        UnknownClientAnswer::InvalidClient => {
+            OAuthError::invalid_client(format!("unknown client {client_id:?}"))
+        }
+        UnknownClientAnswer::InvalidGrant => {
+            OAuthError::invalid_grant(format!("client_id {client_id:?} not found"))
+        }
+        UnknownClientAnswer::UnrecognizedClientId422 => {
+            OAuthError::message_only(StatusCode::UNPROCESSABLE_ENTITY, "Unrecognized client_id")
+        }
+    }
 }
 
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`.

@@ -155,7 +155,8 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
         }
         scope_value("authorization-server.withhold-scopes", scope)?;
     }
-    audience_quirks(config)
+    audience_quirks(config)?;
+    client_knobs(auth)
 }
 
 /// The Auth0 and exa knobs: each only makes sense with the settings it changes.
@@ -186,6 +187,29 @@ fn audience_quirks(config: &MockConfig) -> Result<(), ConfigError> {
                 format!("ignores `resource`, which contradicts {knob}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The client-handling knobs, each of which needs the setting it misbehaves in.
+fn client_knobs(auth: &super::AuthServerConfig) -> Result<(), ConfigError> {
+    use super::{ClientAuthReading, ForgetRegisteredClients, TokenEndpointAuthMethod};
+    let basic = TokenEndpointAuthMethod::ClientSecretBasic;
+    if auth.client_auth_reading != ClientAuthReading::Standard
+        && !auth.token_endpoint_auth_methods.contains(&basic)
+    {
+        return Err(ConfigError::new(
+            "authorization-server.client-auth-reading",
+            "is only used with client_secret_basic in token-endpoint-auth-methods",
+        ));
+    }
+    if auth.forget_registered_clients != ForgetRegisteredClients::Never
+        && !auth.dynamic_registration
+    {
+        return Err(ConfigError::new(
+            "authorization-server.forget-registered-clients",
+            "is only used with dynamic-registration",
+        ));
     }
     Ok(())
 }
@@ -400,6 +424,27 @@ mod tests {
         assert_eq!(
             knob_of(&config),
             Some("resource-server.skip-audience-check")
+        );
+    }
+
+    #[test]
+    fn client_handling_knobs_need_the_setting_they_misbehave_in() {
+        use crate::config::{ClientAuthReading, ForgetRegisteredClients, TokenEndpointAuthMethod};
+        let mut config = MockConfig::default();
+        config.authorization_server.client_auth_reading = ClientAuthReading::RefuseBoth;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.client-auth-reading")
+        );
+        config.authorization_server.token_endpoint_auth_methods =
+            vec![TokenEndpointAuthMethod::ClientSecretBasic];
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.forget_registered_clients =
+            ForgetRegisteredClients::AfterFirstAuthorization;
+        config.authorization_server.dynamic_registration = false;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.forget-registered-clients")
         );
     }
 }

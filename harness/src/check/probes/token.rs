@@ -20,6 +20,7 @@ pub(super) async fn token_endpoint_errors(
     findings: &mut Findings,
 ) {
     unknown_code(ctx, endpoint, client, redirect_uri, findings).await;
+    unknown_client(ctx, endpoint, redirect_uri, findings).await;
     unknown_refresh_token(ctx, endpoint, client, findings).await;
     unsupported_grant(ctx, endpoint, client).await;
 }
@@ -69,6 +70,57 @@ async fn unknown_code(
             );
         }
     }
+}
+
+/// A code exchange by a client_id nobody registered: `invalid_client` (RFC 6749 §5.2), the
+/// answer clients re-register on, not `invalid_grant` (better-auth#11035) or a 422 without an
+/// OAuth error (supabase/mcp#355).
+async fn unknown_client(
+    ctx: &mut FlowContext,
+    endpoint: &str,
+    redirect_uri: &str,
+    findings: &mut Findings,
+) {
+    let stranger = RegisteredClient {
+        client_id: unknown("harness-unknown-client-"),
+        client_secret: None,
+        auth_method: crate::flow::registration::AuthMethod::None,
+        source: "brought",
+        management: None,
+    };
+    let (_, verifier) = PkceCodeChallenge::new_random_sha256();
+    let params = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), unknown("harness-unknown-code-")),
+        ("redirect_uri".to_owned(), redirect_uri.to_owned()),
+        ("code_verifier".to_owned(), verifier.secret().clone()),
+    ];
+    let check = &checks::UNKNOWN_CLIENT_ERROR;
+    let Some(answer) = token_error(ctx, check, endpoint, &stranger, params).await else {
+        return;
+    };
+    if answer.error.as_deref() == Some("invalid_client") && matches!(answer.status, 400 | 401) {
+        ctx.recorder.pass(
+            check,
+            json!({ "status": answer.status, "error": "invalid_client" }),
+        );
+        return;
+    }
+    ctx.recorder.fail(
+        check,
+        json!({ "expected": "401 invalid_client", "actualStatus": answer.status, "error": answer.error }),
+        format!("an unknown client was answered {}", answer.summary()),
+    );
+    findings.problem(
+        check,
+        diagnosis::TOKEN_ERROR_NONCONFORMANT,
+        format!(
+            "The token endpoint answers a client_id it does not know with {}, not invalid_client: clients whose registration was lost cannot tell that they must register again.",
+            answer.summary()
+        ),
+        check.remedy,
+        Effect::Caveat,
+    );
 }
 
 /// An unknown refresh token: 400 invalid_grant, never 401 or 5xx.

@@ -1,0 +1,49 @@
+//! The forms the mock authorization server's client-handling knobs take: how the token
+//! endpoint reads client credentials, how it answers a client it does not know, and when it
+//! forgets the clients it registered.
+
+use serde::{Deserialize, Serialize};
+
+/// How the token endpoint reads the client's identity and credentials (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuthReading {
+    /// The client ID from the HTTP Basic header, or from the body without one; a body
+    /// `client_id` beside Basic credentials is allowed (RFC 6749 §3.2.1).
+    Standard,
+    /// The client ID only from the form body: a request authenticated with HTTP Basic alone
+    /// is refused with `invalid_client`, although `client_secret_basic` is advertised
+    /// (fastmcp#4600). With a body `client_id`, the Basic secret is checked.
+    BodyClientIdOnly,
+    /// A request with both Basic credentials and a body `client_id` is refused with
+    /// `invalid_request` (Notion; python-sdk#3138).
+    RefuseBoth,
+}
+
+/// How an unknown `client_id` is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownClientAnswer {
+    /// 401 `invalid_client` at the token endpoint (RFC 6749 §5.2), an error page at the
+    /// authorization endpoint (§4.1.2.1).
+    InvalidClient,
+    /// 400 `invalid_grant` at the token endpoint, with a description naming the client
+    /// (better-auth#11035); the authorization endpoint as `invalid-client`.
+    InvalidGrant,
+    /// 422 `{"message":"Unrecognized client_id"}` at both endpoints (supabase/mcp#355).
+    #[serde(rename = "unrecognized-client-id-422")]
+    UnrecognizedClientId422,
+}
+
+/// When the authorization server forgets the clients it registered dynamically, as a server
+/// that keeps them in memory does when it restarts. Clients registered out of band stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForgetRegisteredClients {
+    Never,
+    /// Once, right after the first authorization code is issued: the code stays redeemable,
+    /// but the client it was issued to is unknown from then on.
+    AfterFirstAuthorization,
+    /// After every authorization code issued (a server that never keeps a registration).
+    AfterEveryAuthorization,
+}
