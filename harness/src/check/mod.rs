@@ -20,11 +20,13 @@ mod cleanup;
 pub mod differential;
 pub mod observe;
 pub mod probes;
+pub mod progress;
 pub mod resource_server;
 pub mod selection;
 pub mod targets;
 pub mod verdict;
 
+pub use progress::{CheckProgress, CheckStep};
 pub use selection::ProfileSelection;
 
 use std::sync::Arc;
@@ -98,6 +100,8 @@ pub struct CheckOptions {
     /// The `--profile` flow's clock: the system clock, or a simulated one shared with mock
     /// servers in tests, so that waiting out a token's expiry takes no real time.
     pub clock: SharedClock,
+    /// Told after the probes and after each profile's flow (a progress bar).
+    pub progress: Option<CheckProgress>,
 }
 
 impl CheckOptions {
@@ -118,6 +122,7 @@ impl CheckOptions {
             baseline: None,
             strict: false,
             clock: Arc::new(SystemClock),
+            progress: None,
         }
     }
 }
@@ -279,6 +284,13 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     } else {
         Vec::new()
     };
+    let step = |index: usize| CheckStep::Flow {
+        index,
+        of: plan.len(),
+        profile: plan.get(index).map_or("", |p| p.name),
+    };
+    let told = options.progress.as_ref();
+    progress::tell(told, CheckStep::Probed { flows: plan.len() });
     let mut observed = Vec::new();
     if consenting {
         announce(&options, &plan, 0);
@@ -298,12 +310,14 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
             )
             .await,
         );
+        progress::tell(told, step(0));
         for (i, profile) in plan.iter().copied().enumerate().skip(1) {
             announce(&options, &plan, i);
             match observe::new_flow(&client_options, profile, limits, redactor.clone()) {
                 Ok(other) => {
                     let _turn = interactive_turn(&agent).await;
                     observed.push(observe::observe(other, &agent).await);
+                    progress::tell(told, step(i));
                 }
                 Err(source) => {
                     return Err(CheckError::Setup {
