@@ -380,6 +380,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         checks,
         exchanges: outcome.exchanges,
         verdict: Some(verdict),
+        script: Vec::new(),
     };
     let result = baseline::evaluate(options.baseline.as_ref(), &report.checks, options.strict);
     Ok(CheckRun {
