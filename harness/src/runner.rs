@@ -10,8 +10,8 @@ use mcp_oauth_mocks::clock::SimulatedClock;
 use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{AuthServer, MockServers};
 use mcp_oauth_reports::{
-    Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Status, Summary,
-    Target, TargetKind, ToolInfo,
+    Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, ScriptStep, Status,
+    Summary, Target, TargetKind, ToolInfo,
 };
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
@@ -147,10 +147,22 @@ pub async fn run_scenario_with_secrets(
     let store = TokenStore::new(store_dir.join(STORE_FILE), key);
 
     let mut expectations = Vec::new();
+    let mut script = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
         let step = step.get_ref();
         let recorded_before = flow.checks().len();
+        let exchanged_before = flow.context().http.exchanges().len();
         let result = perform(step, &mut flow, &mocks, &clock, &store).await;
+        script.push(ScriptStep {
+            action: step.action.as_str().to_owned(),
+            checks: flow.checks().len().saturating_sub(recorded_before),
+            exchanges: flow
+                .context()
+                .http
+                .exchanges()
+                .len()
+                .saturating_sub(exchanged_before),
+        });
         let outcome = StepOutcome {
             ok: result.is_ok(),
             health: flow.health(),
@@ -207,6 +219,7 @@ pub async fn run_scenario_with_secrets(
         checks: outcome.checks,
         exchanges: outcome.exchanges,
         verdict: None,
+        script,
     };
     Ok((report, secrets))
 }

@@ -635,6 +635,11 @@ async fn the_binary_exits_by_the_verdict_and_prints_json() {
     ])
     .await;
     assert_eq!(code, 0, "{stderr}");
+    // Four profile flows ran, and stderr is no terminal here: no progress bar is drawn.
+    assert!(
+        !stderr.contains("profile 1/") && !stderr.contains("probes done") && !stderr.contains('\r'),
+        "{stderr}"
+    );
     let report: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
     assert_eq!(report["target"]["kind"], "live");
     assert_eq!(report["verdict"]["profiles"][0]["connects"], "yes");

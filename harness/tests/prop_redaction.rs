@@ -117,6 +117,7 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
         checks,
         exchanges: vec![exchange],
         verdict: None,
+        script: Vec::new(),
     }
 }
 

@@ -282,7 +282,9 @@ fn quiet_prints_only_failures_and_the_count_and_no_color_is_honoured() {
     assert_eq!(code, Some(0));
     assert_eq!(stdout.trim(), "scenarios: 3 passed, 0 failed", "{stdout}");
     let (_, verbose, _) = harness(&dir, &["run", "revoked-refresh", "-v"]);
-    assert!(verbose.contains("FAIL Refresh"), "{verbose}");
+    // The timeline goes by script step, with the failed checks under the step that made them.
+    assert!(verbose.contains("FAIL 5. Call tool"), "{verbose}");
+    assert!(verbose.contains("FAIL token-refresh"), "{verbose}");
     assert!(verbose.contains("fix: "), "{verbose}");
     // Not a terminal: no colour codes, whatever NO_COLOR says.
     assert!(!verbose.contains('\u{1b}'));

@@ -32,6 +32,21 @@ pub struct Report {
     /// written by live checks (`check URL`), absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// The scenario's script, action by action, with how many of the checks and exchanges
+    /// (in order) each recorded; written by `run`, absent otherwise (and in older reports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<ScriptStep>,
+}
+
+/// One action of a scenario's script and what it recorded: the next `checks` checks and the
+/// next `exchanges` exchanges of the report, after those of the actions before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScriptStep {
+    /// The action (`connect`, `call-tool`, `advance-clock`, `revoke-refresh-tokens`, ...).
+    pub action: String,
+    pub checks: usize,
+    pub exchanges: usize,
 }
 
 impl Report {

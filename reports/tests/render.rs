@@ -360,3 +360,61 @@ fn a_catalog_in_markdown_is_a_summary_table_and_the_failing_details() {
         "only failing ones in detail"
     );
 }
+
+/// A `run` report's script: one segment per action with what it recorded, whatever flow
+/// steps those belong to; what no action recorded comes last; overrunning counts are cut.
+#[test]
+fn a_script_makes_the_timeline_one_segment_per_action() {
+    use mcp_oauth_reports::ScriptStep;
+    use mcp_oauth_reports::render::sections;
+
+    let mut report = common::report();
+    let by_step = sections::timeline(&report);
+    assert!(by_step.iter().all(|s| s.number.is_none()));
+    let (checks, exchanges) = (report.checks.len(), report.exchanges.len());
+    assert!(
+        checks >= 2 && exchanges >= 2,
+        "the sample has enough to split"
+    );
+    report.script = vec![
+        ScriptStep {
+            action: "connect".into(),
+            checks: checks - 1,
+            exchanges: exchanges - 1,
+        },
+        ScriptStep {
+            action: "advance-clock".into(),
+            checks: 0,
+            exchanges: 0,
+        },
+    ];
+    let segments = sections::timeline(&report);
+    let titles: Vec<String> = segments.iter().map(|s| s.title()).collect();
+    assert_eq!(
+        titles,
+        ["1. Connect", "2. Advance clock", "After the script"]
+    );
+    assert_eq!(segments[0].checks.len(), checks - 1);
+    assert_eq!(segments[0].exchanges.len(), exchanges - 1);
+    assert!(segments[1].checks.is_empty() && segments[1].exchanges.is_empty());
+    assert_eq!(
+        (segments[2].checks.len(), segments[2].exchanges.len()),
+        (1, 1)
+    );
+
+    report.script[1].checks = 99;
+    report.script[1].exchanges = 99;
+    let segments = sections::timeline(&report);
+    assert_eq!(segments.len(), 2, "nothing is left after the script");
+    assert_eq!(
+        (segments[1].checks.len(), segments[1].exchanges.len()),
+        (1, 1)
+    );
+
+    let markdown = render::markdown(&report);
+    assert!(markdown.contains("1. Connect"), "{markdown}");
+    let html = render::html(&report);
+    assert!(html.contains("2. Advance clock"), "{html}");
+    let terminal = render::timeline_text(&report, Default::default());
+    assert!(terminal.contains("2. Advance clock"), "{terminal}");
+}

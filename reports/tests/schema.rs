@@ -119,3 +119,20 @@ fn live_report_with_a_verdict_matches_schema() {
         &|v| v["verdict"]["topFix"]["code"] = json!("Not Kebab")
     ));
 }
+
+#[test]
+fn a_report_with_its_script_matches_schema_and_a_bad_script_does_not() {
+    let mut report = common::report();
+    report.script = vec![mcp_oauth_reports::ScriptStep {
+        action: "call-tool".into(),
+        checks: 2,
+        exchanges: 1,
+    }];
+    let mut instance: Value = serde_json::from_str(&render::json(&report)).unwrap();
+    let validator = validator();
+    let found = errors(&validator, &instance);
+    assert!(found.is_empty(), "{found:#?}");
+    instance["script"][0]["checks"] = json!(-1);
+    instance["script"][0]["extra"] = json!(true);
+    assert!(!errors(&validator, &instance).is_empty());
+}

@@ -21,11 +21,13 @@ pub mod differential;
 pub mod gallery;
 pub mod observe;
 pub mod probes;
+pub mod progress;
 pub mod resource_server;
 pub mod selection;
 pub mod targets;
 pub mod verdict;
 
+pub use progress::{CheckProgress, CheckStep};
 pub use selection::ProfileSelection;
 
 use std::sync::Arc;
@@ -106,6 +108,8 @@ pub struct CheckOptions {
     /// A provider-gallery entry's promises: the flows connect as the entry says, and the
     /// entry is compared with live discovery (`gallery-*` checks).
     pub gallery: Option<gallery::GalleryEntry>,
+    /// Told after the probes and after each profile's flow (a progress bar).
+    pub progress: Option<CheckProgress>,
 }
 
 impl CheckOptions {
@@ -129,6 +133,7 @@ impl CheckOptions {
             clock: Arc::new(SystemClock),
             client_metadata_url: None,
             gallery: None,
+            progress: None,
         }
     }
 }
@@ -299,6 +304,13 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     } else {
         Vec::new()
     };
+    let step = |index: usize| CheckStep::Flow {
+        index,
+        of: plan.len(),
+        profile: plan.get(index).map_or("", |p| p.name),
+    };
+    let told = options.progress.as_ref();
+    progress::tell(told, CheckStep::Probed { flows: plan.len() });
     let mut observed = Vec::new();
     if consenting {
         announce(&options, &plan, 0);
@@ -318,12 +330,14 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
             )
             .await,
         );
+        progress::tell(told, step(0));
         for (i, profile) in plan.iter().copied().enumerate().skip(1) {
             announce(&options, &plan, i);
             match observe::new_flow(&client_options, profile, limits, redactor.clone()) {
                 Ok(other) => {
                     let _turn = interactive_turn(&agent).await;
                     observed.push(observe::observe(other, &agent).await);
+                    progress::tell(told, step(i));
                 }
                 Err(source) => {
                     return Err(CheckError::Setup {
@@ -386,6 +400,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         checks,
         exchanges: outcome.exchanges,
         verdict: Some(verdict),
+        script: Vec::new(),
     };
     let result = baseline::evaluate(options.baseline.as_ref(), &report.checks, options.strict);
     Ok(CheckRun {

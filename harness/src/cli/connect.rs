@@ -170,6 +170,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         checks: outcome.checks,
         exchanges: outcome.exchanges,
         verdict: None,
+        script: Vec::new(),
     };
     if let Some(format) = args.format {
         print(std::slice::from_ref(&report), format, None);

@@ -1,5 +1,5 @@
 //! Concurrent runs with a progress bar on stderr (indicatif), for the catalog, several
-//! targets, and test-client runs. The bar is drawn only when stderr is a terminal, so logs,
+//! targets, the profile flows inside one check, and test-client runs. The bar is drawn only when stderr is a terminal, so logs,
 //! pipes and CI output stay clean.
 
 use std::future::Future;
@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::check::CheckStep;
 
 /// A bar of `len` steps, hidden unless stderr is a terminal (and `-q` was not given).
 pub fn bar(len: usize, what: &str) -> ProgressBar {
@@ -63,4 +65,137 @@ where
     }
     bar.finish_and_clear();
     results
+}
+
+/// Where a `check` of one or more targets stands: each target's probes and profile flows
+/// count as one step each, so the bar moves per profile inside a check, not only per target.
+#[derive(Debug)]
+pub struct CheckTally {
+    targets: Vec<TargetTally>,
+}
+
+#[derive(Debug)]
+struct TargetTally {
+    name: String,
+    /// Steps this target takes: the probes and its flows (fewer once the probes show
+    /// that no flow can run).
+    planned: usize,
+    done: usize,
+}
+
+impl CheckTally {
+    /// Each target's name and its planned steps (`check::progress::planned_steps`).
+    pub fn new(targets: impl IntoIterator<Item = (String, usize)>) -> Self {
+        Self {
+            targets: targets
+                .into_iter()
+                .map(|(name, planned)| TargetTally {
+                    name,
+                    planned: planned.max(1),
+                    done: 0,
+                })
+                .collect(),
+        }
+    }
+
+    /// Steps in all.
+    pub fn len(&self) -> usize {
+        self.targets.iter().map(|t| t.planned).sum()
+    }
+
+    /// Steps done.
+    pub fn position(&self) -> usize {
+        self.targets.iter().map(|t| t.done).sum()
+    }
+
+    /// Counts target `index`'s step; returns the bar's message for it.
+    pub fn record(&mut self, index: usize, step: CheckStep) -> String {
+        let several = self.targets.len() > 1;
+        let Some(target) = self.targets.get_mut(index) else {
+            return String::new();
+        };
+        let what = match step {
+            CheckStep::Probed { flows } => {
+                target.planned = 1 + flows;
+                target.done = 1;
+                "probes done".to_owned()
+            }
+            CheckStep::Flow { index, of, profile } => {
+                target.planned = 1 + of;
+                target.done = (2 + index).min(target.planned);
+                format!("profile {}/{of} ({profile})", index + 1)
+            }
+        };
+        if several {
+            format!("{}: {what}", target.name)
+        } else {
+            what
+        }
+    }
+
+    /// Target `index` finished (or could not be checked): all its steps count as done.
+    pub fn finish(&mut self, index: usize) {
+        if let Some(target) = self.targets.get_mut(index) {
+            target.done = target.planned;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_target_advances_per_profile_flow() {
+        let mut tally = CheckTally::new([("t".to_owned(), 1 + 4)]);
+        assert_eq!((tally.position(), tally.len()), (0, 5));
+        assert_eq!(
+            tally.record(0, CheckStep::Probed { flows: 4 }),
+            "probes done"
+        );
+        assert_eq!(tally.position(), 1);
+        let label = tally.record(
+            0,
+            CheckStep::Flow {
+                index: 0,
+                of: 4,
+                profile: "pipelines",
+            },
+        );
+        assert_eq!(label, "profile 1/4 (pipelines)");
+        assert_eq!((tally.position(), tally.len()), (2, 5));
+        tally.record(
+            0,
+            CheckStep::Flow {
+                index: 3,
+                of: 4,
+                profile: "mcp-2025-06-18",
+            },
+        );
+        assert_eq!((tally.position(), tally.len()), (5, 5));
+    }
+
+    #[test]
+    fn an_unreachable_target_shrinks_to_its_probes_and_labels_name_the_target() {
+        let mut tally = CheckTally::new([("a".to_owned(), 5), ("b".to_owned(), 3)]);
+        assert_eq!(tally.len(), 8);
+        assert_eq!(
+            tally.record(1, CheckStep::Probed { flows: 0 }),
+            "b: probes done"
+        );
+        assert_eq!((tally.position(), tally.len()), (1, 6));
+        let label = tally.record(
+            0,
+            CheckStep::Flow {
+                index: 1,
+                of: 4,
+                profile: "vscode",
+            },
+        );
+        assert_eq!(label, "a: profile 2/4 (vscode)");
+        assert_eq!(tally.position(), 4);
+        tally.finish(0);
+        tally.finish(7);
+        assert_eq!((tally.position(), tally.len()), (6, 6));
+    }
 }

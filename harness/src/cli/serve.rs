@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 use mcp_oauth_reports::{Report, Status, render};
 
-use super::{Format, print, usage_error};
+use super::{Format, output, print, usage_error};
 use crate::profile::{self, Profile};
 use crate::served::{Completion, ServeConsent, ServeOptions, ServedScenario};
 
@@ -94,7 +94,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         return usage_error(e);
     }
     match args.format {
-        Format::Human => print!("{}", human(&report)),
+        Format::Human => super::emit(&human_with(&report, output::terminal())),
         format => print(std::slice::from_ref(&report), format, None),
     }
     if report.met_expectations() && report.summary.failure == 0 {
@@ -159,17 +159,30 @@ async fn wait(
 }
 
 /// The verdict for a person: each client check with its mark, why it failed or was skipped,
-/// and the fix.
+/// and the fix (as `--out DIR` writes it).
 pub fn human(report: &Report) -> String {
+    human_with(report, output::Terminal::default())
+}
+
+/// The verdict as the terminal settings want it: with `-q` only the failed checks, the unmet
+/// expectations and the final count; with `-v` also the step timeline with its failed and
+/// warning checks and their fixes, as `run` and `test-client` show it.
+pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let name = report.scenario.as_deref().unwrap_or("");
-    let _ = writeln!(
-        out,
-        "Client verdict: {name} (judged under {})",
-        report.profile
-    );
+    let conformant = report.met_expectations() && report.summary.failure == 0;
+    if !terminal.quiet() {
+        let _ = writeln!(
+            out,
+            "Client verdict: {name} (judged under {})",
+            report.profile
+        );
+    }
     for check in &report.checks {
+        if terminal.quiet() && check.status != Status::Failure {
+            continue;
+        }
         let mark = match check.status {
             Status::Success => "ok  ",
             Status::Failure => "FAIL",
@@ -185,25 +198,33 @@ pub fn human(report: &Report) -> String {
             let _ = writeln!(out, "         fix: {remedy}");
         }
     }
-    for expectation in &report.expectations {
-        let _ = writeln!(
-            out,
-            "{} {}: expected {}, got {}",
-            if expectation.met {
-                "met    "
-            } else {
-                "NOT MET"
-            },
-            expectation.description,
-            expectation.expected,
-            expectation.actual
-        );
+    if terminal.quiet() {
+        output::unmet_expectations(&mut out, report);
+    } else {
+        for expectation in &report.expectations {
+            let _ = writeln!(
+                out,
+                "{} {}: expected {}, got {}",
+                if expectation.met {
+                    "met    "
+                } else {
+                    "NOT MET"
+                },
+                expectation.description,
+                expectation.expected,
+                expectation.actual
+            );
+        }
+    }
+    if terminal.verbose() {
+        out.push_str("Timeline:\n");
+        out.push_str(&render::timeline_text(report, terminal.style));
     }
     let s = &report.summary;
     let _ = writeln!(
         out,
         "{}: {} ok, {} failed, {} warnings, {} skipped",
-        if report.met_expectations() && s.failure == 0 {
+        if conformant {
             "CONFORMANT"
         } else {
             "NOT CONFORMANT"

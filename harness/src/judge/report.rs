@@ -92,6 +92,7 @@ pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> 
         checks,
         exchanges,
         verdict: None,
+        script: Vec::new(),
     }
 }
 

@@ -6,21 +6,36 @@
 //! several segments; the n-th run of a step's exchanges goes with its n-th run of checks.
 //! Everything here is derived from the step names alone, so a step added tomorrow gets its
 //! section without any renderer knowing it.
+//!
+//! A `run` report also knows its scenario's script (`Report::script`): its timeline is then
+//! one segment per script action (`connect`, `call-tool`, `advance-clock`, ...), with the
+//! checks and exchanges that action recorded, whatever flow steps they belong to. Live
+//! `check` reports have no script and keep the segments by flow step.
 
 use crate::{Check, Exchange, Report, Status, Summary};
 
 /// One stretch of the timeline: consecutive checks of one step and that step's exchanges.
 #[derive(Debug, Clone)]
 pub struct Segment<'a> {
+    /// The flow step, or the script action for a script step.
     pub step: &'a str,
+    /// The script step's number (from 1), when the segment is one.
+    pub number: Option<usize>,
     pub checks: Vec<&'a Check>,
     pub exchanges: Vec<&'a Exchange>,
 }
 
+/// The step of the checks and exchanges recorded after the script's last action.
+pub const AFTER_SCRIPT: &str = "after-the-script";
+
 impl Segment<'_> {
-    /// The section title: the step name as words (`resource-server` → "Resource server").
+    /// The section title: the step name as words (`resource-server` → "Resource server"),
+    /// numbered for a script step (`call-tool` → "2. Call tool").
     pub fn title(&self) -> String {
-        step_title(self.step)
+        match self.number {
+            Some(n) => format!("{n}. {}", step_title(self.step)),
+            None => step_title(self.step),
+        }
     }
 
     /// Counts of this segment's checks.
@@ -77,12 +92,16 @@ pub fn step_title(step: &str) -> String {
 /// The report's timeline, in the order its checks were recorded; exchanges of a step that
 /// has no checks come last, each step in a segment of its own.
 pub fn timeline(report: &Report) -> Vec<Segment<'_>> {
+    if !report.script.is_empty() {
+        return script_timeline(report);
+    }
     let mut segments: Vec<Segment<'_>> = Vec::new();
     for check in &report.checks {
         match segments.last_mut() {
             Some(last) if last.step == check.step => last.checks.push(check),
             _ => segments.push(Segment {
                 step: &check.step,
+                number: None,
                 checks: vec![check],
                 exchanges: Vec::new(),
             }),
@@ -122,10 +141,46 @@ pub fn timeline(report: &Report) -> Vec<Segment<'_>> {
             Some(i) => segments[i].exchanges.extend(list),
             None => segments.push(Segment {
                 step,
+                number: None,
                 checks: Vec::new(),
                 exchanges: list,
             }),
         }
+    }
+    segments
+}
+
+/// One segment per script action, in order, each with the next checks and exchanges it
+/// recorded; what no action recorded (the flow's closing checks) comes last. Counts that
+/// overrun the report (a hand-edited file) take what is there.
+fn script_timeline(report: &Report) -> Vec<Segment<'_>> {
+    fn take<'a, T>(all: &'a [T], from: &mut usize, count: usize) -> Vec<&'a T> {
+        let start = (*from).min(all.len());
+        let end = start.saturating_add(count).min(all.len());
+        *from = end;
+        all[start..end].iter().collect()
+    }
+    let (mut check, mut exchange) = (0, 0);
+    let mut segments: Vec<Segment<'_>> = report
+        .script
+        .iter()
+        .enumerate()
+        .map(|(i, step)| Segment {
+            step: &step.action,
+            number: Some(i + 1),
+            checks: take(&report.checks, &mut check, step.checks),
+            exchanges: take(&report.exchanges, &mut exchange, step.exchanges),
+        })
+        .collect();
+    let checks = take(&report.checks, &mut check, usize::MAX);
+    let exchanges = take(&report.exchanges, &mut exchange, usize::MAX);
+    if !checks.is_empty() || !exchanges.is_empty() {
+        segments.push(Segment {
+            step: AFTER_SCRIPT,
+            number: None,
+            checks,
+            exchanges,
+        });
     }
     segments
 }

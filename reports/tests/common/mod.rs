@@ -271,6 +271,7 @@ pub fn report() -> Report {
         summary: Summary::of(&checks),
         checks,
         verdict: None,
+        script: Vec::new(),
     }
 }
 

@@ -4,17 +4,23 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::ArgGroup;
+use indicatif::ProgressBar;
 use mcp_oauth_reports::Report;
 use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions};
 use serde_json::{Value, json};
 
-use super::{Format, output, progress, usage_error};
+use super::progress::{self, CheckTally};
+use super::{Format, output, usage_error};
 use crate::check::baseline::Baseline;
 use crate::check::gallery::GalleryEntry;
-use crate::check::{self, CheckError, CheckOptions, CheckRun, Consent, ProfileSelection, targets};
+use crate::check::progress::planned_steps;
+use crate::check::{
+    self, CheckError, CheckOptions, CheckProgress, CheckRun, Consent, ProfileSelection, targets,
+};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile;
 use crate::redact::Redactor;
@@ -232,24 +238,52 @@ pub async fn check(args: CheckArgs) -> ExitCode {
     exit_code(&runs)
 }
 
-/// Every target, concurrently; a progress bar on stderr when there are several and it is a
-/// terminal.
-async fn check_all(plan: Vec<CheckOptions>, jobs: usize) -> Vec<Result<CheckRun, CheckError>> {
-    if plan.len() < 2 {
-        return check::check_all(plan, jobs).await;
+/// Every target, concurrently, with a progress bar on stderr when it is a terminal: it
+/// advances after each target's probes and after each of its profile flows.
+async fn check_all(mut plan: Vec<CheckOptions>, jobs: usize) -> Vec<Result<CheckRun, CheckError>> {
+    let tally = CheckTally::new(
+        plan.iter()
+            .map(|options| (options.name.clone(), planned_steps(options))),
+    );
+    let bar = progress::bar(
+        tally.len(),
+        if plan.len() > 1 { "targets" } else { "check" },
+    );
+    let tally = Arc::new(Mutex::new(tally));
+    for (index, options) in plan.iter_mut().enumerate() {
+        let (tally, bar) = (tally.clone(), bar.clone());
+        options.progress = Some(CheckProgress::new(move |step| {
+            let Ok(mut tally) = tally.lock() else { return };
+            let message = tally.record(index, step);
+            bar.set_length(tally.len() as u64);
+            bar.set_position(tally.position() as u64);
+            bar.set_message(message);
+        }));
     }
-    let bar = progress::bar(plan.len(), "targets");
-    progress::run_bounded(
-        plan,
+    let indexed: Vec<(usize, CheckOptions)> = plan.into_iter().enumerate().collect();
+    let done = (tally.clone(), bar.clone());
+    let runs = progress::run_bounded(
+        indexed,
         jobs,
-        &bar,
-        |options| options.name.clone(),
-        |options| async move { check::check(options).await },
+        &ProgressBar::hidden(),
+        |(_, options)| options.name.clone(),
+        move |(index, options)| {
+            let (tally, bar) = done.clone();
+            async move {
+                let run = check::check(options).await;
+                if let Ok(mut tally) = tally.lock() {
+                    tally.finish(index);
+                    bar.set_position(tally.position() as u64);
+                }
+                run
+            }
+        },
     )
-    .await
-    .into_iter()
-    .map(|result| result.unwrap_or_else(|e| Err(CheckError::Panicked(e))))
-    .collect()
+    .await;
+    bar.finish_and_clear();
+    runs.into_iter()
+        .map(|result| result.unwrap_or_else(|e| Err(CheckError::Panicked(e))))
+        .collect()
 }
 
 /// How the runs compare with their baselines, as JUnit shows it.

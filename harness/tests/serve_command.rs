@@ -1,0 +1,105 @@
+//! The `serve` binary with a scripted client (the harness's own `connect` under the
+//! pipelines profile, which leaves out what the newest spec asks of a client): `-q` prints
+//! only the failed checks and the final count, `-v` adds the step timeline with the failed
+//! checks and their fixes.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
+
+/// Runs `serve dcr-happy-path --once` with `flag`, points the pipelines client at it, and
+/// returns serve's stdout without the URL and credential lines, and its exit code.
+async fn serve_with(flag: &str) -> (String, i32) {
+    let mut serve = Command::new(BIN)
+        .args([flag, "serve", "dcr-happy-path", "--once", "--timeout", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut stdout = BufReader::new(serve.stdout.take().expect("piped stdout"));
+    let mut url = None;
+    let mut line = String::new();
+    while url.is_none() {
+        line.clear();
+        let read = stdout.read_line(&mut line).await.expect("serve's stdout");
+        assert!(read > 0, "serve ended before printing its MCP URL");
+        url = line
+            .strip_prefix("MCP server URL:")
+            .map(|rest| rest.trim().to_owned());
+    }
+    let url = url.unwrap_or_default();
+    // The pipelines client sends no resource indicator and no application type: two
+    // client checks fail under the newest revision. Its own exit code is not the point.
+    let _ = Command::new(BIN)
+        .args(["connect", "--profile", "pipelines", "--timeout", "30", &url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .expect("connect runs");
+    let mut rest = String::new();
+    tokio::time::timeout(Duration::from_secs(90), stdout.read_to_string(&mut rest))
+        .await
+        .expect("serve ends after the flow (--once)")
+        .expect("serve's stdout");
+    let status = serve.wait().await.expect("serve exits");
+    (rest, status.code().unwrap_or(-1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_serve_prints_only_the_failures_and_the_final_count() {
+    let (out, code) = serve_with("-q").await;
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("Client verdict"), "{out}");
+    assert!(!out.contains("  ok   "), "no passed check with -q: {out}");
+    assert!(!out.contains("Timeline:"), "{out}");
+    assert!(out.contains("FAIL client-resource-indicator"), "{out}");
+    assert!(out.contains("fix: Send resource="), "{out}");
+    assert!(
+        out.contains("expected failed client checks: none"),
+        "the unmet expectation: {out}"
+    );
+    let last = out.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("NOT CONFORMANT: ") && last.contains(" 2 failed"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_serve_adds_the_step_timeline_with_failed_checks_and_fixes() {
+    let (out, code) = serve_with("-v").await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Client verdict: dcr-happy-path"), "{out}");
+    assert!(out.contains("  ok   client-pkce-s256"), "{out}");
+    let timeline = out
+        .split("Timeline:\n")
+        .nth(1)
+        .expect("-v prints the timeline");
+    let token = timeline
+        .lines()
+        .skip_while(|l| !l.contains("Client token"))
+        .take_while(|l| !l.contains("Client MCP"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(token.contains("1 failed"), "{timeline}");
+    assert!(token.contains("client-resource-indicator"), "{timeline}");
+    assert!(token.contains("fix: Send resource="), "{timeline}");
+    assert!(
+        !timeline.contains("client-pkce-s256"),
+        "the timeline lists only failed and warning checks: {timeline}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("NOT CONFORMANT: ")
+    );
+}
