@@ -59,6 +59,7 @@ codes! {
     REFRESH_INVALID_REQUEST = "refresh-invalid-request";
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
     CLIENT_UNKNOWN = "client-unknown";
+    GALLERY_DRIFT = "gallery-drift";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -382,6 +382,13 @@ async fn perform(
             }
             Ok(())
         }
+        ActionKind::ConnectGallery => {
+            if let Some(entry) = &step.entry {
+                entry.apply_to(flow.options_mut(), &mocks.issuer(), &mocks.mcp_url());
+            }
+            flow.connect(&UserAgent::Headless, &pauses(step, clock))
+                .await
+        }
         ActionKind::ProbeResourceServer => {
             let options = crate::check::resource_server::ResourceServerOptions {
                 mcp_url: mocks.mcp_url(),

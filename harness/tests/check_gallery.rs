@@ -336,3 +336,53 @@ fn the_example_gallery_loads() {
         "drifted pins no registration endpoint"
     );
 }
+
+/// The catalog's `gallery-drift`: the diagnosis quotes both values and its remedy names the
+/// field, and `gallery-dcr-removed`'s remedy says to change the entry's flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gallery_scenarios_name_the_field_to_change() {
+    use mcp_oauth_harness::scenario::{catalog_dir, load_file};
+    let run = |name: &'static str| async move {
+        let scenario = load_file(&catalog_dir().join(format!("{name}.toml"))).unwrap();
+        let runs = vec![(std::sync::Arc::new(scenario), &profile::PIPELINES)];
+        mcp_oauth_harness::cli::run_all(runs, 1)
+            .await
+            .unwrap()
+            .remove(0)
+    };
+    let drift = run("gallery-drift").await;
+    let diagnosis = drift.outcome.diagnosis.expect("a diagnosis");
+    assert_eq!(diagnosis.code, "gallery-drift");
+    assert!(
+        diagnosis.message.contains("`token-endpoint` pins"),
+        "{}",
+        diagnosis.message
+    );
+    assert!(
+        diagnosis.message.contains("/oauth/token"),
+        "{}",
+        diagnosis.message
+    );
+    assert!(
+        diagnosis.message.contains("404"),
+        "the failure is quoted: {}",
+        diagnosis.message
+    );
+    assert!(
+        diagnosis
+            .remedy
+            .starts_with("Change `token-endpoint` in the gallery entry to http://127.0.0.1:"),
+        "{}",
+        diagnosis.remedy
+    );
+    assert!(diagnosis.remedy.contains("/token,"), "{}", diagnosis.remedy);
+
+    let removed = run("gallery-dcr-removed").await;
+    let diagnosis = removed.outcome.diagnosis.expect("a diagnosis");
+    assert_eq!(diagnosis.code, "client-id-missing");
+    assert!(
+        diagnosis.remedy.contains("change it to `flow: client-id`"),
+        "{}",
+        diagnosis.remedy
+    );
+}

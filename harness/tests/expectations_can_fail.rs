@@ -141,6 +141,25 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::PathInserted,
     },
     Mutation {
+        scenario: "gallery-dcr-removed",
+        change: "the authorization server offers registration again, so the entry connects",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = true,
+    },
+    Mutation {
+        scenario: "gallery-drift",
+        change: "the authorization server serves no metadata, so the stale pin cannot be shown",
+        mutate: |s| s.mocks.authorization_server.metadata = false,
+    },
+    Mutation {
+        scenario: "gallery-pinned-endpoints",
+        change: "the entry pins no token endpoint, so the broken discovery stops it",
+        mutate: |s| {
+            if let Some(entry) = &mut step(s, ActionKind::ConnectGallery).entry {
+                entry.token_endpoint = None;
+            }
+        },
+    },
+    Mutation {
         scenario: "health-unknown-after-callback",
         change: "the person denies consent, so the connect fails and health is unhealthy, not unknown",
         mutate: |s| s.mocks.authorization_server.consent = Consent::Deny,

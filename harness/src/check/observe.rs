@@ -226,6 +226,7 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         | d::NOT_CONNECTED => &checks::MCP_INITIALIZE,
         d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
         d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
+        d::GALLERY_DRIFT => &checks::GALLERY_ENDPOINTS_PINNED,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
     })

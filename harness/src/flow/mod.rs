@@ -200,6 +200,11 @@ impl ClientFlow {
         }
     }
 
+    /// The options the next connect uses (a scenario's `connect-gallery` sets an entry's).
+    pub fn options_mut(&mut self) -> &mut ClientOptions {
+        &mut self.options
+    }
+
     pub fn health(&self) -> Health {
         self.health
     }
@@ -360,13 +365,32 @@ async fn oauth(
         Some(flow) => flow == RegistrationFlow::Dcr,
         None => options.client_id.is_none() && options.client_metadata_url.is_none(),
     };
-    let server = match options.pinned.server(ctx, &options.mcp_url, registers) {
-        Some(pinned) => pinned,
+    let (server, drifted) = match options.pinned.server(ctx, &options.mcp_url, registers) {
+        Some(pinned) => (pinned, None),
         None => {
             let discovered = discovery::discover(ctx, &options.mcp_url, probe).await?;
-            options.pinned.apply(ctx, discovered)
+            let (server, drifted) = options.pinned.apply(ctx, discovered);
+            (server, Some(drifted))
         }
     };
+    match authorize(ctx, options, server, probe, previous, agent, pauses).await {
+        Err(failure) if !options.pinned.is_empty() => {
+            Err(pinned::explain(ctx, options, probe, drifted, failure).await)
+        }
+        result => result,
+    }
+}
+
+/// Registration to tokens, once the server is known.
+async fn authorize(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    server: discovery::DiscoveredServer,
+    probe: &probe::Probe,
+    previous: Option<&Connection>,
+    agent: &UserAgent,
+    pauses: &Pauses,
+) -> StepResult<Connection> {
     let client = match previous {
         Some(previous) => {
             registration::client_for_reauthorization(

@@ -12,7 +12,9 @@ use url::Url;
 
 use super::FlowContext;
 use super::discovery::{AuthServerMetadata, DiscoveredServer, Endpoints, canonical_resource};
+use super::probe::Probe;
 use crate::checks;
+use crate::diagnosis::{self, Diagnosis};
 
 /// The endpoints a gallery entry pins; every one optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,46 +148,55 @@ impl PinnedEndpoints {
         })
     }
 
-    /// What discovery found, with each pinned endpoint in place of the discovered one.
+    /// Each pinned endpoint that differs from what `metadata` announces.
+    pub fn drift_from(&self, metadata: &AuthServerMetadata) -> Vec<Drifted> {
+        let announced = [
+            metadata.issuer.as_deref(),
+            metadata.authorization_endpoint.as_deref(),
+            metadata.token_endpoint.as_deref(),
+            metadata.registration_endpoint.as_deref(),
+            metadata.revocation_endpoint.as_deref(),
+        ];
+        self.fields()
+            .into_iter()
+            .zip(announced)
+            .filter_map(|((field, pinned), announced)| {
+                let pinned = pinned?;
+                (announced != Some(pinned)).then(|| Drifted {
+                    field,
+                    pinned: pinned.to_owned(),
+                    announced: announced.map(str::to_owned),
+                })
+            })
+            .collect()
+    }
+
+    /// What discovery found, with each pinned endpoint in place of the discovered one, and
+    /// the pins that differed from it.
     pub(super) fn apply(
         &self,
         ctx: &mut FlowContext,
         mut server: DiscoveredServer,
-    ) -> DiscoveredServer {
+    ) -> (DiscoveredServer, Vec<Drifted>) {
         if self.is_empty() {
-            return server;
+            return (server, Vec::new());
         }
-        let mut replaced = Vec::new();
+        let drifted = self.drift_from(&server.metadata);
         let metadata = &mut server.metadata;
-        let slots: [(&str, &Option<String>, &mut Option<String>); 5] = [
-            ("issuer", &self.issuer, &mut metadata.issuer),
+        for (slot, pinned) in [
+            (&mut metadata.issuer, &self.issuer),
             (
-                "authorization-endpoint",
-                &self.authorization_endpoint,
                 &mut metadata.authorization_endpoint,
+                &self.authorization_endpoint,
             ),
+            (&mut metadata.token_endpoint, &self.token_endpoint),
             (
-                "token-endpoint",
-                &self.token_endpoint,
-                &mut metadata.token_endpoint,
-            ),
-            (
-                "registration-endpoint",
-                &self.registration_endpoint,
                 &mut metadata.registration_endpoint,
+                &self.registration_endpoint,
             ),
-            (
-                "revocation-endpoint",
-                &self.revocation_endpoint,
-                &mut metadata.revocation_endpoint,
-            ),
-        ];
-        for (field, pinned, slot) in slots {
-            if let Some(pinned) = pinned
-                && slot.as_deref() != Some(pinned.as_str())
-            {
-                replaced
-                    .push(json!({ "field": field, "pinned": pinned, "discovered": slot.clone() }));
+            (&mut metadata.revocation_endpoint, &self.revocation_endpoint),
+        ] {
+            if let Some(pinned) = pinned {
                 *slot = Some(pinned.clone());
             }
         }
@@ -200,12 +211,82 @@ impl PinnedEndpoints {
         }
         let mut details = self.details();
         details["discovery"] = json!("ran");
-        details["replaced"] = json!(replaced);
+        details["replaced"] = json!(drifted.iter().map(Drifted::details).collect::<Vec<_>>());
         ctx.recorder.info(
             &checks::GALLERY_ENDPOINTS_PINNED,
             details,
             "the gallery entry's pinned endpoints are used in place of what discovery found",
         );
-        server
+        (server, drifted)
     }
+}
+
+/// A pinned endpoint that the metadata announces otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drifted {
+    /// The entry's field.
+    pub field: &'static str,
+    pub pinned: String,
+    pub announced: Option<String>,
+}
+
+impl Drifted {
+    fn details(&self) -> Value {
+        json!({ "field": self.field, "pinned": self.pinned, "discovered": self.announced })
+    }
+}
+
+/// A connection through pinned endpoints failed: when live discovery shows a pin is stale,
+/// that is the diagnosis (the failure quoted), with the field to change. `known` is the drift
+/// already seen when discovery ran; without it discovery runs now. Without observed drift
+/// the failure stands as it was.
+pub(super) async fn explain(
+    ctx: &mut FlowContext,
+    options: &super::ClientOptions,
+    probe: &Probe,
+    known: Option<Vec<Drifted>>,
+    failure: Diagnosis,
+) -> Diagnosis {
+    let drifted = match known {
+        Some(drifted) => drifted,
+        None => match super::discovery::discover(ctx, &options.mcp_url, probe).await {
+            Ok(server) => options.pinned.drift_from(&server.metadata),
+            Err(_) => return failure,
+        },
+    };
+    let Some(first) = drifted.first() else {
+        return failure;
+    };
+    let stale: Vec<String> = drifted
+        .iter()
+        .map(|d| match &d.announced {
+            Some(announced) => format!(
+                "`{}` pins {} but the metadata announces {announced}",
+                d.field, d.pinned
+            ),
+            None => format!(
+                "`{}` pins {} but the metadata announces none",
+                d.field, d.pinned
+            ),
+        })
+        .collect();
+    let remedy = match &first.announced {
+        Some(announced) => format!(
+            "Change `{}` in the gallery entry to {announced}, or remove it to use discovery.",
+            first.field
+        ),
+        None => format!(
+            "Remove `{}` from the gallery entry: the server no longer announces one.",
+            first.field
+        ),
+    };
+    diagnosis::new(
+        diagnosis::GALLERY_DRIFT,
+        format!(
+            "The gallery entry has drifted from the server: {}. Connecting through it failed: {}",
+            stale.join("; "),
+            failure.message
+        ),
+        remedy,
+    )
 }

@@ -225,6 +225,9 @@ fn client_id_missing(
     {
         remedy.push_str(" Or publish a Client ID metadata document at an https URL and give the client that URL: this authorization server accepts them.");
     }
+    if options.registration_flow == Some(RegistrationFlow::Dcr) {
+        remedy.push_str(" The gallery entry says `flow: dcr`: change it to `flow: client-id` and give that Client ID as its `client-id`.");
+    }
     diagnosis::new(
         diagnosis::CLIENT_ID_MISSING,
         "Client ID missing: this server does not offer automatic client registration, and no Client ID was supplied.",

@@ -148,6 +148,14 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             ActionKind::CallTool => needs(step.tool.is_some(), "tool")?,
             ActionKind::AdvanceClock => needs(step.seconds.is_some(), "seconds")?,
             ActionKind::FailNextRefreshes => needs(step.count.is_some(), "count")?,
+            ActionKind::ConnectGallery => match &step.entry {
+                None => needs(false, "entry")?,
+                Some(entry) => {
+                    if let Some(problem) = entry.problem() {
+                        return Err(at("entry", problem));
+                    }
+                }
+            },
             ActionKind::SwitchAuthorizationServer
                 if !scenario
                     .mocks
@@ -164,7 +172,7 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
         let delays = step.consent_delay_secs != 0 || step.code_redemption_delay_secs != 0;
         let authorizes = matches!(
             step.action,
-            ActionKind::Connect | ActionKind::ConnectOnDemand
+            ActionKind::Connect | ActionKind::ConnectOnDemand | ActionKind::ConnectGallery
         );
         if delays && !authorizes {
             return Err(at(

@@ -5,11 +5,13 @@
 mod check_expectation;
 mod client;
 mod embedded;
+mod gallery;
 mod load;
 mod model;
 
 pub use check_expectation::{AT_LEAST_ONCE, CheckExpectation};
 pub use client::*;
 pub use embedded::{CatalogSource, embedded_files};
+pub use gallery::InlineEntry;
 pub use load::{LoadError, catalog_dir, load_catalog, load_file, parse};
 pub use model::*;

@@ -123,6 +123,8 @@ pub enum ActionKind {
     /// `check`'s resource-server probes with the connection's token: does the MCP server
     /// refuse the tokens it must refuse?
     ProbeResourceServer,
+    /// Connect through the provider-gallery entry given as `entry` (docs/gallery.md).
+    ConnectGallery,
 }
 
 impl ActionKind {
@@ -140,6 +142,7 @@ impl ActionKind {
             ActionKind::LoadTokenStore => "load-token-store",
             ActionKind::SwitchAuthorizationServer => "switch-authorization-server",
             ActionKind::ProbeResourceServer => "probe-resource-server",
+            ActionKind::ConnectGallery => "connect-gallery",
         }
     }
 }
@@ -162,6 +165,8 @@ pub struct Step {
     pub seconds: Option<u64>,
     /// fail-next-refreshes: how many.
     pub count: Option<u32>,
+    /// connect-gallery: the gallery entry, inline.
+    pub entry: Option<super::InlineEntry>,
     /// Whether the action succeeds.
     pub expect_ok: Option<bool>,
     /// Health right after the action.
