@@ -17,7 +17,7 @@ use mcp_oauth_reports::{Connects, Status};
 use serde_json::Value;
 
 mod check_support;
-use check_support::human;
+use check_support::{harness, human};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
 const PROFILES: [&str; 4] = [
@@ -604,20 +604,6 @@ async fn the_loopback_listener_takes_only_authorization_responses_on_its_path() 
         .await
         .unwrap_err();
     assert!(error.to_string().contains(&port.to_string()), "{error}");
-}
-
-async fn harness(args: &[&str]) -> (i32, String, String) {
-    let output = tokio::process::Command::new(BIN)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

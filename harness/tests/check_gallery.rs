@@ -15,7 +15,7 @@ use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Status;
 
 mod check_support;
-use check_support::human;
+use check_support::{harness, human};
 
 async fn check_entry(
     config: MockConfig,
@@ -210,22 +210,6 @@ fn gallery_fields_are_validated_with_file_line_and_field() {
     assert_eq!(chosen.len(), 1);
     let err = targets::select(listed, &["c".into()], Path::new("g.yaml")).unwrap_err();
     assert!(err.contains("\"c\"") && err.contains("a, b"), "{err}");
-}
-
-const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
-
-async fn harness(args: &[&str]) -> (i32, String, String) {
-    let output = tokio::process::Command::new(BIN)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 /// `connect --gallery FILE --provider NAME` and `check --gallery FILE --provider NAME`, as a

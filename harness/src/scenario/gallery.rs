@@ -36,7 +36,8 @@ impl InlineEntry {
         if self.flow.as_deref() == Some("client-id") && self.client_id.is_none() {
             return Some("entry field `client-id`: `flow: client-id` needs it".to_owned());
         }
-        self.urls()
+        self.pinned(&|v| v.to_owned())
+            .fields()
             .into_iter()
             .find(|(_, value)| {
                 value.is_some_and(|v| !v.starts_with("{issuer}") && !v.starts_with("{mcp-url}"))
@@ -48,36 +49,22 @@ impl InlineEntry {
             })
     }
 
-    fn urls(&self) -> [(&'static str, Option<&str>); 5] {
-        [
-            ("issuer", self.issuer.as_deref()),
-            (
-                "authorization-endpoint",
-                self.authorization_endpoint.as_deref(),
-            ),
-            ("token-endpoint", self.token_endpoint.as_deref()),
-            (
-                "registration-endpoint",
-                self.registration_endpoint.as_deref(),
-            ),
-            ("revocation-endpoint", self.revocation_endpoint.as_deref()),
-        ]
-    }
-
-    /// Sets the flow's options as the entry says, its URLs filled in.
-    pub fn apply_to(&self, options: &mut ClientOptions, issuer: &str, mcp_url: &str) {
-        let fill = |value: &Option<String>| {
-            value
-                .as_ref()
-                .map(|v| v.replace("{issuer}", issuer).replace("{mcp-url}", mcp_url))
-        };
-        options.pinned = PinnedEndpoints {
+    /// The entry's pinned endpoints, each passed through `fill`.
+    fn pinned(&self, fill: &dyn Fn(&str) -> String) -> PinnedEndpoints {
+        let fill = |value: &Option<String>| value.as_deref().map(fill);
+        PinnedEndpoints {
             issuer: fill(&self.issuer),
             authorization_endpoint: fill(&self.authorization_endpoint),
             token_endpoint: fill(&self.token_endpoint),
             registration_endpoint: fill(&self.registration_endpoint),
             revocation_endpoint: fill(&self.revocation_endpoint),
-        };
+        }
+    }
+
+    /// Sets the flow's options as the entry says, its URLs filled in.
+    pub fn apply_to(&self, options: &mut ClientOptions, issuer: &str, mcp_url: &str) {
+        options.pinned =
+            self.pinned(&|v| v.replace("{issuer}", issuer).replace("{mcp-url}", mcp_url));
         options.registration_flow = self.flow.as_deref().and_then(RegistrationFlow::parse);
         if self.scope.is_some() {
             options.scope = self.scope.clone();

@@ -26,3 +26,18 @@ pub fn recorded<'a>(run: &'a CheckRun, id: &str, status: Status) -> Vec<&'a Chec
     );
     found
 }
+
+/// Runs the built binary with `args` (stdin closed): exit code, stdout, stderr.
+pub async fn harness(args: &[&str]) -> (i32, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-oauth-harness"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
