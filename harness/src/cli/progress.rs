@@ -108,7 +108,8 @@ impl CheckTally {
         self.targets.iter().map(|t| t.done).sum()
     }
 
-    /// Counts target `index`'s step; returns the bar's message for it.
+    /// Counts target `index`'s step; returns the bar's message for it, which names the step
+    /// that just ended (the bar's position counts it), never one still running.
     pub fn record(&mut self, index: usize, step: CheckStep) -> String {
         let several = self.targets.len() > 1;
         let Some(target) = self.targets.get_mut(index) else {
@@ -123,7 +124,7 @@ impl CheckTally {
             CheckStep::Flow { index, of, profile } => {
                 target.planned = 1 + of;
                 target.done = (2 + index).min(target.planned);
-                format!("profile {}/{of} ({profile})", index + 1)
+                format!("profile {}/{of} done ({profile})", index + 1)
             }
         };
         if several {
@@ -162,7 +163,7 @@ mod tests {
                 profile: "pipelines",
             },
         );
-        assert_eq!(label, "profile 1/4 (pipelines)");
+        assert_eq!(label, "profile 1/4 done (pipelines)");
         assert_eq!((tally.position(), tally.len()), (2, 5));
         tally.record(
             0,
@@ -192,7 +193,7 @@ mod tests {
                 profile: "vscode",
             },
         );
-        assert_eq!(label, "a: profile 2/4 (vscode)");
+        assert_eq!(label, "a: profile 2/4 done (vscode)");
         assert_eq!(tally.position(), 4);
         tally.finish(0);
         tally.finish(7);

@@ -249,14 +249,19 @@ async fn check_all(mut plan: Vec<CheckOptions>, jobs: usize) -> Vec<Result<Check
         tally.len(),
         if plan.len() > 1 { "targets" } else { "check" },
     );
+    bar.set_message("probing");
     let tally = Arc::new(Mutex::new(tally));
     for (index, options) in plan.iter_mut().enumerate() {
         let (tally, bar) = (tally.clone(), bar.clone());
         options.progress = Some(CheckProgress::new(move |step| {
             let Ok(mut tally) = tally.lock() else { return };
             let message = tally.record(index, step);
-            bar.set_length(tally.len() as u64);
-            bar.set_position(tally.position() as u64);
+            // Length and position in one redraw: the bar's rate limit allows 20 at once.
+            let (len, position) = (tally.len() as u64, tally.position() as u64);
+            bar.update(|state| {
+                state.set_len(len);
+                state.set_pos(position);
+            });
             bar.set_message(message);
         }));
     }
