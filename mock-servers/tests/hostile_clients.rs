@@ -306,6 +306,41 @@ async fn a_replayed_code_is_invalid_grant_and_revokes_the_refresh_token_issued_f
 }
 
 #[tokio::test]
+async fn a_replayed_code_revokes_its_access_token_where_the_mcp_server_introspects() {
+    // RFC 6749 §4.1.2 asks to revoke every token issued from a replayed code. The access
+    // token is a self-contained JWT: only an MCP server that introspects sees the revocation.
+    for introspects in [true, false] {
+        let mut config = MockConfig::default();
+        config.resource_server.introspect_tokens = introspects;
+        let mocks = start(config).await;
+        let (client_id, code, tokens) = mocks.tokens_for_the_mcp_server().await;
+        let access_token = tokens["access_token"].as_str().expect("access_token");
+        assert_eq!(mocks.mcp_status(access_token).await, StatusCode::OK);
+
+        let (status, body) = mocks.redeem(&client_id, &code).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+        );
+
+        let after = mocks.mcp_status(access_token).await;
+        if introspects {
+            assert_eq!(after, StatusCode::UNAUTHORIZED, "introspecting MCP server");
+        } else {
+            assert_eq!(
+                after,
+                StatusCode::OK,
+                "a JWT lives out its lifetime without introspection"
+            );
+        }
+        // Another client's access token is untouched.
+        let (_, _, other) = mocks.tokens_for_the_mcp_server().await;
+        let other = other["access_token"].as_str().expect("access_token");
+        assert_eq!(mocks.mcp_status(other).await, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn a_code_replayed_by_another_client_is_invalid_grant() {
     let mocks = start(MockConfig::default()).await;
     let (_, code, _) = mocks.tokens().await;

@@ -51,8 +51,12 @@ pub struct Store {
     pub refresh_unavailable_remaining: u32,
     /// Every access token signed, so tests can prove none of them leaks into a report.
     pub issued_access_tokens: Vec<String>,
-    /// Access tokens revoked at the RFC 7009 endpoint: introspection says they are inactive.
+    /// Access tokens revoked at the RFC 7009 endpoint, or with the code they came from:
+    /// introspection says they are inactive.
     pub revoked_access_tokens: HashSet<String>,
+    /// The access tokens issued under each grant family, so that a replayed code can revoke
+    /// them too (RFC 6749 §4.1.2).
+    pub access_tokens_by_family: HashMap<u64, Vec<String>>,
     /// RFC 7592: the bearer token that manages each dynamically registered client, by client ID
     /// (when `registration-management` is on).
     pub registration_access_tokens: HashMap<String, String>,
@@ -128,6 +132,16 @@ impl Store {
 
     pub fn revoke_family(&mut self, family: u64) {
         self.revoked_families.insert(family);
+    }
+
+    /// A replayed authorization code: every token issued from it, refresh and access, is
+    /// revoked. Self-contained JWT access tokens stop working only at a resource server
+    /// that introspects them (`introspect-tokens`).
+    pub fn revoke_code_grant(&mut self, family: u64) {
+        self.revoke_family(family);
+        if let Some(tokens) = self.access_tokens_by_family.remove(&family) {
+            self.revoked_access_tokens.extend(tokens);
+        }
     }
 
     pub fn revoke_all_refresh_tokens(&mut self) {

@@ -231,14 +231,13 @@ fn redeem_code(
             return Err(OAuthError::invalid_grant("unknown authorization code"));
         };
         if grant.redeemed {
-            // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for. Access
-            // tokens are self-contained JWTs and live out their short lifetime.
+            // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
             let issued = grant.family;
             if let Some(issued) = issued {
-                store.revoke_family(issued);
+                store.revoke_code_grant(issued);
             }
             return Err(OAuthError::invalid_grant(
-                "authorization code was already used; the refresh tokens issued for it are revoked",
+                "authorization code was already used; the tokens issued for it are revoked",
             ));
         }
         grant.redeemed = true;
@@ -503,10 +502,17 @@ fn issue_for(
             )
         })?
     };
-    server
-        .store()
-        .issued_access_tokens
-        .push(access_token.clone());
+    {
+        let mut store = server.store();
+        store.issued_access_tokens.push(access_token.clone());
+        if let Some((family, _, _)) = &refresh {
+            store
+                .access_tokens_by_family
+                .entry(*family)
+                .or_default()
+                .push(access_token.clone());
+        }
+    }
     let mut body = json!({
         "access_token": access_token,
         "token_type": config.token_type.as_str(),

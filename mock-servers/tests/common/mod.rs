@@ -87,18 +87,25 @@ impl Mocks {
     }
 
     pub async fn code(&self, client_id: &str) -> String {
+        self.code_with(client_id, &[]).await
+    }
+
+    /// An authorization code for `client_id`, with `extra` parameters on the request.
+    pub async fn code_with(&self, client_id: &str, extra: &[(&str, &str)]) -> String {
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
+        let mut query = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "s"),
+        ];
+        query.extend_from_slice(extra);
         let response = self
             .http
             .get(self.endpoint("authorize"))
-            .query(&[
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-                ("state", "s"),
-            ])
+            .query(&query)
             .send()
             .await
             .expect("authorization request");
@@ -145,6 +152,43 @@ impl Mocks {
         let (status, body) = self.redeem(&client_id, &code).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         (client_id, code, body)
+    }
+}
+
+impl Mocks {
+    /// Registers, authorizes and redeems for the MCP server as the `resource` (RFC 8707), so
+    /// that the access token is one the MCP server accepts: `(client_id, code, response)`.
+    pub async fn tokens_for_the_mcp_server(&self) -> (String, String, Value) {
+        let resource = self.servers.mcp_url();
+        let client_id = self.register().await;
+        let code = self.code_with(&client_id, &[("resource", &resource)]).await;
+        let mut form = redemption(&client_id, &code);
+        form.push(("resource", &resource));
+        let (status, body) = self.token(&form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (client_id, code, body)
+    }
+
+    /// The MCP server's status for an `initialize` carrying `access_token`.
+    pub async fn mcp_status(&self, access_token: &str) -> StatusCode {
+        self.http
+            .post(self.servers.mcp_url())
+            .bearer_auth(access_token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "hostile-clients", "version": "0"}
+                }
+            }))
+            .send()
+            .await
+            .expect("MCP request")
+            .status()
     }
 }
 
