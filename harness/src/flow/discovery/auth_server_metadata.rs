@@ -27,6 +27,11 @@ pub fn auth_server_metadata_locations(issuer: &str) -> Vec<(String, &'static str
     let Ok(parsed) = Url::parse(issuer) else {
         return Vec::new();
     };
+    // An issuer without a host (`z:`, `mailto:…`) has an opaque origin, serialized "null":
+    // there is no well-known URL to build from it.
+    if !parsed.origin().is_tuple() {
+        return Vec::new();
+    }
     let origin = origin(&parsed);
     let path = parsed.path().trim_end_matches('/');
     if path.is_empty() {
@@ -189,5 +194,18 @@ mod tests {
             auth_server_metadata_urls("https://auth.example.com").len(),
             2
         );
+    }
+
+    #[test]
+    fn an_issuer_without_a_host_has_no_well_known_urls() {
+        // Found by the well_known_urls fuzz target: "z:" once built
+        // "null/.well-known/oauth-authorization-server".
+        for issuer in ["z:", "mailto:as@example.com", "data:text/plain,x"] {
+            assert_eq!(
+                auth_server_metadata_urls(issuer),
+                Vec::<String>::new(),
+                "{issuer}"
+            );
+        }
     }
 }

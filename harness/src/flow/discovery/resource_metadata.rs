@@ -29,6 +29,10 @@ pub fn canonical_resource(url: &Url) -> String {
 
 /// RFC 9728 §3.1: the well-known suffix goes between host and path, terminating slash removed.
 pub fn protected_resource_metadata_urls(mcp_url: &Url) -> Vec<String> {
+    // A URL without a host has an opaque origin ("null"): no well-known URL to build.
+    if !mcp_url.origin().is_tuple() {
+        return Vec::new();
+    }
     let origin = origin(mcp_url);
     let path = mcp_url.path().trim_end_matches('/');
     let mut urls = Vec::new();
