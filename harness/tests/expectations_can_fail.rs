@@ -764,6 +764,22 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "quirk-client-forgotten-at-refresh",
+        change: "the authorization server keeps its registrations, so the refresh works and no client registers again",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::Never
+        },
+    },
+    Mutation {
+        scenario: "quirk-client-forgotten-at-refresh",
+        change: "the client is forgotten before the code exchange, so it registers again at the token step and the refresh works",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::AfterFirstAuthorization
+        },
+    },
+    Mutation {
         scenario: "audience-origin-only",
         change: "the MCP server expects its own URL as aud, so the spec client's token is accepted",
         mutate: |s| {
