@@ -809,6 +809,16 @@ const MUTATIONS: &[Mutation] = &[
         change: "the metadata is served only for /mcp, so at /mcp/oauth none is found and discovery fails instead",
         mutate: |s| s.mocks.resource_server.metadata_for_every_path = false,
     },
+    Mutation {
+        scenario: "quirk-prm-challenge-points-at-mcp-metadata",
+        change: "the user pastes /mcp, the endpoint the challenge's metadata names, so every profile connects",
+        mutate: |s| s.client.pasted_path = None,
+    },
+    Mutation {
+        scenario: "quirk-prm-challenge-points-at-mcp-metadata",
+        change: "the challenge carries no resource_metadata, so the metadata is found by path insertion and the challenge is not what points elsewhere",
+        mutate: |s| s.mocks.resource_server.resource_metadata_in_challenge = false,
+    },
 ];
 
 #[test]
