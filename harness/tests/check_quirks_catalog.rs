@@ -1,7 +1,8 @@
 //! `check URL` against the mocks of every catalog scenario that reproduces a real provider
 //! (its `seen-at`): what the check reports there, the caveat, diagnosis or observation that
 //! names the quirk, is listed in [`EXPECTED`], and the table and the catalog's `seen-at`
-//! scenarios must match both ways, so no real-world quirk goes without a `check` assertion.
+//! scenarios (with the few issue behaviours that have none) must match both ways, so no
+//! real-world quirk goes without a `check` assertion.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -303,6 +304,27 @@ const EXPECTED: &[Expected] = &[
         diagnosis: Some("token-rejected"),
         verdict: &["token-rejected"],
         ..row("mcp-refuses-valid-token")
+    }, // Issue behaviours without a public report of their own.
+    Expected {
+        diagnosis: Some("dcr-rejected"),
+        verdict: &["dcr-rejected"],
+        checks: &[("dcr-registration", Failure)],
+        ..row("dcr-server-error")
+    },
+    Expected {
+        checks: &[("token-expiry-known", Status::Info)],
+        ..row("token-expires-in-omitted")
+    },
+    Expected {
+        checks: &[("token-expiry-known", Warning)],
+        ..row("token-expires-in-zero")
+    },
+    Expected {
+        // The refused scope is named as such, never as an audience requirement.
+        diagnosis: Some("authorization-error"),
+        verdict: &["authorization-error"],
+        checks: &[("authorization-granted", Failure)],
+        ..row("offline-access-not-listed")
     },
 ];
 
@@ -394,6 +416,14 @@ fn unmet(run: &CheckRun, expected: &Expected) -> Vec<String> {
     out
 }
 
+/// Issue behaviours with a scenario but no public report of their own (no `seen-at`).
+const WITHOUT_SEEN_AT: &[&str] = &[
+    "dcr-server-error",
+    "token-expires-in-omitted",
+    "token-expires-in-zero",
+    "offline-access-not-listed",
+];
+
 #[test]
 fn every_seen_at_scenario_has_a_check_row_and_every_row_a_scenario() {
     let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
@@ -401,6 +431,10 @@ fn every_seen_at_scenario_has_a_check_row_and_every_row_a_scenario() {
         .iter()
         .filter(|s| !s.seen_at.is_empty())
         .map(|s| s.name.as_str())
+        .collect();
+    let seen: BTreeSet<&str> = seen
+        .into_iter()
+        .chain(WITHOUT_SEEN_AT.iter().copied())
         .collect();
     let rows: BTreeSet<&str> = EXPECTED.iter().map(|e| e.scenario).collect();
     assert_eq!(rows.len(), EXPECTED.len(), "a scenario has two rows");
