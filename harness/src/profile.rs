@@ -56,6 +56,11 @@ pub struct Profile {
     /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
     /// does not count.
     pub max_reauthorizations: u8,
+    /// When a refresh is refused because the authorization server no longer knows the client
+    /// it registered dynamically, register again once and ask for a fresh consent (in the
+    /// client's own loop, `connect-on-demand`); otherwise report it for the person to
+    /// reconnect.
+    pub renew_forgotten_client: bool,
     /// Checks whose failure this profile reports with another status than FAILURE, with the
     /// reason the report gives. They win over [`COMMON_OVERRIDES`], which every profile has.
     pub severity_overrides: &'static [SeverityOverride],
@@ -98,7 +103,7 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
     SeverityOverride {
         check: &checks::UNKNOWN_CLIENT_ERROR,
         status: Status::Warning,
-        why: "this client recognizes the other answers too, and registers again",
+        why: "this client recognizes the other answers too as an unknown client",
     },
     SeverityOverride {
         check: &checks::WELL_KNOWN_NO_HTML,
@@ -303,6 +308,8 @@ pub const PIPELINES: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 0,
+    // "re-running the OAuth flow reconnects": the person reconnects, which registers anew.
+    renew_forgotten_client: false,
     severity_overrides: PIPELINES_OVERRIDES,
 };
 
@@ -320,6 +327,7 @@ pub const MCP_2025_06_18: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
+    renew_forgotten_client: true,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -336,6 +344,7 @@ pub const MCP_2025_11_25: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
+    renew_forgotten_client: true,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -352,6 +361,7 @@ pub const MCP_2026_07_28: Profile = Profile {
     request_offline_access: true,
     step_up_scope: StepUpScope::UnionWithPrevious,
     max_reauthorizations: 2,
+    renew_forgotten_client: true,
     severity_overrides: SPEC_OVERRIDES,
 };
 

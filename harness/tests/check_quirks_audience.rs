@@ -1,5 +1,6 @@
 //! `check URL` against the mocks configured with the real-world resource and audience quirks
-//! that no client can step over: metadata naming one `resource` for every path
+//! that no client can step over: metadata naming one `resource` for every path, found by path
+//! insertion or, as exa served it, through a challenge pointing at the `/mcp` metadata
 //! (exa-mcp-server#387), and an authorization server that issues an opaque token unless sent
 //! `audience` (Auth0, vscode#274226). Each is a diagnosis whose remedy works when followed.
 
@@ -76,6 +77,41 @@ async fn metadata_naming_one_resource_for_every_path_is_refused_with_the_url_to_
     let run = check(CheckOptions::new(&canonical)).await;
     recorded(&run, "prm-resource-matches", Status::Success);
     assert_eq!(connects(&run), [Connects::Yes; 4], "\n{}", human(&run));
+}
+
+/// exa's exact form: the 401 of every endpoint points at the metadata of `/mcp`, which names
+/// `/mcp` whatever path is asked.
+#[tokio::test]
+async fn a_challenge_pointing_every_endpoint_at_the_mcp_metadata_is_named() {
+    let mocks = vendor(|c| c.resource_server.metadata_for_every_path = true).await;
+    let canonical = mocks.mcp_url();
+    let other_path = format!("{canonical}/oauth");
+    let run = check(CheckOptions::new(&other_path)).await;
+    let found = recorded(&run, "prm-discovered", Status::Success);
+    assert!(
+        found.iter().all(|c| c
+            .details
+            .as_ref()
+            .and_then(|d| d.get("location"))
+            .and_then(|l| l.as_str())
+            == Some("challenge")),
+        "{}",
+        human(&run)
+    );
+    let mismatch = recorded(&run, "prm-resource-matches", Status::Failure)[0];
+    let details = mismatch.details.as_ref().expect("details");
+    assert_eq!(details["challengeNamesOtherResource"], true, "{details}");
+    let paste = format!("Paste the canonical URL {canonical} ");
+    diagnosed(
+        &run,
+        "resource-mismatch",
+        &[
+            &paste,
+            &format!("resource_metadata URL of {other_path} itself"),
+            "exa-mcp-server#387",
+        ],
+    );
+    assert_eq!(connects(&run), [Connects::No; 4], "\n{}", human(&run));
 }
 
 #[tokio::test]

@@ -213,3 +213,49 @@ async fn a_server_that_never_keeps_a_registration_stops_the_client_after_one_ren
         human(&run)
     );
 }
+
+#[tokio::test]
+async fn a_client_forgotten_after_its_tokens_is_named_at_the_refresh() {
+    let run = check_against(|c| {
+        c.authorization_server.forget_registered_clients = ForgetRegisteredClients::AfterFirstToken;
+        c.authorization_server.unknown_client_answer = UnknownClientAnswer::UnrecognizedClientId422;
+    })
+    .await;
+    // The code exchange worked; the refresh check makes right after it meets the lost client.
+    recorded(&run, "token-exchange", Status::Success);
+    let refreshes: Vec<&Check> = run
+        .report
+        .checks
+        .iter()
+        .filter(|c| c.id == "refresh-token-grant")
+        .collect();
+    assert!(
+        refreshes.iter().any(|c| c.status == Status::Failure),
+        "{}",
+        human(&run)
+    );
+    let found = recorded(&run, "unknown-client-error", Status::Warning);
+    assert!(
+        found.iter().any(|c| c
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("Unrecognized client_id"))),
+        "{}",
+        human(&run)
+    );
+    // A caveat that names the lost client, with the way back.
+    let verdict = run.report.verdict.as_ref().expect("a verdict");
+    let caveat = verdict
+        .profiles
+        .iter()
+        .flat_map(|p| p.caveats.iter())
+        .find(|c| c.check == "refresh-token-grant")
+        .unwrap_or_else(|| panic!("no refresh caveat\n{}", human(&run)));
+    assert_eq!(caveat.code, "client-unknown", "{}", human(&run));
+    assert!(
+        caveat.remedy.contains("invalid_client")
+            && caveat.remedy.contains("registers a new client"),
+        "{}",
+        caveat.remedy
+    );
+}

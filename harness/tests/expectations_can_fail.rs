@@ -602,13 +602,13 @@ const MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         scenario: "quirk-cors-no-expose",
-        change: "the authorization server publishes no metadata, so nothing connects",
-        mutate: |s| s.mocks.authorization_server.metadata = false,
+        change: "the 401 exposes WWW-Authenticate to browsers, so the browser probe's caveat no longer fires",
+        mutate: |s| s.mocks.resource_server.cors_expose_www_authenticate = true,
     },
     Mutation {
         scenario: "quirk-token-no-cors",
-        change: "the authorization server publishes no metadata, so nothing connects",
-        mutate: |s| s.mocks.authorization_server.metadata = false,
+        change: "the token endpoint answers the CORS preflight, so the browser probe's caveat no longer fires",
+        mutate: |s| s.mocks.authorization_server.token_endpoint_cors = true,
     },
     Mutation {
         scenario: "quirk-open-initialize",
@@ -764,6 +764,22 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "quirk-client-forgotten-at-refresh",
+        change: "the authorization server keeps its registrations, so the refresh works and no client registers again",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::Never
+        },
+    },
+    Mutation {
+        scenario: "quirk-client-forgotten-at-refresh",
+        change: "the client is forgotten before the code exchange, so it registers again at the token step and the refresh works",
+        mutate: |s| {
+            s.mocks.authorization_server.forget_registered_clients =
+                mcp_oauth_mocks::config::ForgetRegisteredClients::AfterFirstAuthorization
+        },
+    },
+    Mutation {
         scenario: "audience-origin-only",
         change: "the MCP server expects its own URL as aud, so the spec client's token is accepted",
         mutate: |s| {
@@ -792,6 +808,16 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "quirk-prm-same-resource-any-path",
         change: "the metadata is served only for /mcp, so at /mcp/oauth none is found and discovery fails instead",
         mutate: |s| s.mocks.resource_server.metadata_for_every_path = false,
+    },
+    Mutation {
+        scenario: "quirk-prm-challenge-points-at-mcp-metadata",
+        change: "the user pastes /mcp, the endpoint the challenge's metadata names, so every profile connects",
+        mutate: |s| s.client.pasted_path = None,
+    },
+    Mutation {
+        scenario: "quirk-prm-challenge-points-at-mcp-metadata",
+        change: "the challenge carries no resource_metadata, so the metadata is found by path insertion and the challenge is not what points elsewhere",
+        mutate: |s| s.mocks.resource_server.resource_metadata_in_challenge = false,
     },
 ];
 
@@ -913,4 +939,32 @@ fn a_profile_left_unbroken_is_reported_even_when_another_profile_breaks() {
         ("mcp-2025-11-25".to_owned(), vec!["x".to_owned()]),
     ]);
     assert!(unbroken_profiles(&scenario, &[one_mutation, another]).is_empty());
+}
+
+/// The CORS quirks' mutations turn their knob off: what they must break is the browser
+/// probe's caveat itself, under every profile, and nothing else (non-browser clients never
+/// depended on the knob).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cors_mutations_break_the_browser_caveat_itself() {
+    let catalog = load_catalog(&catalog_dir()).expect("the catalog loads");
+    for (name, check) in [
+        ("quirk-cors-no-expose", "cors-exposes-www-authenticate"),
+        ("quirk-token-no-cors", "cors-token-preflight"),
+    ] {
+        let scenario = catalog
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} is in the catalog"));
+        let mutation = MUTATIONS
+            .iter()
+            .find(|m| m.scenario == name)
+            .expect("a mutation");
+        for (profile, unmet) in unmet_after(scenario, mutation).await {
+            assert!(!unmet.is_empty(), "{name} under {profile}: nothing unmet");
+            assert!(
+                unmet.iter().all(|e| e.contains(check)),
+                "{name} under {profile}: unmet for another reason than {check}: {unmet:?}"
+            );
+        }
+    }
 }

@@ -5,7 +5,9 @@
 //! one flow where another connects is explained by what the failing one sent differently. The
 //! difference this module names is RFC 8707 `resource`, the one the product's documentation
 //! names: servers that strictly require an audience cannot be connected by a client that sends
-//! none, and a server that refuses `resource` cannot be connected by one that sends it.
+//! none, and a server that refuses `resource` cannot be connected by one that sends it. A
+//! refusal naming the scope (`invalid_scope`) is left as it is: the profiles also differ in the
+//! scope they ask for.
 
 use super::observe::StepAnswer;
 use super::verdict::Observed;
@@ -65,6 +67,12 @@ fn with_counterpart(
 ) -> Option<Diagnosis> {
     let failed = failed_step(run)?;
     if !matches!(failed.step, "authorization" | "token" | "mcp") {
+        return None;
+    }
+    // A refusal that names the scope is about what was asked, in which the profiles differ too
+    // (a 2026-07-28 client leaves out an `offline_access` the server does not list): not
+    // about `resource`.
+    if failed.error.as_deref() == Some("invalid_scope") {
         return None;
     }
     let theirs = other
@@ -226,6 +234,19 @@ mod tests {
         assert_eq!(
             runs[0].failure.as_ref().unwrap().0.code,
             "audience-required"
+        );
+    }
+
+    #[test]
+    fn a_refused_scope_is_not_blamed_on_resource() {
+        let mut runs = vec![
+            run("pipelines", 400, Some("invalid_scope"), None),
+            run("mcp-2026-07-28", 200, None, Some(200)),
+        ];
+        explain(&mut runs);
+        assert_eq!(
+            runs[0].failure.as_ref().unwrap().0.code,
+            "token-exchange-failed"
         );
     }
 

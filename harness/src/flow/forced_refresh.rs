@@ -78,6 +78,9 @@ pub async fn refresh_now(
                     answer.summary()
                 ),
             );
+            if let Some(unknown) = super::stale_client::at_refresh(ctx, client, &answer) {
+                return Err(unknown);
+            }
             Err(refresh_failure::from_answer(
                 RefreshKind::FreshToken,
                 &answer,

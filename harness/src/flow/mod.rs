@@ -170,6 +170,9 @@ pub struct ClientFlow {
     connection: Option<Connection>,
     health: Health,
     diagnoses: Vec<Diagnosis>,
+    /// Whether this flow has already registered again after a refresh refused for a client
+    /// the server forgot (once per flow, so a server that forgets every client cannot loop it).
+    renewed_client: bool,
 }
 
 impl ClientFlow {
@@ -197,6 +200,7 @@ impl ClientFlow {
             connection: None,
             health: Health::Unknown,
             diagnoses: Vec::new(),
+            renewed_client: false,
         }
     }
 
@@ -404,9 +408,19 @@ async fn authorize(
         }
         None => registration::obtain_client(ctx, options, &server).await?,
     };
-    let authorized =
-        stale_client::authorize_and_exchange(ctx, options, &server, client, probe, agent, pauses)
-            .await?;
+    let authorized = stale_client::authorize_and_exchange(
+        ctx,
+        options,
+        &server,
+        client,
+        stale_client::Consent {
+            probe,
+            agent,
+            pauses,
+        },
+        false,
+    )
+    .await?;
     Ok(Connection {
         server,
         client: authorized.client,

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::mcp::{self, AuthChallenge, McpFailure};
 use super::probe::{self, Probe};
-use super::{ClientFlow, Pauses, StepResult, authorization, oauth, token};
+use super::{ClientFlow, Pauses, StepResult, authorization, oauth, stale_client, token};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis::{self, Diagnosis};
 use crate::user_agent::UserAgent;
@@ -74,7 +74,10 @@ impl ClientFlow {
         loop {
             let (check, challenge) = match self.send(action.clone()).await {
                 Ok(value) => return Ok(value),
-                Err(McpFailure::Failed(diagnosis)) => return Err(diagnosis),
+                Err(McpFailure::Failed(refused)) => {
+                    self.renew_forgotten_client(refused, agent, pauses).await?;
+                    continue;
+                }
                 Err(McpFailure::Challenged { check, challenge }) => (check, challenge),
             };
             if self.connection.is_some() {
@@ -102,6 +105,38 @@ impl ClientFlow {
             }
             None => mcp::send(&mut self.ctx, url, None, action).await,
         }
+    }
+
+    /// A refresh refused because the server forgot the client: under a profile that renews
+    /// forgotten clients, once per flow, a new registration and a fresh consent; any other
+    /// failure (or the second time) is returned as it is.
+    async fn renew_forgotten_client(
+        &mut self,
+        refused: Diagnosis,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<()> {
+        let Some(connection) = self.connection.as_ref() else {
+            return Err(refused);
+        };
+        if self.renewed_client
+            || !self.ctx.profile.renew_forgotten_client
+            || !stale_client::forgotten_at_refresh(&refused, connection)
+        {
+            return Err(refused);
+        }
+        self.renewed_client = true;
+        let renewed = stale_client::renew_after_refresh(
+            &mut self.ctx,
+            &self.options,
+            connection,
+            refused,
+            agent,
+            pauses,
+        )
+        .await?;
+        self.connection = Some(renewed);
+        Ok(())
     }
 
     /// Authorizes (again) as a challenge asks: a 403 with a token steps the scope up, anything

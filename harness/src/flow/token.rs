@@ -264,6 +264,10 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
                 json!({ "expected": 200, "actualStatus": status, "error": error, "errorDescription": description }),
                 format!("the refresh answered {status} {error}: {description}"),
             );
+            if let Some(unknown) = super::stale_client::at_refresh(ctx, &connection.client, &answer)
+            {
+                return Err(unknown);
+            }
             Err(refresh_failure::from_answer(
                 RefreshKind::BeforeCall,
                 &answer,

@@ -402,6 +402,16 @@ async fn perform(
             crate::check::resource_server::probe(flow, &options).await;
             Ok(())
         }
+        ActionKind::ProbeBrowserCors => {
+            let token_endpoint = flow.connection().map(|c| c.server.endpoints.token.clone());
+            crate::check::probes::browser_cors(
+                flow.context(),
+                &mocks.mcp_url(),
+                token_endpoint.as_deref(),
+            )
+            .await;
+            Ok(())
+        }
     }
 }
 

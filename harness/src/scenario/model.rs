@@ -123,6 +123,9 @@ pub enum ActionKind {
     /// `check`'s resource-server probes with the connection's token: does the MCP server
     /// refuse the tokens it must refuse?
     ProbeResourceServer,
+    /// `check`'s probes for browser-based clients: a tokenless request with an `Origin`, and
+    /// a CORS preflight at the connection's token endpoint.
+    ProbeBrowserCors,
     /// Connect through the provider-gallery entry given as `entry` (docs/gallery.md).
     ConnectGallery,
 }
@@ -142,6 +145,7 @@ impl ActionKind {
             ActionKind::LoadTokenStore => "load-token-store",
             ActionKind::SwitchAuthorizationServer => "switch-authorization-server",
             ActionKind::ProbeResourceServer => "probe-resource-server",
+            ActionKind::ProbeBrowserCors => "probe-browser-cors",
             ActionKind::ConnectGallery => "connect-gallery",
         }
     }

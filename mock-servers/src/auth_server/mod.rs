@@ -252,20 +252,35 @@ impl AuthServer {
     /// registered dynamically, once or every time.
     fn forget_after_authorization(&self) {
         let due = match self.inner.config.forget_registered_clients {
-            ForgetRegisteredClients::Never => false,
+            ForgetRegisteredClients::Never | ForgetRegisteredClients::AfterFirstToken => false,
             ForgetRegisteredClients::AfterFirstAuthorization => !self.store().forgot_clients,
             ForgetRegisteredClients::AfterEveryAuthorization => true,
         };
         if due {
-            let kept: std::collections::HashSet<&str> = self
-                .inner
-                .config
-                .clients
-                .iter()
-                .map(|c| c.client_id.as_str())
-                .collect();
-            self.store().forget_clients(&kept);
+            self.forget_registered_clients();
         }
+    }
+
+    /// `forget-registered-clients = "after-first-token"`: once the first code exchange has
+    /// issued tokens, forget the clients registered dynamically.
+    fn forget_after_token(&self) {
+        if self.inner.config.forget_registered_clients == ForgetRegisteredClients::AfterFirstToken
+            && !self.store().forgot_clients
+        {
+            self.forget_registered_clients();
+        }
+    }
+
+    /// A restart that loses the dynamic registrations; the clients of the configuration stay.
+    fn forget_registered_clients(&self) {
+        let kept: std::collections::HashSet<&str> = self
+            .inner
+            .config
+            .clients
+            .iter()
+            .map(|c| c.client_id.as_str())
+            .collect();
+        self.store().forget_clients(&kept);
     }
 
     /// From now on, show a real approve/deny page at the authorization endpoint (for a person

@@ -280,7 +280,11 @@ fn redeem_code(
     let resource = requested_resource(server, params)
         .cloned()
         .or(grant.resource);
-    issue(server, client, grant.scope, resource, Some(family))
+    let issued = issue(server, client, grant.scope, resource, Some(family));
+    if issued.is_ok() {
+        server.forget_after_token();
+    }
+    issued
 }
 
 /// The RFC 8707 `resource` of a token request, unless the server ignores it (with

@@ -46,4 +46,7 @@ pub enum ForgetRegisteredClients {
     AfterFirstAuthorization,
     /// After every authorization code issued (a server that never keeps a registration).
     AfterEveryAuthorization,
+    /// Once, right after the first code exchange issues tokens: the connection works, and the
+    /// next refresh presents a refresh token of a client the server no longer knows.
+    AfterFirstToken,
 }

@@ -94,6 +94,20 @@ pub(super) struct Resource {
     pub(super) attempts: Vec<crate::flow::discovery::Attempt>,
 }
 
+/// The two questions only browser-based clients ask, as `check` asks them: does the 401 to a
+/// request with an `Origin` expose `WWW-Authenticate`, and does the token endpoint answer a
+/// CORS preflight (skipped without a token endpoint). A scenario's `probe-browser-cors`.
+pub async fn browser_cors(ctx: &mut FlowContext, mcp_url: &str, token_endpoint: Option<&str>) {
+    resource::browser_cors(ctx, mcp_url).await;
+    match token_endpoint {
+        Some(endpoint) => metadata::token_preflight(ctx, endpoint).await,
+        None => ctx.recorder.skip(
+            &checks::CORS_TOKEN_PREFLIGHT,
+            "no token endpoint is known: the client is not connected",
+        ),
+    }
+}
+
 pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     let mut findings = Findings::default();
     let Ok(mcp_url) = Url::parse(&inputs.mcp_url) else {

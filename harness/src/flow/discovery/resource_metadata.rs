@@ -139,20 +139,32 @@ pub(crate) fn check_resource(
         );
         return Ok(announced.to_owned());
     }
-    Err(resource_mismatch(ctx, pasted, announced))
+    Err(resource_mismatch(ctx, pasted, announced, location))
 }
 
 fn resource_mismatch(
     ctx: &mut FlowContext,
     mcp_url: &str,
     announced: &str,
+    location: PrmLocation,
 ) -> diagnosis::Diagnosis {
-    let details = json!({ "expected": mcp_url, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) });
+    let mut details = json!({ "expected": mcp_url, "actual": announced, "urlToPaste": (!announced.is_empty()).then_some(announced) });
     let same_origin = matches!(
         (Url::parse(mcp_url), Url::parse(announced)),
         (Ok(a), Ok(b)) if a.origin() == b.origin()
     );
-    let remedy = if same_origin {
+    // The 401 of the pasted URL itself named metadata for another endpoint: the server's
+    // challenge, not the user's URL, is what points elsewhere (exa-mcp-server#387).
+    let challenge_elsewhere =
+        location == PrmLocation::Challenge && names_enclosing_endpoint(mcp_url, announced);
+    if challenge_elsewhere {
+        details["challengeNamesOtherResource"] = json!(true);
+    }
+    let remedy = if challenge_elsewhere {
+        format!(
+            "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must answer its 401 with the resource_metadata URL of {mcp_url} itself (the well-known URL with that path inserted) and announce {mcp_url} there as `resource`, instead of pointing every endpoint's challenge at the metadata of {announced} (exa-mcp-server#387)."
+        )
+    } else if same_origin {
         format!(
             "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must announce it as `resource` in its protected-resource metadata."
         )
@@ -174,6 +186,23 @@ fn resource_mismatch(
         ),
         remedy,
     )
+}
+
+/// Whether `announced` is another endpoint of the same server whose path encloses the pasted
+/// one (`/mcp` for `/mcp/oauth`): what a challenge pointing every endpoint at one metadata
+/// document leads to. A trailing slash or the bare origin is not another endpoint.
+fn names_enclosing_endpoint(pasted: &str, announced: &str) -> bool {
+    let (Ok(pasted), Ok(announced)) = (Url::parse(pasted), Url::parse(announced)) else {
+        return false;
+    };
+    let enclosing = announced.path().trim_end_matches('/');
+    pasted.origin() == announced.origin()
+        && !enclosing.is_empty()
+        && pasted
+            .path()
+            .strip_prefix(enclosing)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| !rest.trim_matches('/').is_empty())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,6 +283,28 @@ mod tests {
                 PrmLocation::Root
             )]
         );
+    }
+
+    #[test]
+    fn an_enclosing_endpoint_is_told_from_a_trailing_slash_and_the_origin() {
+        let enclosing = |pasted, announced| super::names_enclosing_endpoint(pasted, announced);
+        assert!(enclosing(
+            "https://h.example/mcp/oauth",
+            "https://h.example/mcp"
+        ));
+        assert!(!enclosing(
+            "https://h.example/mcp/",
+            "https://h.example/mcp"
+        ));
+        assert!(!enclosing("https://h.example/mcp", "https://h.example/"));
+        assert!(!enclosing(
+            "https://h.example/mcpx",
+            "https://h.example/mcp"
+        ));
+        assert!(!enclosing(
+            "https://h.example/mcp/oauth",
+            "https://other.example/mcp"
+        ));
     }
 
     #[test]
