@@ -16,6 +16,7 @@ use crate::redact::Redactor;
 
 pub mod address;
 pub mod tls;
+mod tls_config;
 
 pub use address::AddressPolicy;
 
@@ -197,6 +198,15 @@ impl HttpClient {
             .user_agent(USER_AGENT);
         for (name, addr) in resolved {
             builder = builder.resolve(name, *addr);
+        }
+        if authorities.is_empty() {
+            // The process's TLS settings (system roots loaded once), in a copy of this
+            // client's own.
+            let tls = tls_config::client_config().map_err(|reason| HttpError::Build {
+                url: String::new(),
+                reason,
+            })?;
+            builder = builder.tls_backend_preconfigured(tls);
         }
         for der in authorities {
             let certificate =

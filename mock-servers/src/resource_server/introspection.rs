@@ -26,6 +26,7 @@ pub(super) async fn active(server: &ResourceServer, token: &str) -> Result<bool,
     let response = server
         .inner
         .http
+        .get_or_init(client)
         .post(&access.endpoint)
         .basic_auth(&access.client_id, Some(&access.client_secret))
         .form(&[("token", token), ("token_type_hint", "access_token")])

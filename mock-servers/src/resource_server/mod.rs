@@ -10,7 +10,7 @@ mod token;
 mod tools;
 mod unrouted;
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use axum::Router;
 use axum::routing::get;
@@ -43,8 +43,10 @@ struct Inner {
     clock: SharedClock,
     /// The authorization server the metadata names and whose tokens are accepted.
     trust: RwLock<Trust>,
-    /// Asks the authorization server about tokens (`introspect-tokens`).
-    http: reqwest::Client,
+    /// Asks the authorization server about tokens (`introspect-tokens`): made at the first
+    /// introspection, since building an HTTP client loads the system's TLS roots, which a
+    /// server that never introspects should not pay for at every start.
+    http: OnceLock<reqwest::Client>,
 }
 
 /// The authorization server this server accepts tokens from.
@@ -70,7 +72,7 @@ impl ResourceServer {
                 scopes,
                 clock,
                 trust: RwLock::new(trust),
-                http: introspection::client(),
+                http: OnceLock::new(),
             }),
         }
     }

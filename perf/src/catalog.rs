@@ -1,0 +1,153 @@
+//! The catalog: `run` as a process (wall time with process start, CPU per run, peak RSS), and
+//! per-run latency percentiles from the same runs made in-process, serial and on every core.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcp_oauth_harness::profile;
+use mcp_oauth_harness::runner::run_scenario;
+use mcp_oauth_harness::scenario::{Scenario, catalog_dir, load_catalog};
+
+use crate::process::{self, Measured};
+use crate::{Target, binary, figure, ms, percentile};
+
+/// Process runs per setting; the median is reported.
+const PROCESS_ROUNDS: usize = 5;
+/// In-process rounds of the whole catalog for the percentiles.
+const LATENCY_ROUNDS: usize = 3;
+
+type Plan = Vec<(Arc<Scenario>, &'static profile::Profile)>;
+
+pub fn plan() -> Plan {
+    let catalog: Vec<Arc<Scenario>> = load_catalog(&catalog_dir())
+        .expect("the catalog loads")
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    catalog
+        .iter()
+        .flat_map(|s| {
+            s.profiles
+                .iter()
+                .filter_map(|p| profile::by_name(p))
+                .map(move |p| (s.clone(), p))
+        })
+        .collect()
+}
+
+pub fn run(runtime: &tokio::runtime::Runtime) {
+    let plan = plan();
+    let runs = plan.len();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("catalog: {runs} runs; `run` as a process, median of {PROCESS_ROUNDS}");
+    for jobs in [None, Some(1)] {
+        let mut args = vec!["run", "-q"];
+        let jobs_arg;
+        if let Some(jobs) = jobs {
+            jobs_arg = jobs.to_string();
+            args.extend(["-j", &jobs_arg]);
+        }
+        let measured: Vec<Measured> = (0..PROCESS_ROUNDS)
+            .map(|_| process::measure(binary(), &args).expect("run starts"))
+            .collect();
+        let failed = measured.iter().filter(|m| m.exit_code != 0).count();
+        let peak = measured.iter().map(|m| m.max_rss_mib).fold(0.0, f64::max);
+        let median = process::median(measured);
+        let label = jobs.map_or(format!("-j default ({cpus})"), |j| format!("-j {j}"));
+        let command = format!("/usr/bin/time -v {} {}", binary(), args.join(" "));
+        println!(
+            "  {label}{}",
+            if failed > 0 {
+                "  (some runs exited non-zero!)"
+            } else {
+                ""
+            }
+        );
+        figure(
+            "wall, process start included",
+            median.wall.as_secs_f64(),
+            "s",
+            if jobs.is_none() {
+                Target::Max(0.3)
+            } else {
+                Target::None
+            },
+            &command,
+        );
+        figure(
+            "CPU per run (user + system / runs)",
+            ms(median.cpu) / runs as f64,
+            "ms",
+            Target::Max(2.0),
+            "",
+        );
+        figure("peak RSS", peak, "MiB", Target::Max(64.0), "");
+    }
+
+    println!("catalog: per-run latency in-process, {LATENCY_ROUNDS} rounds");
+    let mut serial = Vec::new();
+    for _ in 0..LATENCY_ROUNDS {
+        for (scenario, profile) in &plan {
+            let start = Instant::now();
+            runtime
+                .block_on(run_scenario(scenario, profile))
+                .expect("scenario runs");
+            serial.push(start.elapsed());
+        }
+    }
+    latency_figures("serial (-j 1)", serial);
+    let mut parallel = Vec::new();
+    for _ in 0..LATENCY_ROUNDS {
+        parallel.extend(runtime.block_on(timed_parallel(&plan, cpus)));
+    }
+    latency_figures(&format!("concurrent (-j {cpus})"), parallel);
+}
+
+fn latency_figures(label: &str, mut latencies: Vec<Duration>) {
+    latencies.sort();
+    let command = "target/release/mcp-oauth-perf catalog";
+    println!("  {label}");
+    figure(
+        "p50",
+        ms(percentile(&latencies, 0.50)),
+        "ms",
+        Target::None,
+        "",
+    );
+    figure(
+        "p95",
+        ms(percentile(&latencies, 0.95)),
+        "ms",
+        Target::None,
+        "",
+    );
+    figure(
+        "p99",
+        ms(percentile(&latencies, 0.99)),
+        "ms",
+        Target::Max(20.0),
+        command,
+    );
+}
+
+/// Every run of the plan, `jobs` at a time, each timed from when it got its turn.
+async fn timed_parallel(plan: &Plan, jobs: usize) -> Vec<Duration> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut handles = Vec::new();
+    for (scenario, profile) in plan.iter().cloned() {
+        let semaphore = semaphore.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let start = Instant::now();
+            run_scenario(&scenario, profile)
+                .await
+                .expect("scenario runs");
+            start.elapsed()
+        }));
+    }
+    let mut latencies = Vec::new();
+    for handle in handles {
+        latencies.push(handle.await.expect("a run finishes"));
+    }
+    latencies
+}

