@@ -227,6 +227,8 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
         d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
         d::GALLERY_DRIFT => &checks::GALLERY_ENDPOINTS_PINNED,
+        d::CLIENT_CREDENTIALS_REFUSED => &checks::TOKEN_CLIENT_CREDENTIALS,
+        d::JWT_BEARER_REFUSED => &checks::TOKEN_JWT_BEARER,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
     })

@@ -278,6 +278,20 @@ checks! {
         spec: [RFC6749_5_1, RFC7636_4],
         remedy: "Accept the authorization_code grant with the PKCE code_verifier and the same redirect_uri.",
     }
+    TOKEN_CLIENT_CREDENTIALS {
+        id: "token-client-credentials", step: "token",
+        name: "Client credentials exchanged for a token",
+        description: "The token endpoint answers the client_credentials grant, authenticated with the client's secret or a signed client assertion, with 200 and a Bearer access token.",
+        spec: [RFC6749_4_4, RFC7523_2_2],
+        remedy: "Accept the client_credentials grant from the registered client, authenticated as registered (client_secret_basic, or a private_key_jwt assertion whose iss and sub are the Client ID and whose aud is the issuer).",
+    }
+    TOKEN_JWT_BEARER {
+        id: "token-jwt-bearer", step: "token",
+        name: "Assertion exchanged for a token",
+        description: "The token endpoint answers the RFC 7523 JWT bearer grant with the client's assertion with 200 and a Bearer access token.",
+        spec: [RFC7523_2_1],
+        remedy: "Accept the urn:ietf:params:oauth:grant-type:jwt-bearer grant with an assertion from a trusted issuer, addressed to this authorization server and not expired.",
+    }
     TOKEN_UNKNOWN_CODE {
         id: "token-unknown-code", step: "token",
         name: "Unknown code refused properly",
