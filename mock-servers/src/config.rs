@@ -5,12 +5,14 @@
 //! names what is wrong with the server it describes.
 
 mod client_forms;
+mod grants;
 mod resource_forms;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use client_forms::*;
+pub use grants::*;
 pub use resource_forms::*;
 pub use validate::ConfigError;
 
@@ -164,6 +166,14 @@ pub struct AuthServerConfig {
     pub unknown_client_answer: UnknownClientAnswer,
     /// When dynamically registered clients are forgotten, as after a restart.
     pub forget_registered_clients: ForgetRegisteredClients,
+    /// Serve the RFC 6749 §4.4 client credentials grant to pre-registered confidential clients
+    /// (a secret, or `private_key_jwt` client assertions), and list it in
+    /// `grant_types_supported`.
+    pub client_credentials: bool,
+    /// Which key `private_key_jwt` assertions are verified with. A pre-registered client
+    /// without a secret authenticates with assertions when `token-endpoint-auth-methods`
+    /// lists `private_key_jwt`.
+    pub client_assertion_key: ClientAssertionKey,
 }
 
 impl Default for AuthServerConfig {
@@ -217,6 +227,8 @@ impl Default for AuthServerConfig {
             client_auth_reading: ClientAuthReading::Standard,
             unknown_client_answer: UnknownClientAnswer::InvalidClient,
             forget_registered_clients: ForgetRegisteredClients::Never,
+            client_credentials: false,
+            client_assertion_key: ClientAssertionKey::HandedOut,
         }
     }
 }
@@ -379,6 +391,9 @@ pub enum TokenEndpointAuthMethod {
     None,
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2 client assertions signed with the client's private key (pre-registered
+    /// clients only; see `client-assertion-key`).
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuthMethod {
@@ -387,6 +402,7 @@ impl TokenEndpointAuthMethod {
             TokenEndpointAuthMethod::None => "none",
             TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }

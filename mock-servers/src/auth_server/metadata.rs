@@ -56,6 +56,21 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
                 json!(server.endpoint("register")),
             );
         }
+        if config.client_credentials {
+            fields.insert(
+                "grant_types_supported".into(),
+                json!(["authorization_code", "refresh_token", "client_credentials"]),
+            );
+        }
+        if config
+            .token_endpoint_auth_methods
+            .contains(&crate::config::TokenEndpointAuthMethod::PrivateKeyJwt)
+        {
+            fields.insert(
+                "token_endpoint_auth_signing_alg_values_supported".into(),
+                json!(["EdDSA"]),
+            );
+        }
         if config.client_id_metadata_documents {
             fields.insert("client_id_metadata_document_supported".into(), json!(true));
         }

@@ -58,6 +58,8 @@ pub struct Store {
     pub registration_access_tokens: HashMap<String, String>,
     /// The secrets of clients deleted since (RFC 7592): still secrets for a leak test.
     pub deleted_client_secrets: Vec<String>,
+    /// The `jti` of every client assertion accepted: a second use is a replay (RFC 7523 §3).
+    pub assertion_jtis: HashSet<String>,
     /// Whether `forget-registered-clients` has forgotten the registrations once.
     pub forgot_clients: bool,
     next_family: u64,

@@ -1,0 +1,17 @@
+//! The forms of the knobs for grants without a person: which key the authorization server
+//! verifies `private_key_jwt` client assertions with.
+
+use serde::{Deserialize, Serialize};
+
+/// The key a `private_key_jwt` client's assertions must be signed with, against the one the
+/// server hands out for its clients (`AuthServer::client_assertion_key_pem`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAssertionKey {
+    /// The key handed out: a client that signs with it is authenticated.
+    #[default]
+    HandedOut,
+    /// Another key, as when the public key registered for the client is not the one it holds
+    /// (a rotated or mistyped JWKS): every assertion's signature fails to verify.
+    Mismatched,
+}
