@@ -124,7 +124,8 @@ pub async fn obtain(
                         },
                     )?;
                 ctx.http.redactor().register(&assertion);
-                details["assertion"] = json!({ "alg": key.algorithm_name(), "aud": aud });
+                details["signingAlg"] = json!(key.algorithm_name());
+                details["assertionAud"] = json!(aud);
                 params.push(("client_id".to_owned(), client_id.clone()));
                 params.push((
                     "client_assertion_type".to_owned(),
@@ -291,4 +292,44 @@ fn refused(
         ),
         remedy,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use oauth2::ClientSecret;
+
+    use super::*;
+    use crate::flow::testing;
+
+    fn listing(grants: &[&str]) -> DiscoveredServer {
+        let mut server = testing::server(None);
+        server.metadata.grant_types_supported =
+            Some(grants.iter().map(|g| (*g).to_owned()).collect());
+        server
+    }
+
+    #[test]
+    fn the_grant_follows_the_credentials_held_and_the_grants_listed() {
+        let mut options = ClientOptions::new(testing::MCP_URL);
+        let machine_only = listing(&[CLIENT_CREDENTIALS]);
+        let both = listing(&["authorization_code", CLIENT_CREDENTIALS]);
+        // Nothing held: the authorization code, whatever is listed.
+        assert_eq!(chosen(&options, &machine_only), Grant::AuthorizationCode);
+        options.client_secret = Some(ClientSecret::new("machine-secret".into()));
+        assert_eq!(chosen(&options, &machine_only), Grant::ClientCredentials);
+        // A secret is also what a confidential interactive client holds.
+        assert_eq!(chosen(&options, &both), Grant::AuthorizationCode);
+        assert_eq!(
+            chosen(&options, &testing::server(None)),
+            Grant::AuthorizationCode
+        );
+        options.assertion = Some(ClientSecret::new("header.claims.signature".into()));
+        assert_eq!(chosen(&options, &listing(&[JWT_BEARER])), Grant::JwtBearer);
+        // A chosen grant wins over the metadata.
+        options.grant = Some(Grant::ClientCredentials);
+        assert_eq!(
+            chosen(&options, &listing(&[JWT_BEARER])),
+            Grant::ClientCredentials
+        );
+    }
 }

@@ -63,6 +63,28 @@ pub struct ClientConfig {
     /// listener) and gives the client its URL, for authorization servers that accept one.
     #[serde(default)]
     pub client_metadata_document: bool,
+    /// The grant the client uses (default: the flow chooses, as `connect` does).
+    pub grant: Option<ScenarioGrant>,
+    /// Authenticate with `private_key_jwt` client assertions signed with the key the mock
+    /// authorization server hands out, as the conformance suite hands its key to a client.
+    #[serde(default)]
+    pub private_key_jwt: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioGrant {
+    AuthorizationCode,
+    ClientCredentials,
+}
+
+impl ScenarioGrant {
+    pub fn grant(self) -> crate::flow::Grant {
+        match self {
+            ScenarioGrant::AuthorizationCode => crate::flow::Grant::AuthorizationCode,
+            ScenarioGrant::ClientCredentials => crate::flow::Grant::ClientCredentials,
+        }
+    }
 }
 
 impl ClientConfig {
