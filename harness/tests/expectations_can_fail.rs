@@ -132,6 +132,22 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "wif-jwt-bearer",
+        change: "the workload token handed out is addressed to another server",
+        mutate: |s| {
+            s.mocks.authorization_server.workload_token =
+                mcp_oauth_mocks::config::WorkloadToken::WrongAudience
+        },
+    },
+    Mutation {
+        scenario: "wif-assertion-expired",
+        change: "the workload token handed out is still good",
+        mutate: |s| {
+            s.mocks.authorization_server.workload_token =
+                mcp_oauth_mocks::config::WorkloadToken::Valid
+        },
+    },
+    Mutation {
         scenario: "client-id-missing",
         change: "the authorization server offers dynamic registration, so no Client ID is needed",
         mutate: |s| s.mocks.authorization_server.dynamic_registration = true,

@@ -174,6 +174,11 @@ pub struct AuthServerConfig {
     /// without a secret authenticates with assertions when `token-endpoint-auth-methods`
     /// lists `private_key_jwt`.
     pub client_assertion_key: ClientAssertionKey,
+    /// Serve the RFC 7523 §2.1 JWT bearer grant (workload identity federation) to assertions
+    /// from the workload issuer this server trusts, and list it in `grant_types_supported`.
+    pub jwt_bearer: bool,
+    /// The workload token handed out for that grant.
+    pub workload_token: WorkloadToken,
 }
 
 impl Default for AuthServerConfig {
@@ -229,6 +234,8 @@ impl Default for AuthServerConfig {
             forget_registered_clients: ForgetRegisteredClients::Never,
             client_credentials: false,
             client_assertion_key: ClientAssertionKey::HandedOut,
+            jwt_bearer: false,
+            workload_token: WorkloadToken::Valid,
         }
     }
 }

@@ -190,3 +190,69 @@ async fn a_mismatched_registered_key_refuses_every_assertion() {
         "{body}"
     );
 }
+
+fn workload_config(token: mcp_oauth_mocks::config::WorkloadToken) -> MockConfig {
+    let mut config = MockConfig::default();
+    config.authorization_server.jwt_bearer = true;
+    config.authorization_server.workload_token = token;
+    config
+}
+
+async fn bearer(mocks: &Mocks, assertion: &str) -> (StatusCode, Value) {
+    mocks
+        .token(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion),
+            ("client_id", "workload"),
+        ])
+        .await
+}
+
+#[tokio::test]
+async fn a_workload_token_is_exchanged_once_and_its_replay_is_refused() {
+    use mcp_oauth_mocks::config::WorkloadToken;
+    let mocks = start(workload_config(WorkloadToken::Valid)).await;
+    let token = mocks.servers.auth_server().workload_token().expect("token");
+    let (status, body) = bearer(&mocks, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let (status, body) = bearer(&mocks, &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    // An assertion signed by anyone else is not the trusted issuer's.
+    let forged = assertion(&mocks, claims(&mocks, "jti-forged"));
+    let (status, body) = bearer(&mocks, &forged).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not verify")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn expired_and_misaddressed_workload_tokens_are_refused_naming_why() {
+    use mcp_oauth_mocks::config::WorkloadToken;
+    for (form, named) in [
+        (WorkloadToken::Expired, "expired"),
+        (WorkloadToken::WrongAudience, "aud"),
+    ] {
+        let mocks = start(workload_config(form)).await;
+        let token = mocks.servers.auth_server().workload_token().expect("token");
+        let (status, body) = bearer(&mocks, &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form:?}: {body}");
+        assert_eq!(body["error"], "invalid_grant", "{form:?}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains(named)),
+            "{form:?}: {body}"
+        );
+    }
+    let mocks = start(MockConfig::default()).await;
+    let (status, body) = bearer(&mocks, "a.b.c").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "unsupported_grant_type");
+}

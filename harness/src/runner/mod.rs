@@ -58,6 +58,8 @@ pub enum RunError {
     },
     #[error("scenario {scenario}: the client assertion key: {message}")]
     AssertionKey { scenario: String, message: String },
+    #[error("scenario {scenario}: the workload token: {message}")]
+    WorkloadToken { scenario: String, message: String },
 }
 
 pub fn tool_info() -> ToolInfo {
@@ -132,6 +134,17 @@ pub async fn run_scenario_with_secrets(
                 message,
             })?;
         options.signing_key = Some(key);
+    }
+    if scenario.client.workload_token {
+        let token =
+            mocks
+                .auth_server()
+                .workload_token()
+                .map_err(|message| RunError::WorkloadToken {
+                    scenario: scenario.name.clone(),
+                    message,
+                })?;
+        options.assertion = Some(ClientSecret::new(token));
     }
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.

@@ -69,6 +69,10 @@ pub struct ClientConfig {
     /// authorization server hands out, as the conformance suite hands its key to a client.
     #[serde(default)]
     pub private_key_jwt: bool,
+    /// Hold the workload identity token the mock authorization server hands out, for the RFC
+    /// 7523 JWT bearer grant (workload identity federation).
+    #[serde(default)]
+    pub workload_token: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -76,6 +80,7 @@ pub struct ClientConfig {
 pub enum ScenarioGrant {
     AuthorizationCode,
     ClientCredentials,
+    JwtBearer,
 }
 
 impl ScenarioGrant {
@@ -83,6 +88,7 @@ impl ScenarioGrant {
         match self {
             ScenarioGrant::AuthorizationCode => crate::flow::Grant::AuthorizationCode,
             ScenarioGrant::ClientCredentials => crate::flow::Grant::ClientCredentials,
+            ScenarioGrant::JwtBearer => crate::flow::Grant::JwtBearer,
         }
     }
 }

@@ -56,12 +56,14 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
                 json!(server.endpoint("register")),
             );
         }
+        let mut grants = vec!["authorization_code", "refresh_token"];
         if config.client_credentials {
-            fields.insert(
-                "grant_types_supported".into(),
-                json!(["authorization_code", "refresh_token", "client_credentials"]),
-            );
+            grants.push("client_credentials");
         }
+        if config.jwt_bearer {
+            grants.push("urn:ietf:params:oauth:grant-type:jwt-bearer");
+        }
+        fields.insert("grant_types_supported".into(), json!(grants));
         if config
             .token_endpoint_auth_methods
             .contains(&crate::config::TokenEndpointAuthMethod::PrivateKeyJwt)

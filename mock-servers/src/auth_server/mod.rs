@@ -208,6 +208,12 @@ impl AuthServer {
         self.inner.client_assertion_keys.handed_out_pem()
     }
 
+    /// The workload identity token this server hands out for the JWT bearer grant, signed by
+    /// the workload issuer it trusts, as `workload-token` says (issued now, on its clock).
+    pub fn workload_token(&self) -> Result<String, String> {
+        grants::workload_token(self)
+    }
+
     fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
         &self.inner.client_assertion_keys
     }

@@ -60,6 +60,8 @@ pub struct Store {
     pub deleted_client_secrets: Vec<String>,
     /// The `jti` of every client assertion accepted: a second use is a replay (RFC 7523 §3).
     pub assertion_jtis: HashSet<String>,
+    /// Workload identity tokens handed out for the JWT bearer grant: secrets for a leak test.
+    pub workload_tokens: Vec<String>,
     /// Whether `forget-registered-clients` has forgotten the registrations once.
     pub forgot_clients: bool,
     next_family: u64,
@@ -91,6 +93,7 @@ impl Store {
         secrets.extend(self.clients.values().filter_map(|c| c.secret.clone()));
         secrets.extend(self.deleted_client_secrets.iter().cloned());
         secrets.extend(self.registration_access_tokens.values().cloned());
+        secrets.extend(self.workload_tokens.iter().cloned());
         secrets
     }
 

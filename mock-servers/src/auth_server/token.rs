@@ -46,6 +46,9 @@ pub async fn token(
         "client_credentials" if server.config().client_credentials => {
             super::grants::client_credentials(&server, &log, &headers, &params).await
         }
+        super::grants::JWT_BEARER if server.config().jwt_bearer => {
+            super::grants::jwt_bearer(&server, &log, &headers, &params).await
+        }
         "" => Err(OAuthError::invalid_request("grant_type is missing")),
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,

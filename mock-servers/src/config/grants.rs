@@ -1,5 +1,6 @@
 //! The forms of the knobs for grants without a person: which key the authorization server
-//! verifies `private_key_jwt` client assertions with.
+//! verifies `private_key_jwt` client assertions with, and which workload token it hands out
+//! for the JWT bearer grant.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,4 +15,18 @@ pub enum ClientAssertionKey {
     /// Another key, as when the public key registered for the client is not the one it holds
     /// (a rotated or mistyped JWKS): every assertion's signature fails to verify.
     Mismatched,
+}
+
+/// The workload identity token the server hands out for the RFC 7523 §2.1 JWT bearer grant
+/// (`AuthServer::workload_token`), signed by the workload issuer it trusts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadToken {
+    /// Addressed to this server, good for ten minutes.
+    #[default]
+    Valid,
+    /// Expired a minute before it was handed out.
+    Expired,
+    /// Addressed to another server (`https://wrong-audience.example`).
+    WrongAudience,
 }

@@ -223,6 +223,12 @@ fn client_knobs(auth: &super::AuthServerConfig) -> Result<(), ConfigError> {
             "needs a pre-registered confidential client in `clients` (a client-secret, or private_key_jwt in token-endpoint-auth-methods)",
         ));
     }
+    if auth.workload_token != super::WorkloadToken::Valid && !auth.jwt_bearer {
+        return Err(ConfigError::new(
+            "authorization-server.workload-token",
+            "is only used with jwt-bearer",
+        ));
+    }
     if auth.forget_registered_clients != ForgetRegisteredClients::Never
         && !auth.dynamic_registration
     {
@@ -490,6 +496,13 @@ mod tests {
         );
         config.authorization_server.token_endpoint_auth_methods =
             vec![TokenEndpointAuthMethod::PrivateKeyJwt];
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.workload_token = crate::config::WorkloadToken::Expired;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.workload-token")
+        );
+        config.authorization_server.jwt_bearer = true;
         assert_eq!(knob_of(&config), None);
     }
 }
