@@ -62,6 +62,7 @@ codes! {
     GALLERY_DRIFT = "gallery-drift";
     CLIENT_CREDENTIALS_REFUSED = "client-credentials-refused";
     JWT_BEARER_REFUSED = "jwt-bearer-refused";
+    TOKEN_EXCHANGE_REFUSED = "token-exchange-refused";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -292,6 +292,13 @@ checks! {
         spec: [RFC7523_2_1],
         remedy: "Accept the urn:ietf:params:oauth:grant-type:jwt-bearer grant with an assertion from a trusted issuer, addressed to this authorization server and not expired.",
     }
+    ID_JAG_TOKEN_EXCHANGE {
+        id: "id-jag-token-exchange", step: "token",
+        name: "ID token exchanged for an ID-JAG",
+        description: "The identity provider answers the RFC 8693 token exchange of the person's ID token for an ID-JAG addressed to the authorization server and resource with 200 and the ID-JAG.",
+        spec: [RFC8693_2],
+        remedy: "Allow the client the token exchange of an ID token (subject_token_type id_token) for requested_token_type id-jag, for the MCP server's authorization server (audience) and resource.",
+    }
     TOKEN_UNKNOWN_CODE {
         id: "token-unknown-code", step: "token",
         name: "Unknown code refused properly",

@@ -120,6 +120,11 @@ struct ConformanceContext {
     signing_algorithm: Option<String>,
     /// The workload identity scenario's assertion for the JWT bearer grant.
     valid_jwt: Option<String>,
+    /// Enterprise-managed authorization: the identity provider's token endpoint, the person's
+    /// ID token and the client's Client ID there.
+    idp_token_endpoint: Option<String>,
+    idp_id_token: Option<String>,
+    idp_client_id: Option<String>,
 }
 
 /// The machine credentials from the flags, else the context: a signing key and an assertion.
@@ -203,6 +208,17 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
     options.grant = args.grant.map(GrantArg::grant);
     options.signing_key = signing_key;
     options.assertion = assertion;
+    if let (Some(token_endpoint), Some(id_token), Some(client_id)) = (
+        context.idp_token_endpoint.take(),
+        context.idp_id_token.take(),
+        context.idp_client_id.take(),
+    ) {
+        options.identity_assertion = Some(crate::flow::token_exchange::IdentityAssertion {
+            token_endpoint,
+            id_token: ClientSecret::new(id_token),
+            client_id,
+        });
+    }
     if let Some(entry) = entry {
         // The entry is used as given; the flags fill in only what it leaves out.
         options.client_id = entry.client_id.or(options.client_id);

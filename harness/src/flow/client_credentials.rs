@@ -55,7 +55,8 @@ pub fn chosen(options: &ClientOptions, server: &DiscoveredServer) -> Grant {
         return Grant::AuthorizationCode;
     };
     let lists = |grant: &str| listed.iter().any(|g| g == grant);
-    if options.assertion.is_some() && lists(JWT_BEARER) {
+    let asserts = options.assertion.is_some() || options.identity_assertion.is_some();
+    if asserts && lists(JWT_BEARER) {
         return Grant::JwtBearer;
     }
     let has_credential = options.client_secret.is_some() || options.signing_key.is_some();
@@ -98,9 +99,20 @@ pub async fn obtain(
     let mut details = json!({ "grant": grant.as_str(), "clientId": client_id });
     let client = match grant {
         Grant::JwtBearer => {
-            let Some(assertion) = &options.assertion else {
+            let exchanged = match (&options.assertion, &options.identity_assertion) {
+                (None, Some(identity)) => {
+                    Some(super::token_exchange::id_jag(ctx, identity, &server).await?)
+                }
+                _ => None,
+            };
+            let Some(assertion) = exchanged.as_ref().or(options.assertion.as_ref()) else {
                 return Err(missing_credential(ctx, check, grant, "an assertion"));
             };
+            details["assertionSource"] = json!(if exchanged.is_some() {
+                "id-jag"
+            } else {
+                "given"
+            });
             ctx.http.redactor().register(assertion.secret());
             params.push(("assertion".to_owned(), assertion.secret().clone()));
             authenticate_with_secret(options, &client_id, &mut headers, &mut params)

@@ -31,6 +31,7 @@ mod stale_client;
 #[cfg(test)]
 mod testing;
 pub mod token;
+pub mod token_exchange;
 pub mod token_quirks;
 pub mod token_request;
 pub mod token_response;
@@ -90,6 +91,9 @@ pub struct ClientOptions {
     pub signing_key: Option<SigningKey>,
     /// An assertion for the RFC 7523 JWT bearer grant (a workload identity token).
     pub assertion: Option<ClientSecret>,
+    /// Enterprise-managed authorization: the identity provider's token endpoint and the ID
+    /// token it exchanges for an ID-JAG, the JWT bearer grant's assertion.
+    pub identity_assertion: Option<token_exchange::IdentityAssertion>,
 }
 
 impl ClientOptions {
@@ -108,6 +112,7 @@ impl ClientOptions {
             grant: None,
             signing_key: None,
             assertion: None,
+            identity_assertion: None,
         }
     }
 }
