@@ -148,6 +148,30 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "enterprise-managed-authorization",
+        change: "the identity provider refuses the token exchange",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Refuse
+        },
+    },
+    Mutation {
+        scenario: "enterprise-token-exchange-refused",
+        change: "the identity provider issues the ID-JAG",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Issue
+        },
+    },
+    Mutation {
+        scenario: "enterprise-stale-id-jag",
+        change: "the identity provider issues a current ID-JAG",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Issue
+        },
+    },
+    Mutation {
         scenario: "client-id-missing",
         change: "the authorization server offers dynamic registration, so no Client ID is needed",
         mutate: |s| s.mocks.authorization_server.dynamic_registration = true,

@@ -179,6 +179,9 @@ pub struct AuthServerConfig {
     pub jwt_bearer: bool,
     /// The workload token handed out for that grant.
     pub workload_token: WorkloadToken,
+    /// An enterprise identity provider at `{issuer}/idp/token` whose ID-JAGs the JWT bearer
+    /// grant accepts (enterprise-managed authorization), and how it answers.
+    pub token_exchange: TokenExchange,
 }
 
 impl Default for AuthServerConfig {
@@ -236,6 +239,7 @@ impl Default for AuthServerConfig {
             client_assertion_key: ClientAssertionKey::HandedOut,
             jwt_bearer: false,
             workload_token: WorkloadToken::Valid,
+            token_exchange: TokenExchange::Off,
         }
     }
 }

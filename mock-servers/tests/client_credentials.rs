@@ -256,3 +256,60 @@ async fn expired_and_misaddressed_workload_tokens_are_refused_naming_why() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "unsupported_grant_type");
 }
+
+#[tokio::test]
+async fn the_identity_provider_exchanges_its_id_token_for_an_id_jag_the_grant_accepts() {
+    use mcp_oauth_mocks::config::TokenExchange;
+    let mut config = workload_config(mcp_oauth_mocks::config::WorkloadToken::Valid);
+    config.authorization_server.token_exchange = TokenExchange::Issue;
+    let mocks = start(config).await;
+    let server = mocks.servers.auth_server();
+    let id_token = server.idp_id_token().expect("id token");
+    let issuer = mocks.servers.issuer();
+    let exchange = |audience: String| {
+        let id_token = id_token.clone();
+        let endpoint = server.identity_provider_token_endpoint();
+        let http = mocks.http.clone();
+        async move {
+            let response = http
+                .post(endpoint)
+                .form(&[
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ),
+                    (
+                        "requested_token_type",
+                        "urn:ietf:params:oauth:token-type:id-jag",
+                    ),
+                    (
+                        "subject_token_type",
+                        "urn:ietf:params:oauth:token-type:id_token",
+                    ),
+                    ("subject_token", id_token.as_str()),
+                    ("audience", audience.as_str()),
+                    ("resource", "http://127.0.0.1:1/mcp"),
+                ])
+                .send()
+                .await
+                .expect("exchange");
+            let status = response.status();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, body) = exchange("https://elsewhere.example".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+    let (status, body) = exchange(issuer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:id-jag"
+    );
+    let id_jag = body["access_token"].as_str().expect("ID-JAG").to_owned();
+    let (status, body) = bearer(&mocks, &id_jag).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

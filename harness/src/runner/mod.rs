@@ -58,7 +58,7 @@ pub enum RunError {
     },
     #[error("scenario {scenario}: the client assertion key: {message}")]
     AssertionKey { scenario: String, message: String },
-    #[error("scenario {scenario}: the workload token: {message}")]
+    #[error("scenario {scenario}: the workload or ID token: {message}")]
     WorkloadToken { scenario: String, message: String },
 }
 
@@ -145,6 +145,20 @@ pub async fn run_scenario_with_secrets(
                     message,
                 })?;
         options.assertion = Some(ClientSecret::new(token));
+    }
+    if scenario.client.identity_provider {
+        let server = mocks.auth_server();
+        let id_token = server
+            .idp_id_token()
+            .map_err(|message| RunError::WorkloadToken {
+                scenario: scenario.name.clone(),
+                message,
+            })?;
+        options.identity_assertion = Some(crate::flow::token_exchange::IdentityAssertion {
+            token_endpoint: server.identity_provider_token_endpoint(),
+            id_token: ClientSecret::new(id_token),
+            client_id: "enterprise-client".to_owned(),
+        });
     }
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.

@@ -13,6 +13,7 @@ const GRANT_TYPES: &[&str] = &[
     "refresh_token",
     "client_credentials",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -73,6 +73,10 @@ pub struct ClientConfig {
     /// 7523 JWT bearer grant (workload identity federation).
     #[serde(default)]
     pub workload_token: bool,
+    /// Hold the person's ID token from the mock's enterprise identity provider
+    /// (`token-exchange`), to exchange for an ID-JAG (enterprise-managed authorization).
+    #[serde(default)]
+    pub identity_provider: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -38,7 +38,7 @@ pub struct ClientAssertionKeys {
     handed_out: ed25519_dalek::SigningKey,
     verifying: ed25519_dalek::VerifyingKey,
     /// The key of the workload issuer this server trusts for the JWT bearer grant.
-    workload: ed25519_dalek::SigningKey,
+    pub(super) workload: ed25519_dalek::SigningKey,
 }
 
 impl std::fmt::Debug for ClientAssertionKeys {
@@ -77,7 +77,7 @@ impl ClientAssertionKeys {
     }
 }
 
-fn decoding_key(key: &ed25519_dalek::VerifyingKey) -> Result<DecodingKey, OAuthError> {
+pub(super) fn decoding_key(key: &ed25519_dalek::VerifyingKey) -> Result<DecodingKey, OAuthError> {
     DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(key.as_bytes())).map_err(|e| {
         OAuthError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,23 +115,23 @@ pub(super) async fn client_credentials(
 }
 
 #[derive(Deserialize)]
-struct AssertionClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<Audience>,
-    exp: Option<u64>,
-    jti: Option<String>,
+pub(super) struct AssertionClaims {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    pub aud: Option<Audience>,
+    pub exp: Option<u64>,
+    pub jti: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(super) enum Audience {
     One(String),
     Many(Vec<String>),
 }
 
 impl Audience {
-    fn contains(&self, wanted: &[String]) -> bool {
+    pub fn contains(&self, wanted: &[String]) -> bool {
         match self {
             Audience::One(aud) => wanted.contains(aud),
             Audience::Many(auds) => auds.iter().any(|aud| wanted.contains(aud)),

@@ -8,6 +8,7 @@ mod cimd;
 mod cors;
 mod error;
 mod grants;
+mod identity_provider;
 pub mod introspection;
 pub mod keys;
 mod metadata;
@@ -214,7 +215,17 @@ impl AuthServer {
         grants::workload_token(self)
     }
 
-    fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
+    /// The ID token of the person the enterprise identity provider (`token-exchange`) vouches
+    /// for, to exchange at [`Self::identity_provider_token_endpoint`].
+    pub fn idp_id_token(&self) -> Result<String, String> {
+        identity_provider::id_token(self)
+    }
+
+    pub fn identity_provider_token_endpoint(&self) -> String {
+        self.endpoint("idp/token")
+    }
+
+    pub(super) fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
         &self.inner.client_assertion_keys
     }
 
@@ -365,6 +376,12 @@ impl AuthServer {
             .route(&format!("{path}/token"), cors::token_route(self))
             .route(&format!("{path}/revoke"), post(revocation::revoke))
             .route(&format!("{path}/jwks"), get(metadata::jwks));
+        if self.inner.config.token_exchange != crate::config::TokenExchange::Off {
+            router = router.route(
+                &format!("{path}/idp/token"),
+                post(identity_provider::token_exchange),
+            );
+        }
         if self.inner.config.metadata {
             router = router.route(&self.metadata_path(), get(metadata::metadata));
         }

@@ -30,3 +30,20 @@ pub enum WorkloadToken {
     /// Addressed to another server (`https://wrong-audience.example`).
     WrongAudience,
 }
+
+/// The enterprise identity provider beside the authorization server (enterprise-managed
+/// authorization): its RFC 8693 token endpoint exchanges the ID token it hands out for an
+/// ID-JAG, the JWT bearer grant's assertion here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenExchange {
+    /// No identity provider.
+    #[default]
+    Off,
+    /// ID-JAGs good for five minutes.
+    Issue,
+    /// The exchange is refused (400 `invalid_grant`: the ID token is not accepted).
+    Refuse,
+    /// ID-JAGs that expired before they were issued (a stale assertion).
+    Stale,
+}

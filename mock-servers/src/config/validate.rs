@@ -223,6 +223,12 @@ fn client_knobs(auth: &super::AuthServerConfig) -> Result<(), ConfigError> {
             "needs a pre-registered confidential client in `clients` (a client-secret, or private_key_jwt in token-endpoint-auth-methods)",
         ));
     }
+    if auth.token_exchange != super::TokenExchange::Off && !auth.jwt_bearer {
+        return Err(ConfigError::new(
+            "authorization-server.token-exchange",
+            "is only used with jwt-bearer",
+        ));
+    }
     if auth.workload_token != super::WorkloadToken::Valid && !auth.jwt_bearer {
         return Err(ConfigError::new(
             "authorization-server.workload-token",
