@@ -203,6 +203,40 @@ pub async fn obtain(
     }
 }
 
+/// Before a call: a token from a grant without a person that expires within the profile's
+/// refresh window, and came without a refresh token, is replaced by running the grant again
+/// (RFC 6749 §4.4.3: client credentials answers carry no refresh token).
+pub async fn renew_if_due(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    connection: &mut Connection,
+) -> StepResult<()> {
+    let grant = chosen(options, &connection.server);
+    let Some(expires_at) = connection.tokens.expires_at else {
+        return Ok(());
+    };
+    let remaining = expires_at
+        .duration_since(ctx.clock.now())
+        .unwrap_or_default();
+    if grant == Grant::AuthorizationCode
+        || connection.tokens.refresh_token.is_some()
+        || remaining > ctx.profile.refresh_window
+    {
+        return Ok(());
+    }
+    let mut options = options.clone();
+    options.scope = options.scope.or(connection.requested_scope.clone());
+    *connection = obtain(
+        ctx,
+        &options,
+        connection.server.clone(),
+        &Probe::default(),
+        grant,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Client authentication with the brought secret as the server's metadata asks (Basic by
 /// default), or the Client ID alone for a public client.
 fn authenticate_with_secret(

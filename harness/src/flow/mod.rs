@@ -326,6 +326,7 @@ impl ClientFlow {
                 "Connect via OAuth first.",
             ));
         };
+        client_credentials::renew_if_due(&mut self.ctx, &self.options, connection).await?;
         token::refresh_if_due(&mut self.ctx, connection).await?;
         mcp::run(
             &mut self.ctx,
