@@ -396,28 +396,6 @@ impl RegistrationError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenEndpointAuthMethod {
-    None,
-    ClientSecretBasic,
-    ClientSecretPost,
-    /// RFC 7523 §2.2 client assertions signed with the client's private key (pre-registered
-    /// clients only; see `client-assertion-key`).
-    PrivateKeyJwt,
-}
-
-impl TokenEndpointAuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenEndpointAuthMethod::None => "none",
-            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
-            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
-            TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PreregisteredClient {
