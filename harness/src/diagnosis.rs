@@ -60,6 +60,9 @@ codes! {
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
     CLIENT_UNKNOWN = "client-unknown";
     GALLERY_DRIFT = "gallery-drift";
+    CLIENT_CREDENTIALS_REFUSED = "client-credentials-refused";
+    JWT_BEARER_REFUSED = "jwt-bearer-refused";
+    TOKEN_EXCHANGE_REFUSED = "token-exchange-refused";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

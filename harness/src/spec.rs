@@ -60,6 +60,10 @@ spec_refs! {
     MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";
     MCP_2026_07_28_AUTHORIZATION = "MCP-2026-07-28-authorization", "https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization";
     RFC6749_2_3 = "RFC6749-2.3", "https://www.rfc-editor.org/rfc/rfc6749#section-2.3";
+    RFC6749_4_4 = "RFC6749-4.4", "https://www.rfc-editor.org/rfc/rfc6749#section-4.4";
+    RFC7523_2_1 = "RFC7523-2.1", "https://www.rfc-editor.org/rfc/rfc7523#section-2.1";
+    RFC7523_2_2 = "RFC7523-2.2", "https://www.rfc-editor.org/rfc/rfc7523#section-2.2";
+    RFC8693_2 = "RFC8693-2", "https://www.rfc-editor.org/rfc/rfc8693#section-2";
     RFC6749_4_1_3 = "RFC6749-4.1.3", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3";
     RFC6750_2_1 = "RFC6750-2.1", "https://www.rfc-editor.org/rfc/rfc6750#section-2.1";
     RFC6750_2_3 = "RFC6750-2.3", "https://www.rfc-editor.org/rfc/rfc6750#section-2.3";

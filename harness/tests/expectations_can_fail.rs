@@ -106,6 +106,72 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.client.client_secret = None,
     },
     Mutation {
+        scenario: "client-credentials-basic",
+        change: "the client holds no secret, so the client credentials grant has no credential to authenticate with",
+        mutate: |s| s.client.client_secret = None,
+    },
+    Mutation {
+        scenario: "client-credentials-basic",
+        change: "the authorization server does not serve the client credentials grant",
+        mutate: |s| s.mocks.authorization_server.client_credentials = false,
+    },
+    Mutation {
+        scenario: "client-credentials-private-key-jwt",
+        change: "the public key the server holds is not the client's, so its assertions do not verify",
+        mutate: |s| {
+            s.mocks.authorization_server.client_assertion_key =
+                mcp_oauth_mocks::config::ClientAssertionKey::Mismatched
+        },
+    },
+    Mutation {
+        scenario: "client-credentials-assertion-refused",
+        change: "the server verifies with the key it handed out, so the assertion is accepted",
+        mutate: |s| {
+            s.mocks.authorization_server.client_assertion_key =
+                mcp_oauth_mocks::config::ClientAssertionKey::HandedOut
+        },
+    },
+    Mutation {
+        scenario: "wif-jwt-bearer",
+        change: "the workload token handed out is addressed to another server",
+        mutate: |s| {
+            s.mocks.authorization_server.workload_token =
+                mcp_oauth_mocks::config::WorkloadToken::WrongAudience
+        },
+    },
+    Mutation {
+        scenario: "wif-assertion-expired",
+        change: "the workload token handed out is still good",
+        mutate: |s| {
+            s.mocks.authorization_server.workload_token =
+                mcp_oauth_mocks::config::WorkloadToken::Valid
+        },
+    },
+    Mutation {
+        scenario: "enterprise-managed-authorization",
+        change: "the identity provider refuses the token exchange",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Refuse
+        },
+    },
+    Mutation {
+        scenario: "enterprise-token-exchange-refused",
+        change: "the identity provider issues the ID-JAG",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Issue
+        },
+    },
+    Mutation {
+        scenario: "enterprise-stale-id-jag",
+        change: "the identity provider issues a current ID-JAG",
+        mutate: |s| {
+            s.mocks.authorization_server.token_exchange =
+                mcp_oauth_mocks::config::TokenExchange::Issue
+        },
+    },
+    Mutation {
         scenario: "client-id-missing",
         change: "the authorization server offers dynamic registration, so no Client ID is needed",
         mutate: |s| s.mocks.authorization_server.dynamic_registration = true,

@@ -5,12 +5,14 @@
 //! names what is wrong with the server it describes.
 
 mod client_forms;
+mod grants;
 mod resource_forms;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use client_forms::*;
+pub use grants::*;
 pub use resource_forms::*;
 pub use validate::ConfigError;
 
@@ -164,6 +166,22 @@ pub struct AuthServerConfig {
     pub unknown_client_answer: UnknownClientAnswer,
     /// When dynamically registered clients are forgotten, as after a restart.
     pub forget_registered_clients: ForgetRegisteredClients,
+    /// Serve the RFC 6749 §4.4 client credentials grant to pre-registered confidential clients
+    /// (a secret, or `private_key_jwt` client assertions), and list it in
+    /// `grant_types_supported`.
+    pub client_credentials: bool,
+    /// Which key `private_key_jwt` assertions are verified with. A pre-registered client
+    /// without a secret authenticates with assertions when `token-endpoint-auth-methods`
+    /// lists `private_key_jwt`.
+    pub client_assertion_key: ClientAssertionKey,
+    /// Serve the RFC 7523 §2.1 JWT bearer grant (workload identity federation) to assertions
+    /// from the workload issuer this server trusts, and list it in `grant_types_supported`.
+    pub jwt_bearer: bool,
+    /// The workload token handed out for that grant.
+    pub workload_token: WorkloadToken,
+    /// An enterprise identity provider at `{issuer}/idp/token` whose ID-JAGs the JWT bearer
+    /// grant accepts (enterprise-managed authorization), and how it answers.
+    pub token_exchange: TokenExchange,
 }
 
 impl Default for AuthServerConfig {
@@ -217,6 +235,11 @@ impl Default for AuthServerConfig {
             client_auth_reading: ClientAuthReading::Standard,
             unknown_client_answer: UnknownClientAnswer::InvalidClient,
             forget_registered_clients: ForgetRegisteredClients::Never,
+            client_credentials: false,
+            client_assertion_key: ClientAssertionKey::HandedOut,
+            jwt_bearer: false,
+            workload_token: WorkloadToken::Valid,
+            token_exchange: TokenExchange::Off,
         }
     }
 }
@@ -369,24 +392,6 @@ impl RegistrationError {
         match self {
             RegistrationError::InvalidRedirectUri => "invalid_redirect_uri",
             RegistrationError::InvalidClientMetadata => "invalid_client_metadata",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenEndpointAuthMethod {
-    None,
-    ClientSecretBasic,
-    ClientSecretPost,
-}
-
-impl TokenEndpointAuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenEndpointAuthMethod::None => "none",
-            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
-            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
         }
     }
 }

@@ -227,6 +227,9 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
         d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
         d::GALLERY_DRIFT => &checks::GALLERY_ENDPOINTS_PINNED,
+        d::CLIENT_CREDENTIALS_REFUSED => &checks::TOKEN_CLIENT_CREDENTIALS,
+        d::JWT_BEARER_REFUSED => &checks::TOKEN_JWT_BEARER,
+        d::TOKEN_EXCHANGE_REFUSED => &checks::ID_JAG_TOKEN_EXCHANGE,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
     })

@@ -535,20 +535,23 @@ checks! {
 mod client;
 mod client_auth;
 mod gallery;
+mod grants;
 mod resource_server;
 pub use client::*;
 pub use client_auth::*;
 pub use gallery::*;
+pub use grants::*;
 pub use resource_server::*;
 
 /// Every check: the server-side catalog, its client-identity quirks, the resource-server
-/// probes', then the client judge's.
+/// probes', the gallery's, the grants without a person, then the client judge's.
 pub fn all() -> impl Iterator<Item = &'static CheckDef> {
     SERVER
         .iter()
         .chain(CLIENT_AUTH)
         .chain(RESOURCE_SERVER)
         .chain(GALLERY)
+        .chain(GRANTS)
         .chain(CLIENT)
 }
 

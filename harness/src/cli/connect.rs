@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{Format, print, usage_error};
 use crate::check::targets;
-use crate::flow::{ClientFlow, ClientOptions, Pauses};
+use crate::flow::{ClientFlow, ClientOptions, Grant, Pauses, SigningKey};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::{self, Profile};
 use crate::redact::Redactor;
@@ -63,12 +63,45 @@ pub struct ConnectArgs {
     /// loopback hosts only. Default: http://127.0.0.1:33418/callback.
     #[arg(long, value_name = "URL", value_parser = crate::user_agent::loopback_uri::parse)]
     pub redirect_uri: Option<crate::user_agent::LoopbackUri>,
+    /// The grant: `authorization-code` (a person consents), `client-credentials` (the client's
+    /// own secret or key), `jwt-bearer` (an assertion it was given). Default: chosen from the
+    /// credentials held and the grants the authorization server lists.
+    #[arg(long, value_enum)]
+    pub grant: Option<GrantArg>,
+    /// Authenticate client-credentials requests with a private_key_jwt assertion signed by
+    /// this PKCS#8 PEM private key file (else MCP_CONFORMANCE_CONTEXT's private_key_pem).
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Option<std::path::PathBuf>,
+    /// The JWS algorithm of --private-key (else the context's signing_algorithm, else ES256).
+    #[arg(long, value_name = "ALG")]
+    pub signing_algorithm: Option<String>,
+    /// The assertion file for the jwt-bearer grant, such as a workload identity token (else
+    /// MCP_CONFORMANCE_CONTEXT's valid_jwt).
+    #[arg(long, value_name = "FILE")]
+    pub assertion: Option<std::path::PathBuf>,
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Print the report in this format on stdout (default: a one-line verdict on stderr only).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GrantArg {
+    AuthorizationCode,
+    ClientCredentials,
+    JwtBearer,
+}
+
+impl GrantArg {
+    fn grant(self) -> Grant {
+        match self {
+            GrantArg::AuthorizationCode => Grant::AuthorizationCode,
+            GrantArg::ClientCredentials => Grant::ClientCredentials,
+            GrantArg::JwtBearer => Grant::JwtBearer,
+        }
+    }
 }
 
 fn profile_name(name: &str) -> Result<String, String> {
@@ -82,6 +115,44 @@ fn profile_name(name: &str) -> Result<String, String> {
 struct ConformanceContext {
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// The client-credentials scenarios' private_key_jwt key (PKCS#8 PEM) and its algorithm.
+    private_key_pem: Option<String>,
+    signing_algorithm: Option<String>,
+    /// The workload identity scenario's assertion for the JWT bearer grant.
+    valid_jwt: Option<String>,
+    /// Enterprise-managed authorization: the identity provider's token endpoint, the person's
+    /// ID token and the client's Client ID there.
+    idp_token_endpoint: Option<String>,
+    idp_id_token: Option<String>,
+    idp_client_id: Option<String>,
+}
+
+/// The machine credentials from the flags, else the context: a signing key and an assertion.
+fn machine_credentials(
+    args: &ConnectArgs,
+    context: &mut ConformanceContext,
+) -> Result<(Option<SigningKey>, Option<ClientSecret>), String> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let pem = match &args.private_key {
+        Some(path) => Some(read(path)?),
+        None => context.private_key_pem.take(),
+    };
+    let algorithm = args
+        .signing_algorithm
+        .clone()
+        .or(context.signing_algorithm.take())
+        .unwrap_or_else(|| "ES256".to_owned());
+    let key = pem
+        .map(|pem| SigningKey::from_pem(&pem, &algorithm))
+        .transpose()
+        .map_err(|e| format!("the client assertion key: {e}"))?;
+    let assertion = match &args.assertion {
+        Some(path) => Some(read(path)?.trim().to_owned()),
+        None => context.valid_jwt.take(),
+    };
+    Ok((key, assertion.map(ClientSecret::new)))
 }
 
 fn conformance_context() -> Result<ConformanceContext, String> {
@@ -93,8 +164,12 @@ fn conformance_context() -> Result<ConformanceContext, String> {
 }
 
 pub async fn connect(args: ConnectArgs) -> ExitCode {
-    let context = match conformance_context() {
+    let mut context = match conformance_context() {
         Ok(context) => context,
+        Err(e) => return usage_error(e),
+    };
+    let (signing_key, assertion) = match machine_credentials(&args, &mut context) {
+        Ok(credentials) => credentials,
         Err(e) => return usage_error(e),
     };
     let profile: &'static Profile = profile::by_name(&args.profile).unwrap_or(profile::NEWEST_SPEC);
@@ -130,6 +205,20 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
     options.scope = args.scope;
     options.audience = args.audience;
     options.client_metadata_url = args.client_metadata_url;
+    options.grant = args.grant.map(GrantArg::grant);
+    options.signing_key = signing_key;
+    options.assertion = assertion;
+    if let (Some(token_endpoint), Some(id_token), Some(client_id)) = (
+        context.idp_token_endpoint.take(),
+        context.idp_id_token.take(),
+        context.idp_client_id.take(),
+    ) {
+        options.identity_assertion = Some(crate::flow::token_exchange::IdentityAssertion {
+            token_endpoint,
+            id_token: ClientSecret::new(id_token),
+            client_id,
+        });
+    }
     if let Some(entry) = entry {
         // The entry is used as given; the flags fill in only what it leaves out.
         options.client_id = entry.client_id.or(options.client_id);

@@ -14,6 +14,8 @@
 
 pub mod authorization;
 pub mod callback;
+pub mod client_assertion;
+pub mod client_credentials;
 pub mod discovery;
 pub mod forced_refresh;
 pub mod mcp;
@@ -29,6 +31,7 @@ mod stale_client;
 #[cfg(test)]
 mod testing;
 pub mod token;
+pub mod token_exchange;
 pub mod token_quirks;
 pub mod token_request;
 pub mod token_response;
@@ -41,6 +44,8 @@ use mcp_oauth_reports::{Check, Exchange, Health};
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
 
+pub use client_assertion::SigningKey;
+pub use client_credentials::Grant;
 pub use pinned::{PinnedEndpoints, RegistrationFlow};
 
 use crate::checks;
@@ -79,6 +84,16 @@ pub struct ClientOptions {
     /// An `audience` parameter for the authorization request, whatever the profile: the API
     /// identifier that authorization servers such as Auth0 issue JWTs for.
     pub audience: Option<String>,
+    /// The grant to use; `None` lets the flow choose from what the authorization server
+    /// lists and the credentials held (`client_credentials::chosen`).
+    pub grant: Option<Grant>,
+    /// The private key of `private_key_jwt` client authentication (RFC 7523 §2.2).
+    pub signing_key: Option<SigningKey>,
+    /// An assertion for the RFC 7523 JWT bearer grant (a workload identity token).
+    pub assertion: Option<ClientSecret>,
+    /// Enterprise-managed authorization: the identity provider's token endpoint and the ID
+    /// token it exchanges for an ID-JAG, the JWT bearer grant's assertion.
+    pub identity_assertion: Option<token_exchange::IdentityAssertion>,
 }
 
 impl ClientOptions {
@@ -94,6 +109,10 @@ impl ClientOptions {
             pinned: PinnedEndpoints::default(),
             registration_flow: None,
             audience: None,
+            grant: None,
+            signing_key: None,
+            assertion: None,
+            identity_assertion: None,
         }
     }
 }
@@ -186,6 +205,12 @@ impl ClientFlow {
         let recorder = Recorder::new(profile, clock.clone(), http.redactor().clone());
         if let Some(secret) = &options.client_secret {
             http.redactor().register(secret.secret());
+        }
+        if let Some(assertion) = &options.assertion {
+            http.redactor().register(assertion.secret());
+        }
+        if let Some(key) = &options.signing_key {
+            http.redactor().register(key.pem());
         }
         Self {
             ctx: FlowContext {
@@ -305,6 +330,7 @@ impl ClientFlow {
                 "Connect via OAuth first.",
             ));
         };
+        client_credentials::renew_if_due(&mut self.ctx, &self.options, connection).await?;
         token::refresh_if_due(&mut self.ctx, connection).await?;
         mcp::run(
             &mut self.ctx,
@@ -395,6 +421,10 @@ async fn authorize(
     agent: &UserAgent,
     pauses: &Pauses,
 ) -> StepResult<Connection> {
+    let grant = client_credentials::chosen(options, &server);
+    if grant != Grant::AuthorizationCode {
+        return client_credentials::obtain(ctx, options, server, probe, grant).await;
+    }
     let client = match previous {
         Some(previous) => {
             registration::client_for_reauthorization(

@@ -56,6 +56,10 @@ pub enum RunError {
         scenario: String,
         source: std::io::Error,
     },
+    #[error("scenario {scenario}: the client assertion key: {message}")]
+    AssertionKey { scenario: String, message: String },
+    #[error("scenario {scenario}: the workload or ID token: {message}")]
+    WorkloadToken { scenario: String, message: String },
 }
 
 pub fn tool_info() -> ToolInfo {
@@ -120,6 +124,42 @@ pub async fn run_scenario_with_secrets(
 
     let mcp_url = scenario.client.pasted(&mocks.mcp_url());
     let mut options = client_options(scenario, &mcp_url);
+    if scenario.client.private_key_jwt {
+        let key = mocks
+            .auth_server()
+            .client_assertion_key_pem()
+            .and_then(|pem| crate::flow::SigningKey::from_pem(&pem, "EdDSA"))
+            .map_err(|message| RunError::AssertionKey {
+                scenario: scenario.name.clone(),
+                message,
+            })?;
+        options.signing_key = Some(key);
+    }
+    if scenario.client.workload_token {
+        let token =
+            mocks
+                .auth_server()
+                .workload_token()
+                .map_err(|message| RunError::WorkloadToken {
+                    scenario: scenario.name.clone(),
+                    message,
+                })?;
+        options.assertion = Some(ClientSecret::new(token));
+    }
+    if scenario.client.identity_provider {
+        let server = mocks.auth_server();
+        let id_token = server
+            .idp_id_token()
+            .map_err(|message| RunError::WorkloadToken {
+                scenario: scenario.name.clone(),
+                message,
+            })?;
+        options.identity_assertion = Some(crate::flow::token_exchange::IdentityAssertion {
+            token_endpoint: server.identity_provider_token_endpoint(),
+            id_token: ClientSecret::new(id_token),
+            client_id: "enterprise-client".to_owned(),
+        });
+    }
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.
     let document = if scenario.client.client_metadata_document {
@@ -298,6 +338,7 @@ fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
     options.client_id = scenario.client.client_id.clone();
     options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
     options.scope = scenario.client.scope.clone();
+    options.grant = scenario.client.grant.map(|g| g.grant());
     if let Some(redirect_uri) = &scenario.client.redirect_uri {
         options.redirect_uri = redirect_uri.clone();
     }

@@ -8,7 +8,13 @@ use crate::{checks, diagnosis, profile, spec};
 
 /// The grant types the harness sends; a count under any other name would always be 0, so an
 /// expectation of 0 under a misspelt name would hold whatever happened.
-const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

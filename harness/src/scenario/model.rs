@@ -63,6 +63,38 @@ pub struct ClientConfig {
     /// listener) and gives the client its URL, for authorization servers that accept one.
     #[serde(default)]
     pub client_metadata_document: bool,
+    /// The grant the client uses (default: the flow chooses, as `connect` does).
+    pub grant: Option<ScenarioGrant>,
+    /// Authenticate with `private_key_jwt` client assertions signed with the key the mock
+    /// authorization server hands out, as the conformance suite hands its key to a client.
+    #[serde(default)]
+    pub private_key_jwt: bool,
+    /// Hold the workload identity token the mock authorization server hands out, for the RFC
+    /// 7523 JWT bearer grant (workload identity federation).
+    #[serde(default)]
+    pub workload_token: bool,
+    /// Hold the person's ID token from the mock's enterprise identity provider
+    /// (`token-exchange`), to exchange for an ID-JAG (enterprise-managed authorization).
+    #[serde(default)]
+    pub identity_provider: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioGrant {
+    AuthorizationCode,
+    ClientCredentials,
+    JwtBearer,
+}
+
+impl ScenarioGrant {
+    pub fn grant(self) -> crate::flow::Grant {
+        match self {
+            ScenarioGrant::AuthorizationCode => crate::flow::Grant::AuthorizationCode,
+            ScenarioGrant::ClientCredentials => crate::flow::Grant::ClientCredentials,
+            ScenarioGrant::JwtBearer => crate::flow::Grant::JwtBearer,
+        }
+    }
 }
 
 impl ClientConfig {

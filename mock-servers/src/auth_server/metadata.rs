@@ -56,6 +56,23 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
                 json!(server.endpoint("register")),
             );
         }
+        let mut grants = vec!["authorization_code", "refresh_token"];
+        if config.client_credentials {
+            grants.push("client_credentials");
+        }
+        if config.jwt_bearer {
+            grants.push("urn:ietf:params:oauth:grant-type:jwt-bearer");
+        }
+        fields.insert("grant_types_supported".into(), json!(grants));
+        if config
+            .token_endpoint_auth_methods
+            .contains(&crate::config::TokenEndpointAuthMethod::PrivateKeyJwt)
+        {
+            fields.insert(
+                "token_endpoint_auth_signing_alg_values_supported".into(),
+                json!(["EdDSA"]),
+            );
+        }
         if config.client_id_metadata_documents {
             fields.insert("client_id_metadata_document_supported".into(), json!(true));
         }

@@ -7,6 +7,8 @@ mod authorize;
 mod cimd;
 mod cors;
 mod error;
+mod grants;
+mod identity_provider;
 pub mod introspection;
 pub mod keys;
 mod metadata;
@@ -55,6 +57,8 @@ struct Inner {
     pending_consents: Mutex<HashMap<String, HashMap<String, String>>>,
     /// The credential the MCP server introspects with.
     introspection: IntrospectionAccess,
+    /// The key pair of the `private_key_jwt` clients' assertions.
+    client_assertion_keys: grants::ClientAssertionKeys,
 }
 
 /// Why a `client_id` names no usable client.
@@ -94,15 +98,24 @@ impl AuthServer {
     ) -> Self {
         let mut store = Store::default();
         store.refresh_unavailable_remaining = config.refresh_unavailable_count;
+        let assertions = config
+            .token_endpoint_auth_methods
+            .contains(&TokenEndpointAuthMethod::PrivateKeyJwt);
         for client in &config.clients {
             let auth_method = match client.client_secret {
+                None if assertions => TokenEndpointAuthMethod::PrivateKeyJwt,
                 None => TokenEndpointAuthMethod::None,
                 // A confidential client uses the first method the server accepts.
                 Some(_) => config
                     .token_endpoint_auth_methods
                     .iter()
                     .copied()
-                    .find(|m| *m != TokenEndpointAuthMethod::None)
+                    .find(|m| {
+                        !matches!(
+                            m,
+                            TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
+                        )
+                    })
                     .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic),
             };
             store.clients.insert(
@@ -118,9 +131,12 @@ impl AuthServer {
         }
         let introspection =
             IntrospectionAccess::generate(format!("{origin}{}/introspect", config.issuer_path));
+        let client_assertion_keys =
+            grants::ClientAssertionKeys::generate(config.client_assertion_key);
         Self {
             inner: Arc::new(Inner {
                 introspection,
+                client_assertion_keys,
                 config,
                 origin,
                 clock,
@@ -187,6 +203,32 @@ impl AuthServer {
         format!("{}/authorize", self.inner.config.issuer_path)
     }
 
+    /// The PKCS#8 PEM private key this server hands its `private_key_jwt` clients (EdDSA), as
+    /// the conformance suite hands its own in `MCP_CONFORMANCE_CONTEXT`.
+    pub fn client_assertion_key_pem(&self) -> Result<String, String> {
+        self.inner.client_assertion_keys.handed_out_pem()
+    }
+
+    /// The workload identity token this server hands out for the JWT bearer grant, signed by
+    /// the workload issuer it trusts, as `workload-token` says (issued now, on its clock).
+    pub fn workload_token(&self) -> Result<String, String> {
+        grants::workload_token(self)
+    }
+
+    /// The ID token of the person the enterprise identity provider (`token-exchange`) vouches
+    /// for, to exchange at [`Self::identity_provider_token_endpoint`].
+    pub fn idp_id_token(&self) -> Result<String, String> {
+        identity_provider::id_token(self)
+    }
+
+    pub fn identity_provider_token_endpoint(&self) -> String {
+        self.endpoint("idp/token")
+    }
+
+    pub(super) fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
+        &self.inner.client_assertion_keys
+    }
+
     pub fn keys(&self) -> &SigningKeys {
         &self.inner.keys
     }
@@ -207,6 +249,14 @@ impl AuthServer {
     pub fn issued_secrets(&self) -> Vec<String> {
         let mut secrets = self.store().issued_secrets();
         secrets.push(self.inner.introspection.client_secret.clone());
+        let assertions = self
+            .inner
+            .config
+            .token_endpoint_auth_methods
+            .contains(&TokenEndpointAuthMethod::PrivateKeyJwt);
+        if let (true, Ok(pem)) = (assertions, self.client_assertion_key_pem()) {
+            secrets.push(pem);
+        }
         secrets
     }
 
@@ -341,6 +391,12 @@ impl AuthServer {
             .route(&format!("{path}/token"), cors::token_route(self))
             .route(&format!("{path}/revoke"), post(revocation::revoke))
             .route(&format!("{path}/jwks"), get(metadata::jwks));
+        if self.inner.config.token_exchange != crate::config::TokenExchange::Off {
+            router = router.route(
+                &format!("{path}/idp/token"),
+                post(identity_provider::token_exchange),
+            );
+        }
         if self.inner.config.metadata {
             router = router.route(&self.metadata_path(), get(metadata::metadata));
         }

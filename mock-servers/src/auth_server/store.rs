@@ -62,6 +62,10 @@ pub struct Store {
     pub registration_access_tokens: HashMap<String, String>,
     /// The secrets of clients deleted since (RFC 7592): still secrets for a leak test.
     pub deleted_client_secrets: Vec<String>,
+    /// The `jti` of every client assertion accepted: a second use is a replay (RFC 7523 §3).
+    pub assertion_jtis: HashSet<String>,
+    /// Workload identity tokens handed out for the JWT bearer grant: secrets for a leak test.
+    pub workload_tokens: Vec<String>,
     /// Whether `forget-registered-clients` has forgotten the registrations once.
     pub forgot_clients: bool,
     next_family: u64,
@@ -93,6 +97,7 @@ impl Store {
         secrets.extend(self.clients.values().filter_map(|c| c.secret.clone()));
         secrets.extend(self.deleted_client_secrets.iter().cloned());
         secrets.extend(self.registration_access_tokens.values().cloned());
+        secrets.extend(self.workload_tokens.iter().cloned());
         secrets
     }
 

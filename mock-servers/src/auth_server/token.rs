@@ -43,6 +43,12 @@ pub async fn token(
         "refresh_token" => authenticate(&server, &log, &headers, &params)
             .await
             .and_then(|client| refresh(&server, &client, &params)),
+        "client_credentials" if server.config().client_credentials => {
+            super::grants::client_credentials(&server, &log, &headers, &params).await
+        }
+        super::grants::JWT_BEARER if server.config().jwt_bearer => {
+            super::grants::jwt_bearer(&server, &log, &headers, &params).await
+        }
         "" => Err(OAuthError::invalid_request("grant_type is missing")),
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -112,7 +118,7 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
 }
 
 /// Identifies the client, enforcing the one authentication method it is registered with.
-async fn authenticate(
+pub(super) async fn authenticate(
     server: &AuthServer,
     log: &RequestLog,
     headers: &HeaderMap,
@@ -456,7 +462,7 @@ struct AccessClaims<'a> {
 }
 
 /// Issues an access token (and a refresh token of `family` when one is due).
-fn issue(
+pub(super) fn issue(
     server: &AuthServer,
     client: &Client,
     scope: Option<String>,

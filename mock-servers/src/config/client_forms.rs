@@ -1,6 +1,6 @@
-//! The forms the mock authorization server's client-handling knobs take: how the token
-//! endpoint reads client credentials, how it answers a client it does not know, and when it
-//! forgets the clients it registered.
+//! The forms the mock authorization server's client-handling knobs take: how a client
+//! authenticates at the token endpoint, how the token endpoint reads client credentials, how
+//! it answers a client it does not know, and when it forgets the clients it registered.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,4 +49,26 @@ pub enum ForgetRegisteredClients {
     /// Once, right after the first code exchange issues tokens: the connection works, and the
     /// next refresh presents a refresh token of a client the server no longer knows.
     AfterFirstToken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// RFC 7523 §2.2 client assertions signed with the client's private key (pre-registered
+    /// clients only; see `client-assertion-key`).
+    PrivateKeyJwt,
+}
+
+impl TokenEndpointAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEndpointAuthMethod::None => "none",
+            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
 }

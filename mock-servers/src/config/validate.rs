@@ -203,6 +203,38 @@ fn client_knobs(auth: &super::AuthServerConfig) -> Result<(), ConfigError> {
             "is only used with client_secret_basic in token-endpoint-auth-methods",
         ));
     }
+    let assertions = auth
+        .token_endpoint_auth_methods
+        .contains(&TokenEndpointAuthMethod::PrivateKeyJwt);
+    if auth.client_assertion_key != super::ClientAssertionKey::HandedOut && !assertions {
+        return Err(ConfigError::new(
+            "authorization-server.client-assertion-key",
+            "is only used with private_key_jwt in token-endpoint-auth-methods",
+        ));
+    }
+    if auth.client_credentials
+        && !auth
+            .clients
+            .iter()
+            .any(|c| c.client_secret.is_some() || assertions)
+    {
+        return Err(ConfigError::new(
+            "authorization-server.client-credentials",
+            "needs a pre-registered confidential client in `clients` (a client-secret, or private_key_jwt in token-endpoint-auth-methods)",
+        ));
+    }
+    if auth.token_exchange != super::TokenExchange::Off && !auth.jwt_bearer {
+        return Err(ConfigError::new(
+            "authorization-server.token-exchange",
+            "is only used with jwt-bearer",
+        ));
+    }
+    if auth.workload_token != super::WorkloadToken::Valid && !auth.jwt_bearer {
+        return Err(ConfigError::new(
+            "authorization-server.workload-token",
+            "is only used with jwt-bearer",
+        ));
+    }
     if auth.forget_registered_clients != ForgetRegisteredClients::Never
         && !auth.dynamic_registration
     {
@@ -446,5 +478,37 @@ mod tests {
             knob_of(&config),
             Some("authorization-server.forget-registered-clients")
         );
+    }
+
+    #[test]
+    fn grant_knobs_need_a_client_that_can_use_them() {
+        use crate::config::{ClientAssertionKey, PreregisteredClient, TokenEndpointAuthMethod};
+        let mut config = MockConfig::default();
+        config.authorization_server.client_credentials = true;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.client-credentials")
+        );
+        config.authorization_server.clients = vec![PreregisteredClient {
+            client_id: "machine".into(),
+            client_secret: Some("machine-secret-0123".into()),
+            redirect_uris: Vec::new(),
+        }];
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.client_assertion_key = ClientAssertionKey::Mismatched;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.client-assertion-key")
+        );
+        config.authorization_server.token_endpoint_auth_methods =
+            vec![TokenEndpointAuthMethod::PrivateKeyJwt];
+        assert_eq!(knob_of(&config), None);
+        config.authorization_server.workload_token = crate::config::WorkloadToken::Expired;
+        assert_eq!(
+            knob_of(&config),
+            Some("authorization-server.workload-token")
+        );
+        config.authorization_server.jwt_bearer = true;
+        assert_eq!(knob_of(&config), None);
     }
 }

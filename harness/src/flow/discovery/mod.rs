@@ -48,6 +48,7 @@ pub struct AuthServerMetadata {
     pub scopes_supported: Option<Vec<String>>,
     pub authorization_response_iss_parameter_supported: Option<bool>,
     pub client_id_metadata_document_supported: Option<bool>,
+    pub grant_types_supported: Option<Vec<String>>,
 }
 
 /// The two endpoints every flow needs, known to be present.
