@@ -5,12 +5,14 @@
 //! names what is wrong with the server it describes.
 
 mod client_forms;
+mod dpop_forms;
 mod resource_forms;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use client_forms::*;
+pub use dpop_forms::*;
 pub use resource_forms::*;
 pub use validate::ConfigError;
 
@@ -164,6 +166,11 @@ pub struct AuthServerConfig {
     pub unknown_client_answer: UnknownClientAnswer,
     /// When dynamically registered clients are forgotten, as after a restart.
     pub forget_registered_clients: ForgetRegisteredClients,
+    /// DPoP (RFC 9449): advertise ES256 and bind a token requested with a valid proof to its
+    /// key (`cnf.jkt`, `token_type: DPoP`); an invalid proof is `invalid_dpop_proof`.
+    pub dpop: bool,
+    /// Whether the token endpoint demands a DPoP nonce (RFC 9449 §8). Needs `dpop`.
+    pub dpop_nonce: DpopNonce,
 }
 
 impl Default for AuthServerConfig {
@@ -217,6 +224,8 @@ impl Default for AuthServerConfig {
             client_auth_reading: ClientAuthReading::Standard,
             unknown_client_answer: UnknownClientAnswer::InvalidClient,
             forget_registered_clients: ForgetRegisteredClients::Never,
+            dpop: false,
+            dpop_nonce: DpopNonce::None,
         }
     }
 }
@@ -515,6 +524,12 @@ pub struct ResourceServerConfig {
     /// followed by any path (and at the root), always naming the same `resource`, whatever
     /// path it was asked for (exa-mcp-server#387). Needs `metadata-location = "path-inserted"`.
     pub metadata_for_every_path: bool,
+    /// Accept only DPoP-bound tokens, presented with `Authorization: DPoP` and a proof whose
+    /// key is the token's `cnf.jkt`, with the request's `htm` and `htu`, a recent `iat`, an
+    /// unused `jti` and the token's `ath` (RFC 9449 §7). Needs the authorization server's `dpop`.
+    pub require_dpop: bool,
+    /// Whether the MCP server demands a DPoP nonce (RFC 9449 §9). Needs `require-dpop`.
+    pub dpop_nonce: DpopNonce,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -554,6 +569,8 @@ impl Default for ResourceServerConfig {
             lenient_authorization: false,
             introspect_tokens: false,
             metadata_for_every_path: false,
+            require_dpop: false,
+            dpop_nonce: DpopNonce::None,
         }
     }
 }

@@ -56,6 +56,12 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
                 json!(server.endpoint("register")),
             );
         }
+        if config.dpop {
+            fields.insert(
+                "dpop_signing_alg_values_supported".into(),
+                json!(crate::dpop::ALGORITHMS),
+            );
+        }
         if config.client_id_metadata_documents {
             fields.insert("client_id_metadata_document_supported".into(), json!(true));
         }

@@ -6,6 +6,7 @@
 mod authorize;
 mod cimd;
 mod cors;
+mod dpop;
 mod error;
 pub mod introspection;
 pub mod keys;
@@ -55,6 +56,8 @@ struct Inner {
     pending_consents: Mutex<HashMap<String, HashMap<String, String>>>,
     /// The credential the MCP server introspects with.
     introspection: IntrospectionAccess,
+    /// DPoP proofs seen and the nonce demanded (`dpop`, `dpop-nonce`).
+    dpop: crate::dpop::ServerState,
 }
 
 /// Why a `client_id` names no usable client.
@@ -129,6 +132,7 @@ impl AuthServer {
                 role,
                 consent_page: AtomicBool::new(false),
                 pending_consents: Mutex::new(HashMap::new()),
+                dpop: crate::dpop::ServerState::default(),
             }),
         }
     }

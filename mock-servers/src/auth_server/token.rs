@@ -36,13 +36,22 @@ pub async fn token(
         Err(error) => return error.into_response(),
     };
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
+    let jkt = match super::dpop::binding(&server, &headers) {
+        Ok(jkt) => jkt,
+        Err(refused) => {
+            let mut refused = *refused;
+            refused.extensions_mut().insert(GrantTypeSeen(grant_type));
+            return refused;
+        }
+    };
+    let jkt = jkt.as_deref();
     let result = match grant_type.as_str() {
         "authorization_code" => authenticate(&server, &log, &headers, &params)
             .await
-            .and_then(|client| redeem_code(&server, &client, &params)),
+            .and_then(|client| redeem_code(&server, &client, &params, jkt)),
         "refresh_token" => authenticate(&server, &log, &headers, &params)
             .await
-            .and_then(|client| refresh(&server, &client, &params)),
+            .and_then(|client| refresh(&server, &client, &params, jkt)),
         "" => Err(OAuthError::invalid_request("grant_type is missing")),
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -216,6 +225,7 @@ fn redeem_code(
     server: &AuthServer,
     client: &Client,
     params: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let code = params
         .get("code")
@@ -281,7 +291,7 @@ fn redeem_code(
     let resource = requested_resource(server, params)
         .cloned()
         .or(grant.resource);
-    issue(server, client, grant.scope, resource, Some(family))
+    issue(server, client, grant.scope, resource, Some(family), jkt)
 }
 
 /// The RFC 8707 `resource` of a token request, unless the server ignores it (with
@@ -332,6 +342,7 @@ fn refresh(
     server: &AuthServer,
     client: &Client,
     params: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let token = params
         .get("refresh_token")
@@ -395,6 +406,7 @@ fn refresh(
         scope,
         resource,
         rotate.then(|| (grant.family, grant.scope.clone(), grant.resource.clone())),
+        jkt,
     )
 }
 
@@ -450,6 +462,9 @@ struct AccessClaims<'a> {
     iat: u64,
     exp: u64,
     jti: String,
+    /// RFC 9449 §6: the thumbprint of the DPoP key the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<serde_json::Value>,
 }
 
 /// Issues an access token (and a refresh token of `family` when one is due).
@@ -459,9 +474,10 @@ fn issue(
     scope: Option<String>,
     resource: Option<String>,
     refresh_family: Option<u64>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let refresh = refresh_family.map(|family| (family, scope.clone(), resource.clone()));
-    issue_for(server, client, scope, resource, refresh)
+    issue_for(server, client, scope, resource, refresh, jkt)
 }
 
 /// Issues an access token for `scope` and `resource`, and a refresh token of the grant
@@ -472,6 +488,7 @@ fn issue_for(
     scope: Option<String>,
     resource: Option<String>,
     refresh: Option<(u64, Option<String>, Option<String>)>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let config = server.config();
     let now = server.now();
@@ -488,6 +505,7 @@ fn issue_for(
         iat: now,
         exp: now + config.access_token_lifetime_secs,
         jti: random_token(""),
+        cnf: jkt.map(|jkt| json!({ "jkt": jkt })),
     };
     let mut header = jsonwebtoken::Header::new(ALGORITHM);
     header.kid = Some(KEY_ID.to_owned());
@@ -509,7 +527,7 @@ fn issue_for(
         .push(access_token.clone());
     let mut body = json!({
         "access_token": access_token,
-        "token_type": config.token_type.as_str(),
+        "token_type": if jkt.is_some() { "DPoP" } else { config.token_type.as_str() },
     });
     let lifetime = config.access_token_lifetime_secs;
     match config.expires_in {

@@ -3,6 +3,7 @@
 
 mod bearer;
 mod cors;
+mod dpop;
 mod introspection;
 mod metadata;
 mod scope;
@@ -45,6 +46,8 @@ struct Inner {
     trust: RwLock<Trust>,
     /// Asks the authorization server about tokens (`introspect-tokens`).
     http: reqwest::Client,
+    /// DPoP proofs seen and the nonce demanded (`require-dpop`, `dpop-nonce`).
+    dpop: crate::dpop::ServerState,
 }
 
 /// The authorization server this server accepts tokens from.
@@ -71,6 +74,7 @@ impl ResourceServer {
                 clock,
                 trust: RwLock::new(trust),
                 http: introspection::client(),
+                dpop: crate::dpop::ServerState::default(),
             }),
         }
     }
