@@ -60,6 +60,9 @@ codes! {
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
     CLIENT_UNKNOWN = "client-unknown";
     GALLERY_DRIFT = "gallery-drift";
+    DPOP_REQUIRED = "dpop-required";
+    DPOP_NONCE_UNSATISFIED = "dpop-nonce-unsatisfied";
+    DPOP_PROOF_REFUSED = "dpop-proof-refused";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use mcp_oauth_reports::Status;
 
 use crate::checks::{self, CheckDef};
+use crate::flow::dpop::DpopUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssPolicy {
@@ -56,6 +57,9 @@ pub struct Profile {
     /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
     /// does not count.
     pub max_reauthorizations: u8,
+    /// When the client proves possession of a key with DPoP (RFC 9449, the MCP DPoP
+    /// extension, SEP-1932).
+    pub dpop: DpopUse,
     /// Checks whose failure this profile reports with another status than FAILURE, with the
     /// reason the report gives. They win over [`COMMON_OVERRIDES`], which every profile has.
     pub severity_overrides: &'static [SeverityOverride],
@@ -303,6 +307,7 @@ pub const PIPELINES: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 0,
+    dpop: DpopUse::Never,
     severity_overrides: PIPELINES_OVERRIDES,
 };
 
@@ -320,6 +325,7 @@ pub const MCP_2025_06_18: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
+    dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -336,6 +342,7 @@ pub const MCP_2025_11_25: Profile = Profile {
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
+    dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -352,6 +359,7 @@ pub const MCP_2026_07_28: Profile = Profile {
     request_offline_access: true,
     step_up_scope: StepUpScope::UnionWithPrevious,
     max_reauthorizations: 2,
+    dpop: DpopUse::WhenAdvertised,
     severity_overrides: SPEC_OVERRIDES,
 };
 

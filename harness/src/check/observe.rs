@@ -227,6 +227,8 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::INSUFFICIENT_SCOPE | d::AUTHORIZATION_LOOP => &checks::SCOPE_STEP_UP,
         d::TOKEN_STORE_TAMPERED => &checks::TOKEN_STORE_INTEGRITY,
         d::GALLERY_DRIFT => &checks::GALLERY_ENDPOINTS_PINNED,
+        d::DPOP_REQUIRED | d::DPOP_PROOF_REFUSED => &checks::MCP_INITIALIZE,
+        d::DPOP_NONCE_UNSATISFIED => &checks::DPOP_NONCE,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
     })

@@ -534,10 +534,12 @@ checks! {
 
 mod client;
 mod client_auth;
+mod dpop;
 mod gallery;
 mod resource_server;
 pub use client::*;
 pub use client_auth::*;
+pub use dpop::*;
 pub use gallery::*;
 pub use resource_server::*;
 
@@ -547,6 +549,7 @@ pub fn all() -> impl Iterator<Item = &'static CheckDef> {
     SERVER
         .iter()
         .chain(CLIENT_AUTH)
+        .chain(DPOP)
         .chain(RESOURCE_SERVER)
         .chain(GALLERY)
         .chain(CLIENT)

@@ -19,11 +19,13 @@ use rmcp::transport::streamable_http_client::{
 use serde_json::{Value, json};
 use sse_stream::{Error as SseError, Sse};
 
+use super::dpop::{self, DpopKey};
 use super::{FlowContext, StepResult};
 use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
 use crate::www_authenticate;
+use mcp_oauth_mocks::clock::SharedClock;
 
 mod post;
 
@@ -108,15 +110,32 @@ pub async fn send(
     config.max_sse_event_size = ctx.http.limits().max_body_bytes;
     let refusal = Refusal::default();
     let problem = Problem::default();
+    let nonce_retries = NonceRetries::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
             inner: ctx.http.reqwest(),
             http: ctx.http.clone(),
             refusal: refusal.clone(),
             problem: problem.clone(),
+            dpop: ctx.dpop.clone(),
+            clock: ctx.clock.clone(),
+            nonce_retries: nonce_retries.clone(),
         },
         config,
     );
+    let result = session_action(ctx, transport, action, &refusal, &problem, timeout).await;
+    nonce_retries.record(ctx);
+    result
+}
+
+async fn session_action(
+    ctx: &mut FlowContext,
+    transport: StreamableHttpClientTransport<RecordingClient>,
+    action: Action,
+    refusal: &Refusal,
+    problem: &Problem,
+    timeout: Duration,
+) -> Result<Value, McpFailure> {
     let failed =
         |ctx: &mut FlowContext, check: &'static checks::CheckDef, error: &str| match refusal.take()
         {
@@ -273,6 +292,11 @@ fn fail(
         json!({ "error": error }),
         format!("MCP request failed: {error}"),
     );
+    if let Some(diagnosis) = refusal.as_ref().and_then(|(status, challenge)| {
+        dpop::refusal(ctx.dpop.is_some(), *status, challenge, &error)
+    }) {
+        return diagnosis;
+    }
     if let Some(needed) = refusal.as_ref().and_then(insufficient_scope) {
         return diagnosis::new(
             diagnosis::INSUFFICIENT_SCOPE,
@@ -310,6 +334,39 @@ fn insufficient_scope((status, challenge): &(u16, String)) -> Option<String> {
     Some(challenge.param("scope").unwrap_or("(unnamed)").to_owned())
 }
 
+/// The resource server's `use_dpop_nonce` demands the transport answered, with whether the
+/// request sent again with the nonce was accepted; recorded as `dpop-nonce` once the session
+/// is over (the transport cannot reach the recorder).
+#[derive(Debug, Clone, Default)]
+struct NonceRetries(Arc<Mutex<Vec<bool>>>);
+
+impl NonceRetries {
+    fn push(&self, accepted: bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(accepted);
+    }
+
+    fn record(&self, ctx: &mut FlowContext) {
+        let retries = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        for accepted in retries {
+            if accepted {
+                ctx.recorder.pass(
+                    &checks::DPOP_NONCE,
+                    json!({ "server": "resource", "retried": true }),
+                );
+            } else {
+                ctx.recorder.fail(
+                    &checks::DPOP_NONCE,
+                    json!({ "server": "resource", "retried": true }),
+                    "the MCP server demanded a DPoP nonce again after the client sent the one it issued; the client retries once only",
+                );
+            }
+        }
+    }
+}
+
 /// rmcp's HTTP client: POSTs go through the one HTTP path (`post.rs`), which records them as
 /// observed; DELETE and the GET stream use rmcp's reqwest client under the path's scheme and
 /// address rules, the DELETE recorded as rmcp reports it.
@@ -319,6 +376,11 @@ struct RecordingClient {
     http: HttpClient,
     refusal: Refusal,
     problem: Problem,
+    /// The flow's DPoP key, when it uses DPoP: every request with a token carries a proof
+    /// and presents the token with the `DPoP` scheme.
+    dpop: Option<Arc<DpopKey>>,
+    clock: SharedClock,
+    nonce_retries: NonceRetries,
 }
 
 /// What a DELETE got back, as rmcp reports it.
@@ -334,6 +396,56 @@ impl Answer {
 }
 
 impl RecordingClient {
+    /// The `Authorization` scheme of the token: `DPoP` for a flow that uses DPoP (RFC 9449
+    /// §7.1), `Bearer` otherwise.
+    fn scheme(&self) -> &'static str {
+        if self.dpop.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
+
+    /// A proof of possession for a request with this token, when the flow uses DPoP.
+    fn proof(&self, method: &str, uri: &str, token: &str) -> Option<String> {
+        let key = self.dpop.as_ref()?;
+        let proof = key.proof(
+            dpop::Server::Resource,
+            method,
+            uri,
+            Some(token),
+            self.clock.now(),
+        );
+        self.http.redactor().register(&proof);
+        Some(proof)
+    }
+
+    /// rmcp's own client (DELETE, GET) sends `Authorization: Bearer` for an `auth_header`;
+    /// with DPoP the token and its proof go as headers of ours instead.
+    fn with_proof(
+        &self,
+        method: &str,
+        uri: &str,
+        auth_header: Option<String>,
+        mut custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> (Option<String>, HashMap<HeaderName, HeaderValue>) {
+        let Some(token) = auth_header.as_deref() else {
+            return (auth_header, custom_headers);
+        };
+        let Some(proof) = self.proof(method, uri, token) else {
+            return (auth_header, custom_headers);
+        };
+        if let (Ok(authorization), Ok(proof)) = (
+            HeaderValue::from_str(&format!("DPoP {token}")),
+            HeaderValue::from_str(&proof),
+        ) {
+            custom_headers.insert(http::header::AUTHORIZATION, authorization);
+            custom_headers.insert(HeaderName::from_static("dpop"), proof);
+            return (None, custom_headers);
+        }
+        (auth_header, custom_headers)
+    }
+
     /// The one HTTP path's scheme and address rules, applied before rmcp sends anything.
     fn reachable(&self, uri: &str) -> Result<(), String> {
         self.http
@@ -362,7 +474,7 @@ impl RecordingClient {
         if let Some(token) = auth_header {
             sent.push((
                 "authorization".to_owned(),
-                redactor.header("authorization", &format!("Bearer {token}")),
+                redactor.header("authorization", &format!("{} {token}", self.scheme())),
             ));
         }
         let mut custom: Vec<_> = custom_headers
@@ -473,6 +585,8 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
+        let (auth_header, custom_headers) =
+            self.with_proof("DELETE", &uri, auth_header, custom_headers);
         let sent = self.sent_headers(
             "DELETE",
             Some(&session_id),
@@ -512,6 +626,8 @@ impl StreamableHttpClient for RecordingClient {
                 refused.into(),
             ));
         }
+        let (auth_header, custom_headers) =
+            self.with_proof("GET", &uri, auth_header, custom_headers);
         self.inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await

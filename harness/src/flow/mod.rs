@@ -15,6 +15,7 @@
 pub mod authorization;
 pub mod callback;
 pub mod discovery;
+pub mod dpop;
 pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
@@ -79,6 +80,9 @@ pub struct ClientOptions {
     /// An `audience` parameter for the authorization request, whatever the profile: the API
     /// identifier that authorization servers such as Auth0 issue JWTs for.
     pub audience: Option<String>,
+    /// When the client proves possession of a key with DPoP (RFC 9449), instead of what the
+    /// profile says.
+    pub dpop: Option<dpop::DpopUse>,
 }
 
 impl ClientOptions {
@@ -94,6 +98,7 @@ impl ClientOptions {
             pinned: PinnedEndpoints::default(),
             registration_flow: None,
             audience: None,
+            dpop: None,
         }
     }
 }
@@ -131,6 +136,9 @@ pub struct FlowContext {
     /// accepted it with `client_id` also in the body (fastmcp#4600): their token requests
     /// carry both from then on.
     pub client_id_in_body: Vec<String>,
+    /// The flow's DPoP key, once it uses DPoP: its token requests and MCP requests carry
+    /// proofs, and its tokens are presented with the `DPoP` scheme.
+    pub dpop: Option<Arc<dpop::DpopKey>>,
 }
 
 impl FlowContext {
@@ -192,6 +200,7 @@ impl ClientFlow {
                 recorder,
                 registrations: Vec::new(),
                 client_id_in_body: Vec::new(),
+                dpop: None,
             },
             options,
             connection: None,
@@ -404,6 +413,7 @@ async fn authorize(
         }
         None => registration::obtain_client(ctx, options, &server).await?,
     };
+    dpop::decide(ctx, options.dpop.unwrap_or(ctx.profile.dpop), &server);
     let authorized =
         stale_client::authorize_and_exchange(ctx, options, &server, client, probe, agent, pauses)
             .await?;

@@ -298,6 +298,7 @@ fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
     options.client_id = scenario.client.client_id.clone();
     options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
     options.scope = scenario.client.scope.clone();
+    options.dpop = scenario.client.dpop;
     if let Some(redirect_uri) = &scenario.client.redirect_uri {
         options.redirect_uri = redirect_uri.clone();
     }

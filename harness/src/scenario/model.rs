@@ -63,6 +63,10 @@ pub struct ClientConfig {
     /// listener) and gives the client its URL, for authorization servers that accept one.
     #[serde(default)]
     pub client_metadata_document: bool,
+    /// When the client proves possession of a key with DPoP (RFC 9449), instead of what the
+    /// profile says: `never`, `when-advertised` (the authorization server lists ES256 in
+    /// `dpop_signing_alg_values_supported`) or `always`.
+    pub dpop: Option<crate::flow::dpop::DpopUse>,
 }
 
 impl ClientConfig {
