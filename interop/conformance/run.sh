@@ -139,6 +139,7 @@ main() {
 
     run auth auth --suite auth
     run backcompat backcompat --suite backcompat
+    run extensions extensions --suite extensions
     local scenario
     for scenario in "${draft_scenarios[@]}"; do
         run draft "draft-${scenario#auth/}" --scenario "$scenario" --spec-version 2025-11-25 --force

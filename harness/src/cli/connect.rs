@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::{Format, print, usage_error};
 use crate::check::targets;
+use crate::flow::dpop::DpopUse;
 use crate::flow::{ClientFlow, ClientOptions, Pauses};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::{self, Profile};
@@ -63,12 +64,28 @@ pub struct ConnectArgs {
     /// loopback hosts only. Default: http://127.0.0.1:33418/callback.
     #[arg(long, value_name = "URL", value_parser = crate::user_agent::loopback_uri::parse)]
     pub redirect_uri: Option<crate::user_agent::LoopbackUri>,
+    /// When to prove possession of a key with DPoP (RFC 9449): never, when-advertised (the
+    /// authorization server lists ES256 in dpop_signing_alg_values_supported) or always.
+    /// Default: the profile's; always for the conformance suite's auth/dpop scenarios.
+    #[arg(long, value_name = "WHEN", value_parser = dpop_use)]
+    pub dpop: Option<DpopUse>,
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Print the report in this format on stdout (default: a one-line verdict on stderr only).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+}
+
+fn dpop_use(text: &str) -> Result<DpopUse, String> {
+    DpopUse::parse(text).ok_or_else(|| "expected never, when-advertised or always".to_owned())
+}
+
+/// DPoP as the suite's reference client uses it: on for the scenarios that test it.
+fn dpop_for_scenario(scenario: Option<&str>) -> Option<DpopUse> {
+    scenario
+        .is_some_and(|s| s == "auth/dpop" || s.starts_with("auth/dpop-"))
+        .then_some(DpopUse::Always)
 }
 
 fn profile_name(name: &str) -> Result<String, String> {
@@ -146,6 +163,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         options.redirect_uri = uri.to_uri();
     }
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").ok();
+    options.dpop = args.dpop.or(dpop_for_scenario(scenario.as_deref()));
 
     let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);
     let result = flow
