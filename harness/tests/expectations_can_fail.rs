@@ -167,6 +167,21 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.dpop_nonce = DpopNonce::Required,
     },
     Mutation {
+        scenario: "dpop-replayed-proof-accepted",
+        change: "the MCP server records the proofs it accepted, so the replay is refused",
+        mutate: |s| s.mocks.resource_server.accept_replayed_dpop_proofs = false,
+    },
+    Mutation {
+        scenario: "dpop-resource-server-probes",
+        change: "the MCP server accepts a bound token as a Bearer token, so that probe fails",
+        mutate: |s| s.mocks.resource_server.accept_dpop_tokens_as_bearer = true,
+    },
+    Mutation {
+        scenario: "dpop-wrong-htu-accepted",
+        change: "the MCP server compares htu again, so the proof for another URL is refused",
+        mutate: |s| s.mocks.resource_server.skip_dpop_htu_check = false,
+    },
+    Mutation {
         scenario: "gallery-dcr-removed",
         change: "the authorization server offers registration again, so the entry connects",
         mutate: |s| s.mocks.authorization_server.dynamic_registration = true,

@@ -530,6 +530,12 @@ pub struct ResourceServerConfig {
     pub require_dpop: bool,
     /// Whether the MCP server demands a DPoP nonce (RFC 9449 §9). Needs `require-dpop`.
     pub dpop_nonce: DpopNonce,
+    /// With `require-dpop`: accept a proof whose `jti` was seen before.
+    pub accept_replayed_dpop_proofs: bool,
+    /// With `require-dpop`: do not compare the proof's `htu` with the request's URL.
+    pub skip_dpop_htu_check: bool,
+    /// With `require-dpop`: accept a DPoP-bound token under `Bearer`, without a proof.
+    pub accept_dpop_tokens_as_bearer: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -571,6 +577,9 @@ impl Default for ResourceServerConfig {
             metadata_for_every_path: false,
             require_dpop: false,
             dpop_nonce: DpopNonce::None,
+            accept_replayed_dpop_proofs: false,
+            skip_dpop_htu_check: false,
+            accept_dpop_tokens_as_bearer: false,
         }
     }
 }

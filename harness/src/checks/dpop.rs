@@ -37,3 +37,35 @@ checks! {
         remedy: "List the algorithms the token endpoint accepts for DPoP proofs in dpop_signing_alg_values_supported, or leave the field out if it does not bind tokens.",
     }
 }
+
+checks! {
+    DPOP_RESOURCE_SERVER;
+    DPOP_BOUND_TOKEN_AS_BEARER_REFUSED {
+        id: "dpop-bound-token-as-bearer-refused", step: "resource-server",
+        name: "A DPoP-bound token presented as Bearer is refused",
+        description: "The real DPoP-bound access token under the Bearer scheme, without a proof, is answered 401.",
+        spec: [RFC9449_7_1, RFC9449_4_3],
+        remedy: "Refuse a token whose cnf.jkt binds it to a key unless it comes with the DPoP scheme and a proof of that key: a bound token accepted as a Bearer token is as good to whoever copies it as an unbound one.",
+    }
+    DPOP_PROOF_REQUIRED {
+        id: "dpop-proof-required", step: "resource-server",
+        name: "A DPoP token without a proof is refused",
+        description: "The real DPoP-bound access token under the DPoP scheme, with no DPoP header, is answered 401.",
+        spec: [RFC9449_7_1, RFC9449_4_3],
+        remedy: "Require a DPoP proof with every request presenting a DPoP-bound token, and check that it is signed by the key the token's cnf.jkt names (RFC 9449 §4.3, §7.1).",
+    }
+    DPOP_REPLAYED_PROOF_REFUSED {
+        id: "dpop-replayed-proof-refused", step: "resource-server",
+        name: "A replayed DPoP proof is refused",
+        description: "A proof that was accepted once is refused the second time it is sent (its jti is not new).",
+        spec: [RFC9449_4_3],
+        remedy: "Keep the jti of each accepted proof for as long as its iat is within the accepted window, and refuse a proof whose jti was seen (RFC 9449 §11.1): a captured proof is otherwise good for replays.",
+    }
+    DPOP_WRONG_HTU_REFUSED {
+        id: "dpop-wrong-htu-refused", step: "resource-server",
+        name: "A DPoP proof for another URL is refused",
+        description: "A proof whose htu names another URL than the one requested is answered 401.",
+        spec: [RFC9449_4_3],
+        remedy: "Compare the proof's htu with the request's URL without query and fragment (RFC 9449 §4.3): a proof made for one endpoint must not be usable at another.",
+    }
+}

@@ -550,6 +550,7 @@ pub fn all() -> impl Iterator<Item = &'static CheckDef> {
         .iter()
         .chain(CLIENT_AUTH)
         .chain(DPOP)
+        .chain(DPOP_RESOURCE_SERVER)
         .chain(RESOURCE_SERVER)
         .chain(GALLERY)
         .chain(CLIENT)

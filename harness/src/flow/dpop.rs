@@ -162,6 +162,27 @@ pub fn refusal(
     }
 }
 
+/// `check`'s reading of `dpop_signing_alg_values_supported`: recorded only when the metadata
+/// has the field (a server without DPoP is no caveat): passed when ES256 is among the
+/// algorithms, failed when the algorithms leave this client (and most) out.
+pub fn record_advertised(ctx: &mut FlowContext, metadata: &AuthServerMetadata) {
+    let Some(algorithms) = &metadata.dpop_signing_alg_values_supported else {
+        return;
+    };
+    let details = json!({ "dpopSigningAlgValuesSupported": algorithms });
+    if advertises_es256(metadata) {
+        ctx.recorder.pass(&checks::DPOP_ADVERTISED, details);
+    } else {
+        ctx.recorder.fail(
+            &checks::DPOP_ADVERTISED,
+            details,
+            format!(
+                "the metadata advertises DPoP with {algorithms:?}, without ES256, the algorithm clients sign proofs with (RFC 9449 §5.1 and the MCP DPoP extension name it)"
+            ),
+        );
+    }
+}
+
 /// Whether the metadata lists ES256 in `dpop_signing_alg_values_supported` (RFC 9449 §5.1).
 pub fn advertises_es256(metadata: &AuthServerMetadata) -> bool {
     metadata

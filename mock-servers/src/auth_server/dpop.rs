@@ -30,6 +30,7 @@ pub(super) fn binding(
         url: &endpoint,
         access_token: None,
         now: server.now(),
+        check_htu: true,
     };
     let verified = dpop::verify(proof, &expected).map_err(|why| Box::new(invalid(&why)))?;
     if !server.inner.dpop.replay.first_use(&verified.jti) {

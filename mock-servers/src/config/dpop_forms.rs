@@ -35,6 +35,26 @@ pub(super) fn validate(
             "needs resource-server.require-dpop = true",
         ));
     }
+    let lax = [
+        (
+            resource.accept_replayed_dpop_proofs,
+            "resource-server.accept-replayed-dpop-proofs",
+        ),
+        (
+            resource.skip_dpop_htu_check,
+            "resource-server.skip-dpop-htu-check",
+        ),
+        (
+            resource.accept_dpop_tokens_as_bearer,
+            "resource-server.accept-dpop-tokens-as-bearer",
+        ),
+    ];
+    if let Some((_, knob)) = lax.iter().find(|(on, _)| *on && !resource.require_dpop) {
+        return Err(ConfigError::new(
+            knob,
+            "needs resource-server.require-dpop = true",
+        ));
+    }
     if resource.require_dpop && !auth.dpop {
         return Err(ConfigError::new(
             "resource-server.require-dpop",

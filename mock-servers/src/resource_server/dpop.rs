@@ -12,7 +12,14 @@ use super::token::verify;
 use crate::dpop::{self, Expected};
 
 pub(super) async fn require(server: &ResourceServer, request: Request, next: Next) -> Response {
+    let config = server.config();
     let Some(token) = dpop_token(request.headers()) else {
+        if config.accept_dpop_tokens_as_bearer
+            && let Some(token) = bearer_token(request.headers())
+            && verify(server, &token).is_ok()
+        {
+            return next.run(request).await;
+        }
         if request.headers().contains_key(header::AUTHORIZATION) {
             let why = "this MCP server accepts only DPoP-bound access tokens, presented with the DPoP scheme".to_owned();
             return challenge(server, Some(("invalid_token", why)), None);
@@ -46,6 +53,7 @@ pub(super) async fn require(server: &ResourceServer, request: Request, next: Nex
         url: &url,
         access_token: Some(&token),
         now: server.inner.clock.unix_seconds(),
+        check_htu: !config.skip_dpop_htu_check,
     };
     let verified = match dpop::verify(proof, &expected) {
         Ok(verified) => verified,
@@ -56,19 +64,29 @@ pub(super) async fn require(server: &ResourceServer, request: Request, next: Nex
             "the DPoP proof is signed by another key than the one the token is bound to (cnf.jkt)";
         return challenge(server, Some(("invalid_dpop_proof", why.to_owned())), None);
     }
-    if !server.inner.dpop.replay.first_use(&verified.jti) {
+    if !server.inner.dpop.replay.first_use(&verified.jti) && !config.accept_replayed_dpop_proofs {
         let why = "the DPoP proof was used before (its jti is not new)".to_owned();
         return challenge(server, Some(("invalid_dpop_proof", why)), None);
     }
-    if let Some(nonce) = server.inner.dpop.nonce_demand(
-        server.config().dpop_nonce,
-        "rs-nonce",
-        verified.nonce.as_deref(),
-    ) {
+    if let Some(nonce) =
+        server
+            .inner
+            .dpop
+            .nonce_demand(config.dpop_nonce, "rs-nonce", verified.nonce.as_deref())
+    {
         let why = "the MCP server requires a DPoP nonce in the proof".to_owned();
         return challenge(server, Some(("use_dpop_nonce", why)), Some(nonce));
     }
     next.run(request).await
+}
+
+/// The token of `Authorization: Bearer TOKEN` (`accept-dpop-tokens-as-bearer`).
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// The token of `Authorization: DPoP TOKEN` (the scheme in any case, RFC 9110 §11.1).
