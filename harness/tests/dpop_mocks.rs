@@ -211,3 +211,69 @@ async fn a_bearer_answer_to_a_proof_leaves_the_flow_on_bearer_tokens() {
     assert_eq!(bound, vec![mcp_oauth_reports::Status::Failure]);
     assert!(flow.context().dpop.is_none());
 }
+
+/// POSTs a code exchange (with a code nobody issued) to the mock token endpoint with `proof`;
+/// the status, the `error`, and the `DPoP-Nonce` header.
+async fn token_request(mocks: &MockServers, proof: &str) -> (u16, Option<String>, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/token", mocks.issuer()))
+        .header("dpop", proof)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "never-issued"),
+            ("client_id", "nobody"),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    let status = response.status().as_u16();
+    let nonce = response
+        .headers()
+        .get("dpop-nonce")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let error = body
+        .get("error")
+        .and_then(|e| e.as_str())
+        .map(str::to_owned);
+    (status, error, nonce)
+}
+
+#[tokio::test]
+async fn the_token_endpoint_judges_the_proof_before_the_grant() {
+    let clock = SimulatedClock::default();
+    let mut config = MockConfig::default();
+    config.authorization_server.dpop = true;
+    config.authorization_server.dpop_nonce = mcp_oauth_mocks::config::DpopNonce::Required;
+    let mocks = MockServers::start(config, clock.shared())
+        .await
+        .expect("mock servers start");
+    let key = DpopKey::generate();
+    let endpoint = format!("{}/token", mocks.issuer());
+    let wrong = key.proof_with("POST", &format!("{endpoint}x"), None, None, clock.now());
+    let answer = token_request(&mocks, &wrong).await;
+    assert_eq!(
+        (answer.0, answer.1.as_deref()),
+        (400, Some("invalid_dpop_proof"))
+    );
+    // A good proof without the nonce is asked for it; with it, the grant itself is judged.
+    let without = key.proof_with("POST", &endpoint, None, None, clock.now());
+    let (status, error, nonce) = token_request(&mocks, &without).await;
+    assert_eq!((status, error.as_deref()), (400, Some("use_dpop_nonce")));
+    let nonce = nonce.expect("a DPoP-Nonce header");
+    let with = key.proof_with("POST", &endpoint, None, Some(&nonce), clock.now());
+    let answer = token_request(&mocks, &with).await;
+    assert_ne!(answer.1.as_deref(), Some("use_dpop_nonce"), "{answer:?}");
+    assert_ne!(
+        answer.1.as_deref(),
+        Some("invalid_dpop_proof"),
+        "{answer:?}"
+    );
+    // The same proof again is a replay.
+    let answer = token_request(&mocks, &with).await;
+    assert_eq!(
+        (answer.0, answer.1.as_deref()),
+        (400, Some("invalid_dpop_proof"))
+    );
+}
