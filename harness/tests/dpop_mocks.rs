@@ -20,6 +20,8 @@ struct Connected {
     clock: SimulatedClock,
     token: String,
     key: Arc<DpopKey>,
+    /// The refresh token and the Client ID it was issued to.
+    refresh: (String, String),
 }
 
 async fn connected(edit: impl FnOnce(&mut MockConfig)) -> Connected {
@@ -48,11 +50,23 @@ async fn connected(edit: impl FnOnce(&mut MockConfig)) -> Connected {
     flow.test_connection().await.expect("and its token works");
     let token = flow.tokens().expect("tokens").access_token.secret().clone();
     let key = flow.context().dpop.clone().expect("the flow's key");
+    let connection = flow.connection().expect("connected");
+    let refresh = (
+        connection
+            .tokens
+            .refresh_token
+            .as_ref()
+            .expect("a refresh token")
+            .secret()
+            .clone(),
+        connection.client.client_id.clone(),
+    );
     Connected {
         mocks,
         clock,
         token,
         key,
+        refresh,
     }
 }
 
@@ -276,4 +290,48 @@ async fn the_token_endpoint_judges_the_proof_before_the_grant() {
         (answer.0, answer.1.as_deref()),
         (400, Some("invalid_dpop_proof"))
     );
+}
+
+#[tokio::test]
+async fn a_bound_refresh_token_needs_a_proof_of_its_key() {
+    let c = connected(|_| {}).await;
+    let clock = &c.clock;
+    let endpoint = format!("{}/token", c.mocks.issuer());
+    let (refresh_token, client_id) = c.refresh.clone();
+    let refresh = |proof: Option<String>| {
+        let endpoint = endpoint.clone();
+        let form = [
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.clone()),
+            ("client_id", client_id.clone()),
+        ];
+        async move {
+            let mut request = reqwest::Client::new().post(&endpoint).form(&form);
+            if let Some(proof) = proof {
+                request = request.header("dpop", proof);
+            }
+            let response = request.send().await.expect("the token endpoint answers");
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            (status, body["error"].as_str().map(str::to_owned), body)
+        }
+    };
+    let answer = refresh(None).await;
+    assert_eq!(
+        (answer.0, answer.1.as_deref()),
+        (400, Some("invalid_dpop_proof")),
+        "{answer:?}"
+    );
+    let stranger = DpopKey::generate();
+    let foreign = stranger.proof_with("POST", &endpoint, None, None, clock.now());
+    let answer = refresh(Some(foreign)).await;
+    assert_eq!(
+        (answer.0, answer.1.as_deref()),
+        (400, Some("invalid_dpop_proof")),
+        "{answer:?}"
+    );
+    let own = c.key.proof_with("POST", &endpoint, None, None, clock.now());
+    let answer = refresh(Some(own)).await;
+    assert_eq!(answer.0, 200, "{answer:?}");
+    assert_eq!(answer.2["token_type"], "DPoP");
 }

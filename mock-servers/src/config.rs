@@ -167,7 +167,8 @@ pub struct AuthServerConfig {
     /// When dynamically registered clients are forgotten, as after a restart.
     pub forget_registered_clients: ForgetRegisteredClients,
     /// DPoP (RFC 9449): advertise ES256 and bind a token requested with a valid proof to its
-    /// key (`cnf.jkt`, `token_type: DPoP`); an invalid proof is `invalid_dpop_proof`.
+    /// key (`cnf.jkt`, `token_type: DPoP`), and its refresh token to the same key (RFC 9449
+    /// §5); an invalid proof is `invalid_dpop_proof`.
     pub dpop: bool,
     /// Whether the token endpoint demands a DPoP nonce (RFC 9449 §8). Needs `dpop`.
     pub dpop_nonce: DpopNonce,

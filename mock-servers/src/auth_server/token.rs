@@ -391,6 +391,16 @@ fn refresh(
                 "refresh token was issued to another client",
             ));
         }
+        // RFC 9449 §5: a refresh token bound to a key is refreshed with a proof of that key.
+        if let Some(bound) = &grant.jkt
+            && jkt != Some(bound.as_str())
+        {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                "the refresh token is bound to a DPoP key this request does not prove",
+            ));
+        }
         if server.config().rotate_refresh_tokens
             && let Some(old) = store.refresh_tokens.get_mut(token)
         {
@@ -549,6 +559,7 @@ fn issue_for(
                 resource,
                 family,
                 active: true,
+                jkt: jkt.map(str::to_owned),
             },
         );
         body["refresh_token"] = json!(refresh_token);
