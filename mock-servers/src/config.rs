@@ -231,43 +231,6 @@ impl Default for AuthServerConfig {
     }
 }
 
-/// Which loopback redirect URIs the authorization server accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoopbackRedirectHost {
-    /// Every spelling (`127.0.0.1`, `localhost`, `[::1]`), as RFC 8252 §7.3 expects.
-    Any,
-    /// Only `http://localhost:...`.
-    Localhost,
-    /// Only `http://127.0.0.1:...`.
-    #[serde(rename = "127.0.0.1")]
-    Ipv4,
-}
-
-impl LoopbackRedirectHost {
-    /// Whether a redirect URI passes; URIs on other hosts than loopback ones always do.
-    pub fn accepts(self, uri: &str) -> bool {
-        let host = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "[::1]");
-        match (self, host.as_deref()) {
-            (LoopbackRedirectHost::Any, _) | (_, None) => true,
-            (_, Some(h)) if !loopback(h) => true,
-            (LoopbackRedirectHost::Localhost, Some(h)) => h == "localhost",
-            (LoopbackRedirectHost::Ipv4, Some(h)) => h == "127.0.0.1",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoopbackRedirectHost::Any => "any",
-            LoopbackRedirectHost::Localhost => "localhost",
-            LoopbackRedirectHost::Ipv4 => "127.0.0.1",
-        }
-    }
-}
-
 /// The error code a refresh with a dead refresh token is answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

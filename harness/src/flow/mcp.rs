@@ -27,7 +27,10 @@ use crate::http::HttpClient;
 use crate::www_authenticate;
 use mcp_oauth_mocks::clock::SharedClock;
 
+mod dpop_headers;
 mod post;
+
+use dpop_headers::NonceRetries;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -334,39 +337,6 @@ fn insufficient_scope((status, challenge): &(u16, String)) -> Option<String> {
     Some(challenge.param("scope").unwrap_or("(unnamed)").to_owned())
 }
 
-/// The resource server's `use_dpop_nonce` demands the transport answered, with whether the
-/// request sent again with the nonce was accepted; recorded as `dpop-nonce` once the session
-/// is over (the transport cannot reach the recorder).
-#[derive(Debug, Clone, Default)]
-struct NonceRetries(Arc<Mutex<Vec<bool>>>);
-
-impl NonceRetries {
-    fn push(&self, accepted: bool) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(accepted);
-    }
-
-    fn record(&self, ctx: &mut FlowContext) {
-        let retries = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
-        for accepted in retries {
-            if accepted {
-                ctx.recorder.pass(
-                    &checks::DPOP_NONCE,
-                    json!({ "server": "resource", "retried": true }),
-                );
-            } else {
-                ctx.recorder.fail(
-                    &checks::DPOP_NONCE,
-                    json!({ "server": "resource", "retried": true }),
-                    "the MCP server demanded a DPoP nonce again after the client sent the one it issued; the client retries once only",
-                );
-            }
-        }
-    }
-}
-
 /// rmcp's HTTP client: POSTs go through the one HTTP path (`post.rs`), which records them as
 /// observed; DELETE and the GET stream use rmcp's reqwest client under the path's scheme and
 /// address rules, the DELETE recorded as rmcp reports it.
@@ -396,56 +366,6 @@ impl Answer {
 }
 
 impl RecordingClient {
-    /// The `Authorization` scheme of the token: `DPoP` for a flow that uses DPoP (RFC 9449
-    /// §7.1), `Bearer` otherwise.
-    fn scheme(&self) -> &'static str {
-        if self.dpop.is_some() {
-            "DPoP"
-        } else {
-            "Bearer"
-        }
-    }
-
-    /// A proof of possession for a request with this token, when the flow uses DPoP.
-    fn proof(&self, method: &str, uri: &str, token: &str) -> Option<String> {
-        let key = self.dpop.as_ref()?;
-        let proof = key.proof(
-            dpop::Server::Resource,
-            method,
-            uri,
-            Some(token),
-            self.clock.now(),
-        );
-        self.http.redactor().register(&proof);
-        Some(proof)
-    }
-
-    /// rmcp's own client (DELETE, GET) sends `Authorization: Bearer` for an `auth_header`;
-    /// with DPoP the token and its proof go as headers of ours instead.
-    fn with_proof(
-        &self,
-        method: &str,
-        uri: &str,
-        auth_header: Option<String>,
-        mut custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> (Option<String>, HashMap<HeaderName, HeaderValue>) {
-        let Some(token) = auth_header.as_deref() else {
-            return (auth_header, custom_headers);
-        };
-        let Some(proof) = self.proof(method, uri, token) else {
-            return (auth_header, custom_headers);
-        };
-        if let (Ok(authorization), Ok(proof)) = (
-            HeaderValue::from_str(&format!("DPoP {token}")),
-            HeaderValue::from_str(&proof),
-        ) {
-            custom_headers.insert(http::header::AUTHORIZATION, authorization);
-            custom_headers.insert(HeaderName::from_static("dpop"), proof);
-            return (None, custom_headers);
-        }
-        (auth_header, custom_headers)
-    }
-
     /// The one HTTP path's scheme and address rules, applied before rmcp sends anything.
     fn reachable(&self, uri: &str) -> Result<(), String> {
         self.http
