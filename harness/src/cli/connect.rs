@@ -218,3 +218,28 @@ fn gallery_entry(path: &std::path::Path, name: &str) -> Result<targets::Target, 
     let entries = targets::load(path).map_err(|e| e.to_string())?;
     targets::select(entries, &[name.to_owned()], path).map(|mut chosen| chosen.remove(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpop_is_on_for_the_suites_dpop_scenarios_only() {
+        assert_eq!(dpop_for_scenario(Some("auth/dpop")), Some(DpopUse::Always));
+        assert_eq!(
+            dpop_for_scenario(Some("auth/dpop-nonce")),
+            Some(DpopUse::Always)
+        );
+        assert_eq!(dpop_for_scenario(Some("auth/dpopish")), None);
+        assert_eq!(dpop_for_scenario(Some("auth/metadata-default")), None);
+        assert_eq!(dpop_for_scenario(None), None);
+    }
+
+    #[test]
+    fn the_dpop_flag_names_its_values() {
+        assert_eq!(dpop_use("never"), Ok(DpopUse::Never));
+        assert_eq!(dpop_use("always"), Ok(DpopUse::Always));
+        let err = dpop_use("yes").unwrap_err();
+        assert!(err.contains("when-advertised"), "{err}");
+    }
+}
