@@ -113,3 +113,37 @@ async fn metadata_without_dpop_records_nothing_about_it() {
     assert!(statuses(&run, &checks::DPOP_PROOF_REQUIRED).is_empty());
     assert_status(&run, &checks::BEARER_WITHOUT_TOKEN_REFUSED, Status::Success);
 }
+
+#[tokio::test]
+async fn without_consent_the_verdict_infers_who_a_dpop_only_server_lets_in() {
+    let clock = SimulatedClock::default();
+    let mocks = MockServers::start(dpop_server(), clock.shared())
+        .await
+        .expect("mock servers start");
+    let options = CheckOptions {
+        consent: Consent::Skip,
+        timeout: Duration::from_secs(30),
+        clock: clock.shared(),
+        ..CheckOptions::new(mocks.mcp_url())
+    };
+    let run = check::check(options).await.expect("the check runs");
+    let verdict = run.report.verdict.as_ref().expect("a verdict");
+    for profile in &verdict.profiles {
+        let dpop = profile.profile == profile::MCP_2026_07_28.name;
+        let expected = if dpop {
+            mcp_oauth_reports::Connects::Yes
+        } else {
+            mcp_oauth_reports::Connects::No
+        };
+        assert_eq!(
+            profile.connects,
+            expected,
+            "{}\n{}",
+            profile.profile,
+            human(&run)
+        );
+        if !dpop {
+            assert_eq!(profile.blockers[0].code, "dpop-required");
+        }
+    }
+}

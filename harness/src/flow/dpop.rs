@@ -58,6 +58,15 @@ impl DpopUse {
         }
     }
 
+    /// Whether a flow uses DPoP at a server that does (`true`) or does not advertise ES256.
+    pub fn applies_when_advertised(self, advertised: bool) -> bool {
+        match self {
+            DpopUse::Never => false,
+            DpopUse::Always => true,
+            DpopUse::WhenAdvertised => advertised,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DpopUse::Never => "never",
