@@ -63,6 +63,9 @@ codes! {
     CLIENT_CREDENTIALS_REFUSED = "client-credentials-refused";
     JWT_BEARER_REFUSED = "jwt-bearer-refused";
     TOKEN_EXCHANGE_REFUSED = "token-exchange-refused";
+    DPOP_REQUIRED = "dpop-required";
+    DPOP_NONCE_UNSATISFIED = "dpop-nonce-unsatisfied";
+    DPOP_PROOF_REFUSED = "dpop-proof-refused";
 }
 
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {

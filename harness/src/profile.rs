@@ -6,6 +6,7 @@ use std::time::Duration;
 use mcp_oauth_reports::Status;
 
 use crate::checks::{self, CheckDef};
+use crate::flow::dpop::DpopUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssPolicy {
@@ -61,6 +62,9 @@ pub struct Profile {
     /// client's own loop, `connect-on-demand`); otherwise report it for the person to
     /// reconnect.
     pub renew_forgotten_client: bool,
+    /// When the client proves possession of a key with DPoP (RFC 9449, the MCP DPoP
+    /// extension, SEP-1932).
+    pub dpop: DpopUse,
     /// Checks whose failure this profile reports with another status than FAILURE, with the
     /// reason the report gives. They win over [`COMMON_OVERRIDES`], which every profile has.
     pub severity_overrides: &'static [SeverityOverride],
@@ -310,6 +314,7 @@ pub const PIPELINES: Profile = Profile {
     max_reauthorizations: 0,
     // "re-running the OAuth flow reconnects": the person reconnects, which registers anew.
     renew_forgotten_client: false,
+    dpop: DpopUse::Never,
     severity_overrides: PIPELINES_OVERRIDES,
 };
 
@@ -328,6 +333,7 @@ pub const MCP_2025_06_18: Profile = Profile {
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
+    dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -345,6 +351,7 @@ pub const MCP_2025_11_25: Profile = Profile {
     step_up_scope: StepUpScope::Challenged,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
+    dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
 };
 
@@ -362,6 +369,7 @@ pub const MCP_2026_07_28: Profile = Profile {
     step_up_scope: StepUpScope::UnionWithPrevious,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
+    dpop: DpopUse::WhenAdvertised,
     severity_overrides: SPEC_OVERRIDES,
 };
 

@@ -82,4 +82,10 @@ spec_refs! {
     RFC8707_2_2 = "RFC8707-2.2", "https://www.rfc-editor.org/rfc/rfc8707#section-2.2";
     OAUTH21_5_2 = "OAuth2.1-5.2", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-5.2";
     RFC7009_2_1 = "RFC7009-2.1", "https://www.rfc-editor.org/rfc/rfc7009#section-2.1";
+    RFC9449_4_3 = "RFC9449-4.3", "https://www.rfc-editor.org/rfc/rfc9449#section-4.3";
+    RFC9449_5 = "RFC9449-5", "https://www.rfc-editor.org/rfc/rfc9449#section-5";
+    RFC9449_5_1 = "RFC9449-5.1", "https://www.rfc-editor.org/rfc/rfc9449#section-5.1";
+    RFC9449_7_1 = "RFC9449-7.1", "https://www.rfc-editor.org/rfc/rfc9449#section-7.1";
+    RFC9449_8 = "RFC9449-8", "https://www.rfc-editor.org/rfc/rfc9449#section-8";
+    RFC9449_9 = "RFC9449-9", "https://www.rfc-editor.org/rfc/rfc9449#section-9";
 }

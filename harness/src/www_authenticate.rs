@@ -83,6 +83,24 @@ pub fn bearer_in<'a>(
     }
 }
 
+/// The challenge an OAuth client answers among all `WWW-Authenticate` fields: the first
+/// Bearer challenge, else the first `DPoP` one (RFC 9449 §7.1: a server that accepts only
+/// DPoP-bound tokens challenges with that scheme alone).
+pub fn oauth_challenge_in<'a>(
+    fields: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<Option<Challenge>, ParseError> {
+    match bearer_in(fields.clone()) {
+        Ok(None) => {}
+        other => return other,
+    }
+    Ok(fields.into_iter().find_map(|field| {
+        parse(field)
+            .ok()?
+            .into_iter()
+            .find(|c| c.scheme.eq_ignore_ascii_case("dpop"))
+    }))
+}
+
 /// All fields as one list, as RFC 9110 §5.3 allows combining them, for messages and records.
 pub fn combined<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
     fields.into_iter().collect::<Vec<_>>().join(", ")

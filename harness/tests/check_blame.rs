@@ -43,7 +43,10 @@ fn observing_steps(code: &str) -> &'static [&'static str] {
         | "token-expired"
         | "mcp-error"
         | "insufficient-scope"
-        | "opaque-token-refused" => &["mcp"],
+        | "opaque-token-refused"
+        | "dpop-required" => &["mcp"],
+        // Nonces and proofs are refused at the token endpoint or by the MCP server.
+        "dpop-nonce-unsatisfied" | "dpop-proof-refused" => &["token", "mcp"],
         _ => &[],
     }
 }

@@ -8,14 +8,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mcp_oauth_harness::flow::DEFAULT_REDIRECT_URI;
+use mcp_oauth_harness::flow::dpop::DpopUse;
 use mcp_oauth_harness::profile;
 use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::{
     ActionKind, PastedUrl, Scenario, Step, catalog_dir, load_catalog,
 };
 use mcp_oauth_mocks::config::{
-    AsMetadataLocation, Consent, InsufficientScopeChallenge, IssParameter, IssuerForm, PrmLocation,
-    ResourceForm, TokenEndpointAuthMethod,
+    AsMetadataLocation, Consent, DpopNonce, InsufficientScopeChallenge, IssParameter, IssuerForm,
+    PrmLocation, ResourceForm, TokenEndpointAuthMethod,
 };
 
 struct Mutation {
@@ -205,6 +206,46 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "discovery-failed",
         change: "the MCP server serves its protected-resource metadata again",
         mutate: |s| s.mocks.resource_server.metadata_location = PrmLocation::PathInserted,
+    },
+    Mutation {
+        scenario: "dpop-happy-path",
+        change: "the client is told never to use DPoP, so the 2026-07-28 client's Bearer token is refused",
+        mutate: |s| s.client.dpop = Some(DpopUse::Never),
+    },
+    Mutation {
+        scenario: "dpop-happy-path",
+        change: "the client is told to use DPoP whatever its profile, so Pipelines connects",
+        mutate: |s| s.client.dpop = Some(DpopUse::Always),
+    },
+    Mutation {
+        scenario: "dpop-nonce-authorization-server",
+        change: "the token endpoint demands no nonce, so there is nothing to retry",
+        mutate: |s| s.mocks.authorization_server.dpop_nonce = DpopNonce::None,
+    },
+    Mutation {
+        scenario: "dpop-nonce-resource-server",
+        change: "the MCP server demands no nonce, so there is nothing to retry",
+        mutate: |s| s.mocks.resource_server.dpop_nonce = DpopNonce::None,
+    },
+    Mutation {
+        scenario: "dpop-nonce-never-satisfied",
+        change: "the token endpoint accepts the nonce it issued, so the retry succeeds",
+        mutate: |s| s.mocks.authorization_server.dpop_nonce = DpopNonce::Required,
+    },
+    Mutation {
+        scenario: "dpop-replayed-proof-accepted",
+        change: "the MCP server records the proofs it accepted, so the replay is refused",
+        mutate: |s| s.mocks.resource_server.accept_replayed_dpop_proofs = false,
+    },
+    Mutation {
+        scenario: "dpop-resource-server-probes",
+        change: "the MCP server accepts a bound token as a Bearer token, so that probe fails",
+        mutate: |s| s.mocks.resource_server.accept_dpop_tokens_as_bearer = true,
+    },
+    Mutation {
+        scenario: "dpop-wrong-htu-accepted",
+        change: "the MCP server compares htu again, so the proof for another URL is refused",
+        mutate: |s| s.mocks.resource_server.skip_dpop_htu_check = false,
     },
     Mutation {
         scenario: "gallery-dcr-removed",

@@ -5,6 +5,7 @@
 //! names what is wrong with the server it describes.
 
 mod client_forms;
+mod dpop_forms;
 mod grants;
 mod resource_forms;
 mod validate;
@@ -12,6 +13,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use client_forms::*;
+pub use dpop_forms::*;
 pub use grants::*;
 pub use resource_forms::*;
 pub use validate::ConfigError;
@@ -182,6 +184,12 @@ pub struct AuthServerConfig {
     /// An enterprise identity provider at `{issuer}/idp/token` whose ID-JAGs the JWT bearer
     /// grant accepts (enterprise-managed authorization), and how it answers.
     pub token_exchange: TokenExchange,
+    /// DPoP (RFC 9449): advertise ES256 and bind a token requested with a valid proof to its
+    /// key (`cnf.jkt`, `token_type: DPoP`), and its refresh token to the same key (RFC 9449
+    /// §5); an invalid proof is `invalid_dpop_proof`.
+    pub dpop: bool,
+    /// Whether the token endpoint demands a DPoP nonce (RFC 9449 §8). Needs `dpop`.
+    pub dpop_nonce: DpopNonce,
 }
 
 impl Default for AuthServerConfig {
@@ -240,43 +248,8 @@ impl Default for AuthServerConfig {
             jwt_bearer: false,
             workload_token: WorkloadToken::Valid,
             token_exchange: TokenExchange::Off,
-        }
-    }
-}
-
-/// Which loopback redirect URIs the authorization server accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoopbackRedirectHost {
-    /// Every spelling (`127.0.0.1`, `localhost`, `[::1]`), as RFC 8252 §7.3 expects.
-    Any,
-    /// Only `http://localhost:...`.
-    Localhost,
-    /// Only `http://127.0.0.1:...`.
-    #[serde(rename = "127.0.0.1")]
-    Ipv4,
-}
-
-impl LoopbackRedirectHost {
-    /// Whether a redirect URI passes; URIs on other hosts than loopback ones always do.
-    pub fn accepts(self, uri: &str) -> bool {
-        let host = url::Url::parse(uri)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "[::1]");
-        match (self, host.as_deref()) {
-            (LoopbackRedirectHost::Any, _) | (_, None) => true,
-            (_, Some(h)) if !loopback(h) => true,
-            (LoopbackRedirectHost::Localhost, Some(h)) => h == "localhost",
-            (LoopbackRedirectHost::Ipv4, Some(h)) => h == "127.0.0.1",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoopbackRedirectHost::Any => "any",
-            LoopbackRedirectHost::Localhost => "localhost",
-            LoopbackRedirectHost::Ipv4 => "127.0.0.1",
+            dpop: false,
+            dpop_nonce: DpopNonce::None,
         }
     }
 }
@@ -520,6 +493,18 @@ pub struct ResourceServerConfig {
     /// followed by any path (and at the root), always naming the same `resource`, whatever
     /// path it was asked for (exa-mcp-server#387). Needs `metadata-location = "path-inserted"`.
     pub metadata_for_every_path: bool,
+    /// Accept only DPoP-bound tokens, presented with `Authorization: DPoP` and a proof whose
+    /// key is the token's `cnf.jkt`, with the request's `htm` and `htu`, a recent `iat`, an
+    /// unused `jti` and the token's `ath` (RFC 9449 §7). Needs the authorization server's `dpop`.
+    pub require_dpop: bool,
+    /// Whether the MCP server demands a DPoP nonce (RFC 9449 §9). Needs `require-dpop`.
+    pub dpop_nonce: DpopNonce,
+    /// With `require-dpop`: accept a proof whose `jti` was seen before.
+    pub accept_replayed_dpop_proofs: bool,
+    /// With `require-dpop`: do not compare the proof's `htu` with the request's URL.
+    pub skip_dpop_htu_check: bool,
+    /// With `require-dpop`: accept a DPoP-bound token under `Bearer`, without a proof.
+    pub accept_dpop_tokens_as_bearer: bool,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -559,6 +544,11 @@ impl Default for ResourceServerConfig {
             lenient_authorization: false,
             introspect_tokens: false,
             metadata_for_every_path: false,
+            require_dpop: false,
+            dpop_nonce: DpopNonce::None,
+            accept_replayed_dpop_proofs: false,
+            skip_dpop_htu_check: false,
+            accept_dpop_tokens_as_bearer: false,
         }
     }
 }

@@ -16,6 +16,7 @@
 pub mod auth_server;
 pub mod clock;
 pub mod config;
+pub mod dpop;
 pub mod form;
 pub mod listen;
 mod recording_layer;

@@ -230,6 +230,8 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::CLIENT_CREDENTIALS_REFUSED => &checks::TOKEN_CLIENT_CREDENTIALS,
         d::JWT_BEARER_REFUSED => &checks::TOKEN_JWT_BEARER,
         d::TOKEN_EXCHANGE_REFUSED => &checks::ID_JAG_TOKEN_EXCHANGE,
+        d::DPOP_REQUIRED | d::DPOP_PROOF_REFUSED => &checks::MCP_INITIALIZE,
+        d::DPOP_NONCE_UNSATISFIED => &checks::DPOP_NONCE,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
     })

@@ -67,11 +67,12 @@ impl ProfileSelection {
 /// Two profiles send the same requests to a server: what they observe there is the same.
 /// Only what `check` makes a client send counts: `check` publishes no client ID metadata
 /// document, the default-endpoint fallback applies only to servers without any metadata, and
-/// how `iss` is judged changes no request.
+/// how `iss` is judged changes no request. Using DPoP changes every request with a token.
 pub fn same_requests(a: &Profile, b: &Profile) -> bool {
     a.send_resource == b.send_resource
         && a.send_application_type == b.send_application_type
         && a.request_offline_access == b.request_offline_access
+        && a.dpop == b.dpop
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub enum Effect {
     /// Stops the profiles that do not fall back to the 2025-03-26 default endpoints (the
     /// server has no OAuth metadata at all).
     BlocksWithoutFallback,
+    /// Stops the profiles that would not use DPoP at this server (the MCP server accepts only
+    /// DPoP-bound tokens; `advertised`: the authorization server lists ES256).
+    BlocksWithoutDpop { advertised: bool },
     /// No automatic registration: a Client ID must be brought.
     NeedsClientId,
     /// Clients connect, but meet the problem (listed where the check is a FAILURE).
@@ -248,6 +251,11 @@ fn judge(profile: &Profile, problems: &[Problem], client_id_given: bool) -> Prof
                 blockers.push(problem.issue());
             }
             Effect::BlocksWithoutFallback if !profile.default_endpoints_fallback => {
+                blockers.push(problem.issue());
+            }
+            Effect::BlocksWithoutDpop { advertised }
+                if !profile.dpop.applies_when_advertised(advertised) =>
+            {
                 blockers.push(problem.issue());
             }
             Effect::NeedsClientId if !client_id_given => client_id.push(problem.issue()),

@@ -534,11 +534,13 @@ checks! {
 
 mod client;
 mod client_auth;
+mod dpop;
 mod gallery;
 mod grants;
 mod resource_server;
 pub use client::*;
 pub use client_auth::*;
+pub use dpop::*;
 pub use gallery::*;
 pub use grants::*;
 pub use resource_server::*;
@@ -549,6 +551,8 @@ pub fn all() -> impl Iterator<Item = &'static CheckDef> {
     SERVER
         .iter()
         .chain(CLIENT_AUTH)
+        .chain(DPOP)
+        .chain(DPOP_RESOURCE_SERVER)
         .chain(RESOURCE_SERVER)
         .chain(GALLERY)
         .chain(GRANTS)

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::{Format, print, usage_error};
 use crate::check::targets;
+use crate::flow::dpop::DpopUse;
 use crate::flow::{ClientFlow, ClientOptions, Grant, Pauses, SigningKey};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::{self, Profile};
@@ -79,6 +80,11 @@ pub struct ConnectArgs {
     /// MCP_CONFORMANCE_CONTEXT's valid_jwt).
     #[arg(long, value_name = "FILE")]
     pub assertion: Option<std::path::PathBuf>,
+    /// When to prove possession of a key with DPoP (RFC 9449): never, when-advertised (the
+    /// authorization server lists ES256 in dpop_signing_alg_values_supported) or always.
+    /// Default: the profile's; always for the conformance suite's auth/dpop scenarios.
+    #[arg(long, value_name = "WHEN", value_parser = dpop_use)]
+    pub dpop: Option<DpopUse>,
     /// Seconds each HTTP request may take.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
@@ -102,6 +108,17 @@ impl GrantArg {
             GrantArg::JwtBearer => Grant::JwtBearer,
         }
     }
+}
+
+fn dpop_use(text: &str) -> Result<DpopUse, String> {
+    DpopUse::parse(text).ok_or_else(|| "expected never, when-advertised or always".to_owned())
+}
+
+/// DPoP as the suite's reference client uses it: on for the scenarios that test it.
+fn dpop_for_scenario(scenario: Option<&str>) -> Option<DpopUse> {
+    scenario
+        .is_some_and(|s| s == "auth/dpop" || s.starts_with("auth/dpop-"))
+        .then_some(DpopUse::Always)
 }
 
 fn profile_name(name: &str) -> Result<String, String> {
@@ -235,6 +252,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         options.redirect_uri = uri.to_uri();
     }
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").ok();
+    options.dpop = args.dpop.or(dpop_for_scenario(scenario.as_deref()));
 
     let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);
     let result = flow
@@ -288,4 +306,29 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
 fn gallery_entry(path: &std::path::Path, name: &str) -> Result<targets::Target, String> {
     let entries = targets::load(path).map_err(|e| e.to_string())?;
     targets::select(entries, &[name.to_owned()], path).map(|mut chosen| chosen.remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpop_is_on_for_the_suites_dpop_scenarios_only() {
+        assert_eq!(dpop_for_scenario(Some("auth/dpop")), Some(DpopUse::Always));
+        assert_eq!(
+            dpop_for_scenario(Some("auth/dpop-nonce")),
+            Some(DpopUse::Always)
+        );
+        assert_eq!(dpop_for_scenario(Some("auth/dpopish")), None);
+        assert_eq!(dpop_for_scenario(Some("auth/metadata-default")), None);
+        assert_eq!(dpop_for_scenario(None), None);
+    }
+
+    #[test]
+    fn the_dpop_flag_names_its_values() {
+        assert_eq!(dpop_use("never"), Ok(DpopUse::Never));
+        assert_eq!(dpop_use("always"), Ok(DpopUse::Always));
+        let err = dpop_use("yes").unwrap_err();
+        assert!(err.contains("when-advertised"), "{err}");
+    }
 }

@@ -19,13 +19,18 @@ use rmcp::transport::streamable_http_client::{
 use serde_json::{Value, json};
 use sse_stream::{Error as SseError, Sse};
 
+use super::dpop::{self, DpopKey};
 use super::{FlowContext, StepResult};
 use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
 use crate::http::HttpClient;
 use crate::www_authenticate;
+use mcp_oauth_mocks::clock::SharedClock;
 
+mod dpop_headers;
 mod post;
+
+use dpop_headers::NonceRetries;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -108,15 +113,32 @@ pub async fn send(
     config.max_sse_event_size = ctx.http.limits().max_body_bytes;
     let refusal = Refusal::default();
     let problem = Problem::default();
+    let nonce_retries = NonceRetries::default();
     let transport = StreamableHttpClientTransport::with_client(
         RecordingClient {
             inner: ctx.http.reqwest(),
             http: ctx.http.clone(),
             refusal: refusal.clone(),
             problem: problem.clone(),
+            dpop: ctx.dpop.clone(),
+            clock: ctx.clock.clone(),
+            nonce_retries: nonce_retries.clone(),
         },
         config,
     );
+    let result = session_action(ctx, transport, action, &refusal, &problem, timeout).await;
+    nonce_retries.record(ctx);
+    result
+}
+
+async fn session_action(
+    ctx: &mut FlowContext,
+    transport: StreamableHttpClientTransport<RecordingClient>,
+    action: Action,
+    refusal: &Refusal,
+    problem: &Problem,
+    timeout: Duration,
+) -> Result<Value, McpFailure> {
     let failed =
         |ctx: &mut FlowContext, check: &'static checks::CheckDef, error: &str| match refusal.take()
         {
@@ -273,6 +295,11 @@ fn fail(
         json!({ "error": error }),
         format!("MCP request failed: {error}"),
     );
+    if let Some(diagnosis) = refusal.as_ref().and_then(|(status, challenge)| {
+        dpop::refusal(ctx.dpop.is_some(), *status, challenge, &error)
+    }) {
+        return diagnosis;
+    }
     if let Some(needed) = refusal.as_ref().and_then(insufficient_scope) {
         return diagnosis::new(
             diagnosis::INSUFFICIENT_SCOPE,
@@ -319,6 +346,11 @@ struct RecordingClient {
     http: HttpClient,
     refusal: Refusal,
     problem: Problem,
+    /// The flow's DPoP key, when it uses DPoP: every request with a token carries a proof
+    /// and presents the token with the `DPoP` scheme.
+    dpop: Option<Arc<DpopKey>>,
+    clock: SharedClock,
+    nonce_retries: NonceRetries,
 }
 
 /// What a DELETE got back, as rmcp reports it.
@@ -362,7 +394,7 @@ impl RecordingClient {
         if let Some(token) = auth_header {
             sent.push((
                 "authorization".to_owned(),
-                redactor.header("authorization", &format!("Bearer {token}")),
+                redactor.header("authorization", &format!("{} {token}", self.scheme())),
             ));
         }
         let mut custom: Vec<_> = custom_headers
@@ -473,6 +505,8 @@ impl StreamableHttpClient for RecordingClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
+        let (auth_header, custom_headers) =
+            self.with_proof("DELETE", &uri, auth_header, custom_headers);
         let sent = self.sent_headers(
             "DELETE",
             Some(&session_id),
@@ -512,6 +546,8 @@ impl StreamableHttpClient for RecordingClient {
                 refused.into(),
             ));
         }
+        let (auth_header, custom_headers) =
+            self.with_proof("GET", &uri, auth_header, custom_headers);
         self.inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await

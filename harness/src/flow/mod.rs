@@ -17,6 +17,7 @@ pub mod callback;
 pub mod client_assertion;
 pub mod client_credentials;
 pub mod discovery;
+pub mod dpop;
 pub mod forced_refresh;
 pub mod mcp;
 pub mod on_demand;
@@ -94,6 +95,9 @@ pub struct ClientOptions {
     /// Enterprise-managed authorization: the identity provider's token endpoint and the ID
     /// token it exchanges for an ID-JAG, the JWT bearer grant's assertion.
     pub identity_assertion: Option<token_exchange::IdentityAssertion>,
+    /// When the client proves possession of a key with DPoP (RFC 9449), instead of what the
+    /// profile says.
+    pub dpop: Option<dpop::DpopUse>,
 }
 
 impl ClientOptions {
@@ -113,6 +117,7 @@ impl ClientOptions {
             signing_key: None,
             assertion: None,
             identity_assertion: None,
+            dpop: None,
         }
     }
 }
@@ -150,6 +155,9 @@ pub struct FlowContext {
     /// accepted it with `client_id` also in the body (fastmcp#4600): their token requests
     /// carry both from then on.
     pub client_id_in_body: Vec<String>,
+    /// The flow's DPoP key, once it uses DPoP: its token requests and MCP requests carry
+    /// proofs, and its tokens are presented with the `DPoP` scheme.
+    pub dpop: Option<Arc<dpop::DpopKey>>,
 }
 
 impl FlowContext {
@@ -220,6 +228,7 @@ impl ClientFlow {
                 recorder,
                 registrations: Vec::new(),
                 client_id_in_body: Vec::new(),
+                dpop: None,
             },
             options,
             connection: None,
@@ -438,6 +447,7 @@ async fn authorize(
         }
         None => registration::obtain_client(ctx, options, &server).await?,
     };
+    dpop::decide(ctx, options.dpop.unwrap_or(ctx.profile.dpop), &server);
     let authorized = stale_client::authorize_and_exchange(
         ctx,
         options,

@@ -22,7 +22,9 @@ impl Probe {
     /// of discovery and scope selection. Already recorded where it was received.
     pub fn from_challenge(header: &str) -> Self {
         Self {
-            challenge: www_authenticate::bearer(header).ok().flatten(),
+            challenge: www_authenticate::oauth_challenge_in([header])
+                .ok()
+                .flatten(),
             unauthorized: true,
         }
     }
@@ -176,34 +178,39 @@ async fn probe_judging(
         });
     };
     let header = header.as_str();
-    let challenge = match response.bearer_challenge() {
-        Ok(Some(challenge)) => challenge,
-        Ok(None) => {
-            recorder.fail(
-                &checks::WWW_AUTHENTICATE_BEARER,
-                json!({ "expected": "a Bearer challenge", "actual": header }),
-                "the WWW-Authenticate header has no Bearer challenge",
-            );
-            return Ok(Probe {
-                challenge: None,
-                unauthorized: true,
-            });
-        }
-        Err(e) => {
-            recorder.fail(
-                &checks::WWW_AUTHENTICATE_BEARER,
-                json!({ "actual": header, "parseError": e.to_string() }),
-                format!("the WWW-Authenticate header cannot be parsed: {e}"),
-            );
-            return Ok(Probe {
-                challenge: None,
-                unauthorized: true,
-            });
-        }
-    };
+    let challenge =
+        match www_authenticate::oauth_challenge_in(response.header_values("www-authenticate")) {
+            Ok(Some(challenge)) => challenge,
+            Ok(None) => {
+                recorder.fail(
+                    &checks::WWW_AUTHENTICATE_BEARER,
+                    json!({ "expected": "a Bearer challenge", "actual": header }),
+                    "the WWW-Authenticate header has no Bearer challenge",
+                );
+                return Ok(Probe {
+                    challenge: None,
+                    unauthorized: true,
+                });
+            }
+            Err(e) => {
+                recorder.fail(
+                    &checks::WWW_AUTHENTICATE_BEARER,
+                    json!({ "actual": header, "parseError": e.to_string() }),
+                    format!("the WWW-Authenticate header cannot be parsed: {e}"),
+                );
+                return Ok(Probe {
+                    challenge: None,
+                    unauthorized: true,
+                });
+            }
+        };
     recorder.pass(
         &checks::WWW_AUTHENTICATE_BEARER,
-        json!({ "header": header }),
+        if challenge.is_bearer() {
+            json!({ "header": header })
+        } else {
+            json!({ "header": header, "scheme": challenge.scheme })
+        },
     );
     if let Some(error) = challenge.param("error") {
         recorder.fail(

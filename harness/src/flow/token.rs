@@ -78,7 +78,7 @@ pub async fn exchange_code(
         TokenAnswer::Issued(tokens) => {
             ctx.recorder.pass(
                 &checks::TOKEN_EXCHANGE,
-                json!({ "tokenType": "Bearer", "expiresAt": tokens.expires_at.map(|t| humantime::format_rfc3339_seconds(t).to_string()), "scope": tokens.scope }),
+                json!({ "tokenType": if ctx.dpop.is_some() { "DPoP" } else { "Bearer" }, "expiresAt": tokens.expires_at.map(|t| humantime::format_rfc3339_seconds(t).to_string()), "scope": tokens.scope }),
             );
             match &tokens.refresh_token {
                 Some(_) => ctx.recorder.pass(
@@ -135,6 +135,20 @@ pub async fn exchange_code(
                     "Connect again; if it repeats, the server rejects the PKCE verifier or the redirect_uri of a valid exchange.",
                 ),
                 "invalid_target" => resource_refusal(sent_resource, status, &description),
+                "use_dpop_nonce" => diagnosis::new(
+                    diagnosis::DPOP_NONCE_UNSATISFIED,
+                    format!(
+                        "The token endpoint demanded a DPoP nonce again after the client sent the one it issued ({status} use_dpop_nonce: {description})."
+                    ),
+                    "Accept a proof carrying the nonce the token endpoint issued last in DPoP-Nonce (RFC 9449 §8); the client retries once, so a nonce that changes on every request can never be met.",
+                ),
+                "invalid_dpop_proof" => diagnosis::new(
+                    diagnosis::DPOP_PROOF_REFUSED,
+                    format!(
+                        "The token endpoint refused the client's DPoP proof ({status} invalid_dpop_proof: {description})."
+                    ),
+                    "Check the proof as RFC 9449 §4.3 says: htu is the token endpoint's URL without query and fragment, iat within a window of the server's clock, a new jti.",
+                ),
                 _ => exchange_refusal(sent_resource, status, &error, &description),
             })
         }
@@ -324,6 +338,7 @@ async fn request(
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
     let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
+    super::dpop::observe_token_type(ctx, &parsed);
     if let Some(tokens) = parsed.tokens(ctx.clock.now()) {
         check_no_store(ctx, response);
         return TokenAnswer::Issued(tokens);

@@ -6,10 +6,13 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use super::FlowContext;
+use serde_json::json;
+
 use super::registration::{AuthMethod, RegisteredClient};
 use super::token::TokenSet;
 use super::token_response::{self, ParsedTokenResponse};
+use super::{FlowContext, dpop};
+use crate::checks;
 use crate::http::{Body, HttpError, HttpResponse};
 
 /// Adds the client's authentication, as registered, to a request (RFC 6749 §2.3).
@@ -41,7 +44,50 @@ pub fn authenticate(
 }
 
 /// POSTs `params` with the client's authentication to `endpoint`, recorded under `step`.
+/// A flow that uses DPoP adds a proof to token requests (not revocations) and answers one
+/// `use_dpop_nonce` demand by sending the request again with the new nonce (RFC 9449 §8).
 pub async fn post(
+    ctx: &mut FlowContext,
+    step: &str,
+    endpoint: &str,
+    client: &RegisteredClient,
+    params: Vec<(String, String)>,
+) -> Result<HttpResponse, HttpError> {
+    let key = ctx.dpop.clone().filter(|_| step != "revocation");
+    let response = post_once(ctx, step, endpoint, client, params.clone()).await?;
+    let Some(key) = key else {
+        return Ok(response);
+    };
+    let fresh_nonce = key.keep_nonce(dpop::Server::Authorization, &response);
+    if !dpop::token_endpoint_wants_nonce(&response) {
+        return Ok(response);
+    }
+    if !fresh_nonce {
+        ctx.recorder.fail(
+            &checks::DPOP_NONCE,
+            json!({ "server": "authorization", "endpoint": endpoint, "newNonce": false }),
+            "the token endpoint answered use_dpop_nonce without a new DPoP-Nonce header to use, so the client does not send the request again",
+        );
+        return Ok(response);
+    }
+    let retried = post_once(ctx, step, endpoint, client, params).await?;
+    key.keep_nonce(dpop::Server::Authorization, &retried);
+    if dpop::token_endpoint_wants_nonce(&retried) {
+        ctx.recorder.fail(
+            &checks::DPOP_NONCE,
+            json!({ "server": "authorization", "endpoint": endpoint, "retried": true }),
+            "the token endpoint demanded a DPoP nonce again after the client sent the one it issued; the client retries once only",
+        );
+    } else {
+        ctx.recorder.pass(
+            &checks::DPOP_NONCE,
+            json!({ "server": "authorization", "endpoint": endpoint, "retried": true }),
+        );
+    }
+    Ok(retried)
+}
+
+async fn post_once(
     ctx: &FlowContext,
     step: &str,
     endpoint: &str,
@@ -50,6 +96,19 @@ pub async fn post(
 ) -> Result<HttpResponse, HttpError> {
     let mut headers = HeaderMap::new();
     headers.insert("accept", HeaderValue::from_static("application/json"));
+    if let Some(key) = ctx.dpop.as_ref().filter(|_| step != "revocation") {
+        let proof = key.proof(
+            dpop::Server::Authorization,
+            "POST",
+            endpoint,
+            None,
+            ctx.clock.now(),
+        );
+        ctx.http.redactor().register(&proof);
+        if let Ok(value) = HeaderValue::from_str(&proof) {
+            headers.insert("dpop", value);
+        }
+    }
     authenticate(client, &mut headers, &mut params);
     let body_id_too = client.auth_method == AuthMethod::ClientSecretBasic
         && ctx.client_id_in_body.contains(&client.client_id)
@@ -118,6 +177,7 @@ pub fn read_tokens(
 ) -> Result<TokenSet, ErrorAnswer> {
     let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
+    dpop::observe_token_type(ctx, &parsed);
     parsed
         .tokens(ctx.clock.now())
         .ok_or_else(|| ErrorAnswer::read(response))

@@ -86,6 +86,8 @@ pub struct ParsedTokenResponse {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
     pub bearer: bool,
+    /// `token_type` is `DPoP` (RFC 9449 §5): the token is bound to the proof's key.
+    pub dpop: bool,
     pub lifetime: Lifetime,
     /// The body was `application/x-www-form-urlencoded`, not JSON: its fields are read as
     /// strings into `body`.
@@ -125,6 +127,7 @@ impl ParsedTokenResponse {
             access_token: text("access_token"),
             refresh_token: text("refresh_token"),
             bearer: text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("bearer")),
+            dpop: text("token_type").is_some_and(|t| t.eq_ignore_ascii_case("dpop")),
             lifetime: Lifetime::read(&body),
             body,
             form_encoded,
@@ -166,9 +169,9 @@ impl ParsedTokenResponse {
         })
     }
 
-    /// Tokens, when this is a 200 answer with a Bearer access token.
+    /// Tokens, when this is a 200 answer with a Bearer (or DPoP) access token.
     pub fn tokens(&self, now: SystemTime) -> Option<TokenSet> {
-        match (&self.access_token, self.status, self.bearer) {
+        match (&self.access_token, self.status, self.bearer || self.dpop) {
             (Some(access), 200, true) => Some(TokenSet {
                 access_token: AccessToken::new(access.clone()),
                 refresh_token: self.refresh_token.clone().map(RefreshToken::new),

@@ -339,6 +339,7 @@ fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
     options.client_secret = scenario.client.client_secret.clone().map(ClientSecret::new);
     options.scope = scenario.client.scope.clone();
     options.grant = scenario.client.grant.map(|g| g.grant());
+    options.dpop = scenario.client.dpop;
     if let Some(redirect_uri) = &scenario.client.redirect_uri {
         options.redirect_uri = redirect_uri.clone();
     }

@@ -77,6 +77,10 @@ pub struct ClientConfig {
     /// (`token-exchange`), to exchange for an ID-JAG (enterprise-managed authorization).
     #[serde(default)]
     pub identity_provider: bool,
+    /// When the client proves possession of a key with DPoP (RFC 9449), instead of what the
+    /// profile says: `never`, `when-advertised` (the authorization server lists ES256 in
+    /// `dpop_signing_alg_values_supported`) or `always`.
+    pub dpop: Option<crate::flow::dpop::DpopUse>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

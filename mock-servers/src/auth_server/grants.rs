@@ -111,7 +111,7 @@ pub(super) async fn client_credentials(
     }
     let scope = params.get("scope").cloned();
     let resource = params.get("resource").cloned();
-    super::token::issue(server, &client, scope, resource, None)
+    super::token::issue(server, &client, scope, resource, None, None)
 }
 
 #[derive(Deserialize)]
@@ -326,5 +326,5 @@ pub(super) async fn jwt_bearer(
     });
     let scope = params.get("scope").cloned();
     let resource = params.get("resource").cloned();
-    super::token::issue(server, &client, scope, resource, None)
+    super::token::issue(server, &client, scope, resource, None, None)
 }

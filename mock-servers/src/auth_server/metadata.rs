@@ -73,6 +73,12 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
                 json!(["EdDSA"]),
             );
         }
+        if config.dpop {
+            fields.insert(
+                "dpop_signing_alg_values_supported".into(),
+                json!(crate::dpop::ALGORITHMS),
+            );
+        }
         if config.client_id_metadata_documents {
             fields.insert("client_id_metadata_document_supported".into(), json!(true));
         }

@@ -6,6 +6,7 @@
 mod authorize;
 mod cimd;
 mod cors;
+mod dpop;
 mod error;
 mod grants;
 mod identity_provider;
@@ -59,6 +60,8 @@ struct Inner {
     introspection: IntrospectionAccess,
     /// The key pair of the `private_key_jwt` clients' assertions.
     client_assertion_keys: grants::ClientAssertionKeys,
+    /// DPoP proofs seen and the nonce demanded (`dpop`, `dpop-nonce`).
+    dpop: crate::dpop::ServerState,
 }
 
 /// Why a `client_id` names no usable client.
@@ -145,6 +148,7 @@ impl AuthServer {
                 role,
                 consent_page: AtomicBool::new(false),
                 pending_consents: Mutex::new(HashMap::new()),
+                dpop: crate::dpop::ServerState::default(),
             }),
         }
     }

@@ -40,6 +40,8 @@ pub struct RefreshGrant {
     pub family: u64,
     /// False once rotated away or revoked.
     pub active: bool,
+    /// The DPoP key the grant is bound to (RFC 9449 §5): its refreshes need a proof of it.
+    pub jkt: Option<String>,
 }
 
 #[derive(Debug, Default)]

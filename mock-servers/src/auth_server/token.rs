@@ -36,13 +36,22 @@ pub async fn token(
         Err(error) => return error.into_response(),
     };
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
+    let jkt = match super::dpop::binding(&server, &headers) {
+        Ok(jkt) => jkt,
+        Err(refused) => {
+            let mut refused = *refused;
+            refused.extensions_mut().insert(GrantTypeSeen(grant_type));
+            return refused;
+        }
+    };
+    let jkt = jkt.as_deref();
     let result = match grant_type.as_str() {
         "authorization_code" => authenticate(&server, &log, &headers, &params)
             .await
-            .and_then(|client| redeem_code(&server, &client, &params)),
+            .and_then(|client| redeem_code(&server, &client, &params, jkt)),
         "refresh_token" => authenticate(&server, &log, &headers, &params)
             .await
-            .and_then(|client| refresh(&server, &client, &params)),
+            .and_then(|client| refresh(&server, &client, &params, jkt)),
         "client_credentials" if server.config().client_credentials => {
             super::grants::client_credentials(&server, &log, &headers, &params).await
         }
@@ -222,6 +231,7 @@ fn redeem_code(
     server: &AuthServer,
     client: &Client,
     params: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let code = params
         .get("code")
@@ -286,7 +296,7 @@ fn redeem_code(
     let resource = requested_resource(server, params)
         .cloned()
         .or(grant.resource);
-    let issued = issue(server, client, grant.scope, resource, Some(family));
+    let issued = issue(server, client, grant.scope, resource, Some(family), jkt);
     if issued.is_ok() {
         server.forget_after_token();
     }
@@ -341,6 +351,7 @@ fn refresh(
     server: &AuthServer,
     client: &Client,
     params: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let token = params
         .get("refresh_token")
@@ -389,6 +400,16 @@ fn refresh(
                 "refresh token was issued to another client",
             ));
         }
+        // RFC 9449 §5: a refresh token bound to a key is refreshed with a proof of that key.
+        if let Some(bound) = &grant.jkt
+            && jkt != Some(bound.as_str())
+        {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_dpop_proof",
+                "the refresh token is bound to a DPoP key this request does not prove",
+            ));
+        }
         if server.config().rotate_refresh_tokens
             && let Some(old) = store.refresh_tokens.get_mut(token)
         {
@@ -404,6 +425,7 @@ fn refresh(
         scope,
         resource,
         rotate.then(|| (grant.family, grant.scope.clone(), grant.resource.clone())),
+        jkt,
     )
 }
 
@@ -459,6 +481,9 @@ struct AccessClaims<'a> {
     iat: u64,
     exp: u64,
     jti: String,
+    /// RFC 9449 §6: the thumbprint of the DPoP key the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<serde_json::Value>,
 }
 
 /// Issues an access token (and a refresh token of `family` when one is due).
@@ -468,9 +493,10 @@ pub(super) fn issue(
     scope: Option<String>,
     resource: Option<String>,
     refresh_family: Option<u64>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let refresh = refresh_family.map(|family| (family, scope.clone(), resource.clone()));
-    issue_for(server, client, scope, resource, refresh)
+    issue_for(server, client, scope, resource, refresh, jkt)
 }
 
 /// Issues an access token for `scope` and `resource`, and a refresh token of the grant
@@ -481,6 +507,7 @@ fn issue_for(
     scope: Option<String>,
     resource: Option<String>,
     refresh: Option<(u64, Option<String>, Option<String>)>,
+    jkt: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let config = server.config();
     let now = server.now();
@@ -497,6 +524,7 @@ fn issue_for(
         iat: now,
         exp: now + config.access_token_lifetime_secs,
         jti: random_token(""),
+        cnf: jkt.map(|jkt| json!({ "jkt": jkt })),
     };
     let mut header = jsonwebtoken::Header::new(ALGORITHM);
     header.kid = Some(KEY_ID.to_owned());
@@ -525,7 +553,7 @@ fn issue_for(
     }
     let mut body = json!({
         "access_token": access_token,
-        "token_type": config.token_type.as_str(),
+        "token_type": if jkt.is_some() { "DPoP" } else { config.token_type.as_str() },
     });
     let lifetime = config.access_token_lifetime_secs;
     match config.expires_in {
@@ -547,6 +575,7 @@ fn issue_for(
                 resource,
                 family,
                 active: true,
+                jkt: jkt.map(str::to_owned),
             },
         );
         body["refresh_token"] = json!(refresh_token);

@@ -1,6 +1,7 @@
 //! The forms the mock authorization server's client-handling knobs take: how a client
 //! authenticates at the token endpoint, how the token endpoint reads client credentials, how
-//! it answers a client it does not know, and when it forgets the clients it registered.
+//! it answers a client it does not know, when it forgets the clients it registered, and
+//! which loopback redirect URIs it accepts.
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,43 @@ impl TokenEndpointAuthMethod {
             TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
             TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// Which loopback redirect URIs the authorization server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoopbackRedirectHost {
+    /// Every spelling (`127.0.0.1`, `localhost`, `[::1]`), as RFC 8252 §7.3 expects.
+    Any,
+    /// Only `http://localhost:...`.
+    Localhost,
+    /// Only `http://127.0.0.1:...`.
+    #[serde(rename = "127.0.0.1")]
+    Ipv4,
+}
+
+impl LoopbackRedirectHost {
+    /// Whether a redirect URI passes; URIs on other hosts than loopback ones always do.
+    pub fn accepts(self, uri: &str) -> bool {
+        let host = url::Url::parse(uri)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "[::1]");
+        match (self, host.as_deref()) {
+            (LoopbackRedirectHost::Any, _) | (_, None) => true,
+            (_, Some(h)) if !loopback(h) => true,
+            (LoopbackRedirectHost::Localhost, Some(h)) => h == "localhost",
+            (LoopbackRedirectHost::Ipv4, Some(h)) => h == "127.0.0.1",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopbackRedirectHost::Any => "any",
+            LoopbackRedirectHost::Localhost => "localhost",
+            LoopbackRedirectHost::Ipv4 => "127.0.0.1",
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(knob: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(knob: &'static str, message: impl Into<String>) -> Self {
         Self {
             knob,
             message: message.into(),
@@ -56,6 +56,7 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             "must be an error status, 400 to 599",
         ));
     }
+    super::dpop_forms::validate(auth, resource)?;
     route_path("resource-server.path", &resource.path)?;
     if let Some(path) = &resource.custom_metadata_path {
         if resource.metadata_location != PrmLocation::Custom {

@@ -18,6 +18,9 @@ pub async fn require_bearer(
         return next.run(request).await;
     }
     let config = server.config();
+    if config.require_dpop {
+        return super::dpop::require(&server, request, next).await;
+    }
     let exact_scheme =
         config.refuse_lowercase_scheme || config.bearer_scheme == BearerScheme::Exact;
     let token = match request.headers().get(header::AUTHORIZATION) {

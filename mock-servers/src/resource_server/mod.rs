@@ -3,6 +3,7 @@
 
 mod bearer;
 mod cors;
+mod dpop;
 mod introspection;
 mod metadata;
 mod scope;
@@ -47,6 +48,8 @@ struct Inner {
     /// introspection, since building an HTTP client loads the system's TLS roots, which a
     /// server that never introspects should not pay for at every start.
     http: OnceLock<reqwest::Client>,
+    /// DPoP proofs seen and the nonce demanded (`require-dpop`, `dpop-nonce`).
+    dpop: crate::dpop::ServerState,
 }
 
 /// The authorization server this server accepts tokens from.
@@ -73,6 +76,7 @@ impl ResourceServer {
                 clock,
                 trust: RwLock::new(trust),
                 http: OnceLock::new(),
+                dpop: crate::dpop::ServerState::default(),
             }),
         }
     }

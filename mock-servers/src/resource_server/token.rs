@@ -18,6 +18,15 @@ pub(super) struct Claims {
     aud: Option<String>,
     #[serde(default)]
     pub(super) scope: Option<String>,
+    /// RFC 9449 §6: the DPoP key the token is bound to.
+    #[serde(default)]
+    pub(super) cnf: Option<Confirmation>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Confirmation {
+    #[serde(default)]
+    pub(super) jkt: Option<String>,
 }
 
 /// The token's claims when this server accepts it, else why not (for `error_description`).

@@ -98,6 +98,7 @@ pub(super) async fn auth_server(
         );
     }
     pkce(ctx, &metadata, findings);
+    crate::flow::dpop::record_advertised(ctx, &metadata);
     grant_types(ctx, &raw);
     client_identification(ctx, &metadata, &raw, findings);
     Some(metadata)

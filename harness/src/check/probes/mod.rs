@@ -144,6 +144,22 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     else {
         return findings;
     };
+    // A challenge with the DPoP scheme alone: the MCP server takes only DPoP-bound tokens.
+    if probe
+        .challenge
+        .as_ref()
+        .is_some_and(|c| !c.is_bearer() && c.scheme.eq_ignore_ascii_case("dpop"))
+    {
+        findings.problem(
+            &checks::MCP_INITIALIZE,
+            crate::diagnosis::DPOP_REQUIRED,
+            "The MCP server challenges with the DPoP scheme alone (RFC 9449 §7.1): it accepts only DPoP-bound tokens.",
+            "Use a client that supports DPoP, or accept Bearer tokens too; advertise ES256 in the authorization server's dpop_signing_alg_values_supported so that DPoP clients know to bind their tokens.",
+            Effect::BlocksWithoutDpop {
+                advertised: crate::flow::dpop::advertises_es256(&metadata),
+            },
+        );
+    }
     let Some((authorization_endpoint, token_endpoint)) = metadata
         .authorization_endpoint
         .clone()

@@ -215,14 +215,15 @@ pub(super) async fn invalid_token(ctx: &mut FlowContext, mcp_url: &str, findings
     ctx.recorder
         .pass(&checks::INVALID_TOKEN_REJECTED, json!({ "status": 401 }));
     // Every WWW-Authenticate field counts (RFC 9110 §11.6.1): the Bearer challenge may follow
-    // a Basic one in a field of its own.
+    // a Basic one in a field of its own; a server that accepts only DPoP-bound tokens
+    // challenges with `DPoP` alone (RFC 9449 §7.1).
     let header = response.www_authenticate().unwrap_or_default();
     let header = header.as_str();
-    let error = response
-        .bearer_challenge()
-        .ok()
-        .flatten()
-        .and_then(|c| c.param("error").map(str::to_owned));
+    let error =
+        crate::www_authenticate::oauth_challenge_in(response.header_values("www-authenticate"))
+            .ok()
+            .flatten()
+            .and_then(|c| c.param("error").map(str::to_owned));
     match error.as_deref() {
         Some("invalid_token") => ctx.recorder.pass(
             &checks::INVALID_TOKEN_ERROR_CODE,

@@ -17,6 +17,7 @@
 //! token lifecycle that follows keeps working.
 
 mod audience;
+mod dpop;
 mod headers;
 mod integrity;
 mod jwt;
@@ -60,7 +61,13 @@ pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) {
     };
     let ctx = flow.context();
     let url = options.mcp_url.as_str();
-    headers::probe(ctx, url, &held.access).await;
+    // A DPoP flow's token is bound: the Bearer header probes would be refused for the scheme
+    // alone, so its own probes replace them, and the others present it with proofs.
+    if ctx.dpop.is_some() {
+        dpop::probe(ctx, url, &held.access).await;
+    } else {
+        headers::probe(ctx, url, &held.access).await;
+    }
     integrity::probe(ctx, url, &held.access).await;
     audience::probe(ctx, url, &mut held).await;
     scope::probe(ctx, url, &mut held).await;
@@ -74,6 +81,8 @@ pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) {
 pub(super) struct Answer {
     pub status: u16,
     pub challenge: Option<Challenge>,
+    /// The `DPoP-Nonce` the server handed out, if any.
+    pub nonce: Option<String>,
 }
 
 impl Answer {
@@ -96,6 +105,11 @@ pub(super) enum Credential<'a> {
     Header(&'a str),
     /// `?access_token=` and no header.
     Query(&'a str),
+    /// Exactly these `Authorization` and `DPoP` headers, whether or not the flow uses DPoP.
+    Raw {
+        authorization: &'a str,
+        dpop: Option<&'a str>,
+    },
 }
 
 /// POSTs an MCP `initialize` with `credential`.
@@ -106,10 +120,44 @@ pub(super) async fn present(
 ) -> Result<Answer, HttpError> {
     let accept = ("accept", "application/json, text/event-stream");
     let (url, headers) = match credential {
+        // A DPoP flow presents `Bearer TOKEN` as `DPoP TOKEN` with a fresh proof.
+        Credential::Header(value) if ctx.dpop.is_some() && value.starts_with("Bearer ") => {
+            let token = &value["Bearer ".len()..];
+            let proof = ctx.dpop.as_ref().map(|key| {
+                key.proof(
+                    crate::flow::dpop::Server::Resource,
+                    "POST",
+                    mcp_url,
+                    Some(token),
+                    ctx.clock.now(),
+                )
+            });
+            let proof = proof.unwrap_or_default();
+            ctx.http.redactor().register(&proof);
+            let authorization = format!("DPoP {token}");
+            (
+                mcp_url.to_owned(),
+                header_map(&[
+                    accept,
+                    ("authorization", authorization.as_str()),
+                    ("dpop", proof.as_str()),
+                ]),
+            )
+        }
         Credential::Header(value) => (
             mcp_url.to_owned(),
             header_map(&[accept, ("authorization", value)]),
         ),
+        Credential::Raw {
+            authorization,
+            dpop,
+        } => {
+            let mut headers = vec![accept, ("authorization", authorization)];
+            if let Some(proof) = dpop {
+                headers.push(("dpop", proof));
+            }
+            (mcp_url.to_owned(), header_map(&headers))
+        }
         Credential::Query(token) => {
             let mut url = url::Url::parse(mcp_url).map_err(|e| HttpError::Build {
                 url: mcp_url.to_owned(),
@@ -132,9 +180,17 @@ pub(super) async fn present(
             &mut |_| true,
         )
         .await?;
+    if let Some(key) = &ctx.dpop {
+        key.keep_nonce(crate::flow::dpop::Server::Resource, &response);
+    }
     Ok(Answer {
         status: response.status.as_u16(),
-        challenge: response.bearer_challenge().ok().flatten(),
+        challenge: crate::www_authenticate::oauth_challenge_in(
+            response.header_values("www-authenticate"),
+        )
+        .ok()
+        .flatten(),
+        nonce: response.header("dpop-nonce").map(str::to_owned),
     })
 }
 

@@ -49,6 +49,8 @@ pub struct AuthServerMetadata {
     pub authorization_response_iss_parameter_supported: Option<bool>,
     pub client_id_metadata_document_supported: Option<bool>,
     pub grant_types_supported: Option<Vec<String>>,
+    /// RFC 9449 §5.1: the JWS algorithms the server accepts for DPoP proofs.
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// The two endpoints every flow needs, known to be present.

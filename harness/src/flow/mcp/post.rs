@@ -19,6 +19,7 @@ use serde_json::Value;
 use sse_stream::{Error as SseError, Sse};
 
 use super::RecordingClient;
+use crate::flow::dpop;
 use crate::http::{Body, HttpResponse};
 use crate::www_authenticate;
 
@@ -56,11 +57,12 @@ impl RecordingClient {
             HeaderValue::from_static("text/event-stream, application/json"),
         );
         if let Some(token) = auth_header {
-            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                StreamableHttpError::UnexpectedServerResponse(Cow::from(
-                    "the access token is not valid header text",
-                ))
-            })?;
+            let value =
+                HeaderValue::from_str(&format!("{} {token}", self.scheme())).map_err(|_| {
+                    StreamableHttpError::UnexpectedServerResponse(Cow::from(
+                        "the access token is not valid header text",
+                    ))
+                })?;
             headers.insert("authorization", value);
         }
         for (name, value) in custom_headers {
@@ -84,22 +86,23 @@ impl RecordingClient {
                 .as_ref()
                 .is_some_and(|id| events(body).iter().any(|e| answers(e, id)))
         };
-        let response = self
-            .http
-            .send_until(
-                "mcp",
-                Method::POST,
-                uri,
-                &headers,
-                Body::Json(value),
-                &mut stop,
-            )
-            .await
-            .map_err(|e| {
-                StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
-                    self.http.redactor().text(&e.to_string()),
-                ))
-            })?;
+        let mut response = self
+            .send_with_proof(uri, auth_header, &headers, &value, &mut stop)
+            .await?;
+        // RFC 9449 §9: a demanded nonce is supplied once, in a new proof.
+        if let Some(key) = &self.dpop
+            && auth_header.is_some()
+        {
+            let fresh = key.keep_nonce(dpop::Server::Resource, &response);
+            if fresh && dpop::resource_server_wants_nonce(&response) {
+                response = self
+                    .send_with_proof(uri, auth_header, &headers, &value, &mut stop)
+                    .await?;
+                key.keep_nonce(dpop::Server::Resource, &response);
+                self.nonce_retries
+                    .push(!dpop::resource_server_wants_nonce(&response));
+            }
+        }
         if let Some(id) = &awaited
             && let Some(problem) = misanswered(&response, id)
         {
@@ -108,6 +111,38 @@ impl RecordingClient {
             )));
         }
         self.interpret(response, session_id.is_some(), awaited.is_none())
+    }
+
+    /// One POST through the one HTTP path, with a new DPoP proof when the flow uses DPoP.
+    async fn send_with_proof(
+        &self,
+        uri: &str,
+        auth_header: Option<&str>,
+        headers: &HeaderMap,
+        value: &Value,
+        stop: &mut (dyn FnMut(&[u8]) -> bool + Send),
+    ) -> Result<HttpResponse, StreamableHttpError<reqwest::Error>> {
+        let mut headers = headers.clone();
+        if let Some(proof) = auth_header.and_then(|token| self.proof("POST", uri, token))
+            && let Ok(proof) = HeaderValue::from_str(&proof)
+        {
+            headers.insert("dpop", proof);
+        }
+        self.http
+            .send_until(
+                "mcp",
+                Method::POST,
+                uri,
+                &headers,
+                Body::Json(value.clone()),
+                stop,
+            )
+            .await
+            .map_err(|e| {
+                StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                    self.http.redactor().text(&e.to_string()),
+                ))
+            })
     }
 
     /// What rmcp's own reqwest client makes of an answer (rmcp 3.11), from the observed one.
