@@ -8,17 +8,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mcp_oauth_reports::{Exchange, HttpRequestRecord, HttpResponseRecord};
+use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
 use url::Url;
 
 use crate::redact::Redactor;
 
 pub mod address;
+mod message;
 pub mod tls;
 mod tls_config;
 
 pub use address::AddressPolicy;
+pub use message::{Body, HttpResponse};
 
 /// Bodies longer than this are refused: a hostile server cannot make the client read forever.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -93,64 +95,6 @@ pub enum HttpError {
     /// The person (or the command standing in for them) did not bring the callback back.
     #[error("the consent step did not complete: {reason}")]
     Consent { reason: String },
-}
-
-/// A response whose body has been read (within the cap).
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    pub url: String,
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl HttpResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Every value of a header, in the order received (repeated fields are kept).
-    pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect()
-    }
-
-    /// The Bearer challenge among all `WWW-Authenticate` fields (RFC 9110 §11.6.1), not only
-    /// the first one's.
-    pub fn bearer_challenge(
-        &self,
-    ) -> Result<Option<crate::www_authenticate::Challenge>, crate::www_authenticate::ParseError>
-    {
-        crate::www_authenticate::bearer_in(self.header_values("www-authenticate"))
-    }
-
-    /// All `WWW-Authenticate` fields combined into one list, or `None` when there is none.
-    pub fn www_authenticate(&self) -> Option<String> {
-        let fields = self.header_values("www-authenticate");
-        (!fields.is_empty()).then(|| crate::www_authenticate::combined(fields))
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn is_json(&self) -> bool {
-        self.header("content-type").is_some_and(|ct| {
-            let ct = ct.to_ascii_lowercase();
-            ct.starts_with("application/json") || ct.contains("+json")
-        })
-    }
-}
-
-/// What a request sends as its body.
-#[derive(Debug, Clone)]
-pub enum Body {
-    Empty,
-    Form(Vec<(String, String)>),
-    Json(serde_json::Value),
 }
 
 #[derive(Debug, Clone)]
