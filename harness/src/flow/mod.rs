@@ -461,12 +461,7 @@ async fn authorize(
         false,
     )
     .await?;
-    Ok(Connection {
-        server,
-        client: authorized.client,
-        tokens: authorized.tokens,
-        requested_scope: authorized.requested_scope,
-    })
+    Ok(authorized.connection(server))
 }
 
 /// The RFC 8707 `resource` parameter of an authorization, token or refresh request, when the

@@ -31,6 +31,18 @@ pub(super) struct Authorized {
     pub tokens: TokenSet,
 }
 
+impl Authorized {
+    /// The connection to `server` that this authorization makes.
+    pub fn connection(self, server: super::discovery::DiscoveredServer) -> Connection {
+        Connection {
+            server,
+            client: self.client,
+            tokens: self.tokens,
+            requested_scope: self.requested_scope,
+        }
+    }
+}
+
 /// What the consent step starts from: the challenge, who plays the person, the pauses.
 #[derive(Clone, Copy)]
 pub(super) struct Consent<'a> {
@@ -249,12 +261,7 @@ pub(super) async fn renew_after_refresh(
         true,
     )
     .await?;
-    Ok(Connection {
-        server,
-        client: authorized.client,
-        tokens: authorized.tokens,
-        requested_scope: authorized.requested_scope,
-    })
+    Ok(authorized.connection(server))
 }
 
 /// The authorization endpoint's page (or 422 JSON) instead of a redirect, when it says the
