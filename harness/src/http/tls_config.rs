@@ -1,4 +1,5 @@
-//! The TLS settings of every [`HttpClient`](super::HttpClient), made once per process.
+//! The TLS settings of every [`HttpClient`](super::HttpClient), made once per process, with the
+//! system's root certificates loaded only when the first TLS handshake needs them.
 //!
 //! reqwest builds a rustls configuration for each client it builds, and on Linux that means
 //! reading and parsing every system root certificate (rustls-platform-verifier loads them
@@ -7,13 +8,20 @@
 //! aws-lc-rs, every TLS version rustls supports, ALPN `h2` then `http/1.1`), and each client
 //! gets a copy with a session-resumption store of its own, so that no TLS state passes from
 //! one client (one run, one profile flow) to another.
+//!
+//! The verifier itself is built on first use ([`LazyVerifier`]): a run against the embedded
+//! mocks speaks plain http on loopback and never pays for the roots, and a process that does
+//! reach an https server loads them once.
 
 use std::sync::{Arc, OnceLock};
 
-use rustls::ClientConfig;
-use rustls::client::Resumption;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ClientConfig, Resumption};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
-/// The shared configuration, or why it could not be built (no system roots, say).
+/// The shared configuration, or why it could not be built.
 static SHARED: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
 
 /// A client's own copy of the process's TLS configuration.
@@ -26,8 +34,10 @@ pub fn client_config() -> Result<ClientConfig, String> {
 
 fn build() -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| format!("cannot load the system's root certificates: {e}"))?;
+    let verifier = LazyVerifier {
+        provider: provider.clone(),
+        platform: OnceLock::new(),
+    };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| format!("invalid TLS versions: {e}"))?
@@ -36,4 +46,69 @@ fn build() -> Result<ClientConfig, String> {
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The platform verifier, built when a handshake first asks for it. Building it can fail (no
+/// system roots); then every handshake fails with that reason, and plain http still works.
+#[derive(Debug)]
+struct LazyVerifier {
+    provider: Arc<CryptoProvider>,
+    platform: OnceLock<Result<rustls_platform_verifier::Verifier, String>>,
+}
+
+impl LazyVerifier {
+    fn platform(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.platform
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new(self.provider.clone())
+                    .map_err(|e| format!("cannot load the system's root certificates: {e}"))
+            })
+            .as_ref()
+            .map_err(|reason| rustls::Error::General(reason.clone()))
+    }
+}
+
+impl ServerCertVerifier for LazyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.platform()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.platform()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.platform()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    /// What the platform verifier would answer (the provider's algorithms), without building
+    /// it: the client hello is written before any certificate arrives.
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }

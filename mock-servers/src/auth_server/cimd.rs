@@ -2,6 +2,7 @@
 //! a `client_id` that is a URL names a JSON document, fetched by the authorization server, that
 //! describes the client. This module fetches and vets that document.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_LENGTH};
@@ -101,6 +102,25 @@ fn allowed_url(client_id: &str) -> Result<Url, CimdError> {
     Ok(url)
 }
 
+/// The client every fetch uses, built once per process: building one loads the system's root
+/// certificates, which cost more than the rest of a scenario run. It keeps no idle
+/// connections, so no fetch reuses a connection another mock (another run) opened.
+fn fetch_client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(FETCH_TIMEOUT)
+                .pool_max_idle_per_host(0)
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// GETs the document without following redirects, within the time and size limits. Returns
 /// the status (when a response came) and the body.
 async fn fetch(url: &Url) -> (Option<u16>, Result<Vec<u8>, CimdError>) {
@@ -108,12 +128,7 @@ async fn fetch(url: &Url) -> (Option<u16>, Result<Vec<u8>, CimdError>) {
         url: url.to_string(),
         reason,
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(FETCH_TIMEOUT)
-        .no_proxy()
-        .build();
-    let client = match client {
+    let client = match fetch_client() {
         Ok(client) => client,
         Err(e) => return (None, Err(unreachable(format!("no HTTP client: {e}")))),
     };
