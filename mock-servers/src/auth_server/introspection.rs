@@ -166,7 +166,7 @@ mod tests {
             "iss": iss, "sub": "mock-user", "client_id": "c1", "aud": "http://127.0.0.1:9/mcp",
             "scope": "mcp:tools", "iat": exp - 60, "exp": exp,
         });
-        jsonwebtoken::encode(&header, &claims, &keys.encoding).unwrap()
+        keys.sign(&header, &claims).unwrap()
     }
 
     fn basic(server: &AuthServer) -> HeaderMap {

@@ -20,7 +20,7 @@ mod token;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
@@ -59,7 +59,9 @@ struct Inner {
     /// The credential the MCP server introspects with.
     introspection: IntrospectionAccess,
     /// The key pair of the `private_key_jwt` clients' assertions.
-    client_assertion_keys: grants::ClientAssertionKeys,
+    /// Made on first use: most scenarios never see a client assertion, and three key
+    /// generations per server cost a noticeable share of a run.
+    client_assertion_keys: OnceLock<grants::ClientAssertionKeys>,
     /// DPoP proofs seen and the nonce demanded (`dpop`, `dpop-nonce`).
     dpop: crate::dpop::ServerState,
 }
@@ -134,12 +136,10 @@ impl AuthServer {
         }
         let introspection =
             IntrospectionAccess::generate(format!("{origin}{}/introspect", config.issuer_path));
-        let client_assertion_keys =
-            grants::ClientAssertionKeys::generate(config.client_assertion_key);
         Self {
             inner: Arc::new(Inner {
                 introspection,
-                client_assertion_keys,
+                client_assertion_keys: OnceLock::new(),
                 config,
                 origin,
                 clock,
@@ -210,7 +210,7 @@ impl AuthServer {
     /// The PKCS#8 PEM private key this server hands its `private_key_jwt` clients (EdDSA), as
     /// the conformance suite hands its own in `MCP_CONFORMANCE_CONTEXT`.
     pub fn client_assertion_key_pem(&self) -> Result<String, String> {
-        self.inner.client_assertion_keys.handed_out_pem()
+        self.client_assertion_keys().handed_out_pem()
     }
 
     /// The workload identity token this server hands out for the JWT bearer grant, signed by
@@ -230,7 +230,9 @@ impl AuthServer {
     }
 
     pub(super) fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
-        &self.inner.client_assertion_keys
+        self.inner.client_assertion_keys.get_or_init(|| {
+            grants::ClientAssertionKeys::generate(self.inner.config.client_assertion_key)
+        })
     }
 
     pub fn keys(&self) -> &SigningKeys {

@@ -532,7 +532,7 @@ fn issue_for(
     let access_token = if config.opaque_token_without_audience && resource.is_none() {
         random_token("")
     } else {
-        jsonwebtoken::encode(&header, &claims, &server.keys().encoding).map_err(|e| {
+        server.keys().sign(&header, &claims).map_err(|e| {
             OAuthError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
