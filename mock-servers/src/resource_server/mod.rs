@@ -10,6 +10,7 @@ mod scope;
 mod token;
 mod tools;
 mod unrouted;
+mod verified;
 
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -50,6 +51,8 @@ struct Inner {
     http: OnceLock<reqwest::Client>,
     /// DPoP proofs seen and the nonce demanded (`require-dpop`, `dpop-nonce`).
     dpop: crate::dpop::ServerState,
+    /// Tokens whose signature was checked under the current trust.
+    verified: verified::VerifiedTokens,
 }
 
 /// The authorization server this server accepts tokens from.
@@ -77,6 +80,7 @@ impl ResourceServer {
                 trust: RwLock::new(trust),
                 http: OnceLock::new(),
                 dpop: crate::dpop::ServerState::default(),
+                verified: verified::VerifiedTokens::default(),
             }),
         }
     }
@@ -84,11 +88,13 @@ impl ResourceServer {
     /// Names another authorization server in the metadata and, from now on, accepts only the
     /// access tokens it issues (signed with `trust.key`, `iss` = `trust.issuer`).
     pub fn trust_authorization_server(&self, trust: Trust) {
-        *self
+        let mut current = self
             .inner
             .trust
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = trust;
+            .unwrap_or_else(PoisonError::into_inner);
+        *current = trust;
+        self.inner.verified.forget_all();
     }
 
     /// The issuer of the authorization server the metadata currently names.

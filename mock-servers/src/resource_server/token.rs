@@ -10,7 +10,7 @@ use super::ResourceServer;
 use crate::auth_server::keys::ALGORITHM;
 use crate::config::AudienceForm;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(super) struct Claims {
     iss: String,
     exp: u64,
@@ -23,7 +23,7 @@ pub(super) struct Claims {
     pub(super) cnf: Option<Confirmation>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(super) struct Confirmation {
     #[serde(default)]
     pub(super) jkt: Option<String>,
@@ -32,12 +32,16 @@ pub(super) struct Confirmation {
 /// The token's claims when this server accepts it, else why not (for `error_description`).
 pub(super) fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'static str> {
     let config = server.config();
+    let verified = &server.inner.verified;
+    let generation = verified.generation();
     let trust = server.trust();
     let issued_elsewhere = "the access token was issued by another authorization server";
     let malformed = "the access token is malformed or its signature is invalid";
     let unsigned = unverified_header_alg(token).as_deref() == Some("none");
     let claims = if config.skip_signature_check || (unsigned && config.accept_alg_none) {
         jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map_err(|_| malformed)?
+    } else if let Some(claims) = verified.get(token) {
+        claims
     } else {
         let mut validation = Validation::new(ALGORITHM);
         // Expiry and audience are checked against the shared (possibly simulated) clock below.
@@ -45,7 +49,10 @@ pub(super) fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'s
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
         match jsonwebtoken::decode::<Claims>(token, &trust.key, &validation) {
-            Ok(data) => data.claims,
+            Ok(data) => {
+                verified.remember(generation, token, &data.claims);
+                data.claims
+            }
             // Signed by a key this server does not trust, but naming an issuer: say which
             // problem it is, as a server that knows its authorization server would.
             Err(_) if unverified_issuer(token).is_some_and(|iss| iss != trust.issuer) => {
