@@ -22,6 +22,7 @@ mod connect;
 pub mod output;
 mod progress;
 mod serve;
+mod shards;
 mod test_client;
 
 #[derive(Debug, Parser)]
@@ -272,7 +273,7 @@ async fn run_all_with_progress(
     jobs: usize,
 ) -> Result<Vec<Report>, runner::RunError> {
     let bar = progress::bar(runs.len(), "scenarios");
-    let results = progress::run_bounded(
+    let results = shards::run_sharded(
         runs,
         jobs,
         &bar,
