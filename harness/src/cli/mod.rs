@@ -230,7 +230,15 @@ fn plan(
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let catalog = match catalog(args.scenarios_dir.as_deref()).load_all() {
+    let source = catalog(args.scenarios_dir.as_deref());
+    let catalog = if args.scenarios.is_empty() {
+        source.load_all().map_err(|e| e.to_string())
+    } else {
+        source
+            .load_named(&args.scenarios)
+            .map_err(|e| e.to_string())
+    };
+    let catalog = match catalog {
         Ok(catalog) => catalog,
         Err(e) => return usage_error(e),
     };

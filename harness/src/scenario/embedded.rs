@@ -43,6 +43,35 @@ impl CatalogSource {
         }
     }
 
+    /// The named scenarios only, sorted and without repeats (the catalog's order), or the
+    /// name of one there is not: a process that runs one scenario parses one file, not the
+    /// whole catalog.
+    pub fn load_named(&self, names: &[String]) -> Result<Vec<Scenario>, NamedLoadError> {
+        let mut names: Vec<&String> = names.iter().collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|name| {
+                if !self.contains(name) {
+                    return Err(NamedLoadError::Unknown(name.clone()));
+                }
+                self.load(name).map_err(NamedLoadError::Load)
+            })
+            .collect()
+    }
+
+    /// Whether a scenario of this name exists (a plain name: no path in it).
+    fn contains(&self, name: &str) -> bool {
+        let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
+        let file = format!("{name}.toml");
+        plain
+            && match self {
+                CatalogSource::Dir(dir) => dir.join(&file).is_file(),
+                CatalogSource::Embedded => EMBEDDED.iter().any(|(f, _)| *f == file),
+            }
+    }
+
     /// One scenario by name.
     pub fn load(&self, name: &str) -> Result<Scenario, LoadError> {
         let file = format!("{name}.toml");
@@ -64,6 +93,15 @@ impl CatalogSource {
     pub fn embedded_len() -> usize {
         EMBEDDED.len()
     }
+}
+
+/// Why [`CatalogSource::load_named`] gave no scenarios.
+#[derive(Debug, thiserror::Error)]
+pub enum NamedLoadError {
+    #[error("no scenario named {0:?}; `mcp-oauth-harness scenarios` lists them")]
+    Unknown(String),
+    #[error(transparent)]
+    Load(LoadError),
 }
 
 /// The name errors give an embedded file: where it came from in the source tree.

@@ -11,7 +11,7 @@ mod model;
 
 pub use check_expectation::{AT_LEAST_ONCE, CheckExpectation};
 pub use client::*;
-pub use embedded::{CatalogSource, embedded_files};
+pub use embedded::{CatalogSource, NamedLoadError, embedded_files};
 pub use gallery::InlineEntry;
 pub use load::{LoadError, catalog_dir, load_catalog, load_file, parse};
 pub use model::*;
