@@ -13,6 +13,10 @@
 
 use std::time::Duration;
 
+/// The allocator the harness binary uses, so the in-process figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod catalog;
 mod check;
 mod official;
