@@ -1,9 +1,10 @@
 //! Side by side with the official MCP conformance suite: each of its client authorization
 //! scenarios with `connect` as the client under its runner, against the catalog scenario that
-//! asks the same question, run by `run` and by `test-client` with the same `connect`. Every
-//! figure is one process from start to exit, on this machine, in this run.
+//! asks the same question, run by `run` and by `test-client` with the same `connect`. Each
+//! figure is one process from start to exit, on this machine, in this run: one process per
+//! scenario, then the whole set in one process per side.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::process::{self, Measured};
@@ -144,7 +145,6 @@ pub fn run() {
             format!("{theirs} / {ours}"),
         );
     }
-    let _ = std::fs::remove_dir_all(&out);
     println!(
         "  {:<44} {suite_total:>9.0} {run_total:>9.1} {client_total:>11.1}",
         "total"
@@ -163,6 +163,80 @@ pub fn run() {
     figure(
         "smallest ratio, suite / `test-client`",
         worst_client,
+        "x",
+        Target::Min(100.0),
+        "",
+    );
+    batch(&node, &suite, &connect, &our_client, &out);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The same scenarios in one process each side: the suite's `--suite auth` (every scenario
+/// of the 2025-11-25 revision, in parallel, as its runner does) against one `run` and one
+/// `test-client` of the matching catalog scenarios. Each side's process start is paid once,
+/// so this is the cost per scenario of running the set.
+fn batch(node: &Path, suite: &Path, connect: &str, our_client: &str, out: &Path) {
+    let ours: Vec<&str> = PAIRS
+        .iter()
+        .filter(|(_, _, draft)| !draft)
+        .map(|&(_, ours, _)| ours)
+        .collect();
+    let count = ours.len() as f64;
+    let mut command = Command::new(node);
+    command
+        .arg(suite)
+        .args([
+            "client",
+            "--command",
+            connect,
+            "--suite",
+            "auth",
+            "--output-dir",
+        ])
+        .arg(out);
+    let official = process::measure_with(&mut command).expect("the suite starts");
+    let mut run_args = vec!["run", "-q"];
+    run_args.extend(&ours);
+    let run = best(|| process::measure(binary(), &run_args));
+    let mut client_args = vec!["test-client", "-q", "--command", our_client];
+    client_args.extend(&ours);
+    let client = best(|| process::measure(binary(), &client_args));
+    let per = |m: &Measured| ms(m.wall) / count;
+    println!(
+        "official, batch: the {count} scenarios of the 2025-11-25 revision in one process each \
+         (suite `--suite auth`, exit {}; `run`, exit {}; `test-client`, exit {})",
+        official.exit_code, run.exit_code, client.exit_code
+    );
+    let command = format!(
+        "time node .../conformance/dist/index.js client --command '{connect}' --suite auth  vs  time {} run -q {}",
+        binary(),
+        ours.join(" ")
+    );
+    figure(
+        "suite, per scenario",
+        per(&official),
+        "ms",
+        Target::None,
+        &command,
+    );
+    figure("`run`, per scenario", per(&run), "ms", Target::None, "");
+    figure(
+        "`test-client`, per scenario",
+        per(&client),
+        "ms",
+        Target::None,
+        "",
+    );
+    figure(
+        "ratio, suite / `run`",
+        per(&official) / per(&run),
+        "x",
+        Target::Min(100.0),
+        "",
+    );
+    figure(
+        "ratio, suite / `test-client`",
+        per(&official) / per(&client),
         "x",
         Target::Min(100.0),
         "",
