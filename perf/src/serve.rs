@@ -1,6 +1,7 @@
 //! Serve throughput: an in-process load generator against one served `dcr-happy-path`, K
 //! clients at once, each running complete flows back to back until the time is up: RFC 7591
-//! registration, authorization (PKCE), code exchange, MCP initialize, tools/call, refresh.
+//! registration, authorization (PKCE), code exchange, MCP initialize, tools/call, the session's
+//! DELETE, refresh.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -233,7 +234,8 @@ async fn token(e: &Endpoints, form: &[(&str, &str)]) -> Result<Value, String> {
     Ok(body)
 }
 
-/// initialize, notifications/initialized, tools/call echo with this flow's own text.
+/// initialize, notifications/initialized, tools/call echo with this flow's own text, then the
+/// session's DELETE.
 async fn call_tool(e: &Endpoints, token: &str, index: usize) -> Result<(), String> {
     let initialize = json!({
         "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -258,6 +260,19 @@ async fn call_tool(e: &Endpoints, token: &str, index: usize) -> Result<(), Strin
     let (_, called) = mcp(e, token, Some(&session), call).await?;
     if called["result"]["content"][0]["text"].as_str() != Some(text.as_str()) {
         return Err(format!("tools/call echoed another text: {called}"));
+    }
+    // A client that is done ends its session (as `connect` does), so the server can free it.
+    let ended = e
+        .http
+        .delete(&e.mcp_url)
+        .bearer_auth(token)
+        .header("MCP-Protocol-Version", "2025-06-18")
+        .header("Mcp-Session-Id", &session)
+        .send()
+        .await
+        .map_err(|e| format!("MCP DELETE: {e:#}"))?;
+    if !ended.status().is_success() {
+        return Err(format!("MCP DELETE answered {}", ended.status()));
     }
     Ok(())
 }
