@@ -43,6 +43,20 @@ pub struct Cli {
     pub quiet: bool,
 }
 
+impl Cli {
+    /// Whether the command is best served by a single-threaded runtime: one flow (`connect`),
+    /// the catalog (whose runs have threads of their own, `shards.rs`) or a listing. On a
+    /// work-stealing runtime one flow's requests and answers wake other worker threads, which
+    /// cost `connect` more CPU than the flow itself; `serve`, `check` and `test-client` serve
+    /// or drive many things at once and keep the multi-threaded runtime.
+    pub fn wants_one_thread(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Run(_) | Command::Scenarios(_) | Command::Connect(_)
+        )
+    }
+}
+
 /// `--version`: the tool, the MCP spec revisions its profiles follow, and the catalog it
 /// carries.
 pub fn long_version() -> String {
