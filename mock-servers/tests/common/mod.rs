@@ -36,8 +36,12 @@ pub async fn start_with_limits(config: MockConfig, limits: ConnectionLimits) -> 
     let servers = MockServers::start_with_limits(config, clock.shared(), limits)
         .await
         .expect("mock servers start");
+    // No kept-alive connections: a test with a short header-read timeout has the server
+    // close idle ones, and a pooled connection closed as a request goes out fails with
+    // IncompleteMessage (seen in CI), which says nothing about the server.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
         .build()
         .expect("HTTP client");
     Mocks {
