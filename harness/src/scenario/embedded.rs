@@ -108,3 +108,45 @@ pub enum NamedLoadError {
 fn embedded_path(file: &str) -> PathBuf {
     Path::new("scenarios").join(file)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn named_scenarios_come_sorted_once_each() {
+        let loaded = CatalogSource::Embedded
+            .load_named(&names(&[
+                "scope-step-up",
+                "dcr-happy-path",
+                "scope-step-up",
+            ]))
+            .expect("both are in the catalog");
+        let loaded: Vec<&str> = loaded.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(loaded, ["dcr-happy-path", "scope-step-up"]);
+    }
+
+    #[test]
+    fn an_unknown_or_path_like_name_is_no_scenario() {
+        let dir = CatalogSource::Dir(super::super::load::catalog_dir());
+        for source in [CatalogSource::Embedded, dir] {
+            for name in [
+                "no-such-scenario",
+                "../scenarios/dcr-happy-path",
+                ".hidden",
+                "",
+            ] {
+                let error = source.load_named(&names(&[name])).unwrap_err();
+                assert!(
+                    matches!(error, NamedLoadError::Unknown(ref n) if n == name),
+                    "{name:?} under {source:?}: {error}"
+                );
+                assert!(error.to_string().contains("lists them"), "{error}");
+            }
+        }
+    }
+}
