@@ -255,12 +255,13 @@ impl AuthServer {
     pub fn issued_secrets(&self) -> Vec<String> {
         let mut secrets = self.store().issued_secrets();
         secrets.push(self.inner.introspection.client_secret.clone());
-        let assertions = self
+        // Keys never made were never handed out: nothing to redact, and none made to find out.
+        if let Some(Ok(pem)) = self
             .inner
-            .config
-            .token_endpoint_auth_methods
-            .contains(&TokenEndpointAuthMethod::PrivateKeyJwt);
-        if let (true, Ok(pem)) = (assertions, self.client_assertion_key_pem()) {
+            .client_assertion_keys
+            .get()
+            .map(grants::ClientAssertionKeys::handed_out_pem)
+        {
             secrets.push(pem);
         }
         secrets
