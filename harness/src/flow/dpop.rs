@@ -12,10 +12,10 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -202,7 +202,7 @@ pub fn advertises_es256(metadata: &AuthServerMetadata) -> bool {
 
 /// A flow's DPoP key and the nonces the servers handed it.
 pub struct DpopKey {
-    key: EcdsaKeyPair,
+    key: SigningKey,
     jwk: Value,
     thumbprint: String,
     nonces: Mutex<Nonces>,
@@ -231,15 +231,19 @@ impl Default for DpopKey {
 impl DpopKey {
     /// A new random P-256 key.
     pub fn generate() -> Self {
-        // Fails only when the system's random source does, as `rand::random` would.
-        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
-            .expect("the system random source failed while making a P-256 key");
-        // The SEC 1 uncompressed point: 0x04, then x and y, 32 bytes each.
-        let point = key.public_key().as_ref();
-        let (x, y) = (
-            URL_SAFE_NO_PAD.encode(&point[1..33]),
-            URL_SAFE_NO_PAD.encode(&point[33..65]),
-        );
+        let key = loop {
+            let bytes: [u8; 32] = rand::random();
+            // Fails only for zero or values at or above the group order (about 2^-128).
+            if let Ok(key) = SigningKey::from_bytes(&bytes.into()) {
+                break key;
+            }
+        };
+        let point = key.verifying_key().to_encoded_point(false);
+        let coordinate = |c: Option<&p256::FieldBytes>| {
+            c.map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+                .unwrap_or_default()
+        };
+        let (x, y) = (coordinate(point.x()), coordinate(point.y()));
         // RFC 7638 §3.2: the required members in lexicographic order, no whitespace.
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
@@ -303,14 +307,10 @@ impl DpopKey {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        // r and s, 32 bytes each (RFC 7518 §3.4). Fails only when the random source does.
-        let signature = self
-            .key
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .expect("the system random source failed while signing a DPoP proof");
+        let signature: Signature = self.key.sign(signing_input.as_bytes());
         format!(
             "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.as_ref())
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
         )
     }
 
