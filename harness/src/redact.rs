@@ -65,7 +65,20 @@ fn is_secret_name(name: &str) -> bool {
 /// Shared by one run: knows the secret values that run has seen.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    known: Arc<Mutex<Vec<String>>>,
+    known: Arc<Mutex<Vec<KnownSecret>>>,
+}
+
+/// A secret and its searcher, built once: every header, URL and JSON string of a run is
+/// searched for every secret, and building a searcher per search cost more than searching.
+struct KnownSecret {
+    value: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl std::fmt::Debug for KnownSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
 }
 
 impl Redactor {
@@ -76,8 +89,11 @@ impl Redactor {
             return;
         }
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if !known.iter().any(|k| k == secret) {
-            known.push(secret.to_owned());
+        if !known.iter().any(|k| k.value == secret) {
+            known.push(KnownSecret {
+                value: secret.to_owned(),
+                finder: memchr::memmem::Finder::new(secret.as_bytes()).into_owned(),
+            });
         }
         drop(known);
         audit::note(secret);
@@ -89,20 +105,22 @@ impl Redactor {
         self.known
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .map(|k| k.value.clone())
+            .collect()
     }
 
     /// Scrubs known secrets and JWT-shaped strings from free text.
     pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        let mut out = std::borrow::Cow::Borrowed(text);
         for secret in self
             .known
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
+            if secret.finder.find(out.as_bytes()).is_some() {
+                out = out.replace(secret.value.as_str(), REDACTED).into();
             }
         }
         scrub_jwts(&out)
@@ -198,10 +216,13 @@ fn looks_like_form(body: &str) -> bool {
 
 /// Replaces `eyJ….….…` runs (compact JWS/JWE) with the redaction marker.
 fn scrub_jwts(text: &str) -> String {
+    // The base64url of `{"`, with which every JWS and JWE header starts.
+    static JWT_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"eyJ"));
     let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("eyJ") {
+    while let Some(start) = JWT_START.find(rest.as_bytes()) {
         out.push_str(&rest[..start]);
         let candidate = &rest[start..];
         let end = candidate
