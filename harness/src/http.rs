@@ -217,7 +217,7 @@ impl HttpClient {
         });
         match parsed.scheme() {
             "http" if resolved_to_loopback => Ok(parsed),
-            _ => check_reachable(url),
+            _ => judge_scheme(parsed, url),
         }
     }
 
@@ -488,6 +488,11 @@ pub fn check_reachable(url: &str) -> Result<Url, HttpError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
+    judge_scheme(parsed, url)
+}
+
+/// The scheme rule for a parsed `url`: https anywhere, plain http only to loopback.
+fn judge_scheme(parsed: Url, url: &str) -> Result<Url, HttpError> {
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
