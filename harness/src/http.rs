@@ -242,6 +242,14 @@ impl HttpClient {
             .clone()
     }
 
+    /// How many exchanges are recorded so far (without copying them).
+    pub fn exchange_count(&self) -> usize {
+        self.exchanges
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     pub fn record(&self, exchange: Exchange) {
         self.exchanges
             .lock()

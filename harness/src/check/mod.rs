@@ -184,7 +184,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         gallery::compare(flow.context(), entry, &findings.discovered);
     }
     let probed = flow.checks().len();
-    let probed_exchanges = flow.context().http.exchanges().len();
+    let probed_exchanges = flow.context().http.exchange_count();
 
     let consenting = options.consent != Consent::Skip && findings.reachable;
     let plan = if consenting {

@@ -193,7 +193,7 @@ pub async fn run_scenario_with_secrets(
     for (index, step) in scenario.steps.iter().enumerate() {
         let step = step.get_ref();
         let recorded_before = flow.checks().len();
-        let exchanged_before = flow.context().http.exchanges().len();
+        let exchanged_before = flow.context().http.exchange_count();
         let result = perform(step, &mut flow, &mocks, &clock, &store).await;
         script.push(ScriptStep {
             action: step.action.as_str().to_owned(),
@@ -201,8 +201,7 @@ pub async fn run_scenario_with_secrets(
             exchanges: flow
                 .context()
                 .http
-                .exchanges()
-                .len()
+                .exchange_count()
                 .saturating_sub(exchanged_before),
         });
         let outcome = StepOutcome {
