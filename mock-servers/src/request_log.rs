@@ -106,7 +106,9 @@ pub type RecordHook = Arc<dyn Fn(usize, &RecordedRequest) + Send + Sync>;
 
 #[derive(Clone, Default)]
 pub struct RequestLog {
-    entries: Arc<Mutex<Vec<RecordedRequest>>>,
+    /// Shared, so that a hook sees the recorded request without a copy of it (a request can
+    /// carry whole JSON bodies, and `serve` records every one).
+    entries: Arc<Mutex<Vec<Arc<RecordedRequest>>>>,
     clock: Option<SharedClock>,
     hook: Arc<Mutex<Option<RecordHook>>>,
 }
@@ -144,50 +146,52 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let Some(hook) = hook else {
-            self.entries
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(request);
-            return;
-        };
+        let request = Arc::new(request);
         let index = {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             entries.push(request.clone());
             entries.len() - 1
         };
-        hook(index, &request);
+        if let Some(hook) = hook {
+            hook(index, &request);
+        }
     }
 
     pub fn snapshot(&self) -> Vec<RecordedRequest> {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.read(|entries| entries.map(RecordedRequest::clone).collect())
     }
 
     /// How many token requests of this grant type reached the authorization server.
     pub fn token_requests(&self, grant_type: &str) -> usize {
-        self.snapshot()
-            .iter()
-            .filter(|r| r.grant_type.as_deref() == Some(grant_type))
-            .count()
+        self.read(|entries| {
+            entries
+                .filter(|r| r.grant_type.as_deref() == Some(grant_type))
+                .count()
+        })
     }
 
     /// The client ID metadata document URLs a server fetched, in order.
     pub fn document_fetches(&self, server: Server) -> Vec<String> {
-        self.snapshot()
-            .into_iter()
-            .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
-            .map(|r| r.path)
-            .collect()
+        self.read(|entries| {
+            entries
+                .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
+                .map(|r| r.path.clone())
+                .collect()
+        })
     }
 
     /// How many requests reached a path on a server.
     pub fn requests_to(&self, server: Server, path: &str) -> usize {
-        self.snapshot()
-            .iter()
-            .filter(|r| r.server == server && r.path == path)
-            .count()
+        self.read(|entries| {
+            entries
+                .filter(|r| r.server == server && r.path == path)
+                .count()
+        })
+    }
+
+    /// `f` over the requests recorded so far, oldest first, under the log's lock.
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &RecordedRequest>) -> T) -> T {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut entries.iter().map(|r| r.as_ref()))
     }
 }
