@@ -36,7 +36,22 @@ impl SigningKey {
             pem: ClientSecret::new(pem.to_owned()),
             algorithm,
         };
-        key.encoding_key()?;
+        // Signing once names a key the signing library refuses (aws-lc takes RSA keys of 2048
+        // to 8192 bits only) when it is given, not at the first assertion.
+        jsonwebtoken::encode(&Header::new(algorithm), &(), &key.encoding_key()?).map_err(|e| {
+            let rsa = !matches!(
+                algorithm,
+                Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA
+            );
+            format!(
+                "the private key cannot sign {algorithm:?}: {e}{}",
+                if rsa {
+                    " (RSA keys must be 2048 to 8192 bits)"
+                } else {
+                    ""
+                }
+            )
+        })?;
         Ok(key)
     }
 
@@ -152,6 +167,23 @@ mod tests {
             jsonwebtoken::decode_header(&jwt).expect("header").alg,
             Algorithm::ES256
         );
+    }
+
+    /// The RSA keys in testdata/ were made for these tests alone (`openssl genpkey`).
+    #[test]
+    fn rsa_keys_sign_and_short_ones_are_refused_when_given() {
+        let key = SigningKey::from_pem(include_str!("testdata/rsa-2048.pem"), "RS256")
+            .expect("a 2048-bit key");
+        let jwt = sign(&key, "app", "http://127.0.0.1:1", SystemTime::now()).expect("signed");
+        assert_eq!(
+            jsonwebtoken::decode_header(&jwt).expect("header").alg,
+            Algorithm::RS256
+        );
+        let short = include_str!("testdata/rsa-1024.pem");
+        let refused = SigningKey::from_pem(short, "RS256").expect_err("a 1024-bit key");
+        assert!(refused.contains("2048 to 8192 bits"), "{refused}");
+        let body = short.lines().nth(1).expect("a line of key material");
+        assert!(!refused.contains(body), "{refused}");
     }
 
     #[test]

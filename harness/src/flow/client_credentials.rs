@@ -131,7 +131,7 @@ pub async fn obtain(
                             diagnosis::new(
                                 diagnosis::CLIENT_CREDENTIALS_REFUSED,
                                 format!("The client assertion could not be signed: {problem}."),
-                                "Give a PKCS#8 PEM private key of the algorithm named (ES256, RS256 or EdDSA).",
+                                "Give a PKCS#8 PEM private key of the algorithm named (ES256, RS256 with 2048 to 8192 bits, or EdDSA).",
                             )
                         },
                     )?;
