@@ -158,13 +158,14 @@ impl RequestLog {
     }
 
     pub fn snapshot(&self) -> Vec<RecordedRequest> {
-        self.read(|entries| entries.map(RecordedRequest::clone).collect())
+        self.read(|entries| entries.iter().map(|r| RecordedRequest::clone(r)).collect())
     }
 
     /// How many token requests of this grant type reached the authorization server.
     pub fn token_requests(&self, grant_type: &str) -> usize {
         self.read(|entries| {
             entries
+                .iter()
                 .filter(|r| r.grant_type.as_deref() == Some(grant_type))
                 .count()
         })
@@ -174,6 +175,7 @@ impl RequestLog {
     pub fn document_fetches(&self, server: Server) -> Vec<String> {
         self.read(|entries| {
             entries
+                .iter()
                 .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
                 .map(|r| r.path.clone())
                 .collect()
@@ -184,14 +186,14 @@ impl RequestLog {
     pub fn requests_to(&self, server: Server, path: &str) -> usize {
         self.read(|entries| {
             entries
+                .iter()
                 .filter(|r| r.server == server && r.path == path)
                 .count()
         })
     }
 
     /// `f` over the requests recorded so far, oldest first, under the log's lock.
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &RecordedRequest>) -> T) -> T {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut entries.iter().map(|r| r.as_ref()))
+    fn read<T>(&self, f: impl FnOnce(&[Arc<RecordedRequest>]) -> T) -> T {
+        f(&self.entries.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey, Header};
 use oauth2::ClientSecret;
 use serde::Serialize;
 
@@ -39,18 +39,11 @@ impl SigningKey {
         // Signing once names a key the signing library refuses (aws-lc takes RSA keys of 2048
         // to 8192 bits only) when it is given, not at the first assertion.
         jsonwebtoken::encode(&Header::new(algorithm), &(), &key.encoding_key()?).map_err(|e| {
-            let rsa = !matches!(
-                algorithm,
-                Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA
-            );
-            format!(
-                "the private key cannot sign {algorithm:?}: {e}{}",
-                if rsa {
-                    " (RSA keys must be 2048 to 8192 bits)"
-                } else {
-                    ""
-                }
-            )
+            let sizes = match algorithm.family() {
+                AlgorithmFamily::Rsa => " (RSA keys must be 2048 to 8192 bits)",
+                _ => "",
+            };
+            format!("the private key cannot sign {algorithm:?}: {e}{sizes}")
         })?;
         Ok(key)
     }
@@ -66,9 +59,9 @@ impl SigningKey {
 
     fn encoding_key(&self) -> Result<EncodingKey, String> {
         let pem = self.pem.secret().as_bytes();
-        let key = match self.algorithm {
-            Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem),
-            Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+        let key = match self.algorithm.family() {
+            AlgorithmFamily::Ec => EncodingKey::from_ec_pem(pem),
+            AlgorithmFamily::Ed => EncodingKey::from_ed_pem(pem),
             _ => EncodingKey::from_rsa_pem(pem),
         };
         key.map_err(|e| {

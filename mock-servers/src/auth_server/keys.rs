@@ -15,7 +15,7 @@ pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
 pub struct SigningKeys {
     /// Kept expanded: `jsonwebtoken::encode` would decode and expand the key (a hash and a
     /// scalar multiplication) for every token it signs.
-    signing: std::sync::Arc<Ed25519KeyPair>,
+    signing: Ed25519KeyPair,
     pub(crate) decoding: DecodingKey,
     public_x: String,
 }
@@ -42,7 +42,7 @@ impl SigningKeys {
         let decoding = DecodingKey::from_ed_components(&public_x)
             .map_err(|e| format!("cannot build the verification key: {e}"))?;
         Ok(Self {
-            signing: std::sync::Arc::new(signing),
+            signing,
             decoding,
             public_x,
         })
