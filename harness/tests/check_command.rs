@@ -17,7 +17,10 @@ use mcp_oauth_reports::{Connects, Status};
 use serde_json::Value;
 
 mod check_support;
+mod scratch;
+
 use check_support::{harness, human};
+use scratch::ScratchDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
 const PROFILES: [&str; 4] = [
@@ -781,14 +784,8 @@ async fn a_targets_file_gives_one_summary_and_one_report_per_target() {
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-oauth-harness-check-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tempdir(name: &str) -> ScratchDir {
+    ScratchDir::new("check", name)
 }
 
 #[tokio::test]

@@ -15,7 +15,10 @@ use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Status;
 
 mod check_support;
+mod scratch;
+
 use check_support::{harness, human};
+use scratch::ScratchDir;
 
 async fn check_entry(
     config: MockConfig,
@@ -227,8 +230,7 @@ async fn the_binary_connects_and_checks_through_a_gallery_entry() {
     .await
     .expect("mock servers start");
     let issuer = mocks.issuer();
-    let dir = std::env::temp_dir().join(format!("mcp-oauth-gallery-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("gallery", "pinned");
     let file = dir.join("gallery.yaml");
     std::fs::write(
         &file,

@@ -8,8 +8,9 @@
 // Only the schema helpers of the shared test support are used here.
 #[allow(dead_code, unused_imports)]
 mod common;
+mod scratch;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -17,18 +18,13 @@ use mcp_oauth_harness::scenario::{CatalogSource, catalog_dir, embedded_files};
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Report;
+use scratch::ScratchDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
 const XMLLINT: &str = "/usr/bin/xmllint";
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-oauth-harness-written-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tempdir(name: &str) -> ScratchDir {
+    ScratchDir::new("written", name)
 }
 
 fn harness(cwd: &Path, args: &[&str]) -> (Option<i32>, String, String) {
@@ -145,7 +141,7 @@ async fn check_and_a_judged_client_write_valid_reports_under_the_same_names() {
     let dir = out.to_str().unwrap().to_owned();
     let url = mocks.mcp_url();
     let check = tokio::task::spawn_blocking({
-        let out = out.clone();
+        let out = out.to_path_buf();
         let dir = dir.clone();
         move || {
             harness(
@@ -179,7 +175,7 @@ async fn check_and_a_judged_client_write_valid_reports_under_the_same_names() {
     let jdir = judged.to_str().unwrap().to_owned();
     let command = format!("{BIN} connect");
     let result = tokio::task::spawn_blocking({
-        let judged = judged.clone();
+        let judged = judged.to_path_buf();
         move || {
             harness(
                 &judged,
