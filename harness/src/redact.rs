@@ -90,10 +90,16 @@ impl Redactor {
         }
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         if !known.iter().any(|k| k.value == secret) {
-            known.push(KnownSecret {
-                value: secret.to_owned(),
-                finder: memchr::memmem::Finder::new(secret.as_bytes()).into_owned(),
-            });
+            // Longest first: a secret inside a longer one must not be scrubbed first, which
+            // would leave the rest of the longer one in the text.
+            let at = known.partition_point(|k| k.value.len() >= secret.len());
+            known.insert(
+                at,
+                KnownSecret {
+                    value: secret.to_owned(),
+                    finder: memchr::memmem::Finder::new(secret.as_bytes()).into_owned(),
+                },
+            );
         }
         drop(known);
         audit::note(secret);
@@ -244,6 +250,17 @@ fn scrub_jwts(text: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_secret_inside_a_longer_one_leaves_nothing_of_either() {
+        let r = Redactor::default();
+        r.register("client-secret-1234");
+        r.register("prefix-client-secret-1234-suffix");
+        assert_eq!(
+            r.text("sent prefix-client-secret-1234-suffix and client-secret-1234"),
+            "sent [redacted] and [redacted]"
+        );
+    }
 
     #[test]
     fn secret_query_parameters_are_redacted_and_others_kept() {
