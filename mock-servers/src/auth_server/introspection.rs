@@ -216,7 +216,7 @@ mod tests {
         let server = server(&clock);
         let exp = server.now() + 60;
         let token = sign(server.keys(), &server.issuer(), exp);
-        server.store().issued_access_tokens.push(token.clone());
+        server.store().issued_access_tokens.insert(token.clone());
 
         let (status, body) = ask(&server, basic(&server), &token).await;
         assert_eq!(status, StatusCode::OK);
@@ -232,7 +232,7 @@ mod tests {
 
         // Revoked before it expires.
         let fresh = sign(server.keys(), &server.issuer(), server.now() + 60);
-        server.store().issued_access_tokens.push(fresh.clone());
+        server.store().issued_access_tokens.insert(fresh.clone());
         assert_eq!(ask(&server, basic(&server), &fresh).await.1["active"], true);
         let revoked = super::super::revocation::revoke(
             State(server.clone()),

@@ -51,8 +51,9 @@ pub struct Store {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub revoked_families: HashSet<u64>,
     pub refresh_unavailable_remaining: u32,
-    /// Every access token signed, so tests can prove none of them leaks into a report.
-    pub issued_access_tokens: Vec<String>,
+    /// Every access token signed: a revocation request names one, and tests prove none of
+    /// them leaks into a report. A set, since a revocation looks its token up.
+    pub issued_access_tokens: HashSet<String>,
     /// Access tokens revoked at the RFC 7009 endpoint, or with the code they came from:
     /// introspection says they are inactive.
     pub revoked_access_tokens: HashSet<String>,

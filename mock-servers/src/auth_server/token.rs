@@ -542,7 +542,7 @@ fn issue_for(
     };
     {
         let mut store = server.store();
-        store.issued_access_tokens.push(access_token.clone());
+        store.issued_access_tokens.insert(access_token.clone());
         if let Some((family, _, _)) = &refresh {
             store
                 .access_tokens_by_family
