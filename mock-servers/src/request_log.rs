@@ -161,14 +161,14 @@ impl RequestLog {
         self.read(|entries| entries.iter().map(|r| RecordedRequest::clone(r)).collect())
     }
 
+    /// How many recorded requests match, counted under the lock without copying any.
+    pub fn count(&self, matches: impl Fn(&RecordedRequest) -> bool) -> usize {
+        self.read(|entries| entries.iter().filter(|r| matches(r)).count())
+    }
+
     /// How many token requests of this grant type reached the authorization server.
     pub fn token_requests(&self, grant_type: &str) -> usize {
-        self.read(|entries| {
-            entries
-                .iter()
-                .filter(|r| r.grant_type.as_deref() == Some(grant_type))
-                .count()
-        })
+        self.count(|r| r.grant_type.as_deref() == Some(grant_type))
     }
 
     /// The client ID metadata document URLs a server fetched, in order.
@@ -184,12 +184,7 @@ impl RequestLog {
 
     /// How many requests reached a path on a server.
     pub fn requests_to(&self, server: Server, path: &str) -> usize {
-        self.read(|entries| {
-            entries
-                .iter()
-                .filter(|r| r.server == server && r.path == path)
-                .count()
-        })
+        self.count(|r| r.server == server && r.path == path)
     }
 
     /// `f` over the requests recorded so far, oldest first, under the log's lock.

@@ -191,13 +191,7 @@ async fn load(clients: usize) -> Outcome {
             Err(panic) => outcome.errors.push(format!("a client panicked: {panic}")),
         }
     }
-    let server_errors = served
-        .mocks()
-        .log()
-        .snapshot()
-        .iter()
-        .filter(|r| r.status >= 500)
-        .count();
+    let server_errors = served.mocks().log().count(|r| r.status >= 500);
     if server_errors > 0 {
         outcome
             .errors
