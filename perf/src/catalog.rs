@@ -1,9 +1,12 @@
 //! The catalog: `run` as a process (wall time with process start, CPU per run, peak RSS), and
-//! per-run latency percentiles from the same runs made in-process, serial and on every core.
+//! per-run latency percentiles from the same runs made in-process through `run`'s own
+//! scheduler (`cli::shards`), with one job thread and with one per core.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indicatif::ProgressBar;
+use mcp_oauth_harness::cli::shards;
 use mcp_oauth_harness::profile;
 use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::{Scenario, catalog_dir, load_catalog};
@@ -84,23 +87,21 @@ pub fn run(runtime: &tokio::runtime::Runtime) {
         figure("peak RSS", peak, "MiB", Target::Max(64.0), "");
     }
 
-    println!("catalog: per-run latency in-process, {LATENCY_ROUNDS} rounds");
-    let mut serial = Vec::new();
-    for _ in 0..LATENCY_ROUNDS {
-        for (scenario, profile) in &plan {
-            let start = Instant::now();
-            runtime
-                .block_on(run_scenario(scenario, profile))
-                .expect("scenario runs");
-            serial.push(start.elapsed());
+    println!(
+        "catalog: per-run latency in-process, {LATENCY_ROUNDS} rounds, on `run`'s own job threads"
+    );
+    for jobs in [1, cpus] {
+        let mut latencies = Vec::new();
+        for _ in 0..LATENCY_ROUNDS {
+            latencies.extend(runtime.block_on(timed_sharded(&plan, jobs)));
         }
+        let label = if jobs == 1 {
+            "serial (-j 1)".to_owned()
+        } else {
+            format!("concurrent (-j {jobs})")
+        };
+        latency_figures(&label, latencies);
     }
-    latency_figures("serial (-j 1)", serial);
-    let mut parallel = Vec::new();
-    for _ in 0..LATENCY_ROUNDS {
-        parallel.extend(runtime.block_on(timed_parallel(&plan, cpus)));
-    }
-    latency_figures(&format!("concurrent (-j {cpus})"), parallel);
 }
 
 fn latency_figures(label: &str, mut latencies: Vec<Duration>) {
@@ -130,24 +131,25 @@ fn latency_figures(label: &str, mut latencies: Vec<Duration>) {
     );
 }
 
-/// Every run of the plan, `jobs` at a time, each timed from when it got its turn.
-async fn timed_parallel(plan: &Plan, jobs: usize) -> Vec<Duration> {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
-    let mut handles = Vec::new();
-    for (scenario, profile) in plan.iter().cloned() {
-        let semaphore = semaphore.clone();
-        handles.push(tokio::spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
+/// Every run of the plan through `run`'s own scheduler (`jobs` threads, each with its
+/// single-threaded runtime running one scenario at a time), each timed from when its thread
+/// took it up.
+async fn timed_sharded(plan: &Plan, jobs: usize) -> Vec<Duration> {
+    shards::run_sharded(
+        plan.clone(),
+        jobs,
+        &ProgressBar::hidden(),
+        |(scenario, profile)| format!("{}@{}", scenario.name, profile.name),
+        |(scenario, profile)| async move {
             let start = Instant::now();
             run_scenario(&scenario, profile)
                 .await
                 .expect("scenario runs");
             start.elapsed()
-        }));
-    }
-    let mut latencies = Vec::new();
-    for handle in handles {
-        latencies.push(handle.await.expect("a run finishes"));
-    }
-    latencies
+        },
+    )
+    .await
+    .into_iter()
+    .map(|timed| timed.expect("a run finishes"))
+    .collect()
 }

@@ -22,7 +22,7 @@ mod connect;
 pub mod output;
 mod progress;
 mod serve;
-mod shards;
+pub mod shards;
 mod test_client;
 
 #[derive(Debug, Parser)]
