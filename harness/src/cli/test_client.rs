@@ -121,11 +121,12 @@ pub async fn test_client(args: TestClientArgs) -> ExitCode {
             }
         }
     }
-    if judged.passed() {
+    let code = if judged.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
+    };
+    super::exit_keeping(code, reports)
 }
 
 /// Each scenario with the client, a progress bar on stderr when it is a terminal.
