@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::fetch::{Attempt, fetch_json};
-use super::{AuthServerMetadata, Endpoints, origin};
+use super::{AuthServerMetadata, Endpoints, has_own_host, origin};
 use crate::checks;
 use crate::diagnosis;
 use crate::flow::{FlowContext, StepResult};
@@ -27,9 +27,7 @@ pub fn auth_server_metadata_locations(issuer: &str) -> Vec<(String, &'static str
     let Ok(parsed) = Url::parse(issuer) else {
         return Vec::new();
     };
-    // An issuer without a host (`z:`, `mailto:…`) has an opaque origin, serialized "null":
-    // there is no well-known URL to build from it.
-    if !parsed.origin().is_tuple() {
+    if !has_own_host(&parsed) {
         return Vec::new();
     }
     let origin = origin(&parsed);
@@ -197,15 +195,30 @@ mod tests {
     }
 
     #[test]
-    fn an_issuer_without_a_host_has_no_well_known_urls() {
+    fn an_issuer_without_a_host_of_its_own_has_no_well_known_urls() {
         // Found by the well_known_urls fuzz target: "z:" once built
         // "null/.well-known/oauth-authorization-server".
-        for issuer in ["z:", "mailto:as@example.com", "data:text/plain,x"] {
+        // And a blob: URL, whose origin is the inner URL's but whose path is that whole URL:
+        // "wss://'m" with the path "wss:'M//@@…/J" built a URL that did not parse.
+        for issuer in [
+            "z:",
+            "mailto:as@example.com",
+            "data:text/plain,x",
+            "blob:https://as.example.com/tenant",
+            "\u{11}\0blob:wss:'M//@\n\n@///\n////J/s:/J/s:'M6\0+//@\n\n/\n////J//",
+        ] {
             assert_eq!(
                 auth_server_metadata_urls(issuer),
                 Vec::<String>::new(),
                 "{issuer}"
             );
         }
+    }
+
+    #[test]
+    fn a_blob_mcp_url_has_no_protected_resource_metadata_urls() {
+        let url = Url::parse("blob:https://mcp.example.com/tenant/mcp").unwrap();
+        assert!(url.origin().is_tuple(), "the inner URL's origin");
+        assert_eq!(protected_resource_metadata_urls(&url), Vec::<String>::new());
     }
 }

@@ -256,3 +256,10 @@ pub(crate) fn attempts_json(attempts: &[Attempt]) -> Value {
 fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
+
+/// Whether well-known URLs can be built from `url`: it names a host of its own. One without
+/// (`z:`, `mailto:…`) has an opaque origin, serialized "null"; a `blob:` URL has the origin of
+/// the URL inside it, but its path is that whole inner URL, so origin and path make no URL.
+fn has_own_host(url: &Url) -> bool {
+    url.has_host() && !url.cannot_be_a_base() && url.origin().is_tuple()
+}

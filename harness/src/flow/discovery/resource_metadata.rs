@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::fetch::{Attempt, fetch_json};
-use super::{origin, string_list};
+use super::{has_own_host, origin, string_list};
 use crate::checks;
 use crate::diagnosis;
 use crate::flow::probe::Probe;
@@ -29,8 +29,7 @@ pub fn canonical_resource(url: &Url) -> String {
 
 /// RFC 9728 §3.1: the well-known suffix goes between host and path, terminating slash removed.
 pub fn protected_resource_metadata_urls(mcp_url: &Url) -> Vec<String> {
-    // A URL without a host has an opaque origin ("null"): no well-known URL to build.
-    if !mcp_url.origin().is_tuple() {
+    if !has_own_host(mcp_url) {
         return Vec::new();
     }
     let origin = origin(mcp_url);
