@@ -139,7 +139,8 @@ async fn timed_sharded(plan: &Plan, jobs: usize) -> Vec<Duration> {
         plan.clone(),
         jobs,
         &ProgressBar::hidden(),
-        |(scenario, profile)| format!("{}@{}", scenario.name, profile.name),
+        // A hidden bar shows no run's name.
+        |_| String::new(),
         |(scenario, profile)| async move {
             let start = Instant::now();
             run_scenario(&scenario, profile)

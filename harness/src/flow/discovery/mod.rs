@@ -257,9 +257,10 @@ fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// Whether well-known URLs can be built from `url`: it names a host of its own. One without
-/// (`z:`, `mailto:…`) has an opaque origin, serialized "null"; a `blob:` URL has the origin of
-/// the URL inside it, but its path is that whole inner URL, so origin and path make no URL.
+/// Whether well-known URLs can be built from `url`: it names a host of its own, with a
+/// (scheme, host, port) origin. One without a host (`z:`, `mailto:…`) has an opaque origin,
+/// serialized "null"; a `blob:` URL has no host but the origin of the URL inside it, and its
+/// path is that whole inner URL, so origin and path make no URL.
 fn has_own_host(url: &Url) -> bool {
-    url.has_host() && !url.cannot_be_a_base() && url.origin().is_tuple()
+    url.has_host() && url.origin().is_tuple()
 }
