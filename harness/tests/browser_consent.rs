@@ -1,10 +1,12 @@
 //! The consent step in a real browser: headless Chromium, driven through `--authorize-with`,
 //! loads the authorization URL, follows the authorization server's redirect to the loopback
-//! callback listener, and the check completes. CI installs Chromium (`.ci/run`), and with
-//! `CI=true` a missing Chromium fails the test; elsewhere harness/build.rs marks the test
-//! ignored, with how to get Chromium as the reason, so the skip shows in the test summary.
+//! callback listener, and the check completes. CI installs Chromium (`.ci/run`); without
+//! `chromium` on PATH the test is skipped with a message saying how to install it, or fails
+//! when `CI=true` (reports/tests/peer).
 
-use std::path::Path;
+#[path = "../../reports/tests/peer/mod.rs"]
+mod peer;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,19 +14,13 @@ use mcp_oauth_harness::check::{self, CheckOptions, Consent};
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Status;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
+use peer::Peer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    missing_chromium,
-    ignore = "/usr/bin/chromium is missing: `apt-get install chromium` to run the real-browser consent test (with CI=true it runs and fails without it)"
-)]
 async fn headless_chromium_completes_the_consent_through_the_loopback_callback() {
-    assert!(
-        Path::new(CHROMIUM).is_file(),
-        "{CHROMIUM} is missing; `apt-get install chromium` to run the real-browser consent test"
-    );
+    let Some(chromium) = peer::require(Peer::Chromium) else {
+        return;
+    };
     let mocks = MockServers::start(MockConfig::default(), Arc::new(SystemClock))
         .await
         .expect("mock servers start");
@@ -48,7 +44,7 @@ async fn headless_chromium_completes_the_consent_through_the_loopback_callback()
     .collect();
     let options = CheckOptions {
         consent: Consent::Command {
-            program: CHROMIUM.to_owned(),
+            program: chromium.to_string_lossy().into_owned(),
             args,
         },
         redirect_port: 0,

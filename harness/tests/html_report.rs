@@ -4,8 +4,11 @@
 //! page beside it drives the filter through an iframe (file URLs are one origin under
 //! `--allow-file-access-from-files`) and writes what it saw into its own DOM, which
 //! `--dump-dom` prints. A screenshot is saved as a CI artifact under target/artifacts/.
-//! CI installs Chromium (`.ci/run`); elsewhere harness/build.rs marks the test ignored with
-//! the reason, and with `CI=true` a missing Chromium fails it.
+//! CI installs Chromium (`.ci/run`); without `chromium` on PATH the test is skipped with a
+//! message saying how to install it, or fails when `CI=true` (reports/tests/peer).
+
+#[path = "../../reports/tests/peer/mod.rs"]
+mod peer;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,9 +17,8 @@ use mcp_oauth_harness::profile;
 use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::{catalog_dir, load_file};
 use mcp_oauth_reports::render;
+use peer::Peer;
 use serde_json::Value;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 const PROBE: &str = r#"<!DOCTYPE html><html><body><pre id="result">pending</pre>
 <iframe id="report" src="report.html" style="width:1280px;height:900px"></iframe>
@@ -45,8 +47,8 @@ fn artifacts_dir() -> PathBuf {
     target.join("artifacts")
 }
 
-fn chromium(profile_dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(CHROMIUM)
+fn chromium(chromium: &Path, profile_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -64,15 +66,10 @@ fn chromium(profile_dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    missing_chromium,
-    ignore = "/usr/bin/chromium is missing: `apt-get install chromium` to test the HTML report in a browser (with CI=true it runs and fails without it)"
-)]
 async fn the_html_report_shows_its_verdict_and_its_filter_hides_passed_checks() {
-    assert!(
-        Path::new(CHROMIUM).is_file(),
-        "{CHROMIUM} is missing; `apt-get install chromium` to test the HTML report"
-    );
+    let Some(browser) = peer::require(Peer::Chromium) else {
+        return;
+    };
     let scenario = load_file(&catalog_dir().join("revoked-refresh.toml")).expect("loads");
     let pipelines = profile::by_name("pipelines").expect("a profile");
     let report = run_scenario(&scenario, pipelines)
@@ -89,6 +86,7 @@ async fn the_html_report_shows_its_verdict_and_its_filter_hides_passed_checks() 
 
     let probe_url = format!("file://{}", dir.join("probe.html").display());
     let output = chromium(
+        &browser,
         &profile_dir,
         &[
             "--allow-file-access-from-files",
@@ -140,6 +138,7 @@ async fn the_html_report_shows_its_verdict_and_its_filter_hides_passed_checks() 
     let screenshot = dir.join("report.png");
     let _ = std::fs::remove_file(&screenshot);
     let output = chromium(
+        &browser,
         &profile_dir,
         &[
             "--window-size=1280,1600",

@@ -1,6 +1,7 @@
 //! What `--out DIR` writes, through the binary, for `run`, `check` and a judged client
 //! (`test-client`): JSON for every report, valid against docs/report.schema.json, and the
-//! chosen format under the same names; JUnit valid against junit-10.xsd (xmllint). And the
+//! chosen format under the same names; JUnit valid against junit-10.xsd (xmllint: without it on
+//! PATH those two tests are skipped with a message, or fail when `CI=true`). And the
 //! binary is installable: it carries the catalog (equal to scenarios/), works from any
 //! directory, lets `--scenarios-dir` override, and `--version` names the spec revisions and
 //! the catalog size.
@@ -8,6 +9,8 @@
 // Only the schema helpers of the shared test support are used here.
 #[allow(dead_code, unused_imports)]
 mod common;
+#[path = "../../reports/tests/peer/mod.rs"]
+mod peer;
 mod scratch;
 
 use std::path::Path;
@@ -18,10 +21,10 @@ use mcp_oauth_harness::scenario::{CatalogSource, catalog_dir, embedded_files};
 use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::Report;
+use peer::Peer;
 use scratch::ScratchDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
-const XMLLINT: &str = "/usr/bin/xmllint";
 
 fn tempdir(name: &str) -> ScratchDir {
     ScratchDir::new("written", name)
@@ -60,13 +63,9 @@ fn reports_in(dir: &Path) -> Vec<(String, Report)> {
     reports
 }
 
-fn validate_junit(file: &Path) {
-    assert!(
-        Path::new(XMLLINT).is_file(),
-        "{XMLLINT} is missing: `apt-get install libxml2-utils`"
-    );
+fn validate_junit(xmllint: &Path, file: &Path) {
     let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/data/junit-10.xsd");
-    let output = Command::new(XMLLINT)
+    let output = Command::new(xmllint)
         .args(["--noout", "--schema"])
         .arg(&xsd)
         .arg(file)
@@ -81,11 +80,10 @@ fn validate_junit(file: &Path) {
 }
 
 #[test]
-#[cfg_attr(
-    missing_xmllint,
-    ignore = "/usr/bin/xmllint is missing: `apt-get install libxml2-utils` (with CI=true it runs and fails without it)"
-)]
 fn run_writes_json_and_junit_per_expectation() {
+    let Some(xmllint) = peer::require(Peer::Xmllint) else {
+        return;
+    };
     let out = tempdir("run");
     let dir = out.to_str().unwrap();
     let (code, stdout, stderr) = harness(
@@ -113,7 +111,7 @@ fn run_writes_json_and_junit_per_expectation() {
         names.contains(&"audience-required@mcp-2025-11-25".to_owned()),
         "{names:?}"
     );
-    validate_junit(&out.join("junit.xml"));
+    validate_junit(&xmllint, &out.join("junit.xml"));
     assert!(out.join("summary.json").is_file());
     assert!(
         !out.join("revoked-refresh.html").exists(),
@@ -129,11 +127,10 @@ fn run_writes_json_and_junit_per_expectation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    missing_xmllint,
-    ignore = "/usr/bin/xmllint is missing: `apt-get install libxml2-utils` (with CI=true it runs and fails without it)"
-)]
 async fn check_and_a_judged_client_write_valid_reports_under_the_same_names() {
+    let Some(xmllint) = peer::require(Peer::Xmllint) else {
+        return;
+    };
     let mocks = MockServers::start(MockConfig::default(), Arc::new(SystemClock))
         .await
         .expect("mock servers start");
@@ -169,7 +166,7 @@ async fn check_and_a_judged_client_write_valid_reports_under_the_same_names() {
         reports[0].1.verdict.is_some(),
         "a live report has its verdict"
     );
-    validate_junit(&out.join("junit.xml"));
+    validate_junit(&xmllint, &out.join("junit.xml"));
 
     let judged = tempdir("judged");
     let jdir = judged.to_str().unwrap().to_owned();
@@ -197,7 +194,7 @@ async fn check_and_a_judged_client_write_valid_reports_under_the_same_names() {
     assert_eq!(result.0, Some(0), "{}\n{}", result.1, result.2);
     let names: Vec<String> = reports_in(&judged).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["dcr-happy-path"]);
-    validate_junit(&judged.join("junit.xml"));
+    validate_junit(&xmllint, &judged.join("junit.xml"));
 }
 
 #[test]
