@@ -1,7 +1,7 @@
 //! Diagnoses: the single most useful explanation of a failed run, with a stable code and the fix
 //! in the words of the product's debugging checklist.
 
-pub use mcp_oauth_reports::Diagnosis;
+pub use mcp_oauth_reports::{ConfirmedBy, Diagnosis, Party};
 
 macro_rules! codes {
     ($($name:ident = $code:literal;)*) => {
@@ -66,12 +66,76 @@ codes! {
     DPOP_REQUIRED = "dpop-required";
     DPOP_NONCE_UNSATISFIED = "dpop-nonce-unsatisfied";
     DPOP_PROOF_REFUSED = "dpop-proof-refused";
+    DPOP_SCHEME_REFUSED = "dpop-scheme-refused";
+    PROBE_SIDE_EFFECT = "probe-side-effect";
 }
 
+/// A diagnosis with the party its code names ([`party_of`]).
 pub fn new(code: &'static str, message: impl Into<String>, remedy: impl Into<String>) -> Diagnosis {
     Diagnosis {
         code: code.to_owned(),
         message: message.into(),
         remedy: remedy.into(),
+        party: party_of(code),
+        confirmed_by: None,
+        candidates: Vec::new(),
+    }
+}
+
+/// Who must change for the problem a code names to go away, when the evidence says no more.
+/// Where the evidence does (an authorization server refusing `resource` outright rather than
+/// a deployment that requires an audience), the code that names it says so, or the diagnosis
+/// is given its party where it is made.
+pub fn party_of(code: &str) -> Party {
+    match code {
+        DISCOVERY_FAILED
+        | RESOURCE_MISMATCH
+        | AUTH_CHALLENGE_MISSING
+        | UNAUTHENTICATED_ACCESS
+        | INVALID_TOKEN_ACCEPTED
+        | PRM_MISSING
+        | MCP_ERROR
+        | MCP_ENDPOINT_REDIRECTED
+        | DPOP_REQUIRED
+        | DPOP_NONCE_UNSATISFIED
+        | DPOP_PROOF_REFUSED
+        | DPOP_SCHEME_REFUSED => Party::McpServer,
+        // Either half can make the fix: the authorization server's audiences and scopes, or
+        // what the MCP server accepts.
+        AUDIENCE_REQUIRED | TOKEN_REJECTED | OPAQUE_TOKEN_REFUSED | FRESH_TOKEN_REFUSED
+        | INSUFFICIENT_SCOPE | AUTHORIZATION_LOOP | TOKEN_EXPIRED => Party::Deployment,
+        // The person idled past the client's own window, refused consent, or the client's
+        // configuration (a pasted Client ID, a gallery entry, its token store) is what differs.
+        STATE_EXPIRED | CONSENT_DENIED | NOT_CONNECTED | TOKEN_STORE_TAMPERED
+        | CLIENT_NONCONFORMANT | GALLERY_DRIFT => Party::Client,
+        NETWORK_ERROR => Party::Network,
+        PROBE_SIDE_EFFECT => Party::Harness,
+        _ => Party::AuthorizationServer,
+    }
+}
+
+/// The same diagnosis, naming another party (the evidence singled it out where it was made).
+pub fn with_party(mut diagnosis: Diagnosis, party: Party) -> Diagnosis {
+    diagnosis.party = party;
+    diagnosis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_names_a_party_and_only_the_tool_blames_the_tool() {
+        for code in ALL_CODES {
+            let party = party_of(code);
+            assert_eq!(
+                party == Party::Harness,
+                *code == PROBE_SIDE_EFFECT,
+                "{code}"
+            );
+        }
+        assert_eq!(party_of(DPOP_SCHEME_REFUSED), Party::McpServer);
+        assert_eq!(party_of(AUDIENCE_REQUIRED), Party::Deployment);
+        assert_eq!(party_of(RESOURCE_REJECTED), Party::AuthorizationServer);
     }
 }

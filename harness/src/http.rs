@@ -305,12 +305,14 @@ impl HttpClient {
                     body: self.recorded_body(&response.body),
                 }),
                 error: None,
+                profile: None,
             },
             Err(error) => Exchange {
                 step: step.to_owned(),
                 request,
                 response: None,
                 error: Some(self.redactor.text(&error.to_string())),
+                profile: None,
             },
         };
         self.record(exchange);

@@ -90,6 +90,7 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
             body: Some(body),
         }),
         error: Some(message.clone()),
+        profile: None,
     };
     let checks = vec![check];
     Report {
@@ -110,6 +111,9 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
                 code: "token-exchange-failed".into(),
                 message,
                 remedy: redactor.text(&format!("do not send {secret}")),
+                party: mcp_oauth_reports::Party::AuthorizationServer,
+                confirmed_by: None,
+                candidates: vec![redactor.text(&format!("a candidate quoting {secret}"))],
             }),
         },
         expectations: Vec::new(),

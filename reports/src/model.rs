@@ -123,6 +123,71 @@ pub struct Diagnosis {
     pub code: String,
     pub message: String,
     pub remedy: String,
+    /// Who must change for the problem to go away.
+    pub party: Party,
+    /// How the cause was singled out when a comparison alone could not: `experiment` when the
+    /// failing flow ran again with exactly the suspected difference changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<ConfirmedBy>,
+    /// When the evidence does not single out one cause: each candidate, with what was observed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+}
+
+/// Who must change for a problem to go away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Party {
+    /// The MCP server (the protected resource).
+    McpServer,
+    /// The authorization server.
+    AuthorizationServer,
+    /// The MCP server and its authorization server together: how they are set up with each
+    /// other (audiences, scopes, token formats), where either side can make the fix.
+    Deployment,
+    /// The MCP client (or its configuration: a Client ID, a gallery entry).
+    Client,
+    /// The network between them.
+    Network,
+    /// The tool itself: something it did (a probe's side effect, a callback port it could not
+    /// open) and no party under test.
+    Harness,
+}
+
+impl Party {
+    /// Who, in words: "the authorization server".
+    pub fn who(self) -> &'static str {
+        match self {
+            Party::McpServer => "the MCP server",
+            Party::AuthorizationServer => "the authorization server",
+            Party::Deployment => {
+                "the deployment (the MCP server and its authorization server together)"
+            }
+            Party::Client => "the client",
+            Party::Network => "the network",
+            Party::Harness => "nobody under test: the harness caused it",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::McpServer => "mcp-server",
+            Party::AuthorizationServer => "authorization-server",
+            Party::Deployment => "deployment",
+            Party::Client => "client",
+            Party::Network => "network",
+            Party::Harness => "harness",
+        }
+    }
+}
+
+/// How a cause was confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfirmedBy {
+    /// The failing flow ran once more with exactly the suspected difference changed, and the
+    /// answer changed with it.
+    Experiment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -201,6 +266,10 @@ pub struct Exchange {
     /// Set when no response arrived (timeout, refused connection, oversize body, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The profile whose flow sent it, when the report holds several flows (a live check's
+    /// further profiles and experiments); absent for the report's own flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,6 +408,39 @@ pub struct VerdictIssue {
     pub check: String,
     pub message: String,
     pub remedy: String,
+    /// Who must change.
+    pub party: Party,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<ConfirmedBy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+}
+
+impl VerdictIssue {
+    /// The issue as a diagnosis: the same code, words and party.
+    pub fn diagnosis(&self) -> Diagnosis {
+        Diagnosis {
+            code: self.code.clone(),
+            message: self.message.clone(),
+            remedy: self.remedy.clone(),
+            party: self.party,
+            confirmed_by: self.confirmed_by,
+            candidates: self.candidates.clone(),
+        }
+    }
+
+    /// A diagnosis as the issue that the check `check` shows.
+    pub fn from_diagnosis(diagnosis: &Diagnosis, check: impl Into<String>) -> Self {
+        Self {
+            code: diagnosis.code.clone(),
+            check: check.into(),
+            message: diagnosis.message.clone(),
+            remedy: diagnosis.remedy.clone(),
+            party: diagnosis.party,
+            confirmed_by: diagnosis.confirmed_by,
+            candidates: diagnosis.candidates.clone(),
+        }
+    }
 }
 
 /// The fix that unblocks the most profiles (or, when none is blocked, the worst caveat).
@@ -349,6 +451,8 @@ pub struct TopFix {
     pub check: String,
     pub message: String,
     pub remedy: String,
+    /// Who must change.
+    pub party: Party,
     /// The profiles the fix concerns.
     pub profiles: Vec<String>,
 }

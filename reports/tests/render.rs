@@ -235,7 +235,7 @@ fn the_verdict_comes_first_and_stays_inert() {
     assert!(markdown.find("- **Connects:**").unwrap() < compatibility);
     assert!(markdown.find("- **Verdict:**").unwrap() < markdown.find("- **Target:**").unwrap());
     assert!(
-        markdown.contains("| `pipelines` | ❌ no | observed | `audience-required`: "),
+        markdown.contains("| `pipelines` | ❌ no | observed | `audience-required` (deployment): "),
         "{markdown}"
     );
     assert!(markdown.contains("| `authorization` |"), "{markdown}");
@@ -246,7 +246,9 @@ fn the_verdict_comes_first_and_stays_inert() {
         "{markdown}"
     );
     assert!(markdown.contains("Left behind: client `client-probe-1` registered by probes"));
-    assert!(markdown.contains("**Fix first** (`audience-required`, for pipelines)"));
+    assert!(markdown.contains(
+        "**Fix first** (`audience-required`, for pipelines, by the deployment (the MCP server and its authorization server together))"
+    ));
     assert!(!markdown.contains("<script"));
 
     let html = render::html(&report);

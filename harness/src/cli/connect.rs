@@ -294,8 +294,12 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         }
         Err(diagnosis) => {
             eprintln!(
-                "could not connect to {}: [{}] {}\nfix: {}",
-                url, diagnosis.code, diagnosis.message, diagnosis.remedy
+                "could not connect to {}: [{}] {}\nfix (by {}): {}",
+                url,
+                diagnosis.code,
+                diagnosis.message,
+                diagnosis.party.who(),
+                diagnosis.remedy
             );
             ExitCode::from(1)
         }

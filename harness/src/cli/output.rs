@@ -148,7 +148,9 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
             .outcome
             .diagnosis
             .as_ref()
-            .map_or(String::new(), |d| format!("  diagnosis: {}", d.code));
+            .map_or(String::new(), |d| {
+                format!("  diagnosis: {} ({})", d.code, d.party.as_str())
+            });
         let s = &report.summary;
         let _ = writeln!(
             out,

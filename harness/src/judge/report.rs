@@ -166,5 +166,6 @@ fn exchange(r: &RecordedRequest, redactor: &Redactor) -> Exchange {
             }),
         }),
         error: None,
+        profile: None,
     }
 }

@@ -156,7 +156,7 @@ fn scenario_suite(report: &Report) -> Suite {
     )];
     if let Some(d) = &report.outcome.diagnosis {
         whole_text.push(format!("diagnosis: {}: {}", d.code, d.message));
-        whole_text.push(format!("fix: {}", d.remedy));
+        whole_text.push(format!("fix (by {}): {}", d.party.who(), d.remedy));
     }
     for e in &unmet {
         whole_text.push(format!(
@@ -319,6 +319,7 @@ fn properties(report: &Report) -> Vec<(String, String)> {
     }
     if let Some(diagnosis) = &report.outcome.diagnosis {
         props.push(("diagnosis".to_owned(), diagnosis.code.clone()));
+        props.push(("party".to_owned(), diagnosis.party.as_str().to_owned()));
     }
     props
 }

@@ -94,7 +94,18 @@ fn write_report(out: &mut String, report: &Report, level: &str) {
     match &report.outcome.diagnosis {
         Some(d) => {
             let _ = writeln!(out, "- **Diagnosis:** `{}`: {}", d.code, escape(&d.message));
-            let _ = writeln!(out, "- **Fix:** {}", escape(&d.remedy));
+            let _ = writeln!(
+                out,
+                "- **Fix** (by {}): {}",
+                d.party.who(),
+                escape(&d.remedy)
+            );
+            if d.confirmed_by.is_some() {
+                let _ = writeln!(out, "- **Confirmed by:** experiment");
+            }
+            for candidate in &d.candidates {
+                let _ = writeln!(out, "- **Candidate:** {}", escape(candidate));
+            }
         }
         None => {
             let _ = writeln!(out, "- **Diagnosis:** none");
@@ -248,9 +259,10 @@ fn write_verdict(out: &mut String, verdict: &Verdict) {
     if let Some(fix) = &verdict.top_fix {
         let _ = writeln!(
             out,
-            "**Fix first** (`{}`, for {}): {}\n",
+            "**Fix first** (`{}`, for {}, by {}): {}\n",
             fix.code,
             fix.profiles.join(", "),
+            fix.party.who(),
             escape(&fix.remedy)
         );
     }
@@ -271,7 +283,7 @@ fn write_verdict(out: &mut String, verdict: &Verdict) {
         };
         let diagnosis = p.diagnosis.as_ref().map_or_else(
             || "none".to_owned(),
-            |d| format!("`{}`: {}", d.code, d.message),
+            |d| format!("`{}` ({}): {}", d.code, d.party.as_str(), d.message),
         );
         let departs = p
             .departs_at

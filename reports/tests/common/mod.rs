@@ -187,6 +187,9 @@ pub fn report() -> Report {
                 message: format!("The OAuth app does not allow the callback URL: {HOSTILE}"),
                 remedy: "Add the platform's callback URL to the OAuth app's allowed redirect URIs, then connect again."
                     .into(),
+                party: Party::AuthorizationServer,
+                confirmed_by: None,
+                candidates: Vec::new(),
             }),
         },
         expectations: vec![
@@ -221,6 +224,7 @@ pub fn report() -> Report {
                     ),
                 }),
                 error: None,
+                profile: None,
             },
             Exchange {
                 step: "discovery".into(),
@@ -232,6 +236,7 @@ pub fn report() -> Report {
                 },
                 response: None,
                 error: Some("timed out after 10s".into()),
+                profile: None,
             },
             Exchange {
                 step: "discovery".into(),
@@ -250,6 +255,7 @@ pub fn report() -> Report {
                     ),
                 }),
                 error: None,
+                profile: None,
             },
             Exchange {
                 step: "authorize".into(),
@@ -266,6 +272,7 @@ pub fn report() -> Report {
                     body: Some(format!("<html><body><h1>invalid_request</h1><p>{HOSTILE}</p></body></html>")),
                 }),
                 error: None,
+                profile: None,
             },
         ],
         summary: Summary::of(&checks),
@@ -283,6 +290,9 @@ pub fn verdict() -> Verdict {
         check: "audience-optional".into(),
         message: format!("The authorization server requires an audience: {HOSTILE}"),
         remedy: "Make the audience parameter optional.".into(),
+        party: Party::Deployment,
+        confirmed_by: Some(ConfirmedBy::Experiment),
+        candidates: Vec::new(),
     };
     Verdict {
         profiles: vec![
@@ -292,11 +302,7 @@ pub fn verdict() -> Verdict {
                 verified: true,
                 blockers: vec![issue.clone()],
                 caveats: vec![],
-                diagnosis: Some(Diagnosis {
-                    code: issue.code.clone(),
-                    message: issue.message.clone(),
-                    remedy: issue.remedy.clone(),
-                }),
+                diagnosis: Some(issue.diagnosis()),
                 inferred_because: None,
                 departs_at: Some("authorization".into()),
             },
@@ -310,6 +316,9 @@ pub fn verdict() -> Verdict {
                     check: "token-unknown-refresh-token".into(),
                     message: "Unknown refresh tokens get 503.".into(),
                     remedy: "Answer 400 invalid_grant.".into(),
+                    party: Party::AuthorizationServer,
+                    confirmed_by: None,
+                    candidates: vec![format!("a candidate quoting the server: {HOSTILE}")],
                 }],
                 diagnosis: None,
                 inferred_because: Some("not selected with --profiles".into()),
@@ -331,6 +340,7 @@ pub fn verdict() -> Verdict {
             check: issue.check,
             message: issue.message,
             remedy: issue.remedy,
+            party: issue.party,
             profiles: vec!["pipelines".into()],
         }),
         left_behind: vec![LeftBehind {

@@ -96,8 +96,12 @@ pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Term
     if let Some(d) = &report.outcome.diagnosis {
         let _ = writeln!(
             out,
-            "\nDiagnosis ({}): [{}] {}\n  fix: {}",
-            report.profile, d.code, d.message, d.remedy
+            "\nDiagnosis ({}): [{}] {}\n  fix (by {}): {}",
+            report.profile,
+            d.code,
+            d.message,
+            d.party.who(),
+            d.remedy
         );
     }
     let s = &report.summary;
@@ -135,15 +139,18 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
         .unwrap_or(0);
     let _ = writeln!(
         out,
-        "  {:width$}  {:14}  {:8}  {:24}  departs at",
+        "  {:width$}  {:14}  {:8}  {:44}  departs at",
         "profile", "connects", "evidence", "diagnosis"
     );
     for p in &verdict.profiles {
         let evidence = if p.verified { "observed" } else { "inferred" };
-        let code = p.diagnosis.as_ref().map_or("none", |d| d.code.as_str());
+        let code = p.diagnosis.as_ref().map_or_else(
+            || "none".to_owned(),
+            |d| format!("{} ({})", d.code, d.party.as_str()),
+        );
         let _ = writeln!(
             out,
-            "  {:width$}  {:14}  {evidence:8}  {code:24}  {}",
+            "  {:width$}  {:14}  {evidence:8}  {code:44}  {}",
             p.profile,
             connects(p.connects),
             p.departs_at.as_deref().unwrap_or("-")
@@ -166,9 +173,10 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
         Some(fix) => {
             let _ = writeln!(
                 out,
-                "\nFix first ({}, for {}):\n  {}\n",
+                "\nFix first ({}, for {}, by {}):\n  {}\n",
                 fix.code,
                 fix.profiles.join(", "),
+                fix.party.who(),
                 fix.remedy
             );
         }

@@ -98,7 +98,13 @@ fn header(report: &Report, title: &str) -> Markup {
                 section.diagnosis {
                     h2 { "Diagnosis: " code { (d.code) } } "\n"
                     p { (d.message) } "\n"
-                    p { strong { "Fix: " } (d.remedy) }
+                    p { strong { "Fix " } "(by " (d.party.who()) "): " (d.remedy) }
+                    @if d.confirmed_by.is_some() {
+                        p.muted { "Confirmed by experiment: the failing flow ran again with the cause alone changed." }
+                    }
+                    @if !d.candidates.is_empty() {
+                        ul { @for candidate in &d.candidates { li { (candidate) } } }
+                    }
                 }
             } @else {
                 section.diagnosis.none { p { "No diagnosis: nothing failed." } }
@@ -157,7 +163,7 @@ fn verdict(report: &Report) -> Markup {
                             }
                             td {
                                 @match &p.diagnosis {
-                                    Some(d) => { code { (d.code) } ": " (d.message) },
+                                    Some(d) => { code { (d.code) } " (" (d.party.as_str()) "): " (d.message) },
                                     None => "none",
                                 }
                             }
@@ -179,7 +185,7 @@ fn verdict(report: &Report) -> Markup {
             }
             @if let Some(fix) = &verdict.top_fix {
                 section.diagnosis {
-                    p { strong { "Fix first " } "(" code { (fix.code) } ", for " (fix.profiles.join(", ")) "): " (fix.remedy) }
+                    p { strong { "Fix first " } "(" code { (fix.code) } ", for " (fix.profiles.join(", ")) ", by " (fix.party.who()) "): " (fix.remedy) }
                 }
                 "\n"
             }
