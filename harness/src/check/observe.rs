@@ -30,6 +30,8 @@ pub struct StepAnswer {
     /// The OAuth `error` of the first answer, when it carried one (in a JSON body, or in the
     /// query of a redirect back to the client).
     pub error: Option<String>,
+    /// Its `error_description`, or the start of a body without one, as recorded (redacted).
+    pub description: Option<String>,
 }
 
 impl StepAnswer {
@@ -42,6 +44,14 @@ impl StepAnswer {
                 .statuses
                 .first()
                 .is_some_and(|s| (200..400).contains(s))
+    }
+
+    /// The answer with the server's own words: `401 invalid_token ("audience mismatch")`.
+    pub fn quote(&self) -> String {
+        match &self.description {
+            Some(words) => format!("{} ({words:?})", self.describe()),
+            None => self.describe(),
+        }
     }
 
     /// "500 server_error", "200", "no answer".
@@ -62,11 +72,19 @@ pub fn answers(exchanges: &[Exchange]) -> Vec<StepAnswer> {
             let of_step: Vec<&Exchange> = exchanges.iter().filter(|x| x.step == *step).collect();
             let first = of_step.first()?;
             let response = first.response.as_ref();
-            let error = response
+            let body = response
                 .and_then(|r| r.body.as_deref())
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|b| serde_json::from_str::<Value>(b).ok());
+            let error = body
+                .as_ref()
                 .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_owned))
                 .or_else(|| response.and_then(redirected_error));
+            let description = body
+                .as_ref()
+                .and_then(|b| b.get("error_description").and_then(Value::as_str))
+                .map(|d| d.chars().take(200).collect())
+                .or_else(|| challenge_words(response?))
+                .or_else(|| first.error.clone());
             Some(StepAnswer {
                 step,
                 statuses: of_step
@@ -74,9 +92,27 @@ pub fn answers(exchanges: &[Exchange]) -> Vec<StepAnswer> {
                     .map(|x| x.response.as_ref().map_or(0, |r| r.status))
                     .collect(),
                 error,
+                description,
             })
         })
         .collect()
+}
+
+/// A refusal's `WWW-Authenticate` challenge, the MCP server's own words about a token.
+fn challenge_words(response: &mcp_oauth_reports::HttpResponseRecord) -> Option<String> {
+    if response.status < 400 {
+        return None;
+    }
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("www-authenticate"))
+        .map(|(_, value)| {
+            format!(
+                "WWW-Authenticate: {}",
+                value.chars().take(200).collect::<String>()
+            )
+        })
 }
 
 /// The `error` of a redirect carrying an authorization error response (RFC 6749 §4.1.2.1).
@@ -116,18 +152,22 @@ pub async fn observe(mut flow: ClientFlow, agent: &UserAgent) -> Observed {
         Ok(()) => None,
         Err(diagnosis) => Some(blame(&mut flow, diagnosis, 0)),
     };
-    let answers = answers(&flow.context().http.exchanges());
+    let exchanges = flow.context().http.exchanges();
+    let answers = answers(&exchanges);
     let left_behind = super::cleanup::delete_registrations(flow.context()).await;
     Observed {
         profile,
         failure,
         answers,
+        exchanges,
         left_behind,
     }
 }
 
 async fn run_client(flow: &mut ClientFlow, agent: &UserAgent) -> Result<(), Diagnosis> {
     flow.connect(agent, &Pauses::default()).await?;
+    // A tool call with arguments its schema accepts; a tool's own error still shows the token
+    // accepted (flow::mcp::tool_call).
     flow.call_tool_if_any().await?;
     let Some(connection) = flow.connection() else {
         return Ok(());
@@ -230,7 +270,10 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::CLIENT_CREDENTIALS_REFUSED => &checks::TOKEN_CLIENT_CREDENTIALS,
         d::JWT_BEARER_REFUSED => &checks::TOKEN_JWT_BEARER,
         d::TOKEN_EXCHANGE_REFUSED => &checks::ID_JAG_TOKEN_EXCHANGE,
-        d::DPOP_REQUIRED | d::DPOP_PROOF_REFUSED => &checks::MCP_INITIALIZE,
+        d::DPOP_REQUIRED | d::DPOP_PROOF_REFUSED | d::DPOP_SCHEME_REFUSED => {
+            &checks::MCP_INITIALIZE
+        }
+        d::PROBE_SIDE_EFFECT => &checks::REFRESH_GRANT,
         d::DPOP_NONCE_UNSATISFIED => &checks::DPOP_NONCE,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,

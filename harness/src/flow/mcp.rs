@@ -29,6 +29,7 @@ use mcp_oauth_mocks::clock::SharedClock;
 
 mod dpop_headers;
 mod post;
+pub mod tool_call;
 
 use dpop_headers::NonceRetries;
 
@@ -181,7 +182,14 @@ async fn session_action(
                 let names: Vec<&str> = tools.tools.iter().map(|t| t.name.as_ref()).collect();
                 ctx.recorder
                     .pass(&checks::MCP_TOOLS_LIST, json!({ "tools": names }));
-                Ok(json!({ "tools": names }))
+                // The schemas travel with the names, so that a tool call can satisfy them
+                // (tool_call::choose); the check records the names only.
+                let schemas: Vec<&serde_json::Map<String, Value>> = tools
+                    .tools
+                    .iter()
+                    .map(|t| t.input_schema.as_ref())
+                    .collect();
+                Ok(json!({ "tools": names, "inputSchemas": schemas }))
             }
             Ok(Err(e)) => Err(failed(ctx, &checks::MCP_TOOLS_LIST, &e.to_string())),
             Err(_) => Err(failed(ctx, &checks::MCP_TOOLS_LIST, &timed_out(timeout))),
@@ -200,13 +208,15 @@ async fn session_action(
                     );
                     Ok(content)
                 }
+                // The tool answered: the server accepted the token, whatever the tool made
+                // of the call. Its error is the tool's business, not authorization's.
                 Ok(Ok(result)) => {
                     let content = serde_json::to_value(&result.content).unwrap_or(Value::Null);
-                    Err(failed(
-                        ctx,
-                        &checks::MCP_TOOLS_CALL,
-                        &format!("the tool reported an error: {content}"),
-                    ))
+                    Ok(tool_answered_error(ctx, &name, content))
+                }
+                Ok(Err(rmcp::ServiceError::McpError(error))) if !refusal.is_set() => {
+                    let answer = json!({ "code": error.code.0, "message": error.message });
+                    Ok(tool_answered_error(ctx, &name, answer))
                 }
                 Ok(Err(e)) => Err(failed(ctx, &checks::MCP_TOOLS_CALL, &e.to_string())),
                 Err(_) => Err(failed(ctx, &checks::MCP_TOOLS_CALL, &timed_out(timeout))),
@@ -217,14 +227,20 @@ async fn session_action(
     result
 }
 
-/// The name of the first tool in a [`Action::ListTools`] result, if the server has any.
-pub fn first_tool(listed: &Value) -> Option<String> {
-    listed
-        .get("tools")
-        .and_then(Value::as_array)
-        .and_then(|tools| tools.first())
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+/// Records a tool call that reached the tool with the token accepted and got an error from
+/// the tool (`isError: true`) or a JSON-RPC error (such as -32602 for its arguments): INFO,
+/// since the question the call asks, whether the token is accepted on tool calls, has its
+/// answer, and the tool's own answer is quoted for whoever wants it.
+fn tool_answered_error(ctx: &mut FlowContext, tool: &str, answer: Value) -> Value {
+    let quoted = ctx.http.redactor().text(&answer.to_string());
+    ctx.recorder.info(
+        &checks::MCP_TOOLS_CALL,
+        json!({ "tool": tool, "tokenAccepted": true, "toolError": quoted }),
+        format!(
+            "the server accepted the access token; the tool {tool:?} answered with an error: {quoted}"
+        ),
+    );
+    json!({ "toolError": answer })
 }
 
 /// How much longer than one request's timeout the opening of a session may take.
@@ -247,6 +263,13 @@ impl Refusal {
 
     fn take(&self) -> Option<(u16, String)> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn is_set(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 }
 
@@ -451,6 +474,7 @@ impl RecordingClient {
             },
             response,
             error,
+            profile: None,
         });
     }
 }

@@ -318,15 +318,13 @@ impl ClientFlow {
         self.settle(result)
     }
 
-    /// Calls the first tool the server lists, with empty arguments; nothing when it has none.
+    /// Calls one tool the server lists, with arguments its input schema accepts
+    /// ([`mcp::tool_call::choose`]); nothing when it has none.
     pub async fn call_tool_if_any(&mut self) -> StepResult<()> {
         let listed = self.with_fresh_token(mcp::Action::ListTools).await;
         let listed = self.settle(listed)?;
-        match mcp::first_tool(&listed) {
-            Some(name) => self
-                .call_tool(&name, Value::Object(Default::default()))
-                .await
-                .map(|_| ()),
+        match mcp::tool_call::choose(&listed) {
+            Some(call) => self.call_tool(&call.name, call.arguments).await.map(|_| ()),
             None => Ok(()),
         }
     }

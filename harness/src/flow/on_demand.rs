@@ -52,10 +52,10 @@ impl ClientFlow {
             }
         }
         let listed = self.request(mcp::Action::ListTools, agent, pauses).await?;
-        if let Some(name) = mcp::first_tool(&listed) {
+        if let Some(call) = mcp::tool_call::choose(&listed) {
             let call = mcp::Action::CallTool {
-                name,
-                arguments: json!({}),
+                name: call.name,
+                arguments: call.arguments,
             };
             self.request(call, agent, pauses).await?;
         }

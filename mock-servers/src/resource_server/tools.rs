@@ -1,4 +1,5 @@
-//! The MCP server behind the bearer layer: one `echo` tool, enough to prove a tool call works.
+//! The MCP server behind the bearer layer: one `echo` tool with a required argument, enough to
+//! prove a tool call works (and that a client fills in what the tool's schema requires).
 
 use std::sync::Arc;
 
@@ -51,13 +52,19 @@ impl ServerHandler for EchoServer {
                 None,
             ));
         }
+        // Arguments are validated against the input schema, as the SDKs' servers do: a
+        // client that leaves out `text` gets the tool's error, not an empty echo.
         let text = request
             .arguments
             .as_ref()
             .and_then(|args| args.get("text"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_owned();
-        Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
+            .and_then(|v| v.as_str());
+        Ok(match text {
+            Some(text) => CallToolResult::success(vec![ContentBlock::text(text.to_owned())]),
+            None => CallToolResult::error(vec![ContentBlock::text(
+                "Input validation error: 'text' is a required property of type string",
+            )]),
+        }
+        .into())
     }
 }
