@@ -43,6 +43,9 @@ pub struct Profile {
     /// When neither resource nor authorization-server metadata exists, use the 2025-03-26
     /// default endpoints /authorize, /token and /register at the MCP server's origin.
     pub default_endpoints_fallback: bool,
+    /// Also look for OpenID Connect Discovery metadata (`/.well-known/openid-configuration`),
+    /// as the 2025-11-25 revision requires; before it, clients read RFC 8414 metadata only.
+    pub openid_discovery: bool,
     /// Identify with a Client ID metadata document URL (when the client has one) at servers
     /// advertising `client_id_metadata_document_supported`, before trying registration.
     pub client_id_metadata_document: bool,
@@ -292,6 +295,11 @@ const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
         status: Status::Info,
         why: "Pipelines documents that it sends no resource or audience parameter",
     },
+    SeverityOverride {
+        check: &checks::SIBLING_AUDIENCE_REFUSED,
+        status: Status::Info,
+        why: "Pipelines sends no RFC 8707 resource, so it relies on no audience binding",
+    },
     DCR_BEFORE_2026[0],
     DCR_BEFORE_2026[1],
 ];
@@ -307,6 +315,10 @@ pub const PIPELINES: Profile = Profile {
     // immediately" otherwise), registers by DCR or takes a pasted Client ID, and turns a refused
     // token into an auth error for the person to reconnect rather than re-authorizing itself.
     default_endpoints_fallback: false,
+    // The platform follows the MCP authorization spec, whose current revision reads both
+    // (and the identity providers its gallery lists, such as Entra and Cognito, publish
+    // OpenID Connect Discovery metadata).
+    openid_discovery: true,
     client_id_metadata_document: false,
     send_application_type: false,
     request_offline_access: false,
@@ -326,6 +338,8 @@ pub const MCP_2025_06_18: Profile = Profile {
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
     default_endpoints_fallback: true,
+    // The revision builds on RFC 8414 alone; OpenID Connect Discovery came with 2025-11-25.
+    openid_discovery: false,
     // Client ID metadata documents arrived with the 2025-11-25 revision.
     client_id_metadata_document: false,
     send_application_type: false,
@@ -345,6 +359,7 @@ pub const MCP_2025_11_25: Profile = Profile {
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
     default_endpoints_fallback: true,
+    openid_discovery: true,
     client_id_metadata_document: true,
     send_application_type: false,
     request_offline_access: false,
@@ -363,16 +378,29 @@ pub const MCP_2026_07_28: Profile = Profile {
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::RequireWhenAdvertised,
     default_endpoints_fallback: true,
+    openid_discovery: true,
     client_id_metadata_document: true,
     send_application_type: true,
     request_offline_access: true,
     step_up_scope: StepUpScope::UnionWithPrevious,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
-    dpop: DpopUse::WhenAdvertised,
+    // DPoP is an extension (SEP-1932), not part of the revision: the revision's client sends
+    // Bearer tokens; `mcp-2026-07-28+dpop` is the same client with the extension.
+    dpop: DpopUse::Never,
     severity_overrides: SPEC_OVERRIDES,
 };
 
+/// The 2026-07-28 client with the MCP DPoP extension (SEP-1932, RFC 9449): proofs on token
+/// and MCP requests and DPoP-bound tokens, at authorization servers that advertise ES256.
+pub const MCP_2026_07_28_DPOP: Profile = Profile {
+    name: "mcp-2026-07-28+dpop",
+    summary: "MCP authorization, revision 2026-07-28, with the DPoP extension: DPoP-bound tokens where ES256 is advertised",
+    dpop: DpopUse::WhenAdvertised,
+    ..MCP_2026_07_28
+};
+
+/// The platform and the spec revisions, each exactly as documented: what `all` means.
 pub const ALL: &[&Profile] = &[
     &PIPELINES,
     &MCP_2025_06_18,
@@ -380,15 +408,22 @@ pub const ALL: &[&Profile] = &[
     &MCP_2026_07_28,
 ];
 
+/// Profiles that add an extension to a revision; used only when named.
+pub const EXTENSIONS: &[&Profile] = &[&MCP_2026_07_28_DPOP];
+
 /// The newest spec revision, the default for `connect`.
 pub const NEWEST_SPEC: &Profile = &MCP_2026_07_28;
 
 pub fn by_name(name: &str) -> Option<&'static Profile> {
-    ALL.iter().copied().find(|p| p.name == name)
+    ALL.iter()
+        .chain(EXTENSIONS)
+        .copied()
+        .find(|p| p.name == name)
 }
 
+/// Every profile's name, the extension profiles last.
 pub fn names() -> Vec<&'static str> {
-    ALL.iter().map(|p| p.name).collect()
+    ALL.iter().chain(EXTENSIONS).map(|p| p.name).collect()
 }
 
 #[cfg(test)]

@@ -31,8 +31,8 @@ async fn check_against(config: MockConfig) -> CheckRun {
         consent: Consent::Headless,
         redirect_port: 0,
         timeout: Duration::from_secs(30),
-        profile: &profile::MCP_2026_07_28,
-        profiles: ProfileSelection::List(vec![&profile::MCP_2026_07_28]),
+        profile: &profile::MCP_2026_07_28_DPOP,
+        profiles: ProfileSelection::List(vec![&profile::MCP_2026_07_28_DPOP]),
         clock: clock.shared(),
         ..CheckOptions::new(mocks.mcp_url())
     };
@@ -120,16 +120,19 @@ async fn without_consent_the_verdict_infers_who_a_dpop_only_server_lets_in() {
     let mocks = MockServers::start(dpop_server(), clock.shared())
         .await
         .expect("mock servers start");
+    // The plain profiles send Bearer tokens; the DPoP extension profile, named, is judged too.
     let options = CheckOptions {
         consent: Consent::Skip,
         timeout: Duration::from_secs(30),
         clock: clock.shared(),
+        profiles: ProfileSelection::parse("all,mcp-2026-07-28+dpop").expect("a known list"),
         ..CheckOptions::new(mocks.mcp_url())
     };
     let run = check::check(options).await.expect("the check runs");
     let verdict = run.report.verdict.as_ref().expect("a verdict");
+    assert_eq!(verdict.profiles.len(), profile::ALL.len() + 1);
     for profile in &verdict.profiles {
-        let dpop = profile.profile == profile::MCP_2026_07_28.name;
+        let dpop = profile.profile == profile::MCP_2026_07_28_DPOP.name;
         let expected = if dpop {
             mcp_oauth_reports::Connects::Yes
         } else {

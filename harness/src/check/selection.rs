@@ -25,6 +25,15 @@ impl ProfileSelection {
         }
         let mut list = Vec::new();
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            // `all,mcp-2026-07-28+dpop`: every plain profile and an extension profile.
+            if name == "all" {
+                for profile in profile::ALL.iter().copied() {
+                    if !list.contains(&profile) {
+                        list.push(profile);
+                    }
+                }
+                continue;
+            }
             let profile = profile::by_name(name).ok_or_else(|| {
                 format!(
                     "unknown profile {name:?}; known: all, {}",
@@ -70,6 +79,7 @@ impl ProfileSelection {
 /// how `iss` is judged changes no request. Using DPoP changes every request with a token.
 pub fn same_requests(a: &Profile, b: &Profile) -> bool {
     a.send_resource == b.send_resource
+        && a.openid_discovery == b.openid_discovery
         && a.send_application_type == b.send_application_type
         && a.request_offline_access == b.request_offline_access
         && a.dpop == b.dpop
@@ -93,10 +103,16 @@ mod tests {
     #[test]
     fn the_browser_asks_once_per_group_of_profiles_that_send_different_requests() {
         let resolved = ProfileSelection::Default.resolve(&profile::PIPELINES, true);
-        // 2025-06-18 and 2025-11-25 send the same requests: one consent stands for both.
+        // Each sends requests no other does: 2025-06-18 no OpenID Connect Discovery request,
+        // 2025-11-25 `resource` without `application_type`, 2026-07-28 both.
         assert_eq!(
             names(&resolved),
-            ["pipelines", "mcp-2025-06-18", "mcp-2026-07-28"]
+            [
+                "pipelines",
+                "mcp-2025-06-18",
+                "mcp-2025-11-25",
+                "mcp-2026-07-28"
+            ]
         );
         for (i, a) in resolved.iter().enumerate() {
             for b in &resolved[i + 1..] {
@@ -111,6 +127,18 @@ mod tests {
         let resolved = list.resolve(&profile::PIPELINES, true);
         assert_eq!(names(&resolved), ["pipelines", "mcp-2025-11-25"]);
         assert!(ProfileSelection::parse("nope").is_err());
+        // `all` with an extension profile: every plain profile, then the extension.
+        let with_dpop = ProfileSelection::parse("all,mcp-2026-07-28+dpop").unwrap();
+        assert_eq!(
+            names(&with_dpop.resolve(&profile::PIPELINES, false)),
+            [
+                "pipelines",
+                "mcp-2025-06-18",
+                "mcp-2025-11-25",
+                "mcp-2026-07-28",
+                "mcp-2026-07-28+dpop"
+            ]
+        );
         assert!(ProfileSelection::parse(" , ").is_err());
         assert_eq!(
             ProfileSelection::parse("all").unwrap(),

@@ -139,6 +139,26 @@ pub fn refusal(
         return None;
     }
     let challenges = www_authenticate::parse(challenge).ok()?;
+    let challenges_dpop = challenges
+        .iter()
+        .any(|c| c.scheme.eq_ignore_ascii_case("dpop"));
+    if uses_dpop && !challenges_dpop {
+        // RFC 9449 §7.1: a resource server that accepts DPoP-bound tokens challenges with the
+        // DPoP scheme. One that challenges a DPoP proof and token with Bearer alone does not
+        // know the scheme, though its authorization server binds tokens to keys.
+        return Some(diagnosis::new(
+            diagnosis::DPOP_SCHEME_REFUSED,
+            format!(
+                "The MCP server refused the DPoP-bound access token its authorization server issued, presented with the DPoP scheme and a proof, and challenges with {} only: it does not accept the DPoP scheme. {error}",
+                challenges
+                    .iter()
+                    .map(|c| c.scheme.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "Accept the DPoP authentication scheme at the MCP server (RFC 9449 §7: verify the proof and that the token's cnf.jkt names its key), since the authorization server advertises DPoP and binds tokens to keys; or stop advertising dpop_signing_alg_values_supported for this resource, so that clients ask for Bearer tokens.",
+        ));
+    }
     if challenges.iter().any(|c| c.is_bearer()) {
         return None;
     }
