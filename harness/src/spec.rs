@@ -58,6 +58,7 @@ spec_refs! {
     OAUTH21_4_3_1 = "OAuth2.1-4.3.1", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3.1";
     CIMD = "OAuth-CIMD", "https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/";
     MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";
+    MCP_2025_06_18_AUTHORIZATION = "MCP-2025-06-18-authorization", "https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization";
     MCP_2026_07_28_AUTHORIZATION = "MCP-2026-07-28-authorization", "https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization";
     RFC6749_2_3 = "RFC6749-2.3", "https://www.rfc-editor.org/rfc/rfc6749#section-2.3";
     RFC6749_4_4 = "RFC6749-4.4", "https://www.rfc-editor.org/rfc/rfc6749#section-4.4";

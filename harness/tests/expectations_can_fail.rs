@@ -683,6 +683,16 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Root,
     },
     Mutation {
+        scenario: "quirk-keycloak-realm",
+        change: "the metadata is RFC 8414's, where a 2025-06-18 client finds it",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
+        scenario: "quirk-openid-without-pkce-methods",
+        change: "the metadata is RFC 8414's, where a 2025-06-18 client finds it",
+        mutate: |s| s.mocks.authorization_server.metadata_location = AsMetadataLocation::Oauth,
+    },
+    Mutation {
         scenario: "quirk-openid-without-pkce-methods",
         change: "the metadata advertises S256",
         mutate: |s| s.mocks.authorization_server.code_challenge_methods = vec!["S256".to_owned()],

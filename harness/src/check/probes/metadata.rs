@@ -8,6 +8,7 @@ use super::super::verdict::Effect;
 use super::{Findings, Resource};
 use crate::checks::{self};
 use crate::diagnosis;
+use crate::diagnosis::Party;
 use crate::flow::FlowContext;
 use crate::flow::discovery::string_list;
 use crate::flow::discovery::{self, AuthServerMetadata};
@@ -22,7 +23,10 @@ pub(super) async fn auth_server(
     findings: &mut Findings,
 ) -> Option<AuthServerMetadata> {
     let issuer = resource.issuer.clone();
-    let found = discovery::find_auth_server_metadata(ctx, &issuer, &mut resource.attempts).await;
+    // Every location, OpenID Connect Discovery's too: which profiles find the metadata is the
+    // verdict's business (`Effect::BlocksWithoutOpenidDiscovery`).
+    let found =
+        discovery::find_auth_server_metadata(ctx, &issuer, &mut resource.attempts, true).await;
     discovery::record_quirks(ctx, &resource.attempts);
     let Some(found) = found else {
         ctx.recorder.fail(
@@ -36,7 +40,8 @@ pub(super) async fn auth_server(
             .retain(|p| p.code != diagnosis::PRM_MISSING);
         let failed = discovery::discovery_failed(&resource.attempts, &issuer);
         if resource.found_prm {
-            findings.problem(
+            findings.problem_of(
+                Party::AuthorizationServer,
                 &checks::AS_METADATA_DISCOVERED,
                 diagnosis::DISCOVERY_FAILED,
                 failed.message,
@@ -61,6 +66,19 @@ pub(super) async fn auth_server(
         &checks::AS_METADATA_DISCOVERED,
         json!({ "url": found.url, "location": found.location, "issuer": issuer, "tried": discovery::attempts_json(&resource.attempts) }),
     );
+    if discovery::is_openid(found.location) {
+        findings.problem_of(
+            Party::AuthorizationServer,
+            &checks::AS_METADATA_DISCOVERED,
+            diagnosis::DISCOVERY_FAILED,
+            format!(
+                "The authorization server publishes OpenID Connect Discovery metadata only ({}); RFC 8414 metadata is not at the locations tried. Clients that read RFC 8414 metadata only (MCP 2025-06-18, Pipelines) find no authorization server.",
+                found.url
+            ),
+            "Publish the same metadata as RFC 8414 authorization-server metadata (/.well-known/oauth-authorization-server, with the issuer's path inserted after it), which every MCP revision reads; OpenID Connect Discovery alone serves only clients of 2025-11-25 and later.",
+            Effect::BlocksWithoutOpenidDiscovery,
+        );
+    }
     let url = found.url.clone();
     let raw = found.document.clone();
     let metadata = match discovery::parse_metadata(ctx, &url, found.document) {

@@ -77,6 +77,21 @@ impl Findings {
         self.problems
             .push(Problem::new(check, code, message, remedy, effect));
     }
+
+    /// [`Self::problem`], naming the party the evidence singles out instead of the code's.
+    pub(super) fn problem_of(
+        &mut self,
+        party: crate::diagnosis::Party,
+        check: &'static CheckDef,
+        code: &'static str,
+        message: impl Into<String>,
+        remedy: impl Into<String>,
+        effect: Effect,
+    ) {
+        let mut problem = Problem::new(check, code, message, remedy, effect);
+        problem.party = party;
+        self.problems.push(problem);
+    }
 }
 
 /// The protected-resource side, as far as it was found.

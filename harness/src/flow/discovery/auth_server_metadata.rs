@@ -61,6 +61,12 @@ pub fn auth_server_metadata_locations(issuer: &str) -> Vec<(String, &'static str
     }
 }
 
+/// Whether a location named by [`auth_server_metadata_locations`] is OpenID Connect
+/// Discovery's rather than RFC 8414's.
+pub fn is_openid(location: &str) -> bool {
+    location.starts_with("openid")
+}
+
 /// Metadata found at one of the locations tried.
 pub(crate) struct Found {
     pub(crate) url: String,
@@ -68,12 +74,18 @@ pub(crate) struct Found {
     pub(crate) document: Value,
 }
 
+/// The first location with metadata. `openid`: whether OpenID Connect Discovery locations are
+/// tried too (a profile's `openid_discovery`; the probes look everywhere).
 pub(crate) async fn find_auth_server_metadata(
     ctx: &mut FlowContext,
     issuer: &str,
     attempts: &mut Vec<Attempt>,
+    openid: bool,
 ) -> Option<Found> {
     for (url, location) in auth_server_metadata_locations(issuer) {
+        if !openid && is_openid(location) {
+            continue;
+        }
         if let Some(document) = fetch_json(ctx, &url, "issuer", attempts).await {
             return Some(Found {
                 url,

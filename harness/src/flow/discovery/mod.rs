@@ -28,7 +28,7 @@ pub use resource_metadata::{
 };
 
 pub(crate) use auth_server_metadata::{
-    check_pkce, check_required_fields, find_auth_server_metadata,
+    check_pkce, check_required_fields, find_auth_server_metadata, is_openid,
 };
 pub(crate) use fetch::{Attempt, record_quirks};
 pub(crate) use resource_metadata::{
@@ -107,20 +107,35 @@ pub async fn discover(
         }
     };
 
-    let found = find_auth_server_metadata(ctx, &issuer, &mut attempts).await;
+    let openid = ctx.profile.openid_discovery;
+    let found = find_auth_server_metadata(ctx, &issuer, &mut attempts, openid).await;
     fetch::record_quirks(ctx, &attempts);
     let Some(found) = found else {
         ctx.recorder.fail(
             &checks::AS_METADATA_DISCOVERED,
             json!({ "issuer": issuer, "tried": attempts_json(&attempts) }),
-            format!("no authorization-server metadata for issuer {issuer}"),
+            if openid {
+                format!("no authorization-server metadata for issuer {issuer}")
+            } else {
+                format!(
+                    "no RFC 8414 authorization-server metadata for issuer {issuer} (the {} client reads no OpenID Connect Discovery metadata)",
+                    ctx.profile.name
+                )
+            },
         );
         // The 2025-03-26 fallback is for servers that predate metadata altogether; a server
         // with resource metadata that names an unreachable authorization server is broken.
         if !found_prm && ctx.profile.default_endpoints_fallback {
             return Ok(default_endpoints(ctx, &parsed, resource));
         }
-        return Err(discovery_failed(&attempts, &issuer));
+        let failed = discovery_failed(&attempts, &issuer);
+        // The resource metadata named an issuer that publishes no metadata where clients
+        // look (RFC 8414 §3.1): the authorization server's to publish.
+        return Err(if found_prm {
+            diagnosis::with_party(failed, diagnosis::Party::AuthorizationServer)
+        } else {
+            failed
+        });
     };
     let metadata_url = found.url;
     ctx.recorder.pass(
