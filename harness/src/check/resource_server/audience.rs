@@ -1,11 +1,15 @@
 //! Audience binding (RFC 8707, the MCP authorization spec's token audience binding): a token
-//! the same authorization server issued for a sibling resource must be refused here.
+//! requested from the same authorization server for a sibling resource must be refused here.
+//! Accepted, the deployment does not bind tokens to their audience, whichever half is at
+//! fault: a JWT's `aud` says which (the authorization server ignored `resource`, or the MCP
+//! server ignores `aud`); an opaque token leaves both. The profile decides how much it
+//! matters (INFO for Pipelines, which sends no `resource` and so relies on no binding).
 
 use serde_json::{Value, json};
 
 use super::jwt::Jwt;
 use super::tokens::Held;
-use super::{Credential, expect_refused, present, secret};
+use super::{Credential, judge_refusal, present, secret};
 use crate::checks;
 use crate::flow::FlowContext;
 
@@ -38,47 +42,75 @@ pub(super) async fn probe(ctx: &mut FlowContext, mcp_url: &str, held: &mut Held)
     };
     let token = secret(ctx, tokens.access_token.secret());
     let bearer = format!("Bearer {}", token.secret());
-    let what = format!("a token issued for the sibling resource {sibling}");
-    match Jwt::parse(token.secret()) {
-        Some(jwt) if !names(&jwt.payload, &sibling) => {
-            ctx.recorder.info(
-                check,
-                json!({ "siblingResource": sibling, "aud": jwt.payload.get("aud") }),
-                "not observed: the authorization server ignored the sibling resource (the token's aud does not name it), so this server's audience check cannot be told apart",
-            );
-        }
-        Some(_) => expect_refused(ctx, mcp_url, check, Credential::Header(&bearer), &what).await,
-        None => opaque(ctx, mcp_url, &bearer, &sibling, &what).await,
+    let what = format!("a token requested for the sibling resource {sibling}");
+    let answer = match present(ctx, mcp_url, Credential::Header(&bearer)).await {
+        Ok(answer) if answer.accepted() => answer,
+        // Refused (or not answered): the question, and its judgement, are the common ones.
+        other => return judge_refusal(ctx, check, other, &what),
+    };
+    // Accepted: tokens are not bound to their audience in this deployment. Which half lets it
+    // through shows in a JWT's `aud`; an opaque token leaves both candidates.
+    let aud = Jwt::parse(token.secret()).map(|jwt| jwt.payload.get("aud").cloned());
+    let (cause, party) = match &aud {
+        Some(aud) if names_value(aud.as_ref(), &sibling) => (
+            format!(
+                "the token's aud names the sibling resource ({}), so the MCP server does not check that a token's audience is itself",
+                json_text(aud.as_ref())
+            ),
+            "mcp-server",
+        ),
+        Some(aud) => (
+            format!(
+                "the token's aud ({}) does not name the sibling resource that was requested, so the authorization server ignores RFC 8707 resource",
+                json_text(aud.as_ref())
+            ),
+            "authorization-server",
+        ),
+        None => (
+            "the token is opaque, so either the authorization server ignores RFC 8707 resource, or the MCP server does not check the audience (or both); introspection would tell which".to_owned(),
+            "deployment",
+        ),
+    };
+    let mut details = answer.details();
+    details["presented"] = json!(what);
+    details["siblingResource"] = json!(sibling);
+    details["expected"] = json!("401 with error=\"invalid_token\"");
+    details["cause"] = json!(cause);
+    details["party"] = json!(party);
+    if let Some(aud) = &aud {
+        details["aud"] = aud.clone().unwrap_or(Value::Null);
     }
+    ctx.recorder.fail_with_remedy(
+        check,
+        details,
+        format!(
+            "tokens are not bound to their audience in this deployment: {what} was accepted (answered {}); {cause}",
+            answer.status
+        ),
+        Some(match party {
+            "mcp-server" => check.remedy.to_owned(),
+            "authorization-server" => "Issue each access token for the resource the client names in RFC 8707 resource (aud, or the introspected resource), and refuse resources you do not serve with invalid_target; the MCP server then refuses tokens for other resources.".to_owned(),
+            _ => format!("{} If the authorization server ignores RFC 8707 resource, issue each token for the resource the client names.", check.remedy),
+        }),
+    );
 }
 
-/// An opaque token cannot show whom it was issued for: refusal passes; acceptance may mean
-/// the authorization server ignored `resource`, so it is reported, not failed.
-async fn opaque(ctx: &mut FlowContext, mcp_url: &str, bearer: &str, sibling: &str, what: &str) {
-    let check = &checks::SIBLING_AUDIENCE_REFUSED;
-    match present(ctx, mcp_url, Credential::Header(bearer)).await {
-        Ok(answer) if answer.accepted() => {
-            let mut details = answer.details();
-            details["siblingResource"] = json!(sibling);
-            ctx.recorder.info(
-                check,
-                details,
-                format!(
-                    "{what} was accepted; the token is opaque, so whether the authorization server bound it to the sibling cannot be seen"
-                ),
-            );
-        }
-        _ => expect_refused(ctx, mcp_url, check, Credential::Header(bearer), what).await,
-    }
+fn json_text(value: Option<&Value>) -> String {
+    value.map_or_else(|| "none".to_owned(), Value::to_string)
 }
 
-/// Whether `aud` (a string or an array of them) names `resource`.
-fn names(payload: &Value, resource: &str) -> bool {
-    match payload.get("aud") {
+fn names_value(aud: Option<&Value>, resource: &str) -> bool {
+    match aud {
         Some(Value::String(aud)) => aud == resource,
         Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(resource)),
         _ => false,
     }
+}
+
+/// Whether a payload's `aud` (a string or an array of them) names `resource`.
+#[cfg(test)]
+fn names(payload: &Value, resource: &str) -> bool {
+    names_value(payload.get("aud"), resource)
 }
 
 /// The resource URL with its last path segment replaced (`https://h/mcp` →
