@@ -49,6 +49,15 @@ async fn check_against(config: MockConfig) -> CheckRun {
 }
 
 async fn check_within(config: MockConfig, timeout: Duration) -> CheckRun {
+    check_as(config, timeout, &profile::PIPELINES).await
+}
+
+/// The check judged as `judged_as` (the consent flow's profile), observing that profile alone.
+async fn check_as(
+    config: MockConfig,
+    timeout: Duration,
+    judged_as: &'static profile::Profile,
+) -> CheckRun {
     let clock = SimulatedClock::default();
     let mocks = MockServers::start(config, clock.shared())
         .await
@@ -58,7 +67,8 @@ async fn check_within(config: MockConfig, timeout: Duration) -> CheckRun {
         redirect_port: 0,
         timeout,
         scope: Some("mcp:tools mcp:admin".into()),
-        profiles: ProfileSelection::List(vec![&profile::PIPELINES]),
+        profile: judged_as,
+        profiles: ProfileSelection::List(vec![judged_as]),
         clock: clock.shared(),
         ..CheckOptions::new(mocks.mcp_url())
     };
@@ -162,13 +172,43 @@ async fn skipping_the_signature_check_fails_the_integrity_probes() {
 }
 
 #[tokio::test]
-async fn skipping_the_audience_check_fails_the_sibling_probe() {
-    knob_fails(
-        |c| c.resource_server.skip_audience_check = true,
-        &checks::SIBLING_AUDIENCE_REFUSED,
-        Status::Failure,
+async fn a_deployment_accepting_a_sibling_token_fails_the_audience_check_under_the_spec_profiles() {
+    let mut config = observable();
+    config.resource_server.skip_audience_check = true;
+    let spec = check_as(
+        config.clone(),
+        Duration::from_secs(300),
+        &profile::MCP_2025_11_25,
     )
     .await;
+    assert_status(&spec, &checks::SIBLING_AUDIENCE_REFUSED, Status::Failure);
+    let recorded = spec
+        .report
+        .checks
+        .iter()
+        .find(|c| c.id == checks::SIBLING_AUDIENCE_REFUSED.id)
+        .expect("recorded");
+    let message = recorded.error_message.as_deref().unwrap_or("");
+    assert!(
+        message.contains("tokens are not bound to their audience in this deployment"),
+        "{message}"
+    );
+    // The mock's JWT names the sibling in `aud`: the MCP server is the half that lets it in.
+    let details = recorded.details.as_ref().expect("details");
+    assert_eq!(details["party"], "mcp-server", "{details}");
+    assert!(
+        details["cause"]
+            .as_str()
+            .unwrap()
+            .contains("does not check")
+    );
+    assert_eq!(
+        recorded.remedy.as_deref(),
+        Some(checks::SIBLING_AUDIENCE_REFUSED.remedy)
+    );
+    // Pipelines sends no `resource` and relies on no binding: the same answer is INFO.
+    let pipelines = check_against(config).await;
+    assert_status(&pipelines, &checks::SIBLING_AUDIENCE_REFUSED, Status::Info);
 }
 
 #[tokio::test]
@@ -378,4 +418,68 @@ async fn the_json_report_marks_the_probes_with_their_step() {
         .map(|c| c["step"].as_str().unwrap())
         .collect();
     assert_eq!(steps, vec!["resource-server"; PROBES.len()]);
+}
+
+/// An authorization server with single-use refresh tokens and family revocation, whose refused
+/// refresh still spends the token (the mock marks a rotated token used before it looks at
+/// `resource`): the sibling probe's refused refresh would kill the flow's refresh token. The
+/// flow's own refresh therefore runs first, on a token nothing else presented, and what the
+/// probes did is recorded as their own; no refresh failure is blamed on the server.
+#[tokio::test]
+async fn the_probes_spend_no_refresh_token_a_judged_step_relies_on() {
+    let mut config = observable();
+    config.authorization_server.refuse_resource = true;
+    let run = check_against(config).await;
+
+    // The order: the flow's refresh, then the probes' refreshes, then revocation and reuse.
+    let refreshes: Vec<&str> = run
+        .report
+        .exchanges
+        .iter()
+        .filter(|x| {
+            x.request
+                .body
+                .as_deref()
+                .is_some_and(|b| b.contains("grant_type=refresh_token"))
+        })
+        .map(|x| x.step.as_str())
+        .collect();
+    let first_probe = refreshes.iter().position(|s| *s == "resource-server");
+    let first_own = refreshes.iter().position(|s| *s == "refresh");
+    assert!(
+        matches!((first_own, first_probe), (Some(own), Some(probe)) if own < probe),
+        "refresh requests by step, in order: {refreshes:?}"
+    );
+    assert_status(&run, &checks::REFRESH_GRANT, Status::Success);
+
+    // The sibling refresh was refused (and spent the token): recorded as the probes' doing,
+    // and revocation is not judged on a token they may have killed.
+    let effects = run
+        .report
+        .checks
+        .iter()
+        .find(|c| c.id == checks::PROBE_SIDE_EFFECTS.id)
+        .expect("the probes' side effects are recorded");
+    assert_eq!(effects.status, Status::Info);
+    let said = effects.error_message.as_deref().unwrap_or_default();
+    assert!(said.contains("invalid_target"), "{said}");
+    assert_status(&run, &checks::REVOCATION_ACCEPTED, Status::Skipped);
+
+    // Nothing about refresh is blamed on the server.
+    let verdict = run.report.verdict.as_ref().expect("a verdict");
+    for profile in &verdict.profiles {
+        for issue in profile.blockers.iter().chain(&profile.caveats) {
+            assert!(
+                !matches!(
+                    issue.code.as_str(),
+                    "refresh-revoked" | "transient-refresh-failure" | "refresh-refused"
+                ),
+                "{}: {} ({})\n{}",
+                profile.profile,
+                issue.code,
+                issue.message,
+                human(&run)
+            );
+        }
+    }
 }

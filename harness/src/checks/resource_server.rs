@@ -90,4 +90,11 @@ checks! {
         spec: [RFC6750_3_1, MCP_AUTHORIZATION],
         remedy: "Answer a valid token that lacks a needed scope with 403 and WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"<the scopes needed>\", so clients can step up (MCP 2025-11-25).",
     }
+    PROBE_SIDE_EFFECTS {
+        id: "probe-side-effects", step: "resource-server",
+        name: "What the probes changed",
+        description: "What the resource-server probes did that changes state at the authorization server (refresh requests that rotate or spend the refresh token, a revoked access token), recorded so that no later answer they explain is blamed on the server.",
+        spec: [OAUTH21_4_3_1, RFC7009_2_1],
+        remedy: "Nothing to fix: the harness records its own actions.",
+    }
 }

@@ -21,6 +21,9 @@ pub enum Revocation {
     Ineffective,
     /// Revoked, but the later refresh was answered with something other than invalid_grant.
     RefusedWrongly,
+    /// The revocation endpoint refused the request or gave no answer (`revocation-accepted`
+    /// says how); nothing is known of the token.
+    Refused,
 }
 
 /// Revokes `refresh_token` at the advertised endpoint, then tries to refresh with it.
@@ -62,7 +65,7 @@ pub async fn revoke_refresh_token(
                 &checks::REVOKED_REFRESH_REFUSED,
                 "the revocation was not accepted",
             );
-            return Revocation::Ineffective;
+            return Revocation::Refused;
         }
         Err(e) => {
             ctx.recorder.fail(
@@ -74,7 +77,7 @@ pub async fn revoke_refresh_token(
                 &checks::REVOKED_REFRESH_REFUSED,
                 "the revocation request failed",
             );
-            return Revocation::Ineffective;
+            return Revocation::Refused;
         }
     }
 

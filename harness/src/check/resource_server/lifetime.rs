@@ -41,7 +41,7 @@ pub(super) async fn revocation(ctx: &mut FlowContext, mcp_url: &str, held: &mut 
         ("token_type_hint".to_owned(), "access_token".to_owned()),
     ];
     match token_request::post(ctx, STEP, &endpoint, &held.client, params).await {
-        Ok(response) if response.status.as_u16() == 200 => {}
+        Ok(response) if response.status.as_u16() == 200 => held.effects.revoked_access_tokens += 1,
         Ok(response) => {
             let answer = ErrorAnswer::read(&response);
             ctx.recorder.info(

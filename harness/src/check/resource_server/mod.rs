@@ -36,6 +36,7 @@ use crate::flow::{ClientFlow, FlowContext};
 use crate::http::{Body, HttpError, headers as header_map};
 use crate::www_authenticate::Challenge;
 use tokens::Held;
+pub use tokens::SideEffects;
 
 /// The step name of every check and exchange of these probes.
 pub const STEP: &str = "resource-server";
@@ -54,10 +55,11 @@ pub struct ResourceServerOptions {
     pub announce: bool,
 }
 
-/// Runs every probe against the connected flow's server. Does nothing when not connected.
-pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) {
+/// Runs every probe against the connected flow's server, and says what they changed (also
+/// recorded as `probe-side-effects`). Does nothing when not connected.
+pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) -> SideEffects {
     let Some(mut held) = Held::from_flow(flow) else {
-        return;
+        return SideEffects::default();
     };
     let ctx = flow.context();
     let url = options.mcp_url.as_str();
@@ -73,7 +75,39 @@ pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) {
     scope::probe(ctx, url, &mut held).await;
     lifetime::revocation(ctx, url, &mut held).await;
     lifetime::expiry(ctx, url, &held, options).await;
-    held.hand_back(flow);
+    let effects = held.hand_back(flow);
+    if !effects.is_empty() {
+        flow.context().recorder.info(
+            &crate::checks::PROBE_SIDE_EFFECTS,
+            json!({
+                "refusedRefreshes": effects.refused_refreshes,
+                "rotations": effects.rotations,
+                "revokedAccessTokens": effects.revoked_access_tokens,
+            }),
+            describe(&effects),
+        );
+    }
+    effects
+}
+
+fn describe(effects: &SideEffects) -> String {
+    let mut parts = Vec::new();
+    if effects.rotations > 0 {
+        parts.push(format!(
+            "{} refresh request(s) rotated the refresh token (the flow continues with the newest)",
+            effects.rotations
+        ));
+    }
+    parts.extend(effects.refused_refreshes.iter().map(|r| {
+        format!("{r} (a server with single-use refresh tokens may have spent the token)")
+    }));
+    if effects.revoked_access_tokens > 0 {
+        parts.push(format!(
+            "{} access token(s) revoked (RFC 7009 §2.1 lets the server revoke the grant with them)",
+            effects.revoked_access_tokens
+        ));
+    }
+    format!("the probes' own actions: {}", parts.join("; "))
 }
 
 /// How a presented credential was answered.
@@ -213,8 +247,19 @@ pub(super) async fn expect_refused(
     credential: Credential<'_>,
     what: &str,
 ) {
+    let answer = present(ctx, mcp_url, credential).await;
+    judge_refusal(ctx, check, answer, what);
+}
+
+/// Judges the answer to a credential that must be refused (see [`expect_refused`]).
+pub(super) fn judge_refusal(
+    ctx: &mut FlowContext,
+    check: &CheckDef,
+    answer: Result<Answer, HttpError>,
+    what: &str,
+) {
     let refusal = refusal_of(check);
-    let answer = match present(ctx, mcp_url, credential).await {
+    let answer = match answer {
         Ok(answer) => answer,
         Err(e) => {
             ctx.recorder.fail(

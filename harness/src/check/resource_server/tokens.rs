@@ -25,6 +25,32 @@ pub(super) struct Held {
     pub refresh: Option<RefreshToken>,
     /// Whether a refresh here replaced the flow's refresh token.
     rotated: bool,
+    /// What the probes did that changes state at the authorization server.
+    pub effects: SideEffects,
+}
+
+/// What the probes did that may change what later steps see: refresh requests the server
+/// refused (a server with single-use refresh tokens may have spent the token anyway), and
+/// revocations. The tool's own doing, kept so that it is never blamed on the server.
+#[derive(Debug, Clone, Default)]
+pub struct SideEffects {
+    /// Each refused refresh request: what it asked for and the answer.
+    pub refused_refreshes: Vec<String>,
+    /// Refresh requests that issued a new refresh token (the flow was handed the newest).
+    pub rotations: usize,
+    /// Access tokens revoked at the RFC 7009 endpoint (servers may revoke the whole grant).
+    pub revoked_access_tokens: usize,
+}
+
+impl SideEffects {
+    /// Why the flow's refresh token may be dead now, when a probe may have spent it.
+    pub fn may_have_spent_refresh_token(&self) -> Option<String> {
+        (!self.refused_refreshes.is_empty()).then(|| self.refused_refreshes.join("; "))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.refused_refreshes.is_empty() && self.rotations == 0 && self.revoked_access_tokens == 0
+    }
 }
 
 /// Why no extra token was obtained.
@@ -64,6 +90,7 @@ impl Held {
                 .or_else(|| connection.requested_scope.clone()),
             refresh: connection.tokens.refresh_token.clone(),
             rotated: false,
+            effects: SideEffects::default(),
         })
     }
 
@@ -96,21 +123,36 @@ impl Held {
         )
         .await
         .map_err(|e| NotIssued::Failed(e.to_string()))?;
-        let tokens = token_request::read_tokens(ctx, &response).map_err(NotIssued::Refused)?;
+        let tokens = match token_request::read_tokens(ctx, &response) {
+            Ok(tokens) => tokens,
+            Err(answer) => {
+                let asked = match (resource, scope) {
+                    (Some(resource), _) => format!("for resource {resource}"),
+                    (None, Some(scope)) => format!("for scope {scope:?}"),
+                    (None, None) => "as it was".to_owned(),
+                };
+                self.effects.refused_refreshes.push(format!(
+                    "a refresh {asked} was answered {}",
+                    answer.summary()
+                ));
+                return Err(NotIssued::Refused(answer));
+            }
+        };
         if let Some(new) = &tokens.refresh_token
             && new.secret() != refresh.secret()
         {
             self.refresh = Some(new.clone());
             self.rotated = true;
+            self.effects.rotations += 1;
         }
         Ok(tokens)
     }
 
     /// Gives a rotated refresh token back to the flow, so what follows refreshes with a live
     /// one; the flow keeps its own access token.
-    pub fn hand_back(self, flow: &mut ClientFlow) {
+    pub fn hand_back(self, flow: &mut ClientFlow) -> SideEffects {
         if !self.rotated {
-            return;
+            return self.effects;
         }
         if let Some(tokens) = flow.tokens() {
             let tokens = TokenSet {
@@ -119,5 +161,6 @@ impl Held {
             };
             flow.restore_tokens(tokens);
         }
+        self.effects
     }
 }
