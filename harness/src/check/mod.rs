@@ -36,12 +36,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_oauth_reports::{
-    Health, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind,
+    Connects, Health, Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind, Verdict,
 };
 use oauth2::ClientSecret;
 use serde_json::Value;
 
-use crate::checks;
+use crate::checks::{self, CheckDef};
 use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh, revocation};
 use crate::http::{self, HttpClient, HttpError, HttpLimits};
 use crate::profile::Profile;
@@ -202,6 +202,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     let told = options.progress.as_ref();
     progress::tell(told, CheckStep::Probed { flows: plan.len() });
     let mut observed = Vec::new();
+    let mut experimented = Vec::new();
     if consenting {
         announce(&options, &plan, 0);
         observed.push(
@@ -237,7 +238,15 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
                 }
             }
         }
-        differential::explain(&mut observed);
+        let experiments =
+            (options.consent != Consent::Browser).then(|| differential::Experiments {
+                client_options: &client_options,
+                limits,
+                redactor: redactor.clone(),
+                agent: &agent,
+            });
+        let ran = differential::explain(&mut observed, experiments.as_ref()).await;
+        experimented = ran;
     }
     // The probes' and the consent step's registrations, after their last use.
     let left_here = cleanup::delete_registrations(flow.context()).await;
@@ -249,15 +258,24 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     } else {
         "not among the profiles observed (--profiles)"
     };
+    let selected = options
+        .profiles
+        .resolve(options.profile, options.consent == Consent::Browser);
     let mut verdict = verdict::evaluate(
         &findings.problems,
         options.client_id.is_some(),
         &observed,
         not_observed,
+        &selected,
     );
     verdict.left_behind = left_here
         .into_iter()
-        .chain(observed.iter().flat_map(|run| run.left_behind.clone()))
+        .chain(
+            observed
+                .iter()
+                .chain(&experimented)
+                .flat_map(|run| run.left_behind.clone()),
+        )
         .collect();
     let primary = observed.first();
     let diagnosis = match primary {
@@ -278,17 +296,13 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         },
         profile: options.profile.name.to_owned(),
         outcome: Outcome {
-            health: if primary.is_some() {
-                outcome.health
-            } else {
-                Health::Unknown
-            },
+            health: health(primary.map(|_| outcome.health), &verdict, options.profile),
             diagnosis,
         },
         expectations: Vec::new(),
         summary: Summary::of(&checks),
         checks,
-        exchanges: outcome.exchanges,
+        exchanges: with_further_flows(outcome.exchanges, &observed, &experimented),
         verdict: Some(verdict),
         script: Vec::new(),
     };
@@ -300,6 +314,38 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         baseline: options.baseline,
         result,
     })
+}
+
+/// The report's health: the consent flow's, as the platform rolls it up, unless its own
+/// profile's verdict says otherwise (the differential found the flow's failure, or the flow
+/// connected where the verdict's evidence says a client of the profile cannot): a report never
+/// says healthy beside "connects: no".
+fn health(flow: Option<Health>, verdict: &Verdict, profile: &Profile) -> Health {
+    let Some(flow) = flow else {
+        return Health::Unknown;
+    };
+    let own = verdict.profiles.iter().find(|p| p.profile == profile.name);
+    match own.map(|p| (p.connects, p.verified)) {
+        Some((Connects::No, true)) => Health::Unhealthy,
+        _ => flow,
+    }
+}
+
+/// The consent flow's exchanges, then every further observed flow's and every experiment's,
+/// each tagged with its profile: the evidence of every verdict.
+fn with_further_flows(
+    mut exchanges: Vec<mcp_oauth_reports::Exchange>,
+    observed: &[Observed],
+    experiments: &[Observed],
+) -> Vec<mcp_oauth_reports::Exchange> {
+    // The consent flow (observed[0]) is the report's own: its exchanges are already there.
+    for run in observed.iter().skip(1).chain(experiments) {
+        exchanges.extend(run.exchanges.iter().cloned().map(|mut x| {
+            x.profile = Some(run.profile.to_owned());
+            x
+        }));
+    }
+    exchanges
 }
 
 /// Checks several targets, at most `jobs` at once; results come back in the order given.
@@ -374,8 +420,15 @@ async fn consent(
     let failure = match result {
         Err(diagnosis) => Some(observe::blame(flow, diagnosis, probed)),
         Ok(()) => {
-            resource_server::probe(flow, resource_server).await;
-            token_lifecycle(flow, problems).await;
+            // The judged refresh first, on the refresh token nothing else has presented; the
+            // probes then use the newest one, and what destroys tokens (revocation, the
+            // reuse of a rotated-away token) comes last. So no probe's side effect can stand
+            // behind a failure blamed on the server.
+            let refreshed = own_refresh(flow, problems).await;
+            let effects = resource_server::probe(flow, resource_server).await;
+            if let Some(refreshed) = refreshed {
+                revocation_and_reuse(flow, problems, refreshed, &effects).await;
+            }
             None
         }
     };
@@ -401,16 +454,22 @@ async fn consent(
         profile,
         failure,
         answers: observe::answers(&answered),
+        exchanges: answered,
         // Deleted with the probes' registrations, once the check is done with them.
         left_behind: Vec::new(),
     }
 }
 
-/// With real tokens: a refresh now, revocation when advertised, reuse after rotation.
-async fn token_lifecycle(flow: &mut ClientFlow, problems: &mut Vec<Problem>) {
-    let Some(connection) = flow.connection() else {
-        return;
-    };
+/// The flow's refresh token before and after the judged refresh.
+struct Refreshed {
+    original: oauth2::RefreshToken,
+    rotated: bool,
+}
+
+/// With real tokens, before any probe: a refresh now. `None` when there is nothing more to
+/// judge of refresh tokens (none issued, or the refresh failed).
+async fn own_refresh(flow: &mut ClientFlow, problems: &mut Vec<Problem>) -> Option<Refreshed> {
+    let connection = flow.connection()?;
     let server = connection.server.clone();
     let client = connection.client.clone();
     let Some(original) = connection.tokens.refresh_token.clone() else {
@@ -425,64 +484,80 @@ async fn token_lifecycle(flow: &mut ClientFlow, problems: &mut Vec<Problem>) {
             ctx.recorder
                 .skip(check, "the server issued no refresh token");
         }
+        return None;
+    };
+    match forced_refresh::refresh_now(flow.context(), &server, &client, &original).await {
+        Ok(tokens) => {
+            let rotated = tokens
+                .refresh_token
+                .as_ref()
+                .is_some_and(|new| new.secret() != original.secret());
+            flow.restore_tokens(tokens);
+            Some(Refreshed { original, rotated })
+        }
+        Err(diagnosis) => {
+            problems.push(Problem::new(
+                &checks::REFRESH_GRANT,
+                observe::refresh_code(&diagnosis),
+                diagnosis.message.clone(),
+                diagnosis.remedy.clone(),
+                Effect::Caveat,
+            ));
+            flow.record_failure(diagnosis);
+            let ctx = flow.context();
+            for check in [
+                &checks::REFRESH_TOKEN_REUSE_REFUSED,
+                &checks::REVOCATION_ACCEPTED,
+                &checks::REVOKED_REFRESH_REFUSED,
+            ] {
+                ctx.recorder.skip(check, "the refresh failed");
+            }
+            None
+        }
+    }
+}
+
+/// After the probes: RFC 7009 revocation when advertised, then the reuse of the refresh token
+/// the judged refresh rotated away. Both destroy what they touch, so they come last.
+async fn revocation_and_reuse(
+    flow: &mut ClientFlow,
+    problems: &mut Vec<Problem>,
+    refreshed: Refreshed,
+    effects: &resource_server::SideEffects,
+) {
+    let Some(connection) = flow.connection() else {
         return;
     };
-    let refreshed =
-        match forced_refresh::refresh_now(flow.context(), &server, &client, &original).await {
-            Ok(tokens) => tokens,
-            Err(diagnosis) => {
-                problems.push(Problem::new(
-                    &checks::REFRESH_GRANT,
-                    observe::refresh_code(&diagnosis),
-                    diagnosis.message.clone(),
-                    diagnosis.remedy.clone(),
-                    Effect::Caveat,
-                ));
-                flow.record_failure(diagnosis);
-                let ctx = flow.context();
-                for check in [
-                    &checks::REFRESH_TOKEN_REUSE_REFUSED,
-                    &checks::REVOCATION_ACCEPTED,
-                    &checks::REVOKED_REFRESH_REFUSED,
-                ] {
-                    ctx.recorder.skip(check, "the refresh failed");
-                }
-                return;
-            }
-        };
-    let current = refreshed
-        .refresh_token
-        .clone()
-        .unwrap_or_else(|| original.clone());
-    let rotated = current.secret() != original.secret();
-    flow.restore_tokens(refreshed);
-
-    let revocation =
-        revocation::revoke_refresh_token(flow.context(), &server, &client, &current).await;
-    if matches!(
-        revocation,
-        revocation::Revocation::Ineffective | revocation::Revocation::RefusedWrongly
-    ) {
-        problems.push(Problem::new(
-            &checks::REVOKED_REFRESH_REFUSED,
-            crate::diagnosis::REVOCATION_INEFFECTIVE,
-            if revocation == revocation::Revocation::Ineffective {
-                "Revocation does not take: the refresh token works (or was not revoked) after an RFC 7009 revocation."
-            } else {
-                "A revoked refresh token is not refused with 400 invalid_grant: clients cannot tell it was revoked."
-            },
-            checks::REVOKED_REFRESH_REFUSED.remedy,
-            Effect::Caveat,
-        ));
+    let server = connection.server.clone();
+    let client = connection.client.clone();
+    let Some(current) = connection.tokens.refresh_token.clone() else {
+        return;
+    };
+    let mut revoked = false;
+    if let Some(effect) = effects.may_have_spent_refresh_token() {
+        // What the revocation would judge is a token the probes may already have killed:
+        // its answers would say nothing about the server's revocation.
+        let reason = format!(
+            "a resource-server probe may have spent the refresh token ({effect}), so revocation is not judged on it"
+        );
+        let ctx = flow.context();
+        ctx.recorder.skip(&checks::REVOCATION_ACCEPTED, &reason);
+        ctx.recorder.skip(&checks::REVOKED_REFRESH_REFUSED, &reason);
+    } else {
+        let revocation =
+            revocation::revoke_refresh_token(flow.context(), &server, &client, &current).await;
+        revoked = revocation != revocation::Revocation::NotAdvertised;
+        if let Some(problem) = revocation_problem(revocation, flow) {
+            problems.push(problem);
+        }
     }
-    if rotated {
-        let after_revocation = revocation != revocation::Revocation::NotAdvertised;
+    if refreshed.rotated {
         forced_refresh::reuse(
             flow.context(),
             &server,
             &client,
-            &original,
-            after_revocation,
+            &refreshed.original,
+            revoked,
         )
         .await;
     } else {
@@ -490,6 +565,50 @@ async fn token_lifecycle(flow: &mut ClientFlow, problems: &mut Vec<Problem>) {
             &checks::REFRESH_TOKEN_REUSE_REFUSED,
             "the refresh token was not rotated, so there is no old one to reuse",
         );
+    }
+}
+
+/// The caveat a revocation's outcome shows, pinned to the check that recorded it, with the
+/// remedy its evidence calls for.
+fn revocation_problem(revocation: revocation::Revocation, flow: &ClientFlow) -> Option<Problem> {
+    use revocation::Revocation;
+    let recorded = |check: &CheckDef| {
+        flow.checks()
+            .iter()
+            .rev()
+            .find(|c| c.id == check.id)
+            .and_then(|c| c.error_message.clone())
+            .unwrap_or_default()
+    };
+    match revocation {
+        Revocation::NotAdvertised | Revocation::Effective => None,
+        Revocation::Refused => Some(Problem::new(
+            &checks::REVOCATION_ACCEPTED,
+            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            format!(
+                "The revocation endpoint refused to revoke the refresh token: {}.",
+                recorded(&checks::REVOCATION_ACCEPTED)
+            ),
+            "Accept RFC 7009 revocation requests from the clients you register, authenticated as they authenticate at the token endpoint (a public client sends its client_id alone, RFC 7009 §2.1), and answer 200.",
+            Effect::Caveat,
+        )),
+        Revocation::Ineffective => Some(Problem::new(
+            &checks::REVOKED_REFRESH_REFUSED,
+            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            "Revocation does not take: the refresh token still works after the server accepted its RFC 7009 revocation.",
+            checks::REVOKED_REFRESH_REFUSED.remedy,
+            Effect::Caveat,
+        )),
+        Revocation::RefusedWrongly => Some(Problem::new(
+            &checks::REVOKED_REFRESH_REFUSED,
+            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            format!(
+                "A revoked refresh token is not refused with 400 invalid_grant, so clients cannot tell it was revoked: {}.",
+                recorded(&checks::REVOKED_REFRESH_REFUSED)
+            ),
+            checks::REVOKED_REFRESH_REFUSED.remedy,
+            Effect::Caveat,
+        )),
     }
 }
 

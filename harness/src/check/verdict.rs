@@ -25,6 +25,9 @@ pub enum Effect {
     /// Stops the profiles that do not fall back to the 2025-03-26 default endpoints (the
     /// server has no OAuth metadata at all).
     BlocksWithoutFallback,
+    /// Stops the profiles that read RFC 8414 metadata only (the authorization server publishes
+    /// OpenID Connect Discovery metadata alone).
+    BlocksWithoutOpenidDiscovery,
     /// Stops the profiles that would not use DPoP at this server (the MCP server accepts only
     /// DPoP-bound tokens; `advertised`: the authorization server lists ES256).
     BlocksWithoutDpop { advertised: bool },
@@ -42,6 +45,8 @@ pub struct Problem {
     pub message: String,
     pub remedy: String,
     pub effect: Effect,
+    /// Who must change: the code's party unless the evidence named another.
+    pub party: crate::diagnosis::Party,
 }
 
 impl Problem {
@@ -58,6 +63,7 @@ impl Problem {
             message: message.into(),
             remedy: remedy.into(),
             effect,
+            party: crate::diagnosis::party_of(code),
         }
     }
 
@@ -67,6 +73,9 @@ impl Problem {
             check: self.check.id.to_owned(),
             message: self.message.clone(),
             remedy: self.remedy.clone(),
+            party: self.party,
+            confirmed_by: None,
+            candidates: Vec::new(),
         }
     }
 }
@@ -80,6 +89,8 @@ pub struct Observed {
     pub failure: Option<(Diagnosis, String)>,
     /// How each compared step was answered in this profile's flow.
     pub answers: Vec<super::observe::StepAnswer>,
+    /// The flow's exchanges (redacted), the evidence of its verdict.
+    pub exchanges: Vec<mcp_oauth_reports::Exchange>,
     /// The clients this flow registered dynamically and could not delete afterwards.
     pub left_behind: Vec<mcp_oauth_reports::LeftBehind>,
 }
@@ -99,6 +110,7 @@ pub fn evaluate(
     client_id_given: bool,
     observed: &[Observed],
     not_observed: &str,
+    selected: &[&'static Profile],
 ) -> Verdict {
     // Every issue once, in flow order, with the profiles it concerns and how.
     let mut ranked: Vec<(VerdictIssue, Kind, Vec<String>)> = Vec::new();
@@ -111,7 +123,11 @@ pub fn evaluate(
     };
 
     let mut profiles = Vec::new();
-    for profile in profile::ALL.iter().copied() {
+    // The plain profiles always; an extension profile when it was selected or observed.
+    let extensions = profile::EXTENSIONS.iter().copied().filter(|p| {
+        selected.iter().any(|s| s.name == p.name) || observed.iter().any(|o| o.profile == p.name)
+    });
+    for profile in profile::ALL.iter().copied().chain(extensions) {
         let mut verdict = judge(profile, problems, client_id_given);
         match observed.iter().find(|o| o.profile == profile.name) {
             Some(run) => {
@@ -148,11 +164,7 @@ pub fn evaluate(
             .blockers
             .first()
             .or_else(|| verdict.caveats.first())
-            .map(|issue| Diagnosis {
-                code: issue.code.clone(),
-                message: issue.message.clone(),
-                remedy: issue.remedy.clone(),
-            });
+            .map(VerdictIssue::diagnosis);
         for blocker in &verdict.blockers {
             let kind = if verdict.connects == Connects::WithClientId {
                 Kind::ClientId
@@ -189,6 +201,7 @@ pub fn evaluate(
             check: issue.check.clone(),
             message: issue.message.clone(),
             remedy: issue.remedy.clone(),
+            party: issue.party,
             profiles: profiles.clone(),
         }),
         left_behind: Vec::new(),
@@ -218,13 +231,15 @@ fn apply_observation(verdict: &mut ProfileVerdict, observed: &Observed) {
                 .iter()
                 .position(|b| b.code == diagnosis.code)
             {
-                Some(i) => verdict.blockers.remove(i),
-                None => VerdictIssue {
-                    code: diagnosis.code.clone(),
-                    check: check.clone(),
-                    message: diagnosis.message.clone(),
-                    remedy: diagnosis.remedy.clone(),
-                },
+                Some(i) => {
+                    // The observation's party and evidence win over the prediction's.
+                    let mut issue = verdict.blockers.remove(i);
+                    issue.party = diagnosis.party;
+                    issue.confirmed_by = diagnosis.confirmed_by;
+                    issue.candidates = diagnosis.candidates.clone();
+                    issue
+                }
+                None => VerdictIssue::from_diagnosis(diagnosis, check.clone()),
             };
             verdict.blockers.insert(0, issue);
         }
@@ -251,6 +266,9 @@ fn judge(profile: &Profile, problems: &[Problem], client_id_given: bool) -> Prof
                 blockers.push(problem.issue());
             }
             Effect::BlocksWithoutFallback if !profile.default_endpoints_fallback => {
+                blockers.push(problem.issue());
+            }
+            Effect::BlocksWithoutOpenidDiscovery if !profile.openid_discovery => {
                 blockers.push(problem.issue());
             }
             Effect::BlocksWithoutDpop { advertised }
@@ -289,11 +307,7 @@ pub fn diagnosis_for(verdict: &Verdict, profile: &str) -> Option<Diagnosis> {
     p.blockers
         .first()
         .or_else(|| p.caveats.first())
-        .map(|issue| Diagnosis {
-            code: issue.code.clone(),
-            message: issue.message.clone(),
-            remedy: issue.remedy.clone(),
-        })
+        .map(VerdictIssue::diagnosis)
 }
 
 #[cfg(test)]
@@ -316,7 +330,7 @@ mod tests {
 
     #[test]
     fn nothing_wrong_means_everyone_connects_and_nothing_to_fix() {
-        let verdict = evaluate(&[], false, &[], "no consent");
+        let verdict = evaluate(&[], false, &[], "no consent", &[]);
         assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
         assert_eq!(verdict.profiles[0].profile, "pipelines");
         assert_eq!(verdict.top_fix, None);
@@ -336,7 +350,7 @@ mod tests {
                 Effect::BlocksWithoutResource,
             ),
         ];
-        let verdict = evaluate(&problems, false, &[], "no consent");
+        let verdict = evaluate(&problems, false, &[], "no consent", &[]);
         assert_eq!(
             connects(&verdict),
             [
@@ -363,7 +377,7 @@ mod tests {
             diagnosis::CLIENT_ID_MISSING,
             Effect::NeedsClientId,
         )];
-        let verdict = evaluate(&problems, false, &[], "no consent");
+        let verdict = evaluate(&problems, false, &[], "no consent", &[]);
         assert!(
             verdict
                 .profiles
@@ -371,7 +385,7 @@ mod tests {
                 .all(|p| p.connects == Connects::WithClientId)
         );
         assert_eq!(verdict.top_fix.unwrap().code, "client-id-missing");
-        let verdict = evaluate(&problems, true, &[], "no consent");
+        let verdict = evaluate(&problems, true, &[], "no consent", &[]);
         assert!(verdict.profiles.iter().all(|p| p.connects == Connects::Yes));
         assert_eq!(verdict.top_fix, None);
     }
@@ -390,9 +404,10 @@ mod tests {
                 "mcp-initialize".to_owned(),
             )),
             answers: Vec::new(),
+            exchanges: Vec::new(),
             left_behind: Vec::new(),
         };
-        let verdict = evaluate(&problems, false, &[observed], "not selected");
+        let verdict = evaluate(&problems, false, &[observed], "not selected", &[]);
         let pipelines = &verdict.profiles[0];
         assert!(pipelines.verified);
         assert_eq!(pipelines.connects, Connects::No);
