@@ -243,6 +243,16 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.resource_server.accept_dpop_tokens_as_bearer = true,
     },
     Mutation {
+        scenario: "dpop-scheme-refused",
+        change: "the MCP server accepts only DPoP-bound tokens, so Bearer is refused and DPoP connects",
+        mutate: |s| s.mocks.resource_server.require_dpop = true,
+    },
+    Mutation {
+        scenario: "tool-argument-required",
+        change: "the MCP server refuses every token, so the call never reaches the tool",
+        mutate: |s| s.mocks.resource_server.refuse_all_tokens = true,
+    },
+    Mutation {
         scenario: "dpop-wrong-htu-accepted",
         change: "the MCP server compares htu again, so the proof for another URL is refused",
         mutate: |s| s.mocks.resource_server.skip_dpop_htu_check = false,
