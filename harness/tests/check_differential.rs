@@ -69,7 +69,10 @@ async fn an_experiment_confirms_the_one_difference_that_matters() {
         "{experiments:?}"
     );
     // The report says unhealthy beside the consent profile's verified "no".
-    assert_eq!(run.report.outcome.health, mcp_oauth_reports::Health::Unhealthy);
+    assert_eq!(
+        run.report.outcome.health,
+        mcp_oauth_reports::Health::Unhealthy
+    );
     assert_eq!(
         verdict.profiles[1].connects,
         Connects::Yes,
