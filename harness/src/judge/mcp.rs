@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use mcp_oauth_mocks::RecordedRequest;
+
 use super::facts::View;
 use crate::checks;
 use crate::recorder::Recorder;
@@ -27,10 +29,11 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
             let after: Vec<_> = view.mcp_requests().filter(|(i, _)| *i > first).collect();
             let without: Vec<Value> = after
                 .iter()
-                .filter(|(_, r)| {
+                .filter(|(i, r)| {
                     !r.authorization
                         .as_ref()
                         .is_some_and(|c| c.scheme.eq_ignore_ascii_case("bearer") && !c.value.is_empty())
+                        && !opens_a_new_sign_in(view, *i, r)
                 })
                 .map(|(i, r)| json!({ "request": i, "method": r.method, "scheme": r.authorization.as_ref().map(|c| c.scheme.clone()) }))
                 .collect();
@@ -91,4 +94,35 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
             ),
         );
     }
+}
+
+/// Whether a request without any Authorization header is the first request of a new sign-in:
+/// the server refused the client's token last (a 401 to a request that carried one, with no
+/// token issued since), and the client went back to the authorization server afterwards. A
+/// client that dropped refused tokens asks without one to get the challenge that starts the
+/// flow again (the MCP authorization flow's first step); that is no missing bearer.
+fn opens_a_new_sign_in(view: &View, index: usize, request: &RecordedRequest) -> bool {
+    if request.authorization.is_some() {
+        return false;
+    }
+    let last_refusal = view
+        .mcp_requests()
+        .filter(|(i, r)| *i < index && r.status == 401 && r.authorization.is_some())
+        .map(|(i, _)| i)
+        .last();
+    let last_token = view
+        .token_requests()
+        .filter(|(i, r, _)| *i < index && r.status == 200)
+        .map(|(i, _, _)| i)
+        .last();
+    let refused_since_last_token = match (last_refusal, last_token) {
+        (Some(refusal), Some(token)) => refusal > token,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let signs_in_again = view.authorization_requests().any(|(i, _, _)| i > index)
+        || view
+            .token_requests()
+            .any(|(i, r, _)| i > index && r.grant_type.as_deref() != Some("refresh_token"));
+    refused_since_last_token && signs_in_again
 }

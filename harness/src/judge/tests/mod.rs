@@ -395,6 +395,39 @@ fn token_requests_must_authenticate_as_registered() {
     );
 }
 
+/// A client whose token is refused drops it and starts a new sign-in with a request without
+/// one, which the server challenges: that first request is not a missing bearer. The same
+/// tokenless request with no sign-in after it, or without a refusal before it, still is.
+#[test]
+fn the_first_request_of_a_new_sign_in_needs_no_bearer() {
+    let mut log = conformant_log();
+    log.push(rs("POST", "/mcp", 401, Some("at_1"), Some("tools/call")));
+    log.push(rs("POST", "/mcp", 401, None, Some("initialize")));
+    log.push(authorize("state-bbbbbbbb", "ac_2"));
+    log.push(exchange("ac_2", "at_2", "rt_2"));
+    log.push(rs("POST", "/mcp", 200, Some("at_2"), Some("tools/call")));
+    let report = judge(&input(log.clone(), ClientOutcome::Connects, &[]));
+    assert!(
+        !failed(&report).contains(&"client-bearer-header"),
+        "{:#?}",
+        report.checks
+    );
+
+    // No sign-in after it: the request went out without the token the client holds.
+    let mut stopped = log.clone();
+    stopped.truncate(stopped.len() - 3);
+    let report = judge(&input(stopped, ClientOutcome::DoesNotConnect, &[]));
+    assert!(failed(&report).contains(&"client-bearer-header"));
+
+    // No refusal before it: a client that simply forgot its token.
+    let mut forgot = conformant_log();
+    forgot.push(rs("POST", "/mcp", 401, None, Some("tools/call")));
+    forgot.push(authorize("state-bbbbbbbb", "ac_2"));
+    forgot.push(exchange("ac_2", "at_2", "rt_2"));
+    let report = judge(&input(forgot, ClientOutcome::Connects, &[]));
+    assert!(failed(&report).contains(&"client-bearer-header"));
+}
+
 #[test]
 fn mcp_requests_need_the_bearer_header_and_no_token_in_the_url() {
     only_fails(|log| log[6].authorization = None, "client-bearer-header");
