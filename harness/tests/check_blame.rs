@@ -81,6 +81,29 @@ async fn each_observed_diagnosis_is_blamed_on_a_check_of_its_step() {
         .expect("the check runs");
         let verdict = run.report.verdict.as_ref().expect("a verdict");
         for profile in verdict.profiles.iter().filter(|p| p.verified) {
+            // Every caveat of the report's own profile points at a check that recorded the
+            // problem it names, and the health agrees with its verdict.
+            if profile.profile == run.report.profile {
+                for caveat in &profile.caveats {
+                    if !run.report.checks.iter().any(|c| {
+                        c.id == caveat.check
+                            && matches!(c.status, Status::Failure | Status::Warning)
+                    }) {
+                        wrong.push(format!(
+                            "{}: the caveat {} points at {}, which the report does not show failing",
+                            scenario.name, caveat.code, caveat.check
+                        ));
+                    }
+                }
+                if profile.connects == Connects::No
+                    && run.report.outcome.health == mcp_oauth_reports::Health::Healthy
+                {
+                    wrong.push(format!(
+                        "{}: healthy beside {}'s verified connects: no",
+                        scenario.name, profile.profile
+                    ));
+                }
+            }
             if profile.connects != Connects::No {
                 continue;
             }
