@@ -103,6 +103,7 @@ pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Term
             d.party.who(),
             d.remedy
         );
+        evidence_lines(out, d, "  ");
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -157,6 +158,7 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
         );
         if let Some(d) = &p.diagnosis {
             let _ = writeln!(out, "  {:width$}    {}", "", d.message);
+            evidence_lines(out, d, &format!("  {:width$}    ", ""));
         }
         if let Some(why) = &p.inferred_because {
             let _ = writeln!(out, "  {:width$}    inferred: {why}", "");
@@ -183,6 +185,19 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
         None => {
             let _ = writeln!(out, "\nNothing to fix.\n");
         }
+    }
+}
+
+/// How a diagnosis's cause was singled out, or the candidates when it was not.
+fn evidence_lines(out: &mut String, d: &mcp_oauth_reports::Diagnosis, indent: &str) {
+    if d.confirmed_by.is_some() {
+        let _ = writeln!(
+            out,
+            "{indent}confirmed by experiment: the failing flow ran again with the cause alone changed"
+        );
+    }
+    for candidate in &d.candidates {
+        let _ = writeln!(out, "{indent}candidate: {candidate}");
     }
 }
 
