@@ -272,6 +272,8 @@ impl Experiments<'_> {
             self.redactor.clone(),
         )
         .ok()?;
+        // A consent through the loopback callback takes its turn, as every other flow's does.
+        let _turn = super::interactive_turn(self.agent).await;
         Some(observe::observe(flow, self.agent).await)
     }
 }

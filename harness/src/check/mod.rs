@@ -391,7 +391,9 @@ fn announce(options: &CheckOptions, plan: &[&'static Profile], index: usize) {
 }
 
 /// Consents that need a person (or the loopback port) take turns.
-async fn interactive_turn(agent: &UserAgent) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+pub(super) async fn interactive_turn(
+    agent: &UserAgent,
+) -> Option<tokio::sync::MutexGuard<'static, ()>> {
     if agent.is_interactive() {
         Some(INTERACTIVE_CONSENT.lock().await)
     } else {
