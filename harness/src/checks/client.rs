@@ -72,7 +72,7 @@ checks! {
     CLIENT_BEARER_HEADER {
         id: "client-bearer-header", step: "client-mcp",
         name: "Client sends Authorization: Bearer",
-        description: "Once it has an access token, every request to the MCP endpoint carries it as Authorization: Bearer.",
+        description: "Once it has an access token, every request to the MCP endpoint carries it as Authorization: Bearer (the first request of a new sign-in after the server refused the token may carry none).",
         spec: [RFC6750_2_1, MCP_AUTHORIZATION],
         remedy: "Send `Authorization: Bearer <access token>` on every MCP request, including the SSE stream and session deletion.",
     }
