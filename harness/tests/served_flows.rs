@@ -6,6 +6,9 @@
 //! processes are: the unauthenticated probe and metadata fetches are placed by the connection
 //! they came on.
 
+#[allow(dead_code, unused_imports)]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -342,6 +345,11 @@ async fn a_bad_client_is_blamed_alone_and_its_conformant_neighbour_passes() {
         // The probe and the metadata fetches are each client's own: 3 before the
         // registration, then registration, authorization, exchange and 3 MCP requests.
         assert_eq!(section.requests, 9, "{:#?}", report.exchanges);
+    }
+    let schema = common::report_schema();
+    for report in &reports {
+        let errors = common::schema_errors(&schema, report);
+        assert!(errors.is_empty(), "{errors:?}");
     }
     // The first client's verdict is still what `judge` gives.
     assert!(conformant(&served.judge()));
