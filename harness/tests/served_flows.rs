@@ -375,7 +375,7 @@ async fn the_oldest_flows_are_dropped_past_the_bound_and_the_reports_say_so() {
     assert_eq!(reports.len(), 2);
     for (report, id) in reports.iter().zip(&ids[3..]) {
         let section = report.client.as_ref().unwrap();
-        assert_eq!(section.client_ids, [id.clone()]);
+        assert_eq!(section.client_ids, std::slice::from_ref(id));
         assert_eq!(section.dropped_flows, 3);
         assert!(conformant(report), "{:?}", failed(report));
     }
@@ -424,7 +424,7 @@ async fn two_hundred_concurrent_clients_half_bad_are_each_judged_alone() {
     for (behaviour, client_id) in &clients {
         let report = report_of(&reports, client_id);
         let section = report.client.as_ref().unwrap();
-        assert_eq!(section.client_ids, [client_id.clone()]);
+        assert_eq!(section.client_ids, std::slice::from_ref(client_id));
         assert_eq!(section.requests, 9, "{client_id}: {:#?}", report.exchanges);
         assert!(section.complete);
         match behaviour {
@@ -438,5 +438,142 @@ async fn two_hundred_concurrent_clients_half_bad_are_each_judged_alone() {
             }
         }
     }
+    served.stop();
+}
+
+/// Registers (if `client_id` is none) and signs in as client `index`: its Client ID and the
+/// refresh token of the code exchange.
+async fn sign_in(
+    served: &Served,
+    index: usize,
+    client_id: Option<String>,
+) -> Result<(String, String), String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let issuer = &served.issuer;
+    let redirect_uri = format!("http://127.0.0.1:9/callback/{index}");
+    let client_id = match client_id {
+        Some(id) => id,
+        None => {
+            let registered: Value = http
+                .post(format!("{issuer}/register"))
+                .json(&json!({
+                    "redirect_uris": [redirect_uri],
+                    "grant_types": ["authorization_code", "refresh_token"],
+                    "token_endpoint_auth_method": "none",
+                    "client_name": format!("scoped client {index}"),
+                }))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            registered["client_id"]
+                .as_str()
+                .ok_or("no client_id")?
+                .to_owned()
+        }
+    };
+    let verifier = format!("scoped-verifier-{index:04}-{}", "v".repeat(40));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let authorized = http
+        .get(format!("{issuer}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", &redirect_uri),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "scoped-state-value"),
+            ("resource", &served.mcp_url),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let location = authorized
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .ok_or("no redirect")?;
+    let code = location
+        .query_pairs()
+        .find(|(n, _)| n == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("no code")?;
+    let tokens: Value = http
+        .post(format!("{issuer}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", &verifier),
+            ("client_id", &client_id),
+            ("resource", &served.mcp_url),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .ok_or_else(|| format!("no refresh token: {tokens}"))?;
+    Ok((client_id, refresh.to_owned()))
+}
+
+async fn refresh_status(served: &Served, client_id: &str, refresh_token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(format!("{}/token", served.issuer))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", client_id),
+        ])
+        .send()
+        .await
+        .expect("refresh answered")
+        .status()
+}
+
+#[tokio::test]
+async fn a_revocation_trigger_revokes_the_refresh_tokens_of_the_client_that_fired_it_only() {
+    let served = ServedScenario::start("revoked-refresh").await.unwrap();
+    let shared = Served {
+        mcp_url: served.mcp_url(),
+        issuer: served.issuer(),
+    };
+    // B's first token fires B's trigger (its own refresh tokens revoked); B signs in again and
+    // holds a working refresh token, which A's trigger then must leave alone.
+    let (b, _) = sign_in(&shared, 1, None).await.unwrap();
+    let (_, b_refresh) = sign_in(&shared, 1, Some(b.clone())).await.unwrap();
+    let (a, a_refresh) = sign_in(&shared, 0, None).await.unwrap();
+    let fired = served.fired_triggers();
+    assert_eq!(fired.len(), 2, "{fired:?}");
+    assert!(
+        fired
+            .iter()
+            .all(|f| !f.shared.contains(&"revoke-refresh-tokens")),
+        "{fired:?}"
+    );
+    assert_eq!(
+        refresh_status(&shared, &a, &a_refresh).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        refresh_status(&shared, &b, &b_refresh).await,
+        StatusCode::OK
+    );
+    // The clock jump of expire-access-tokens is the one action that reaches both.
+    let reports = served.judge_flows();
+    let b_report = report_of(&reports, &b);
+    assert_eq!(
+        b_report.client.as_ref().unwrap().shared_actions,
+        ["expire-access-tokens (flow 2)"]
+    );
     served.stop();
 }
