@@ -122,6 +122,7 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
         exchanges: vec![exchange],
         verdict: None,
         script: Vec::new(),
+        client: None,
     }
 }
 

@@ -9,6 +9,14 @@
 //!   listener; beyond that the listener stops accepting until one closes, so further clients
 //!   wait in the kernel's backlog instead of costing the process memory.
 //!
+//! - A request's body must arrive whole within [`ConnectionLimits::body_read_timeout`] of the
+//!   recording layer starting to read it, or the request is answered 408 and the connection
+//!   closed: a body trickled in a byte at a time does not hold a handler.
+//!
+//! Each request carries the address of the connection it came on (axum's `ConnectInfo`), so a
+//! reader of the log can tell which requests shared a connection, and the body read timeout
+//! (as a [`BodyReadTimeout`] extension).
+//!
 //! The timeout is a socket timeout on the system clock (tokio's timer), not on the mocks'
 //! simulated clock: it bounds real resources, not protocol lifetimes.
 
@@ -16,11 +24,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
 
 /// The bounds of each mock listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,14 +38,21 @@ pub struct ConnectionLimits {
     /// How long a connection may take to send a request's head (and may sit idle between
     /// requests) before it is closed.
     pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive whole once reading it began.
+    pub body_read_timeout: Duration,
     /// How many connections one listener serves at once.
     pub max_connections: usize,
 }
+
+/// The body read timeout, as a request extension the recording layer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyReadTimeout(pub Duration);
 
 impl ConnectionLimits {
     /// Hyper's own default for the header-read timeout, which nothing in a test or a person's
     /// client run sits idle for.
     pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 }
 
@@ -43,6 +60,7 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
             header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -70,8 +88,8 @@ pub fn serve(
                 () = shutdown.cancelled() => break,
                 accepted = listener.accept() => accepted,
             };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, or a connection reset before it was accepted:
                     // the listener itself is fine. Pause briefly so a persistent error cannot
@@ -82,7 +100,14 @@ pub fn serve(
                 }
             };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(router.clone());
+            let body_read_timeout = BodyReadTimeout(limits.body_read_timeout);
+            let service = TowerToHyperService::new(router.clone().map_request(
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.extensions_mut().insert(body_read_timeout);
+                    request
+                },
+            ));
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 let mut builder = hyper::server::conn::http1::Builder::new();

@@ -5,12 +5,15 @@
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::listen::{BodyReadTimeout, ConnectionLimits};
 use crate::request_log::{Credential, RecordedRequest, RequestLog, Server};
 
 /// The largest request (or authorization-server response) body the mocks read; a larger
@@ -35,6 +38,14 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
     let path = request.uri().path().to_owned();
     let query = pairs(request.uri().query().unwrap_or("").as_bytes());
     let authorization = credential(request.headers());
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let body_read_timeout = request
+        .extensions()
+        .get::<BodyReadTimeout>()
+        .map_or(ConnectionLimits::DEFAULT_BODY_READ_TIMEOUT, |t| t.0);
     let kind = body_kind(request.headers());
     let (parts, body) = request.into_parts();
     // Every body is read here, up to the cap and no further, whatever its type claims: one
@@ -48,7 +59,29 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
     let bytes = if too_large {
         None
     } else {
-        to_bytes(body, MAX_RECORDED_BODY).await.ok()
+        match tokio::time::timeout(body_read_timeout, to_bytes(body, MAX_RECORDED_BODY)).await {
+            Ok(read) => read.ok(),
+            Err(_) => {
+                log.push(RecordedRequest {
+                    server,
+                    method,
+                    path,
+                    status: StatusCode::REQUEST_TIMEOUT.as_u16(),
+                    at,
+                    query,
+                    authorization,
+                    connection,
+                    ..RecordedRequest::default()
+                });
+                return closing(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        body_read_timeout.as_secs_f64()
+                    ),
+                );
+            }
+        }
     };
     let Some(bytes) = bytes else {
         log.push(RecordedRequest {
@@ -59,9 +92,13 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
             at,
             query,
             authorization,
+            connection,
             ..RecordedRequest::default()
         });
-        return too_large_answer();
+        return closing(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body exceeds {MAX_RECORDED_BODY} bytes"),
+        );
     };
     let (form, json) = match kind {
         BodyKind::Form => (pairs(&bytes), None),
@@ -106,18 +143,19 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         response_location,
         response_json,
         www_authenticate,
+        connection,
     });
     response
 }
 
-/// 413 with an RFC 6749 §5.2 error body, and the connection closed: the rest of the body is
-/// never read.
-fn too_large_answer() -> Response {
+/// 413 (too large) or 408 (too slow) with an RFC 6749 §5.2 error body, and the connection
+/// closed: the rest of the body is never read.
+fn closing(status: StatusCode, description: String) -> Response {
     let body = serde_json::json!({
         "error": "invalid_request",
-        "error_description": format!("the request body exceeds {MAX_RECORDED_BODY} bytes"),
+        "error_description": description,
     });
-    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(
         header::CONNECTION,
         header::HeaderValue::from_static("close"),

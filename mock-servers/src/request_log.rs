@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::clock::SharedClock;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Server {
     AuthorizationServer,
@@ -56,6 +56,11 @@ pub struct RecordedRequest {
     pub response_json: Option<Value>,
     /// The response's `WWW-Authenticate` header (the challenge a client was given).
     pub www_authenticate: Option<String>,
+    /// The client's address of the connection the request came on (none for a request the
+    /// mocks made themselves, such as a metadata document fetch): requests with the same
+    /// address on the same server shared a connection.
+    #[serde(skip)]
+    pub connection: Option<std::net::SocketAddr>,
 }
 
 /// An `Authorization` header as sent.
@@ -108,9 +113,17 @@ pub type RecordHook = Arc<dyn Fn(usize, &RecordedRequest) + Send + Sync>;
 pub struct RequestLog {
     /// Shared, so that a hook sees the recorded request without a copy of it (a request can
     /// carry whole JSON bodies, and `serve` records every one).
-    entries: Arc<Mutex<Vec<Arc<RecordedRequest>>>>,
+    entries: Arc<Mutex<Entries>>,
     clock: Option<SharedClock>,
     hook: Arc<Mutex<Option<RecordHook>>>,
+}
+
+/// The requests kept, each with its index: indices count every request ever recorded, so they
+/// stay put when [`RequestLog::retain`] drops older ones.
+#[derive(Debug, Default)]
+struct Entries {
+    kept: Vec<(usize, Arc<RecordedRequest>)>,
+    recorded: usize,
 }
 
 impl std::fmt::Debug for RequestLog {
@@ -149,21 +162,52 @@ impl RequestLog {
         let request = Arc::new(request);
         let index = {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            entries.push(request.clone());
-            entries.len() - 1
+            let index = entries.recorded;
+            entries.recorded += 1;
+            entries.kept.push((index, request.clone()));
+            index
         };
         if let Some(hook) = hook {
             hook(index, &request);
         }
     }
 
+    /// The requests kept, oldest first.
     pub fn snapshot(&self) -> Vec<RecordedRequest> {
-        self.read(|entries| entries.iter().map(|r| RecordedRequest::clone(r)).collect())
+        self.read(|entries| entries.map(|r| RecordedRequest::clone(r)).collect())
+    }
+
+    /// The requests kept, oldest first, each with its index (as the hook was given it).
+    pub fn indexed_snapshot(&self) -> Vec<(usize, RecordedRequest)> {
+        self.lock()
+            .kept
+            .iter()
+            .map(|(i, r)| (*i, RecordedRequest::clone(r)))
+            .collect()
+    }
+
+    /// How many requests are kept.
+    pub fn len(&self) -> usize {
+        self.lock().kept.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps only the requests for which `keep` (given each one's index) holds; the others are
+    /// gone for good. Returns how many were dropped. A bounded reader (`serve`) drops whole
+    /// client flows this way.
+    pub fn retain(&self, mut keep: impl FnMut(usize, &RecordedRequest) -> bool) -> usize {
+        let mut entries = self.lock();
+        let before = entries.kept.len();
+        entries.kept.retain(|(i, r)| keep(*i, r));
+        before - entries.kept.len()
     }
 
     /// How many recorded requests match, counted under the lock without copying any.
     pub fn count(&self, matches: impl Fn(&RecordedRequest) -> bool) -> usize {
-        self.read(|entries| entries.iter().filter(|r| matches(r)).count())
+        self.read(|entries| entries.filter(|r| matches(r)).count())
     }
 
     /// How many token requests of this grant type reached the authorization server.
@@ -175,7 +219,6 @@ impl RequestLog {
     pub fn document_fetches(&self, server: Server) -> Vec<String> {
         self.read(|entries| {
             entries
-                .iter()
                 .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
                 .map(|r| r.path.clone())
                 .collect()
@@ -188,7 +231,11 @@ impl RequestLog {
     }
 
     /// `f` over the requests recorded so far, oldest first, under the log's lock.
-    fn read<T>(&self, f: impl FnOnce(&[Arc<RecordedRequest>]) -> T) -> T {
-        f(&self.entries.lock().unwrap_or_else(PoisonError::into_inner))
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &Arc<RecordedRequest>>) -> T) -> T {
+        f(&mut self.lock().kept.iter().map(|(_, r)| r))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

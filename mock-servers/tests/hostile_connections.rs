@@ -1,4 +1,4 @@
-//! Clients that open connections and leave them idle, or drip a request head: the mocks close
+//! Clients that open connections and leave them idle, or drip a request head or body: the mocks close
 //! them after the header-read timeout, serve a bounded number at once, and answer a
 //! well-behaved client meanwhile.
 
@@ -118,6 +118,7 @@ async fn beyond_the_connection_limit_a_client_waits_for_an_idle_one_to_be_closed
     let limits = ConnectionLimits {
         header_read_timeout: HEADER_READ_TIMEOUT,
         max_connections: 4,
+        ..ConnectionLimits::default()
     };
     let mocks = start_with_limits(MockConfig::default(), limits).await;
     let mut idle = idle_connections(&mocks.as_addr(), 4).await;
@@ -138,4 +139,40 @@ async fn beyond_the_connection_limit_a_client_waits_for_an_idle_one_to_be_closed
     let first_closed = first_closed
         .expect("the fifth connection was served while four idle ones held every slot: no limit");
     assert!(first_closed <= answered);
+}
+
+#[tokio::test]
+async fn a_drip_fed_request_body_is_cut_off_at_the_body_read_timeout() {
+    let limits = ConnectionLimits {
+        body_read_timeout: Duration::from_millis(500),
+        ..ConnectionLimits::default()
+    };
+    let mocks = start_with_limits(MockConfig::default(), limits).await;
+    let mut slow = TcpStream::connect(mocks.as_addr()).await.expect("connect");
+    // The head is whole and prompt; the body it announces never comes in full.
+    slow.write_all(
+        b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=",
+    )
+    .await
+    .expect("write the head and a start of the body");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    timeout(GUARD, read)
+        .await
+        .expect("the server gives up on the body within the hang guard");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let log = mocks.servers.log();
+    assert_eq!(log.count(|r| r.path == "/token" && r.status == 408), 1);
+    assert_eq!(metadata_status(&mocks).await, 200);
 }

@@ -36,6 +36,41 @@ pub struct Report {
     /// (in order) each recorded; written by `run`, absent otherwise (and in older reports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script: Vec<ScriptStep>,
+    /// Which of the clients a `serve` run told apart this report judges; written by `serve`
+    /// and `test-client`, absent otherwise (and in older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientFlow>,
+}
+
+/// One client's flow of a served run: `serve` splits the mocks' request log by client (a
+/// Client ID, the tokens issued to it, the connections it came on) and judges each alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientFlow {
+    /// 1 for the first client to reach the mocks, 2 for the next, ... (dropped flows counted).
+    pub flow: usize,
+    /// How many flows the run judged, this one included (dropped flows not).
+    pub flows: usize,
+    /// The Client IDs this client used (several when it registered again); empty for a client
+    /// that never named one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_ids: Vec<String>,
+    /// How many of the log's requests are this client's.
+    pub requests: usize,
+    /// Whether the client reached the scenario's end point (the point `--once` waits for).
+    pub complete: bool,
+    /// How many older flows were dropped, with their requests, to keep the run's memory
+    /// bounded; they are in no report.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_flows: usize,
+    /// Server-side steps another client's progress fired that act on every client (a clock
+    /// jump, a moved authorization server, failing refreshes), as `action (flow N)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_actions: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One action of a scenario's script and what it recorded: the next `checks` checks and the

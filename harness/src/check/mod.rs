@@ -305,6 +305,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         exchanges: with_further_flows(outcome.exchanges, &observed, &experimented),
         verdict: Some(verdict),
         script: Vec::new(),
+        client: None,
     };
     let result = baseline::evaluate(options.baseline.as_ref(), &report.checks, options.strict);
     Ok(CheckRun {

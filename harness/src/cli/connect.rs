@@ -278,6 +278,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         exchanges: outcome.exchanges,
         verdict: None,
         script: Vec::new(),
+        client: None,
     };
     if let Some(format) = args.format {
         print(std::slice::from_ref(&report), format, None);

@@ -34,10 +34,13 @@ pub struct ServeArgs {
     pub auth_port: u16,
     #[arg(long, value_name = "DIR")]
     pub scenarios_dir: Option<PathBuf>,
-    /// Stop after one complete flow: the client's successful tools/call (or the scenario's
-    /// own end condition).
+    /// Stop after one complete flow: a client's successful tools/call (or the scenario's own
+    /// end condition); only that client's verdict is given.
     #[arg(long)]
     pub once: bool,
+    /// Client flows kept at once; beyond this the oldest is dropped (the reports say how many).
+    #[arg(long, value_name = "N", default_value_t = crate::served::FlowLimits::default().max_flows)]
+    pub max_flows: usize,
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -73,6 +76,10 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         },
         scenarios_dir: args.scenarios_dir.clone(),
         real_time: false,
+        limits: crate::served::FlowLimits {
+            max_flows: args.max_flows,
+            ..crate::served::FlowLimits::default()
+        },
     };
     let served = match ServedScenario::start_with(args.scenario.as_str(), options).await {
         Ok(served) => served,
@@ -80,7 +87,12 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     };
     announce(&served, profile);
     let completion = wait(&served, args.once, args.timeout).await;
-    let report = served.judge();
+    let mut reports = served.judge_flows();
+    if args.once
+        && let Some(first) = served.complete_flows().first()
+    {
+        reports.retain(|r| r.client.as_ref().is_some_and(|c| c.flow == first + 1));
+    }
     served.stop();
     match completion {
         Ok(Some(Completion::Done)) => eprintln!("\nthe client completed the flow"),
@@ -89,15 +101,18 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     }
     if let Some(dir) = &args.out
-        && let Err(e) = write_out(dir, &report, args.format)
+        && let Err(e) = write_out(dir, &reports, args.format)
     {
         return usage_error(e);
     }
     match args.format {
-        Format::Human => super::emit(&human_with(&report, output::terminal())),
-        format => print(std::slice::from_ref(&report), format, None),
+        Format::Human => super::emit(&human_all(&reports, output::terminal())),
+        format => print(&reports, format, None),
     }
-    if report.met_expectations() && report.summary.failure == 0 {
+    if reports
+        .iter()
+        .all(|r| r.met_expectations() && r.summary.failure == 0)
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -156,6 +171,53 @@ async fn wait(
             Err(e) => Err(format!("cannot wait for Ctrl-C: {e}")),
         },
     }
+}
+
+/// Every client's verdict, one after the other, each headed by which client it is when there
+/// were several.
+fn human_all(reports: &[Report], terminal: output::Terminal) -> String {
+    if reports.len() == 1 {
+        return human_with(&reports[0], terminal);
+    }
+    let mut out = String::new();
+    for report in reports {
+        out.push_str(&client_heading(report));
+        out.push_str(&human_with(report, terminal));
+    }
+    let conformant = reports
+        .iter()
+        .filter(|r| r.met_expectations() && r.summary.failure == 0)
+        .count();
+    out.push_str(&format!(
+        "{} clients: {conformant} conformant, {} not\n",
+        reports.len(),
+        reports.len() - conformant
+    ));
+    out
+}
+
+/// `Client 2 of 3 (Client ID abc, complete)` and the flows dropped, as a line.
+fn client_heading(report: &Report) -> String {
+    let Some(client) = &report.client else {
+        return String::new();
+    };
+    let mut line = format!("\nClient {} of {}", client.flow, client.flows);
+    if !client.client_ids.is_empty() {
+        line.push_str(&format!(" (Client ID {})", client.client_ids.join(", ")));
+    }
+    if client.dropped_flows > 0 {
+        line.push_str(&format!(
+            "; {} older flows dropped to bound memory",
+            client.dropped_flows
+        ));
+    }
+    line.push('\n');
+    for shared in &client.shared_actions {
+        line.push_str(&format!(
+            "  note: another client's trigger acted on this one too: {shared}\n"
+        ));
+    }
+    line
 }
 
 /// The verdict for a person: each client check with its mark, why it failed or was skipped,
@@ -237,26 +299,43 @@ pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
     out
 }
 
-/// `--out DIR`: the client's report as JSON and in the chosen format, as `run`, `check` and
-/// `test-client` write theirs (`cli::output`).
-fn write_out(dir: &Path, report: &Report, format: Format) -> Result<(), String> {
-    let name = report
-        .scenario
-        .clone()
-        .unwrap_or_else(|| "client".to_owned());
-    let summary = serde_json::json!([{
-        "name": name,
-        "profile": report.profile,
-        "passed": report.met_expectations() && report.summary.failure == 0,
-        "health": report.outcome.health,
-        "summary": report.summary,
-    }]);
+/// `--out DIR`: each client's report as JSON and in the chosen format, as `run`, `check` and
+/// `test-client` write theirs (`cli::output`): `DIR/<scenario>.json` for one client,
+/// `DIR/<scenario>-client-N.json` for each of several.
+fn write_out(dir: &Path, reports: &[Report], format: Format) -> Result<(), String> {
+    let named: Vec<(String, &Report)> = reports
+        .iter()
+        .map(|report| {
+            let name = report
+                .scenario
+                .clone()
+                .unwrap_or_else(|| "client".to_owned());
+            match &report.client {
+                Some(client) if reports.len() > 1 => {
+                    (format!("{name}-client-{}", client.flow), report)
+                }
+                _ => (name, report),
+            }
+        })
+        .collect();
+    let summary: Vec<serde_json::Value> = named
+        .iter()
+        .map(|(name, report)| {
+            serde_json::json!({
+                "name": name,
+                "profile": report.profile,
+                "passed": report.met_expectations() && report.summary.failure == 0,
+                "health": report.outcome.health,
+                "summary": report.summary,
+            })
+        })
+        .collect();
     super::output::write_out(
         dir,
         format,
-        &[(name, report)],
-        || render::junit_checks(std::slice::from_ref(report), None, Default::default()),
+        &named,
+        || render::junit_checks(reports, None, Default::default()),
         human,
-        &summary,
+        &serde_json::Value::Array(summary),
     )
 }

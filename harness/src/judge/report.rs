@@ -93,6 +93,7 @@ pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> 
         exchanges,
         verdict: None,
         script: Vec::new(),
+        client: None,
     }
 }
 

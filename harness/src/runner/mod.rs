@@ -261,6 +261,7 @@ pub async fn run_scenario_with_secrets(
         exchanges: outcome.exchanges,
         verdict: None,
         script,
+        client: None,
     };
     Ok((report, secrets))
 }

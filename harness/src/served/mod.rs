@@ -37,6 +37,7 @@
 //! ```
 
 pub mod clock;
+pub mod flows;
 pub mod progress;
 
 use std::path::PathBuf;
@@ -44,10 +45,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_oauth_mocks::MockServers;
-use mcp_oauth_reports::Report;
+use mcp_oauth_reports::{ClientFlow, Report};
 use serde_json::{Value, json};
 
 pub use clock::JumpClock;
+pub use flows::FlowLimits;
 pub use progress::{Completion, FiredTrigger};
 
 use crate::judge::{self, JudgeInput};
@@ -78,6 +80,8 @@ pub struct ServeOptions {
     /// Real time passes for the mocks (plus the triggers' jumps); otherwise time stands still
     /// between the jumps. `test-client` runs in real time.
     pub real_time: bool,
+    /// How many client flows and requests are kept (the oldest flows are dropped beyond).
+    pub limits: FlowLimits,
 }
 
 impl Default for ServeOptions {
@@ -89,6 +93,7 @@ impl Default for ServeOptions {
             consent: ServeConsent::Headless,
             scenarios_dir: None,
             real_time: false,
+            limits: FlowLimits::default(),
         }
     }
 }
@@ -185,6 +190,7 @@ impl ServedScenario {
             options.profile.name,
             clock,
             lifetime,
+            flows::FlowTracker::new(&mocks, options.limits),
         ));
         let hook_progress = progress.clone();
         let weak = Arc::downgrade(&mocks);
@@ -237,8 +243,8 @@ impl ServedScenario {
         context
     }
 
-    /// Resolves when the scenario's end condition is reached (the client made a successful
-    /// tools/call, or the scenario's own end condition), or after `timeout`.
+    /// Resolves when the scenario's end condition is reached by a client (it made a successful
+    /// tools/call, or reached the scenario's own end condition), or after `timeout`.
     pub async fn wait_until_done(&self, timeout: Duration) -> Completion {
         let mut done = self.progress.subscribe();
         match tokio::time::timeout(timeout, done.wait_for(|d| *d)).await {
@@ -252,15 +258,100 @@ impl ServedScenario {
         self.progress.fired()
     }
 
-    /// Reads the request log → client checks → a report.
+    /// The verdict on the first client to reach the mocks (the whole log when no request
+    /// named a client): the one report of a run with one client. [`Self::judge_flows`] judges
+    /// each client.
     pub fn judge(&self) -> Report {
-        judge::judge(&JudgeInput::from_served(
+        self.judge_flows()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| self.judge_log(Vec::new(), Vec::new()))
+    }
+
+    /// Splits the request log into client flows (`flows` says how) and judges each alone:
+    /// one report per client, in the order they started, each with its `client` section.
+    pub fn judge_flows(&self) -> Vec<Report> {
+        let log = self.mocks.log().indexed_snapshot();
+        let flows = self.progress.flows().split(log);
+        let fired = self.fired_triggers();
+        let complete = self.progress.complete();
+        let dropped = self.progress.flows().dropped_flows();
+        let count = flows.len();
+        let base = self.judge_input(Vec::new(), Vec::new());
+        flows
+            .into_iter()
+            .map(|flow| {
+                let indices: Vec<usize> = flow.requests.iter().map(|(i, _)| *i).collect();
+                let own: Vec<FiredTrigger> = fired
+                    .iter()
+                    .filter(|f| flow.id.is_none_or(|id| f.flow == id))
+                    .map(|f| FiredTrigger {
+                        // The judge reads indices into the flow's own log.
+                        request_index: indices
+                            .partition_point(|i| *i <= f.request_index)
+                            .saturating_sub(1),
+                        ..f.clone()
+                    })
+                    .collect();
+                let shared_actions = fired
+                    .iter()
+                    .filter(|f| flow.id.is_some_and(|id| f.flow != id))
+                    .flat_map(|f| {
+                        f.shared
+                            .iter()
+                            .map(move |a| format!("{a} (flow {})", f.flow + 1))
+                    })
+                    .collect();
+                let requests = flow.requests.len();
+                let mut input = base.clone();
+                input.log = flow.requests.into_iter().map(|(_, r)| r).collect();
+                input.fired = own;
+                let mut report = judge::judge(&input);
+                report.client = Some(ClientFlow {
+                    flow: flow.id.map_or(1, |id| id + 1),
+                    flows: count,
+                    client_ids: flow.client_ids,
+                    requests,
+                    complete: match flow.id {
+                        Some(id) => complete.contains(&id),
+                        None => !complete.is_empty(),
+                    },
+                    dropped_flows: dropped,
+                    shared_actions,
+                });
+                report
+            })
+            .collect()
+    }
+
+    /// The flow ids of the clients that reached the scenario's end point, in the order they
+    /// did (`flow - 1` in their reports' `client` section).
+    pub fn complete_flows(&self) -> Vec<usize> {
+        self.progress.complete()
+    }
+
+    fn judge_input(
+        &self,
+        log: Vec<mcp_oauth_mocks::RecordedRequest>,
+        fired: Vec<FiredTrigger>,
+    ) -> JudgeInput {
+        let mut input = JudgeInput::from_served(
             &self.scenario,
             self.profile,
             &self.mocks,
             &self.mcp_url(),
-            self.fired_triggers(),
-        ))
+            fired,
+        );
+        input.log = log;
+        input
+    }
+
+    fn judge_log(
+        &self,
+        log: Vec<mcp_oauth_mocks::RecordedRequest>,
+        fired: Vec<FiredTrigger>,
+    ) -> Report {
+        judge::judge(&self.judge_input(log, fired))
     }
 
     pub fn stop(self) {

@@ -1,7 +1,7 @@
 //! Follows a client's progress through the request log and fires the scenario's server-side
 //! triggers at the points it names; says when the served run is complete.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::clock::JumpClock;
+use super::flows::FlowTracker;
 use crate::scenario::{ClientOutcome, ConformantClient, ProgressEvent, Trigger, TriggerAction};
 
 /// How a served run ended.
@@ -31,11 +32,17 @@ pub struct FiredTrigger {
     pub actions: Vec<&'static str>,
     /// Index in the request log of the request that reached the trigger's point.
     pub request_index: usize,
+    /// The client flow whose progress fired it (`flows`).
+    pub flow: usize,
+    /// The actions that acted on every client rather than on this flow's alone (a clock
+    /// jump, a moved authorization server, failing refreshes).
+    pub shared: Vec<&'static str>,
 }
 
 #[derive(Debug)]
 pub struct Progress {
     state: Mutex<State>,
+    flows: FlowTracker,
     triggers: Vec<Trigger>,
     end: ProgressEvent,
     /// A client that was expected to stop short but made a successful call is done too.
@@ -48,9 +55,17 @@ pub struct Progress {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Each client flow's progress: its triggers fire on its own.
+    flows: HashMap<usize, FlowProgress>,
+    fired_log: Vec<FiredTrigger>,
+    /// The flows that reached the end point, in the order they did.
+    complete: Vec<usize>,
+}
+
+#[derive(Debug, Default)]
+struct FlowProgress {
     seen: HashSet<ProgressEvent>,
     fired: Vec<bool>,
-    fired_log: Vec<FiredTrigger>,
 }
 
 impl Progress {
@@ -59,6 +74,7 @@ impl Progress {
         profile: &str,
         clock: JumpClock,
         access_token_lifetime: Duration,
+        flows: FlowTracker,
     ) -> Self {
         let triggers: Vec<Trigger> = client
             .map(|c| c.triggers.iter().map(|t| t.get_ref().clone()).collect())
@@ -74,10 +90,8 @@ impl Progress {
             client.is_some_and(|c| c.outcome_for(profile) != ClientOutcome::Connects);
         let (done, _) = watch::channel(false);
         Self {
-            state: Mutex::new(State {
-                fired: vec![false; triggers.len()],
-                ..State::default()
-            }),
+            state: Mutex::new(State::default()),
+            flows,
             triggers,
             end,
             ends_on_any_tool_call,
@@ -95,54 +109,85 @@ impl Progress {
         self.lock().fired_log.clone()
     }
 
+    /// The flows that reached the end point, in the order they did.
+    pub fn complete(&self) -> Vec<usize> {
+        self.lock().complete.clone()
+    }
+
+    pub fn flows(&self) -> &FlowTracker {
+        &self.flows
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Called by the request log with each request, before its response leaves.
     pub fn observe(&self, index: usize, request: &RecordedRequest, mocks: &Weak<MockServers>) {
+        let Some(mocks) = mocks.upgrade() else {
+            return;
+        };
+        let observed = self.flows.observe(index, request, mocks.log());
         let mut state = self.lock();
-        let all_fired_before = state.fired.iter().all(|f| *f);
+        for dropped in observed.dropped {
+            state.flows.remove(&dropped);
+        }
+        // Every event is a request that names its client (a token request, a call with a
+        // token): one that names none moves no flow on.
+        let Some(flow) = observed.flow else {
+            return;
+        };
+        let triggers = self.triggers.len();
+        let progress = state.flows.entry(flow).or_insert_with(|| FlowProgress {
+            fired: vec![false; triggers],
+            ..FlowProgress::default()
+        });
+        let all_fired_before = progress.fired.iter().all(|f| *f);
         let mut events = Vec::new();
+        let mut done = false;
         if is_successful_tool_call(request) {
             events.push(ProgressEvent::FirstSuccessfulToolCall);
             if all_fired_before {
                 events.push(ProgressEvent::ToolCallAfterTriggers);
             }
-            if self.ends_on_any_tool_call {
-                self.done.send_replace(true);
-            }
+            done |= self.ends_on_any_tool_call;
         }
         match (request.grant_type.as_deref(), request.status) {
             (Some("authorization_code"), 200) => events.push(ProgressEvent::TokenIssued),
             (Some("refresh_token"), _) => events.push(ProgressEvent::RefreshAttempted),
             _ => {}
         }
+        let mut fired = Vec::new();
         for event in events {
-            if !state.seen.insert(event) && event != ProgressEvent::ToolCallAfterTriggers {
+            if !progress.seen.insert(event) && event != ProgressEvent::ToolCallAfterTriggers {
                 continue;
             }
-            if event == self.end {
-                self.done.send_replace(true);
-            }
+            done |= event == self.end;
             for (i, trigger) in self.triggers.iter().enumerate() {
-                if trigger.after != event || state.fired[i] {
+                if trigger.after != event || progress.fired[i] {
                     continue;
                 }
-                state.fired[i] = true;
-                if let Some(mocks) = mocks.upgrade() {
-                    self.perform(trigger, &mocks);
-                }
-                state.fired_log.push(FiredTrigger {
+                progress.fired[i] = true;
+                let shared = self.perform(trigger, flow, &mocks);
+                fired.push(FiredTrigger {
                     after: event.as_str(),
                     actions: trigger.then.iter().map(|a| a.as_str()).collect(),
                     request_index: index,
+                    flow,
+                    shared,
                 });
             }
         }
+        state.fired_log.extend(fired);
+        if done && !state.complete.contains(&flow) {
+            state.complete.push(flow);
+            self.done.send_replace(true);
+        }
     }
 
-    fn perform(&self, trigger: &Trigger, mocks: &MockServers) {
+    /// Performs a trigger's actions for `flow`; returns those that act on every client.
+    fn perform(&self, trigger: &Trigger, flow: usize, mocks: &MockServers) -> Vec<&'static str> {
+        let mut shared = Vec::new();
         for action in &trigger.then {
             match action {
                 TriggerAction::AdvanceClock => self
@@ -152,9 +197,12 @@ impl Progress {
                     .clock
                     .advance(self.access_token_lifetime + Duration::from_secs(1)),
                 TriggerAction::RevokeRefreshTokens => {
-                    mocks.auth_server().revoke_all_refresh_tokens();
-                    if let Some(alternate) = mocks.alternate_auth_server() {
-                        alternate.revoke_all_refresh_tokens();
+                    if !revoke_refresh_tokens(mocks, &self.flows.refresh_tokens(flow)) {
+                        mocks.auth_server().revoke_all_refresh_tokens();
+                        if let Some(alternate) = mocks.alternate_auth_server() {
+                            alternate.revoke_all_refresh_tokens();
+                        }
+                        shared.push(action.as_str());
                     }
                 }
                 TriggerAction::SwitchAuthorizationServer => {
@@ -164,8 +212,48 @@ impl Progress {
                     .active_auth_server()
                     .fail_next_refreshes(trigger.count.unwrap_or(1)),
             }
+            if matches!(
+                action,
+                TriggerAction::AdvanceClock
+                    | TriggerAction::ExpireAccessTokens
+                    | TriggerAction::SwitchAuthorizationServer
+                    | TriggerAction::FailNextRefreshes
+            ) {
+                shared.push(action.as_str());
+            }
+        }
+        shared
+    }
+}
+
+/// Revokes one client's refresh tokens (each with its whole family) through its authorization
+/// server's own RFC 7009 endpoint, called in-process and unrecorded, so the other clients'
+/// grants stay. False when an endpoint did not answer at once (the caller then revokes every
+/// client's).
+fn revoke_refresh_tokens(mocks: &MockServers, tokens: &[(Server, String)]) -> bool {
+    use futures::FutureExt as _;
+    use tower::ServiceExt as _;
+    let servers = std::iter::once(mocks.auth_server()).chain(mocks.alternate_auth_server());
+    for server in servers {
+        let path = format!("{}/revoke", server.config().issuer_path);
+        for (_, token) in tokens.iter().filter(|(s, _)| *s == server.role()) {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", token)
+                .finish();
+            let Ok(request) = axum::http::Request::post(&path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+            else {
+                return false;
+            };
+            let router = server.router(mcp_oauth_mocks::request_log::RequestLog::default());
+            match router.oneshot(request).now_or_never() {
+                Some(Ok(response)) if response.status().is_success() => {}
+                _ => return false,
+            }
         }
     }
+    true
 }
 
 /// A `tools/call` the MCP server let through and answered 200.

@@ -279,6 +279,7 @@ pub fn report() -> Report {
         checks,
         verdict: None,
         script: Vec::new(),
+        client: None,
     }
 }
 

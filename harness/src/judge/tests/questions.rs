@@ -185,6 +185,8 @@ fn reusing_the_old_client_id_at_a_new_authorization_server_fails() {
         after: "token-issued",
         actions: vec!["switch-authorization-server"],
         request_index: 5,
+        flow: 0,
+        shared: vec!["switch-authorization-server"],
     }];
     let report = judge(&input);
     assert_eq!(
