@@ -1,7 +1,7 @@
 //! What the judge knows besides the log: the mocks' shape (issuers, paths, the resource they
 //! announce, the scopes they suggest), and a view of the log sorted by role.
 
-use mcp_oauth_mocks::config::{AuthorizationServerForm, IssuerForm};
+use mcp_oauth_mocks::config::{AsMetadataLocation, AuthorizationServerForm, IssuerForm};
 use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockServers, RecordedRequest};
 
@@ -66,6 +66,10 @@ pub struct MockFacts {
     /// (a resource that is not the MCP URL, an issuer that is not the authorization server's),
     /// or `None` when both match.
     pub metadata_mismatch: Option<MetadataDocument>,
+    /// Whether the authorization server's metadata is where a conformant client looks for it.
+    /// When not, the client's misses are 404s the mocks do not log, and the last step it is
+    /// seen to take is the protected-resource metadata.
+    pub as_metadata_findable: bool,
     pub protected_resource_metadata: bool,
     pub challenge_scope: Option<String>,
     pub auth_servers: Vec<AuthServerFacts>,
@@ -109,7 +113,8 @@ impl MockFacts {
         let metadata_mismatch = if as_config.issuer_in_metadata != IssuerForm::Exact {
             Some(MetadataDocument::AuthorizationServer)
         } else if protected_resource_metadata
-            && (resource != mcp_url
+            // Behind the redirect to the trailing slash the resource is that URL: consistent.
+            && ((resource != mcp_url && !rs_config.redirect_to_trailing_slash)
                 || rs_config.authorization_server_in_metadata != AuthorizationServerForm::Exact
                 || rs_config.metadata_for_every_path)
         {
@@ -122,6 +127,9 @@ impl MockFacts {
             mcp_path,
             resource,
             metadata_mismatch,
+            as_metadata_findable: as_config.metadata
+                && !(as_config.metadata_location == AsMetadataLocation::Root
+                    && !as_config.issuer_path.is_empty()),
             protected_resource_metadata,
             challenge_scope: rs_config
                 .www_authenticate

@@ -430,6 +430,9 @@ fn decision_point(view: &View, expected: ClientOutcome) -> Option<(&'static str,
                     authorization_server.fetched_by(r)
                         || (!view.facts.protected_resource_metadata
                             && protected_resource.fetched_by(r))
+                        || (!view.facts.as_metadata_findable
+                            && protected_resource.fetched_by(r)
+                            && r.status == 200)
                         || registrations.contains(&i)
                         || (r.server == Server::ResourceServer
                             && !r.path.starts_with("/.well-known/")

@@ -34,6 +34,7 @@ fn facts() -> MockFacts {
         mcp_path: "/mcp".to_owned(),
         resource: MCP.to_owned(),
         metadata_mismatch: None,
+        as_metadata_findable: true,
         protected_resource_metadata: true,
         challenge_scope: None,
         auth_servers: vec![AuthServerFacts {
