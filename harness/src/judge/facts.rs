@@ -128,8 +128,8 @@ impl MockFacts {
             resource,
             metadata_mismatch,
             as_metadata_findable: as_config.metadata
-                && !(as_config.metadata_location == AsMetadataLocation::Root
-                    && !as_config.issuer_path.is_empty()),
+                && (as_config.metadata_location != AsMetadataLocation::Root
+                    || as_config.issuer_path.is_empty()),
             protected_resource_metadata,
             challenge_scope: rs_config
                 .www_authenticate
