@@ -15,8 +15,8 @@ use mcp_oauth_harness::scenario::{
     ActionKind, PastedUrl, Scenario, Step, catalog_dir, load_catalog,
 };
 use mcp_oauth_mocks::config::{
-    AsMetadataLocation, Consent, DpopNonce, InsufficientScopeChallenge, IssParameter, IssuerForm,
-    PrmLocation, ResourceForm, TokenEndpointAuthMethod,
+    AsMetadataLocation, CallbackState, Consent, DpopNonce, InsufficientScopeChallenge,
+    IssParameter, IssuerForm, PrmLocation, ResourceForm, TokenEndpointAuthMethod,
 };
 
 struct Mutation {
@@ -105,6 +105,11 @@ const MUTATIONS: &[Mutation] = &[
         scenario: "byo-client-secret-post",
         change: "the user pastes the Client ID without its secret, so the harness authenticates as a public client, which the server refuses",
         mutate: |s| s.client.client_secret = None,
+    },
+    Mutation {
+        scenario: "callback-state-wrong",
+        change: "the callback returns the state the client sent, so the code is redeemed and the client connects",
+        mutate: |s| s.mocks.authorization_server.callback_state = CallbackState::Echo,
     },
     Mutation {
         scenario: "client-credentials-basic",

@@ -68,6 +68,10 @@ pub struct AuthServerConfig {
     /// Advertise `authorization_response_iss_parameter_supported: true` in the metadata
     /// (`false`: the field is left out, which RFC 9207 §3 reads as "not supported").
     pub advertise_iss_parameter: bool,
+    /// The `state` on the redirect back to the client: the one the client sent, or another
+    /// (a forged callback), which a client must refuse before redeeming the code
+    /// (RFC 6749 §10.12).
+    pub callback_state: CallbackState,
     /// What the (headless) person at the consent screen does.
     pub consent: Consent,
     /// Seconds an authorization code stays redeemable.
@@ -208,6 +212,7 @@ impl Default for AuthServerConfig {
             require_audience: false,
             iss_parameter: IssParameter::Correct,
             advertise_iss_parameter: true,
+            callback_state: CallbackState::Echo,
             consent: Consent::Approve,
             code_lifetime_secs: 60,
             access_token_lifetime_secs: 3600,
@@ -388,6 +393,16 @@ pub enum IssParameter {
     /// The issuer with a `/` appended: the same URL after RFC 3986 normalization when the
     /// issuer has no path, but not the same string, which is what RFC 9207 §2.4 compares.
     TrailingSlash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallbackState {
+    /// The `state` of the authorization request, unchanged.
+    Echo,
+    /// Another value than the one sent (the redirect still carries a good code), as in a
+    /// callback an attacker forged: a client that redeems the code has not checked `state`.
+    Wrong,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,12 @@ pub const MAX_RECORDED_BODY: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct GrantTypeSeen(pub String);
 
+/// Put on a response by a handler that read the request body as a form whatever its
+/// `Content-Type` (the token endpoint), so the log records the fields it acted on: a token
+/// request sent as `text/plain` or JSON is then judged like any other.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyReadAsForm;
+
 pub fn with_request_log(router: Router, log: RequestLog, server: Server) -> Router {
     router.layer(middleware::from_fn(move |request: Request, next: Next| {
         let log = log.clone();
@@ -105,8 +111,14 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         BodyKind::Json => (Vec::new(), serde_json::from_slice::<Value>(&bytes).ok()),
         BodyKind::Other => (Vec::new(), None),
     };
-    let body = Body::from(bytes);
+    let body = Body::from(bytes.clone());
     let response = next.run(Request::from_parts(parts, body)).await;
+    let form = if kind != BodyKind::Form && response.extensions().get::<BodyReadAsForm>().is_some()
+    {
+        pairs(&bytes)
+    } else {
+        form
+    };
     let status = response.status().as_u16();
     let grant_type = response
         .extensions()

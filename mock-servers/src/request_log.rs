@@ -39,7 +39,8 @@ pub struct RecordedRequest {
     /// The query parameters, in order.
     #[serde(skip)]
     pub query: Vec<(String, String)>,
-    /// The fields of an `application/x-www-form-urlencoded` body, in order.
+    /// The fields of an `application/x-www-form-urlencoded` body, in order; and of any body
+    /// a mock read as a form whatever its type (the token endpoint's), as the mock read it.
     #[serde(skip)]
     pub form: Vec<(String, String)>,
     /// A JSON request body (a registration request, an MCP JSON-RPC message).

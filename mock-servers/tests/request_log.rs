@@ -172,3 +172,89 @@ async fn the_consent_page_asks_and_redirects_as_the_person_decides() {
         assert_ne!(again.status(), 302);
     }
 }
+
+/// The token endpoint reads any body as a form; the log records the fields it read whatever
+/// the `Content-Type` said, so a judge sees a code redeemed as `text/plain` like any other.
+#[tokio::test]
+async fn a_token_request_of_any_content_type_is_logged_with_the_fields_the_mock_read() {
+    let mocks = MockServers::start(MockConfig::default(), SimulatedClock::default().shared())
+        .await
+        .unwrap();
+    let http = http();
+    let client_id = register(&mocks, &http).await;
+    let response = http
+        .get(authorize_url(&mocks, &client_id))
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(n, _)| n == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair(
+            "code_verifier",
+            "dBjftJeZ4CVP-mJ0kOeTh7FSkxWsoYNJo4wt6ZCtNl8",
+        )
+        .append_pair("client_id", &client_id)
+        .finish();
+    let redeemed = http
+        .post(mocks.auth_server().endpoint("token"))
+        .header("content-type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    // Read as a form: it gets as far as the PKCE check (this test's verifier is not the
+    // challenge's), past the grant type and the code.
+    let answer = redeemed.text().await.unwrap();
+    assert!(answer.contains("code_verifier"), "{answer}");
+    http.post(mocks.auth_server().endpoint("token"))
+        .json(&json!({ "grant_type": "refresh_token", "refresh_token": "rt" }))
+        .send()
+        .await
+        .unwrap();
+
+    let log = mocks.log().snapshot();
+    let exchange = &log[2];
+    assert_eq!(
+        exchange.form_field("grant_type"),
+        Some("authorization_code")
+    );
+    assert_eq!(exchange.form_field("code"), Some(code.as_str()));
+    assert_eq!(exchange.form_field("client_id"), Some(client_id.as_str()));
+    // A JSON body is kept as JSON, and as the form the mock read of it (no grant_type).
+    let json = &log[3];
+    assert_eq!(json.json.as_ref().unwrap()["grant_type"], "refresh_token");
+    assert!(!json.form.is_empty());
+    assert_eq!(json.form_field("grant_type"), None);
+    // Only the token endpoint reads its body as a form: a registration stays JSON only.
+    assert!(log[0].form.is_empty());
+}
+
+/// `callback-state = "wrong"`: the redirect carries a good code and another state.
+#[tokio::test]
+async fn a_wrong_callback_state_is_another_value_with_a_good_code() {
+    let mut config = MockConfig::default();
+    config.authorization_server.callback_state = mcp_oauth_mocks::config::CallbackState::Wrong;
+    let mocks = MockServers::start(config, SimulatedClock::default().shared())
+        .await
+        .unwrap();
+    let http = http();
+    let client_id = register(&mocks, &http).await;
+    http.get(authorize_url(&mocks, &client_id))
+        .send()
+        .await
+        .unwrap();
+    let authorization = &mocks.log().snapshot()[1];
+    let returned = authorization.location_param("state").unwrap();
+    assert_ne!(returned, "state-1");
+    assert!(!returned.is_empty());
+    assert!(authorization.location_param("code").is_some());
+}

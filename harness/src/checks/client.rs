@@ -29,10 +29,10 @@ checks! {
     }
     CLIENT_STATE_ROUND_TRIP {
         id: "client-state-round-trip", step: "client-authorization",
-        name: "Client sends a fresh state",
-        description: "Every authorization request carries a state value, different for each request, that the callback returns.",
+        name: "Client sends a fresh state and checks it",
+        description: "Every authorization request carries a state value, different for each request, and no code is redeemed from a callback whose state is not the one sent.",
         spec: [RFC6749_10_12, RFC9700_4_1],
-        remedy: "Send an unguessable state with each authorization request, a new one each time, and compare it on the callback.",
+        remedy: "Send an unguessable state with each authorization request, a new one each time, and compare it on the callback: refuse a callback whose state is not the one sent, without redeeming its code.",
     }
     CLIENT_REDIRECT_URI_CONSISTENT {
         id: "client-redirect-uri-consistent", step: "client-token",

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::facts::View;
+use super::facts::{AuthServerFacts, View};
 use crate::checks;
 use crate::recorder::Recorder;
 
@@ -64,34 +64,7 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
         );
     }
 
-    let states: Vec<Option<&str>> = requests
-        .iter()
-        .map(|(_, r, _)| r.query_param("state").filter(|s| !s.is_empty()))
-        .collect();
-    let missing = states.iter().filter(|s| s.is_none()).count();
-    let distinct: BTreeSet<&str> = states.iter().flatten().copied().collect();
-    let repeated = total - missing - distinct.len();
-    // The callback returns the state only if the authorization server redirected back.
-    let returned = requests
-        .iter()
-        .filter(|(_, r, _)| r.response_location.is_some())
-        .all(|(_, r, _)| r.location_param("state").as_deref() == r.query_param("state"));
-    if missing == 0 && repeated == 0 && returned {
-        recorder.pass(
-            &checks::CLIENT_STATE_ROUND_TRIP,
-            json!({ "authorizationRequests": total, "distinctStates": distinct.len() }),
-        );
-    } else {
-        recorder.fail(
-            &checks::CLIENT_STATE_ROUND_TRIP,
-            json!({ "expected": "a fresh state on every authorization request", "authorizationRequests": total, "withoutState": missing, "reusedStates": repeated }),
-            if missing > 0 {
-                format!("{missing} of {total} authorization requests had no state")
-            } else {
-                format!("{repeated} authorization requests reused an earlier state value")
-            },
-        );
-    }
+    state_round_trip(view, &requests, recorder);
 
     let unsafe_uris: BTreeSet<String> = requests
         .iter()
@@ -125,6 +98,79 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
     }
 
     scope_selection(view, requests[0].1, recorder);
+}
+
+/// A fresh `state` on every authorization request, and no code redeemed from a callback whose
+/// `state` is not the one sent (the mocks forge one with `callback-state = "wrong"`): the
+/// code exchange is the evidence that the client did not compare it.
+fn state_round_trip(
+    view: &View,
+    requests: &[(usize, &mcp_oauth_mocks::RecordedRequest, &AuthServerFacts)],
+    recorder: &mut Recorder,
+) {
+    let total = requests.len();
+    let states: Vec<Option<&str>> = requests
+        .iter()
+        .map(|(_, r, _)| r.query_param("state").filter(|s| !s.is_empty()))
+        .collect();
+    let missing = states.iter().filter(|s| s.is_none()).count();
+    let distinct: BTreeSet<&str> = states.iter().flatten().copied().collect();
+    let repeated = total - missing - distinct.len();
+    if missing > 0 || repeated > 0 {
+        recorder.fail(
+            &checks::CLIENT_STATE_ROUND_TRIP,
+            json!({ "expected": "a fresh state on every authorization request", "authorizationRequests": total, "withoutState": missing, "reusedStates": repeated }),
+            if missing > 0 {
+                format!("{missing} of {total} authorization requests had no state")
+            } else {
+                format!("{repeated} authorization requests reused an earlier state value")
+            },
+        );
+        return;
+    }
+    // The callbacks that carried a code with another state than the one sent.
+    let forged: Vec<(usize, String)> = requests
+        .iter()
+        .filter(|(_, r, _)| {
+            r.response_location.is_some()
+                && r.location_param("state").as_deref() != r.query_param("state")
+        })
+        .filter_map(|(i, r, _)| Some((*i, r.location_param("code")?)))
+        .collect();
+    let redeemed: Vec<usize> = view
+        .code_exchanges()
+        .filter(|(_, r, _)| {
+            r.form_field("code")
+                .is_some_and(|code| forged.iter().any(|(_, c)| c == code))
+        })
+        .map(|(i, _, _)| i)
+        .collect();
+    let verified = if forged.is_empty() {
+        "not tested: no callback carried another state than the one sent"
+    } else if redeemed.is_empty() {
+        "refused every callback whose state was not the one sent"
+    } else {
+        "redeemed a code from a callback whose state was not the one sent"
+    };
+    let details = json!({
+        "authorizationRequests": total,
+        "distinctStates": distinct.len(),
+        "callbacksWithAnotherState": forged.len(),
+        "codesRedeemedFromThem": redeemed.len(),
+        "stateChecked": verified,
+    });
+    if redeemed.is_empty() {
+        recorder.pass(&checks::CLIENT_STATE_ROUND_TRIP, details);
+    } else {
+        recorder.fail(
+            &checks::CLIENT_STATE_ROUND_TRIP,
+            details,
+            format!(
+                "the client redeemed the code of a callback whose state was not the one it sent (token request #{}): it does not compare state",
+                redeemed[0]
+            ),
+        );
+    }
 }
 
 fn scope_selection(view: &View, first: &mcp_oauth_mocks::RecordedRequest, recorder: &mut Recorder) {

@@ -1,6 +1,7 @@
 //! What the judge knows besides the log: the mocks' shape (issuers, paths, the resource they
 //! announce, the scopes they suggest), and a view of the log sorted by role.
 
+use mcp_oauth_mocks::config::{AsMetadataLocation, AuthorizationServerForm, IssuerForm};
 use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockServers, RecordedRequest};
 
@@ -14,11 +15,44 @@ pub struct AuthServerFacts {
     pub authorization_path: String,
     pub token_path: String,
     pub registration_path: String,
-    /// Whether its authorization responses carry a correct RFC 9207 `iss`, as configured.
-    pub iss_correct: bool,
     /// Whether it advertises `authorization_response_iss_parameter_supported`.
     pub iss_advertised: bool,
     pub scopes_supported: Vec<String>,
+}
+
+/// A metadata document the judge can find in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataDocument {
+    /// RFC 9728 protected-resource metadata (`/.well-known/oauth-protected-resource...`).
+    ProtectedResource,
+    /// RFC 8414 or OpenID Connect discovery metadata of an authorization server.
+    AuthorizationServer,
+}
+
+impl MetadataDocument {
+    pub fn name(self) -> &'static str {
+        match self {
+            MetadataDocument::ProtectedResource => "the protected-resource metadata",
+            MetadataDocument::AuthorizationServer => "the authorization-server metadata",
+        }
+    }
+
+    /// Whether `request` fetched this document (whatever the answer).
+    pub fn fetched_by(self, request: &RecordedRequest) -> bool {
+        if request.method != "GET" {
+            return false;
+        }
+        let path = request.path.as_str();
+        match self {
+            MetadataDocument::ProtectedResource => {
+                path.contains("/.well-known/oauth-protected-resource")
+            }
+            MetadataDocument::AuthorizationServer => {
+                path.contains("/.well-known/oauth-authorization-server")
+                    || path.contains("/.well-known/openid-configuration")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -28,9 +62,14 @@ pub struct MockFacts {
     pub mcp_path: String,
     /// The resource a client must send: the metadata's, or the canonical MCP URL without one.
     pub resource: String,
-    /// Whether the metadata's resource matches the MCP URL, and the issuer its metadata gives
-    /// matches the issuer: when not, a conformant client refuses before authorization.
-    pub metadata_consistent: bool,
+    /// The metadata document whose contents a conformant client refuses before authorization
+    /// (a resource that is not the MCP URL, an issuer that is not the authorization server's),
+    /// or `None` when both match.
+    pub metadata_mismatch: Option<MetadataDocument>,
+    /// Whether the authorization server's metadata is where a conformant client looks for it.
+    /// When not, the client's misses are 404s the mocks do not log, and the last step it is
+    /// seen to take is the protected-resource metadata.
+    pub as_metadata_findable: bool,
     pub protected_resource_metadata: bool,
     pub challenge_scope: Option<String>,
     pub auth_servers: Vec<AuthServerFacts>,
@@ -62,21 +101,35 @@ impl MockFacts {
                     authorization_path: server.authorization_endpoint_path(),
                     token_path: format!("{path}/token"),
                     registration_path: format!("{path}/register"),
-                    iss_correct: config.iss_parameter
-                        == mcp_oauth_mocks::config::IssParameter::Correct,
                     iss_advertised: config.advertise_iss_parameter,
                     scopes_supported: config.scopes_supported.clone(),
                 }
             })
             .collect();
         let as_config = mocks.auth_server().config();
-        let metadata_consistent = resource == mcp_url
-            && as_config.issuer_in_metadata == mcp_oauth_mocks::config::IssuerForm::Exact;
+        // Where the mismatch is: the issuer in the authorization server's own metadata, else
+        // what the protected-resource metadata says (its resource, the server it names, or a
+        // document served for every path).
+        let metadata_mismatch = if as_config.issuer_in_metadata != IssuerForm::Exact {
+            Some(MetadataDocument::AuthorizationServer)
+        } else if protected_resource_metadata
+            // Behind the redirect to the trailing slash the resource is that URL: consistent.
+            && ((resource != mcp_url && !rs_config.redirect_to_trailing_slash)
+                || rs_config.authorization_server_in_metadata != AuthorizationServerForm::Exact
+                || rs_config.metadata_for_every_path)
+        {
+            Some(MetadataDocument::ProtectedResource)
+        } else {
+            None
+        };
         Self {
             mcp_url,
             mcp_path,
             resource,
-            metadata_consistent: metadata_consistent || !protected_resource_metadata,
+            metadata_mismatch,
+            as_metadata_findable: as_config.metadata
+                && (as_config.metadata_location != AsMetadataLocation::Root
+                    || as_config.issuer_path.is_empty()),
             protected_resource_metadata,
             challenge_scope: rs_config
                 .www_authenticate

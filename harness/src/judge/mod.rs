@@ -23,7 +23,7 @@ use mcp_oauth_mocks::RecordedRequest;
 use mcp_oauth_mocks::clock::SharedClock;
 use mcp_oauth_reports::Report;
 
-pub use facts::{AuthServerFacts, MockFacts};
+pub use facts::{AuthServerFacts, MetadataDocument, MockFacts};
 pub use scenario::QUESTIONS;
 
 use crate::profile::Profile;

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use mcp_oauth_mocks::request_log::Server;
 use serde_json::{Value, json};
 
-use super::facts::View;
+use mcp_oauth_mocks::RecordedRequest;
+
+use super::facts::{MetadataDocument, View};
 use crate::checks::{self, CheckDef};
 use crate::profile::IssPolicy;
 use crate::recorder::Recorder;
@@ -99,23 +101,49 @@ fn iss_refused(view: &View, recorder: &mut Recorder) {
 }
 
 fn metadata_refused(view: &View, recorder: &mut Recorder) {
-    let fetched_metadata = view.log().any(|(_, r)| r.path.contains("/.well-known/"));
-    if !fetched_metadata {
+    let Some(document) = view.facts.metadata_mismatch else {
         recorder.skip(
             &checks::CLIENT_METADATA_MISMATCH_REFUSED,
-            "the client never fetched the metadata",
+            "the mocks' metadata matches: there is no mismatch to refuse",
         );
         return;
-    }
-    let authorizations = view.authorization_requests().count();
-    let details = json!({ "expected": 0, "authorizationRequests": authorizations, "resourceAnnounced": view.facts.resource, "mcpUrl": view.facts.mcp_url });
+    };
+    let Some(fetched) = view
+        .log()
+        .find(|(_, r)| document.fetched_by(r) && r.status == 200)
+        .map(|(i, _)| i)
+    else {
+        recorder.skip(
+            &checks::CLIENT_METADATA_MISMATCH_REFUSED,
+            format!(
+                "the client never fetched {}, the document that does not match",
+                document.name()
+            ),
+        );
+        return;
+    };
+    let authorizations = view
+        .authorization_requests()
+        .filter(|(i, _, _)| *i > fetched)
+        .count();
+    let details = json!({
+        "expected": 0,
+        "mismatchedDocument": document.name(),
+        "fetchedAtRequest": fetched,
+        "authorizationRequestsAfter": authorizations,
+        "resourceAnnounced": view.facts.resource,
+        "mcpUrl": view.facts.mcp_url,
+    });
     if authorizations == 0 {
         recorder.pass(&checks::CLIENT_METADATA_MISMATCH_REFUSED, details);
     } else {
         recorder.fail(
             &checks::CLIENT_METADATA_MISMATCH_REFUSED,
             details,
-            "the client went on to authorization despite metadata that does not match",
+            format!(
+                "the client went on to authorization after fetching {}, which does not match",
+                document.name()
+            ),
         );
     }
 }
@@ -317,25 +345,43 @@ fn outcome(view: &View, expected: ClientOutcome, recorder: &mut Recorder) {
     } else {
         "no successful tools/call"
     };
+    // Where a client that stops must have been when it stopped: the answer it had to refuse.
+    let question = decision_point(view, expected);
     let met = match expected {
         ClientOutcome::Connects => tool_calls > 0,
-        ClientOutcome::RefusesBeforeAuthorization => {
-            authorizations == 0 && !view.input.log.is_empty()
-        }
+        ClientOutcome::RefusesBeforeAuthorization => authorizations == 0,
         ClientOutcome::RefusesBeforeTokenRequest => authorizations > 0 && exchanges == 0,
-        ClientOutcome::DoesNotConnect => !any_tool_call && !view.input.log.is_empty(),
+        ClientOutcome::DoesNotConnect => !any_tool_call,
     };
-    let details = json!({
+    let mut details = json!({
         "expected": expected.as_str(),
         "actual": actual,
         "authorizationRequests": authorizations,
         "codeExchanges": exchanges,
         "triggersFired": view.input.fired,
     });
+    if let Some((what, reached)) = &question {
+        details["question"] = json!(what);
+        details["questionReachedAt"] = json!(reached);
+    }
     if view.input.log.is_empty() {
         recorder.skip(
             &checks::CLIENT_SCENARIO_OUTCOME,
             "the client made no request at all",
+        );
+    } else if let (true, Some((what, None))) = (met, question) {
+        let last = view.input.log.last().map_or(String::new(), |r| {
+            format!("{} {} (answered {})", r.method, r.path, r.status)
+        });
+        details["actual"] = json!("did not reach the question");
+        details["lastRequest"] = json!(last);
+        recorder.fail(
+            &checks::CLIENT_SCENARIO_OUTCOME,
+            details,
+            format!(
+                "did not reach the question: a conformant client {} once it has {what}; this one stopped before that, its last request {last}",
+                describe(expected)
+            ),
         );
     } else if met {
         recorder.pass(&checks::CLIENT_SCENARIO_OUTCOME, details);
@@ -348,6 +394,70 @@ fn outcome(view: &View, expected: ClientOutcome, recorder: &mut Recorder) {
                 describe(expected)
             ),
         );
+    }
+}
+
+/// For an outcome that stops short: what the client must have received to decide (named for
+/// the report), and the index of the request that shows it did, `None` when none does. A
+/// client that crashed before the decision is not credited with making it.
+fn decision_point(view: &View, expected: ClientOutcome) -> Option<(&'static str, Option<usize>)> {
+    let registrations: BTreeSet<usize> = view.registrations().map(|(i, _, _)| i).collect();
+    let authorizations: BTreeSet<usize> =
+        view.authorization_requests().map(|(i, _, _)| i).collect();
+    let token_requests: BTreeSet<usize> = view.token_requests().map(|(i, _, _)| i).collect();
+    let first = |what: &'static str, found: &dyn Fn(usize, &RecordedRequest) -> bool| {
+        Some((what, view.log().find(|(i, r)| found(*i, r)).map(|(i, _)| i)))
+    };
+    let protected_resource = MetadataDocument::ProtectedResource;
+    let authorization_server = MetadataDocument::AuthorizationServer;
+    match expected {
+        ClientOutcome::Connects => None,
+        ClientOutcome::RefusesBeforeAuthorization => match view.facts.metadata_mismatch {
+            Some(MetadataDocument::ProtectedResource) => first(
+                "fetched the protected-resource metadata that does not match",
+                &|_, r| protected_resource.fetched_by(r) && r.status == 200,
+            ),
+            Some(MetadataDocument::AuthorizationServer) => first(
+                "fetched the authorization-server metadata that does not match",
+                &|_, r| authorization_server.fetched_by(r) && r.status == 200,
+            ),
+            // The last step before authorization: the authorization server's metadata (or
+            // its absence, or that of any metadata), a registration answer, or an MCP answer
+            // that is a redirect rather than a challenge.
+            None => first(
+                "looked for the authorization server's metadata, or got an answer to its registration",
+                &|i, r| {
+                    authorization_server.fetched_by(r)
+                        || (!view.facts.protected_resource_metadata
+                            && protected_resource.fetched_by(r))
+                        || (!view.facts.as_metadata_findable
+                            && protected_resource.fetched_by(r)
+                            && r.status == 200)
+                        || registrations.contains(&i)
+                        || (r.server == Server::ResourceServer
+                            && !r.path.starts_with("/.well-known/")
+                            && (300..400).contains(&r.status))
+                },
+            ),
+        },
+        ClientOutcome::RefusesBeforeTokenRequest => {
+            first("got an answer from the authorization endpoint", &|i, _| {
+                authorizations.contains(&i)
+            })
+        }
+        // A refusal after the start: a token or registration request refused, an
+        // authorization answered with an error, an access token refused by the MCP server.
+        ClientOutcome::DoesNotConnect => first(
+            "been refused a token request, an authorization, a registration or its access token",
+            &|i, r| {
+                ((token_requests.contains(&i) || registrations.contains(&i)) && r.status >= 400)
+                    || (authorizations.contains(&i)
+                        && (r.location_param("error").is_some() || r.status >= 400))
+                    || (r.server == Server::ResourceServer
+                        && r.authorization.is_some()
+                        && matches!(r.status, 401 | 403))
+            },
+        ),
     }
 }
 

@@ -8,6 +8,7 @@
 //! | `no-resource` | sends no RFC 8707 `resource` anywhere |
 //! | `refresh-loop` | keeps refreshing after the refresh token was refused (bounded: 20 times) |
 //! | `ignores-wrong-iss` | redeems the code although the callback's `iss` is wrong or missing |
+//! | `ignores-state` | redeems the code although the callback's `state` is not the one it sent |
 //!
 //! Everything else it does as a conformant client would (it reads MCP_CONFORMANCE_CONTEXT,
 //! registers, authorizes headlessly, calls `echo` twice, refreshes once when refused and
@@ -32,6 +33,7 @@ pub struct Faults {
     pub no_resource: bool,
     pub refresh_loop: bool,
     pub ignore_iss: bool,
+    pub ignore_state: bool,
 }
 
 impl Faults {
@@ -58,6 +60,10 @@ impl Faults {
                 ignore_iss: true,
                 ..none
             },
+            "ignores-state" => Self {
+                ignore_state: true,
+                ..none
+            },
             // The control: proves the double itself is conformant apart from its fault.
             "conformant" => none,
             _ => return None,
@@ -65,7 +71,7 @@ impl Faults {
     }
 }
 
-const USAGE: &str = "usage: bad-client no-pkce|changed-redirect-uri|no-resource|refresh-loop|ignores-wrong-iss|conformant MCP_URL";
+const USAGE: &str = "usage: bad-client no-pkce|changed-redirect-uri|no-resource|refresh-loop|ignores-wrong-iss|ignores-state|conformant MCP_URL";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

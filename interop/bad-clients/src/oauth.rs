@@ -238,7 +238,7 @@ pub async fn authorize(
     if let Some(error) = param("error") {
         return Err(format!("authorization refused: {error}"));
     }
-    if param("state").as_deref() != Some(state.as_str()) {
+    if param("state").as_deref() != Some(state.as_str()) && !faults.ignore_state {
         return Err("the callback's state is not the one sent".to_owned());
     }
     let iss = param("iss");

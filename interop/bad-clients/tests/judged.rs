@@ -60,6 +60,7 @@ async fn the_double_without_a_fault_passes() {
     assert_fails_exactly("conformant", "dcr-happy-path", &[]).await;
     assert_fails_exactly("conformant", "revoked-refresh", &[]).await;
     assert_fails_exactly("conformant", "iss-wrong", &[]).await;
+    assert_fails_exactly("conformant", "callback-state-wrong", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,6 +93,11 @@ async fn redeems_the_code_despite_a_wrong_iss() {
     assert_fails_exactly("ignores-wrong-iss", "iss-wrong", IGNORES_WRONG_ISS).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redeems_the_code_despite_another_state() {
+    assert_fails_exactly("ignores-state", "callback-state-wrong", IGNORES_STATE).await;
+}
+
 // No challenge is also no S256 method: both questions fail; the server then refuses the
 // authorization, so the client never connects either.
 const NO_PKCE: &[&str] = &[
@@ -110,3 +116,5 @@ const REFRESH_LOOP: &[&str] = &[
 ];
 // It connects where a conformant client stops before the token request.
 const IGNORES_WRONG_ISS: &[&str] = &["client-iss-refused", "client-scenario-outcome"];
+// It redeems a code a conformant client refuses: the state check and the outcome both fail.
+const IGNORES_STATE: &[&str] = &["client-scenario-outcome", "client-state-round-trip"];

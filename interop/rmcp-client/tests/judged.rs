@@ -113,3 +113,23 @@ async fn rmcp_connects_where_the_audience_is_required_because_it_sends_resource(
     assert_eq!(exit_code(&report), Some(0), "{:#?}", failed(&report));
     assert!(report.met_expectations(), "{:#?}", report.expectations);
 }
+
+/// rmcp keys its pending authorization by the state it sent, so a callback carrying another
+/// state finds none and is refused before the code is redeemed, as a conformant client does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_refuses_a_callback_with_another_state() {
+    let report = judged("callback-state-wrong").await;
+    assert_eq!(
+        status(&report, "client-state-round-trip"),
+        [Status::Success],
+        "{:#?}",
+        failed(&report)
+    );
+    assert_eq!(exit_code(&report), Some(1));
+    assert!(
+        report.met_expectations(),
+        "{:#?}\nfailed: {:#?}",
+        report.expectations,
+        failed(&report)
+    );
+}

@@ -12,7 +12,7 @@ use url::Url;
 use super::error::ErrorPage;
 use super::store::{CodeGrant, random_token};
 use super::{AuthServer, ClientLookup};
-use crate::config::{Consent, IssParameter, UnknownClientAnswer};
+use crate::config::{CallbackState, Consent, IssParameter, UnknownClientAnswer};
 use crate::request_log::RequestLog;
 
 pub async fn authorize(
@@ -277,7 +277,10 @@ impl Reply<'_> {
                 query.append_pair(name, value);
             }
             if let Some(state) = self.state {
-                query.append_pair("state", state);
+                match self.server.config().callback_state {
+                    CallbackState::Echo => query.append_pair("state", state),
+                    CallbackState::Wrong => query.append_pair("state", &random_token("forged_")),
+                };
             }
             match self.server.config().iss_parameter {
                 IssParameter::Correct => {

@@ -22,7 +22,7 @@ use crate::config::{
     ClientAuthReading, ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat,
     UnknownClientAnswer,
 };
-use crate::recording_layer::GrantTypeSeen;
+use crate::recording_layer::{BodyReadAsForm, GrantTypeSeen};
 use crate::request_log::RequestLog;
 
 pub async fn token(
@@ -33,7 +33,11 @@ pub async fn token(
 ) -> Response {
     let params = match parse_form(&body) {
         Ok(params) => params,
-        Err(error) => return error.into_response(),
+        Err(error) => {
+            let mut refused = error.into_response();
+            refused.extensions_mut().insert(BodyReadAsForm);
+            return refused;
+        }
     };
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     let jkt = match super::dpop::binding(&server, &headers) {
@@ -41,6 +45,7 @@ pub async fn token(
         Err(refused) => {
             let mut refused = *refused;
             refused.extensions_mut().insert(GrantTypeSeen(grant_type));
+            refused.extensions_mut().insert(BodyReadAsForm);
             return refused;
         }
     };
@@ -68,6 +73,7 @@ pub async fn token(
     let response = result.unwrap_or_else(IntoResponse::into_response);
     let mut response = present(server.config(), &headers, response).await;
     response.extensions_mut().insert(GrantTypeSeen(grant_type));
+    response.extensions_mut().insert(BodyReadAsForm);
     response
 }
 

@@ -33,7 +33,8 @@ fn facts() -> MockFacts {
         mcp_url: MCP.to_owned(),
         mcp_path: "/mcp".to_owned(),
         resource: MCP.to_owned(),
-        metadata_consistent: true,
+        metadata_mismatch: None,
+        as_metadata_findable: true,
         protected_resource_metadata: true,
         challenge_scope: None,
         auth_servers: vec![AuthServerFacts {
@@ -42,7 +43,6 @@ fn facts() -> MockFacts {
             authorization_path: "/authorize".to_owned(),
             token_path: "/token".to_owned(),
             registration_path: "/register".to_owned(),
-            iss_correct: true,
             iss_advertised: false,
             scopes_supported: vec!["mcp:tools".to_owned()],
         }],
@@ -310,6 +310,32 @@ fn a_reused_state_fails() {
     log.push(authorize("state-aaaaaaaa", "ac_2"));
     let report = judge(&input(log, ClientOutcome::Connects, &[]));
     assert_eq!(failed(&report), ["client-state-round-trip"]);
+}
+
+/// The mocks' `callback-state = "wrong"`: the callback carries a good code and another state.
+/// A client that redeems the code has not compared the state; one that stops has.
+#[test]
+fn a_code_redeemed_from_a_callback_with_another_state_fails_and_a_refused_one_passes() {
+    let mut log = conformant_log();
+    log[4].response_location = Some(format!(
+        "{REDIRECT}?code=ac_1&state=forged_0123456789&iss={ISSUER}"
+    ));
+    let redeemed = judge(&input(
+        log.clone(),
+        ClientOutcome::RefusesBeforeTokenRequest,
+        &[],
+    ));
+    assert_eq!(
+        failed(&redeemed),
+        ["client-state-round-trip", "client-scenario-outcome"],
+        "{:#?}",
+        redeemed.checks
+    );
+    log.truncate(5);
+    let refused = judge(&input(log, ClientOutcome::RefusesBeforeTokenRequest, &[]));
+    assert!(failed(&refused).is_empty(), "{:#?}", refused.checks);
+    assert_eq!(status(&refused, "client-state-round-trip"), Status::Success);
+    assert!(refused.met_expectations());
 }
 
 #[test]

@@ -38,27 +38,106 @@ fn a_code_redeemed_after_a_wrong_iss_fails_and_a_refused_one_passes() {
     assert_eq!(status(&good, "client-iss-refused"), Status::Skipped);
 }
 
-#[test]
-fn mismatched_metadata_must_stop_the_client_before_authorization() {
-    let went_on = judge(&input(
-        conformant_log(),
+/// Mismatched metadata judged where it is: the document that does not match must have been
+/// fetched, and no authorization request may follow it.
+fn mismatched(log: Vec<RecordedRequest>, document: MetadataDocument) -> Report {
+    let mut input = input(
+        log,
         ClientOutcome::RefusesBeforeAuthorization,
         &["client-metadata-mismatch-refused"],
-    ));
+    );
+    input.facts.metadata_mismatch = Some(document);
+    judge(&input)
+}
+
+#[test]
+fn mismatched_metadata_must_stop_the_client_before_authorization() {
+    let went_on = mismatched(conformant_log(), MetadataDocument::ProtectedResource);
     assert_eq!(
         status(&went_on, "client-metadata-mismatch-refused"),
         Status::Failure
     );
-    let stopped = judge(&input(
-        conformant_log()[..3].to_vec(),
-        ClientOutcome::RefusesBeforeAuthorization,
-        &["client-metadata-mismatch-refused"],
-    ));
+    // Stopped after the protected-resource metadata (index 1) that does not match.
+    let stopped = mismatched(
+        conformant_log()[..2].to_vec(),
+        MetadataDocument::ProtectedResource,
+    );
     assert_eq!(
         status(&stopped, "client-metadata-mismatch-refused"),
         Status::Success
     );
     assert!(stopped.met_expectations());
+    let named = stopped
+        .checks
+        .iter()
+        .find(|c| c.id == "client-metadata-mismatch-refused")
+        .and_then(|c| c.details.clone())
+        .unwrap();
+    assert_eq!(
+        named["mismatchedDocument"],
+        "the protected-resource metadata"
+    );
+}
+
+/// The mismatch is in the authorization server's metadata: a client that stopped after the
+/// protected-resource metadata never saw it, so it refused nothing.
+#[test]
+fn a_client_that_stopped_before_the_mismatched_document_refused_nothing() {
+    let report = mismatched(
+        conformant_log()[..2].to_vec(),
+        MetadataDocument::AuthorizationServer,
+    );
+    assert_eq!(
+        status(&report, "client-metadata-mismatch-refused"),
+        Status::Skipped
+    );
+    assert_eq!(failed(&report), ["client-scenario-outcome"]);
+    let reached = mismatched(
+        conformant_log()[..3].to_vec(),
+        MetadataDocument::AuthorizationServer,
+    );
+    assert!(failed(&reached).is_empty(), "{:#?}", reached.checks);
+}
+
+/// pkce-not-advertised: the question is in the authorization server's metadata. A client that
+/// fetched the protected-resource metadata and exited is not credited with refusing.
+#[test]
+fn a_client_that_exited_after_the_protected_resource_metadata_did_not_reach_the_question() {
+    let log = conformant_log()[..2].to_vec();
+    let report = judge(&input(log, ClientOutcome::RefusesBeforeAuthorization, &[]));
+    assert_eq!(status(&report, "client-scenario-outcome"), Status::Failure);
+    let outcome = report
+        .checks
+        .iter()
+        .find(|c| c.id == "client-scenario-outcome")
+        .unwrap();
+    let message = outcome.error_message.as_deref().unwrap();
+    assert!(
+        message.starts_with("did not reach the question")
+            && message.contains("GET /.well-known/oauth-protected-resource/mcp"),
+        "{message}"
+    );
+    assert!(!report.met_expectations());
+    // Having read the authorization server's metadata, stopping is the refusal.
+    let report = judge(&input(
+        conformant_log()[..3].to_vec(),
+        ClientOutcome::RefusesBeforeAuthorization,
+        &[],
+    ));
+    assert_eq!(status(&report, "client-scenario-outcome"), Status::Success);
+}
+
+/// does-not-connect: a client that made its first request and crashed was refused nothing.
+#[test]
+fn a_client_that_crashed_at_once_does_not_meet_does_not_connect() {
+    let log = conformant_log()[..1].to_vec();
+    let report = judge(&input(log, ClientOutcome::DoesNotConnect, &[]));
+    assert_eq!(status(&report, "client-scenario-outcome"), Status::Failure);
+    let mut log = conformant_log();
+    log.truncate(6);
+    log.push(rs("POST", "/mcp", 401, Some("at_1"), Some("initialize")));
+    let report = judge(&input(log, ClientOutcome::DoesNotConnect, &[]));
+    assert_eq!(status(&report, "client-scenario-outcome"), Status::Success);
 }
 
 #[test]
