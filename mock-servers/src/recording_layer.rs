@@ -62,49 +62,45 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let too_large = declared.is_some_and(|length| length > MAX_RECORDED_BODY as u64);
-    let bytes = if too_large {
-        None
-    } else {
-        match tokio::time::timeout(body_read_timeout, to_bytes(body, MAX_RECORDED_BODY)).await {
-            Ok(read) => read.ok(),
-            Err(_) => {
-                log.push(RecordedRequest {
-                    server,
-                    method,
-                    path,
-                    status: StatusCode::REQUEST_TIMEOUT.as_u16(),
-                    at,
-                    query,
-                    authorization,
-                    connection,
-                    ..RecordedRequest::default()
-                });
-                return closing(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!(
-                        "the request body did not arrive within {} s",
-                        body_read_timeout.as_secs_f64()
-                    ),
-                );
-            }
-        }
-    };
-    let Some(bytes) = bytes else {
-        log.push(RecordedRequest {
-            server,
-            method,
-            path,
-            status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
-            at,
-            query,
-            authorization,
-            connection,
-            ..RecordedRequest::default()
-        });
-        return closing(
+    let too_large_answer = || {
+        (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body exceeds {MAX_RECORDED_BODY} bytes"),
-        );
+        )
+    };
+    let read = if too_large {
+        Err(too_large_answer())
+    } else {
+        match tokio::time::timeout(body_read_timeout, to_bytes(body, MAX_RECORDED_BODY)).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(_)) => Err(too_large_answer()),
+            Err(_) => Err((
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    body_read_timeout.as_secs_f64()
+                ),
+            )),
+        }
+    };
+    // A body that is not read whole is recorded with the answer it got, and the connection
+    // closed: what is left of the body cannot be told from the next request.
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err((status, message)) => {
+            log.push(RecordedRequest {
+                server,
+                method,
+                path,
+                status: status.as_u16(),
+                at,
+                query,
+                authorization,
+                connection,
+                ..RecordedRequest::default()
+            });
+            return closing(status, message);
+        }
     };
     let (form, json) = match kind {
         BodyKind::Form => (pairs(&bytes), None),
