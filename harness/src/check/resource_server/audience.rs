@@ -99,18 +99,13 @@ fn json_text(value: Option<&Value>) -> String {
     value.map_or_else(|| "none".to_owned(), Value::to_string)
 }
 
+/// Whether `aud` (a string or an array of them) names `resource`.
 fn names_value(aud: Option<&Value>, resource: &str) -> bool {
     match aud {
         Some(Value::String(aud)) => aud == resource,
         Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(resource)),
         _ => false,
     }
-}
-
-/// Whether a payload's `aud` (a string or an array of them) names `resource`.
-#[cfg(test)]
-fn names(payload: &Value, resource: &str) -> bool {
-    names_value(payload.get("aud"), resource)
 }
 
 /// The resource URL with its last path segment replaced (`https://h/mcp` →
@@ -151,9 +146,9 @@ mod tests {
 
     #[test]
     fn aud_may_be_a_string_or_an_array() {
-        assert!(names(&json!({ "aud": "r" }), "r"));
-        assert!(names(&json!({ "aud": ["q", "r"] }), "r"));
-        assert!(!names(&json!({ "aud": "q" }), "r"));
-        assert!(!names(&json!({}), "r"));
+        assert!(names_value(json!({ "aud": "r" }).get("aud"), "r"));
+        assert!(names_value(json!({ "aud": ["q", "r"] }).get("aud"), "r"));
+        assert!(!names_value(json!({ "aud": "q" }).get("aud"), "r"));
+        assert!(!names_value(json!({}).get("aud"), "r"));
     }
 }
