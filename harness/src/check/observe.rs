@@ -273,7 +273,6 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::DPOP_REQUIRED | d::DPOP_PROOF_REFUSED | d::DPOP_SCHEME_REFUSED => {
             &checks::MCP_INITIALIZE
         }
-        d::PROBE_SIDE_EFFECT => &checks::REFRESH_GRANT,
         d::DPOP_NONCE_UNSATISFIED => &checks::DPOP_NONCE,
         d::CLIENT_NONCONFORMANT => return None,
         _ => return None,
