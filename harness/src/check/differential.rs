@@ -237,7 +237,7 @@ fn label(field: &str) -> String {
 fn knob_of(field: &str, a: Option<&String>, b: Option<&String>) -> Option<Knob> {
     match field {
         "param:resource" => Some(Knob::Resource),
-        "scheme" | "dpop" | "param:token_type" => Some(Knob::Dpop),
+        "scheme" | "dpop" => Some(Knob::Dpop),
         "registration:application_type" => Some(Knob::ApplicationType),
         "param:scope" => {
             let without = |s: Option<&String>| {
