@@ -11,7 +11,7 @@ use url::Url;
 
 use super::error::ErrorPage;
 use super::store::{CodeGrant, random_token};
-use super::{AuthServer, ClientLookup};
+use super::{AuthServer, ClientLookup, pending};
 use crate::config::{CallbackState, Consent, IssParameter, UnknownClientAnswer};
 use crate::request_log::RequestLog;
 
@@ -194,11 +194,14 @@ pub async fn decide(State(server): State<AuthServer>, body: bytes::Bytes) -> Res
         .collect();
     let pending = form
         .get("request")
-        .and_then(|id| server.pending_consents().remove(id));
+        .and_then(|id| server.pending_consents().take(id));
     let Some(params) = pending else {
         return page(
             "Unknown consent request",
-            "This consent request is unknown or was already answered.",
+            &format!(
+                "This consent request is unknown, was already answered, or waited while more than {} others arrived and was dropped. Start the authorization again.",
+                pending::PendingConsents::LIMIT
+            ),
         );
     };
     let Some(redirect) = params.get("redirect_uri").and_then(|r| Url::parse(r).ok()) else {

@@ -13,6 +13,7 @@ mod identity_provider;
 pub mod introspection;
 pub mod keys;
 mod metadata;
+mod pending;
 mod registration;
 mod revocation;
 mod store;
@@ -55,7 +56,7 @@ struct Inner {
     /// Show an approve/deny page at the authorization endpoint instead of answering at once.
     consent_page: AtomicBool,
     /// Authorization requests waiting for the person's decision on that page, by id.
-    pending_consents: Mutex<HashMap<String, HashMap<String, String>>>,
+    pending_consents: Mutex<pending::PendingConsents>,
     /// The credential the MCP server introspects with.
     introspection: IntrospectionAccess,
     /// The key pair of the `private_key_jwt` clients' assertions.
@@ -147,7 +148,7 @@ impl AuthServer {
                 store: Mutex::new(store),
                 role,
                 consent_page: AtomicBool::new(false),
-                pending_consents: Mutex::new(HashMap::new()),
+                pending_consents: Mutex::new(pending::PendingConsents::default()),
                 dpop: crate::dpop::ServerState::default(),
             }),
         }
@@ -350,7 +351,7 @@ impl AuthServer {
         self.inner.consent_page.load(Ordering::SeqCst)
     }
 
-    fn pending_consents(&self) -> MutexGuard<'_, HashMap<String, HashMap<String, String>>> {
+    fn pending_consents(&self) -> MutexGuard<'_, pending::PendingConsents> {
         self.inner
             .pending_consents
             .lock()
