@@ -46,14 +46,17 @@ impl PendingConsents {
         self.by_id.remove(id)
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    #[cfg(test)]
     /// How many waiting requests were dropped to stay within [`Self::LIMIT`].
     pub fn dropped(&self) -> u64 {
         self.dropped
