@@ -34,6 +34,11 @@ impl Recorder {
         self.push(check, Status::Info, details, Some(message.into()), None);
     }
 
+    /// Records a missed SHOULD: a WARNING whatever the profile's severity for the check.
+    pub fn warn(&mut self, check: &CheckDef, details: Value, message: impl Into<String>) {
+        self.push(check, Status::Warning, details, Some(message.into()), None);
+    }
+
     pub fn skip(&mut self, check: &CheckDef, why: impl Into<String>) {
         self.push(check, Status::Skipped, Value::Null, Some(why.into()), None);
     }

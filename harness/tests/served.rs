@@ -189,3 +189,23 @@ fn every_scenario_has_a_conformant_client_section_or_a_reason_in_the_docs() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_step_up_is_judged_on_its_own_and_initialize_is_not_refused() {
+    let (report, _served) = judged("scope-step-up", profile::NEWEST_SPEC).await;
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    assert_eq!(status(&report, "client-scope-step-up"), Status::Success);
+    assert_eq!(status(&report, "client-scenario-outcome"), Status::Success);
+    // The mock refuses tools/list and tools/call for want of the scope, never initialize.
+    let refused: Vec<_> = report
+        .exchanges
+        .iter()
+        .filter(|e| e.response.as_ref().is_some_and(|r| r.status == 403))
+        .filter_map(|e| e.request.body.clone())
+        .collect();
+    assert!(!refused.is_empty(), "{:#?}", report.exchanges);
+    assert!(
+        refused.iter().all(|body| !body.contains("\"initialize\"")),
+        "{refused:?}"
+    );
+}

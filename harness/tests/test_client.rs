@@ -120,6 +120,46 @@ fn a_client_that_hangs_is_killed_at_the_timeout_and_fails() {
 }
 
 #[test]
+fn a_client_that_refuses_rightly_but_never_exits_is_its_own_finding() {
+    // The harness's own connect refuses the wrong iss (the scenario's question, answered
+    // right), then the command hangs: only the process check fails.
+    let command = format!("sh -c '{BIN} connect \"$1\"; exec sleep 60' client");
+    let output = test_client(&[
+        "--command",
+        &command,
+        "--timeout",
+        "5",
+        "--format",
+        "json",
+        "iss-wrong",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let status_of = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {report:#}"))["status"]
+            .clone()
+    };
+    assert_eq!(status_of("client-process-finished"), "FAILURE");
+    assert_eq!(status_of("client-scenario-outcome"), "SUCCESS");
+    assert_eq!(status_of("client-iss-refused"), "SUCCESS");
+    let expectations = report["expectations"].as_array().unwrap();
+    let met = |description: &str| {
+        expectations
+            .iter()
+            .find(|e| e["description"] == description)
+            .unwrap_or_else(|| panic!("no {description} in {expectations:#?}"))["met"]
+            .clone()
+    };
+    assert_eq!(met("client outcome"), true);
+    assert_eq!(met("client process"), false);
+}
+
+#[test]
 fn a_baseline_lists_known_failures_and_refuses_stale_entries() {
     let dir = tempdir("baseline");
     let known = dir.join("known.yaml");

@@ -435,6 +435,10 @@ pub struct ResourceServerConfig {
     /// (`mcp:admin`): a valid token without it is answered 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
     /// scope="<this scope>"` (RFC 6750 §3.1), the step-up challenge of MCP 2025-11-25.
     pub required_scope: Option<String>,
+    /// The JSON-RPC methods `required-scope` applies to (`tools/list`, `tools/call`); empty:
+    /// every MCP request. A step-up is asked for at the operation that needs more, while
+    /// `initialize` with the first token goes through.
+    pub scope_required_for: Vec<String>,
     /// The `scope` the 401 challenge names (RFC 6750 §3), telling a client what to request.
     pub challenge_scope: Option<String>,
     /// Start a second authorization server (its own port, keys, issuer and clients) that
@@ -536,6 +540,7 @@ impl Default for ResourceServerConfig {
             require_audience: false,
             allow_unauthenticated: false,
             required_scope: None,
+            scope_required_for: Vec::new(),
             challenge_scope: None,
             alternate_authorization_server: false,
             www_authenticate: true,

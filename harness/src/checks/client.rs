@@ -55,6 +55,13 @@ checks! {
         spec: [RFC8707_2, MCP_AUTHORIZATION],
         remedy: "Send resource=<the resource of the protected-resource metadata> on the authorization, token and refresh requests, the same value on each.",
     }
+    CLIENT_SCOPE_STEP_UP {
+        id: "client-scope-step-up", step: "client-authorization",
+        name: "Client steps up on insufficient_scope",
+        description: "After a 403 insufficient_scope naming a scope, the client authorizes again asking for that scope (2025-11-25), together with the scope it asked for before (2026-07-28, SEP-2350). Both revisions say SHOULD, so a missing step-up is a WARNING.",
+        spec: [RFC6750_3_1, MCP_AUTHORIZATION, MCP_2026_07_28_AUTHORIZATION],
+        remedy: "On a 403 with WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"...\", send the user through authorization again asking for the challenged scope (from 2026-07-28: with the scopes asked for before), then retry the refused request once.",
+    }
     CLIENT_SCOPE_SELECTION {
         id: "client-scope-selection", step: "client-authorization",
         name: "Client picks the scope the spec says",
@@ -159,6 +166,13 @@ checks! {
         description: "The client reached the outcome a conformant client reaches on this scenario.",
         spec: [MCP_AUTHORIZATION],
         remedy: "See the scenario's description and the failed checks above for what a conformant client does here.",
+    }
+    CLIENT_SCENARIO_PROFILE {
+        id: "client-scenario-profile", step: "client-scenario",
+        name: "Scenario written for this profile",
+        description: "Recorded (INFO) only when the scenario does not list the profile the client is judged under: its outcome and severities are then that profile's, applied to a story written for others.",
+        spec: [MCP_AUTHORIZATION],
+        remedy: "Judge the client under one of the scenario's own profiles (--profile), or read its verdict as indicative.",
     }
     // `test-client`: the client under test as a process.
     CLIENT_PROCESS_FINISHED {

@@ -168,6 +168,7 @@ impl JudgeInput {
         secrets.extend(scenario.client.client_secret.clone());
         Self {
             scenario: scenario.name.clone(),
+            written_for: scenario.profiles.clone(),
             conformant: scenario.conformant_client.clone(),
             profile,
             log: mocks.log().snapshot(),

@@ -4,7 +4,8 @@
 //!
 //! One module per part of the flow: `authorization` (PKCE, state, redirect URI, scope),
 //! `token` (verifier, redirect consistency, resource, client authentication), `mcp` (bearer
-//! tokens), `registration` (the DCR request), `scenario` (the scenario's own questions and the
+//! tokens), `registration` (the DCR request), `step_up` (the request after a 403
+//! `insufficient_scope`), `scenario` (the scenario's own questions and the
 //! outcome). A check whose evidence never came (the client stopped earlier) is SKIPPED with the
 //! reason, never SUCCESS. Severity comes from the profile the client is judged under.
 
@@ -14,6 +15,7 @@ mod mcp;
 mod registration;
 mod report;
 mod scenario;
+mod step_up;
 mod token;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ use mcp_oauth_reports::Report;
 pub use facts::{AuthServerFacts, MetadataDocument, MockFacts};
 pub use scenario::QUESTIONS;
 
+use crate::checks;
 use crate::profile::Profile;
 use crate::recorder::Recorder;
 use crate::redact::Redactor;
@@ -36,6 +39,8 @@ use crate::served::FiredTrigger;
 #[derive(Debug, Clone)]
 pub struct JudgeInput {
     pub scenario: String,
+    /// The profiles the scenario was written for (its `profiles`).
+    pub written_for: Vec<String>,
     pub conformant: Option<ConformantClient>,
     pub profile: &'static Profile,
     pub log: Vec<RecordedRequest>,
@@ -63,6 +68,18 @@ pub fn judge(input: &JudgeInput) -> Report {
     authorization::judge(&view, &mut recorder);
     token::judge(&view, &mut recorder);
     mcp::judge(&view, &mut recorder);
+    step_up::judge(&view, &mut recorder);
     scenario::judge(&view, &mut recorder);
+    if !input.written_for.iter().any(|p| p == input.profile.name) {
+        recorder.info(
+            &checks::CLIENT_SCENARIO_PROFILE,
+            serde_json::json!({ "writtenFor": input.written_for, "judgedUnder": input.profile.name }),
+            format!(
+                "this scenario was written for {}; judged under {}, its outcome and severities are that profile's",
+                input.written_for.join(", "),
+                input.profile.name
+            ),
+        );
+    }
     report::assemble(input, recorder.into_checks(), &redactor)
 }

@@ -12,6 +12,7 @@ use crate::checks;
 use crate::diagnosis;
 use crate::redact::Redactor;
 use crate::runner::tool_info;
+use crate::scenario::Requirement;
 use crate::served::progress::is_successful_tool_call;
 
 pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> Report {
@@ -51,13 +52,22 @@ pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> 
             .and_then(|a| a.as_str())
             .unwrap_or("no request at all")
             .to_owned();
+        let expected = conformant.outcome_for(input.profile.name).as_str();
+        // An outcome the revisions ask for with SHOULD is met with a warning when missed.
+        let (expected, met) = match conformant.outcome_requirement {
+            Requirement::Must => (
+                expected.to_owned(),
+                outcome.is_some_and(|c| c.status == Status::Success),
+            ),
+            Requirement::Should => (
+                format!("{expected} (SHOULD)"),
+                outcome.is_some_and(|c| matches!(c.status, Status::Success | Status::Warning)),
+            ),
+        };
         expectations.push(ExpectationResult {
             description: "client outcome".to_owned(),
-            expected: conformant
-                .outcome_for(input.profile.name)
-                .as_str()
-                .to_owned(),
-            met: outcome.is_some_and(|c| c.status == Status::Success),
+            expected,
+            met,
             actual,
         });
     }

@@ -12,7 +12,7 @@ use super::facts::{MetadataDocument, View};
 use crate::checks::{self, CheckDef};
 use crate::profile::IssPolicy;
 use crate::recorder::Recorder;
-use crate::scenario::ClientOutcome;
+use crate::scenario::{ClientOutcome, Requirement};
 use crate::served::progress::is_successful_tool_call;
 
 /// The judge checks a scenario may ask in `questions`.
@@ -50,6 +50,7 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
     outcome(
         view,
         conformant.outcome_for(view.input.profile.name),
+        conformant.outcome_requirement,
         recorder,
     );
 }
@@ -325,7 +326,12 @@ fn reregisters(view: &View, recorder: &mut Recorder) {
     }
 }
 
-fn outcome(view: &View, expected: ClientOutcome, recorder: &mut Recorder) {
+fn outcome(
+    view: &View,
+    expected: ClientOutcome,
+    requirement: Requirement,
+    recorder: &mut Recorder,
+) {
     let last_trigger = view.input.fired.iter().map(|f| f.request_index).max();
     let tool_calls = view
         .log()
@@ -385,6 +391,15 @@ fn outcome(view: &View, expected: ClientOutcome, recorder: &mut Recorder) {
         );
     } else if met {
         recorder.pass(&checks::CLIENT_SCENARIO_OUTCOME, details);
+    } else if requirement == Requirement::Should {
+        recorder.warn(
+            &checks::CLIENT_SCENARIO_OUTCOME,
+            details,
+            format!(
+                "a conformant client {}; this one: {actual} (the revisions ask for it with SHOULD, so this is a warning)",
+                describe(expected)
+            ),
+        );
     } else {
         recorder.fail(
             &checks::CLIENT_SCENARIO_OUTCOME,

@@ -30,6 +30,21 @@ pub struct ConformantClient {
     pub access_token_lifetime_secs: Option<u64>,
     /// When a served run is complete (`--once`), instead of the first successful tools/call.
     pub end_after: Option<ProgressEvent>,
+    /// How strongly the revisions ask for the outcome: a client that misses an outcome the
+    /// spec asks for with SHOULD (a step-up) gets a WARNING, not a FAILURE.
+    #[serde(default)]
+    pub outcome_requirement: Requirement,
+}
+
+/// The strength of a requirement, in RFC 2119 terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    /// MUST: missing it is a FAILURE.
+    #[default]
+    Must,
+    /// SHOULD: missing it is a WARNING.
+    Should,
 }
 
 /// How far a conformant client gets.
@@ -80,6 +95,10 @@ pub enum ProgressEvent {
     RefreshAttempted,
     /// A successful `tools/call` after every trigger has fired.
     ToolCallAfterTriggers,
+    /// The first MCP request the server accepted with an access token that a refresh issued:
+    /// the refreshed token is in use, so an expiry now asks for a second refresh (with the
+    /// rotated refresh token) rather than refusing the token the refresh just returned.
+    RefreshedTokenAccepted,
 }
 
 impl ProgressEvent {
@@ -89,6 +108,7 @@ impl ProgressEvent {
             ProgressEvent::FirstSuccessfulToolCall => "first-successful-tool-call",
             ProgressEvent::RefreshAttempted => "refresh-attempted",
             ProgressEvent::ToolCallAfterTriggers => "tool-call-after-triggers",
+            ProgressEvent::RefreshedTokenAccepted => "refreshed-token-accepted",
         }
     }
 }

@@ -66,6 +66,8 @@ struct State {
 struct FlowProgress {
     seen: HashSet<ProgressEvent>,
     fired: Vec<bool>,
+    /// The access tokens refreshes issued to this flow (for `refreshed-token-accepted`).
+    refreshed_access_tokens: HashSet<String>,
 }
 
 impl Progress {
@@ -154,8 +156,16 @@ impl Progress {
         }
         match (request.grant_type.as_deref(), request.status) {
             (Some("authorization_code"), 200) => events.push(ProgressEvent::TokenIssued),
-            (Some("refresh_token"), _) => events.push(ProgressEvent::RefreshAttempted),
+            (Some("refresh_token"), status) => {
+                events.push(ProgressEvent::RefreshAttempted);
+                if let (200, Some(token)) = (status, issued_access_token(request)) {
+                    progress.refreshed_access_tokens.insert(token.to_owned());
+                }
+            }
             _ => {}
+        }
+        if accepted_with_one_of(request, &progress.refreshed_access_tokens) {
+            events.push(ProgressEvent::RefreshedTokenAccepted);
         }
         let mut fired = Vec::new();
         for event in events {
@@ -254,6 +264,26 @@ fn revoke_refresh_tokens(mocks: &MockServers, tokens: &[(Server, String)]) -> bo
         }
     }
     true
+}
+
+/// The access token a token response issued.
+fn issued_access_token(request: &RecordedRequest) -> Option<&str> {
+    request
+        .response_json
+        .as_ref()?
+        .get("access_token")?
+        .as_str()
+}
+
+/// An MCP request (not a metadata fetch) the MCP server accepted with one of `tokens`.
+fn accepted_with_one_of(request: &RecordedRequest, tokens: &HashSet<String>) -> bool {
+    request.server == Server::ResourceServer
+        && !request.path.starts_with("/.well-known/")
+        && (200..300).contains(&request.status)
+        && request
+            .authorization
+            .as_ref()
+            .is_some_and(|credential| tokens.contains(&credential.value))
 }
 
 /// A `tools/call` the MCP server let through and answered 200.

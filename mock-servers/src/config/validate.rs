@@ -134,6 +134,22 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             format!("{method:?} is not a JSON-RPC method name"),
         ));
     }
+    if !resource.scope_required_for.is_empty() && resource.required_scope.is_none() {
+        return Err(ConfigError::new(
+            "resource-server.scope-required-for",
+            "is only used with required-scope",
+        ));
+    }
+    if let Some(method) = resource
+        .scope_required_for
+        .iter()
+        .find(|m| m.is_empty() || m.contains(char::is_whitespace))
+    {
+        return Err(ConfigError::new(
+            "resource-server.scope-required-for",
+            format!("{method:?} is not a JSON-RPC method name"),
+        ));
+    }
     if resource.omit_insufficient_scope && resource.required_scope.is_none() {
         return Err(ConfigError::new(
             "resource-server.omit-insufficient-scope",

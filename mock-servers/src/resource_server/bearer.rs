@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::token::verify;
 use super::{ResourceServer, introspection, scope};
-use crate::config::{BearerScheme, ChallengeForm};
+use crate::config::{BearerScheme, ChallengeForm, ResourceServerConfig};
 
 pub async fn require_bearer(
     State(server): State<ResourceServer>,
@@ -69,24 +69,74 @@ pub async fn require_bearer(
     if let Some(required) = &config.required_scope
         && !scope::grants(claims.scope.as_deref(), required)
     {
-        if config.omit_insufficient_scope {
-            return challenge(&server, StatusCode::FORBIDDEN, Vec::new());
+        match scope_applies(config, request).await {
+            (true, _) => return refused_for_scope(&server, claims.scope.as_deref(), required),
+            (false, request) => return next.run(request).await,
         }
-        let named = scope::challenged(
-            config.insufficient_scope_challenge,
-            claims.scope.as_deref(),
-            required,
-        );
-        return insufficient_scope(&server, named);
     }
     next.run(request).await
+}
+
+/// A token without `required-scope`: 403 `insufficient_scope` (RFC 6750 §3.1) naming what
+/// `insufficient-scope-challenge` says, or a bare 403 with `omit-insufficient-scope`.
+fn refused_for_scope(server: &ResourceServer, granted: Option<&str>, required: &str) -> Response {
+    let config = server.config();
+    if config.omit_insufficient_scope {
+        return challenge(server, StatusCode::FORBIDDEN, Vec::new());
+    }
+    let named = scope::challenged(config.insufficient_scope_challenge, granted, required);
+    insufficient_scope(server, named)
+}
+
+/// Whether `required-scope` applies to this request, with the request back: always without
+/// `scope-required-for`; with it, when one of the request's JSON-RPC methods is listed (a
+/// body that is not JSON-RPC is held to the scope too).
+async fn scope_applies(config: &ResourceServerConfig, request: Request) -> (bool, Request) {
+    if config.scope_required_for.is_empty() {
+        return (true, request);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_JSONRPC_BODY).await else {
+        return (true, Request::from_parts(parts, axum::body::Body::empty()));
+    };
+    let applies = match jsonrpc_methods(&bytes) {
+        Some(methods) => methods
+            .iter()
+            .any(|m| config.scope_required_for.iter().any(|r| r == m)),
+        None => true,
+    };
+    (
+        applies,
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+    )
+}
+
+/// The most of a request body read to learn its JSON-RPC methods.
+const MAX_JSONRPC_BODY: usize = 1024 * 1024;
+
+/// The methods of a JSON-RPC message or batch (`None` for a body that is neither); a response
+/// to a server request carries none.
+fn jsonrpc_methods(body: &[u8]) -> Option<Vec<String>> {
+    let message: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let messages = match &message {
+        serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        single => vec![single],
+    };
+    if messages.is_empty() {
+        return None;
+    }
+    Some(
+        messages
+            .iter()
+            .filter_map(|m| m.get("method").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// The request back, when it is a JSON-RPC message (or batch, or a GET or DELETE of the
 /// session) whose every method is one of `unauthenticated-methods`; notifications such as
 /// `notifications/initialized` follow `initialize`. Anything else is challenged.
 async fn open_method(server: &ResourceServer, request: Request) -> Result<Request, ()> {
-    const MAX_BODY: usize = 1024 * 1024;
     let open = &server.config().unauthenticated_methods;
     let (parts, body) = request.into_parts();
     if parts.method != axum::http::Method::POST {
@@ -96,22 +146,13 @@ async fn open_method(server: &ResourceServer, request: Request) -> Result<Reques
             Err(())
         };
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ())?;
-    let message: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| ())?;
-    let messages = match &message {
-        serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
-        single => vec![single],
-    };
-    let allowed = !messages.is_empty()
-        && messages
-            .iter()
-            .all(|m| match m.get("method").and_then(|v| v.as_str()) {
-                Some(method) => {
-                    method.starts_with("notifications/") || open.iter().any(|o| o == method)
-                }
-                // A response to a server request carries no method.
-                None => true,
-            });
+    let bytes = axum::body::to_bytes(body, MAX_JSONRPC_BODY)
+        .await
+        .map_err(|_| ())?;
+    let methods = jsonrpc_methods(&bytes).ok_or(())?;
+    let allowed = methods
+        .iter()
+        .all(|method| method.starts_with("notifications/") || open.iter().any(|o| o == method));
     if allowed {
         Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
     } else {
