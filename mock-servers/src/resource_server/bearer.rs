@@ -89,11 +89,15 @@ fn refused_for_scope(server: &ResourceServer, granted: Option<&str>, required: &
 }
 
 /// Whether `required-scope` applies to this request, with the request back: always without
-/// `scope-required-for`; with it, when one of the request's JSON-RPC methods is listed (a
-/// body that is not JSON-RPC is held to the scope too).
+/// `scope-required-for`; with it, when one of a POST's JSON-RPC methods is listed (a body
+/// that is not JSON-RPC is held to the scope too). The session's GET stream and DELETE carry
+/// no operation, so they need no more than the token.
 async fn scope_applies(config: &ResourceServerConfig, request: Request) -> (bool, Request) {
     if config.scope_required_for.is_empty() {
         return (true, request);
+    }
+    if request.method() != axum::http::Method::POST {
+        return (false, request);
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_JSONRPC_BODY).await else {
