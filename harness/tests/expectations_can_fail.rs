@@ -513,7 +513,10 @@ const MUTATIONS: &[Mutation] = &[
     Mutation {
         scenario: "scope-step-up",
         change: "the MCP server requires no further scope, so nobody steps up",
-        mutate: |s| s.mocks.resource_server.required_scope = None,
+        mutate: |s| {
+            s.mocks.resource_server.required_scope = None;
+            s.mocks.resource_server.scope_required_for.clear();
+        },
     },
     Mutation {
         scenario: "scope-step-up-refused",
