@@ -103,3 +103,114 @@ async fn verbose_serve_adds_the_step_timeline_with_failed_checks_and_fixes() {
             .starts_with("NOT CONFORMANT: ")
     );
 }
+
+/// Two clients at one `serve` at once, through the binaries: the conformant `connect` and the
+/// pipelines one. Each gets its own verdict, in a JSON array and one file per client, and
+/// neither inherits the other's failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_at_one_serve_are_judged_each_alone() {
+    let out = std::env::temp_dir().join(format!("serve-two-clients-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut serve = Command::new(BIN)
+        .args([
+            "serve",
+            "dcr-happy-path",
+            "--timeout",
+            "120",
+            "--format",
+            "json",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut stdout = BufReader::new(serve.stdout.take().expect("piped stdout"));
+    let mut url = None;
+    let mut line = String::new();
+    while url.is_none() {
+        line.clear();
+        let read = stdout.read_line(&mut line).await.expect("serve's stdout");
+        assert!(read > 0, "serve ended before printing its MCP URL");
+        url = line
+            .strip_prefix("MCP server URL:")
+            .map(|rest| rest.trim().to_owned());
+    }
+    let url = url.unwrap_or_default();
+    let client = |profile: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command.arg("connect");
+        if let Some(profile) = profile {
+            command.args(["--profile", profile]);
+        }
+        command
+            .args(["--timeout", "30", &url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+    };
+    let (newest, pipelines) = tokio::join!(client(None), client(Some("pipelines")));
+    assert!(newest.expect("connect runs").success());
+    let _ = pipelines.expect("connect runs");
+    // Ctrl-C ends serve, which then judges every client it saw.
+    let pid = serve.id().expect("serve runs").to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut rest = String::new();
+    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
+        .await
+        .expect("serve ends on Ctrl-C")
+        .expect("serve's stdout");
+    let status = serve.wait().await.expect("serve exits");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "one client is not conformant: {rest}"
+    );
+    let start = if rest.starts_with('[') {
+        0
+    } else {
+        rest.find("\n[")
+            .unwrap_or_else(|| panic!("a JSON array of reports: {rest}"))
+            + 1
+    };
+    let reports: serde_json::Value =
+        serde_json::from_str(rest[start..].trim()).expect("the reports as JSON");
+    let reports = reports.as_array().expect("an array");
+    assert_eq!(reports.len(), 2, "{rest}");
+    let failed = |report: &serde_json::Value| -> Vec<String> {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "FAILURE")
+            .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut verdicts: Vec<Vec<String>> = reports.iter().map(failed).collect();
+    verdicts.sort();
+    assert_eq!(verdicts[0], Vec::<String>::new(), "{rest}");
+    assert!(
+        verdicts[1].contains(&"client-resource-indicator".to_owned()),
+        "{verdicts:?}"
+    );
+    for report in reports {
+        assert_eq!(report["client"]["flows"], 2, "{report:#}");
+    }
+    for n in 1..=2 {
+        assert!(
+            out.join(format!("dcr-happy-path-client-{n}.json"))
+                .is_file(),
+            "{n}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

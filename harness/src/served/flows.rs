@@ -9,9 +9,11 @@
 //! - something issued to a client: an access or refresh token (as a bearer credential, a
 //!   refresh grant, a revocation), an authorization code (redeemed, or in a redirect); a JWT
 //!   access token the mocks did not see issued still names its `client_id` claim;
-//! - a registration request identical (redirect URIs and client name) to an earlier one: a
-//!   client registering again, at a restarted or moved authorization server, is the same
-//!   client.
+//! - a registration request identical (redirect URIs and client name) to an earlier one, sent
+//!   to another authorization server or to one that has refused that client since: a client
+//!   registering again, at a moved or restarted authorization server, is the same client.
+//!   Sent while the earlier Client ID is still good there, it is another installation of the
+//!   same client software, judged on its own.
 //!
 //! The first request naming a Client ID not seen before starts a flow. Requests that name no
 //! client (the unauthenticated probe, metadata fetches, a consent page's form) are placed when
@@ -92,6 +94,21 @@ struct FlowState {
     refresh_tokens: Vec<(Server, String)>,
     /// The connections its requests came on.
     connections: HashSet<(Server, SocketAddr)>,
+    /// The authorization servers it registered at.
+    registered_at: HashSet<Server>,
+    /// The authorization servers that refused one of its requests (after which a client
+    /// registers again: its Client ID may be forgotten).
+    refused_by: HashSet<Server>,
+}
+
+impl FlowState {
+    /// Whether a registration identical to this flow's, sent to `server`, is this client
+    /// registering again: at another authorization server (it moved), or at one that refused
+    /// it since. Otherwise, with its Client ID still good there, it is another installation
+    /// of the same client software, a client of its own.
+    fn registers_again_at(&self, server: Server) -> bool {
+        !self.registered_at.contains(&server) || self.refused_by.contains(&server)
+    }
 }
 
 /// One flow of the log, ready to judge.
@@ -149,12 +166,18 @@ impl FlowTracker {
                     .iter()
                     .find_map(|id| state.by_client.get(id).copied())
             })
+            .filter(|flow| state.flows.contains_key(flow))
             .or_else(|| {
                 registration
                     .as_ref()
                     .and_then(|r| state.by_registration.get(r).copied())
-            })
-            .filter(|flow| state.flows.contains_key(flow));
+                    .filter(|flow| {
+                        state
+                            .flows
+                            .get(flow)
+                            .is_some_and(|f| f.registers_again_at(request.server))
+                    })
+            });
         let flow = match known {
             Some(flow) => flow,
             None if client_ids.is_empty() => return Observed::default(),
@@ -185,8 +208,16 @@ impl FlowTracker {
                 f.client_ids.push(id);
             }
         }
+        if let Some(f) = state.flows.get_mut(&flow) {
+            if registration.is_some() {
+                f.registered_at.insert(request.server);
+            } else if request.server != Server::ResourceServer && request.status >= 400 {
+                f.refused_by.insert(request.server);
+            }
+        }
         if let Some(registration) = registration {
-            state.by_registration.entry(registration).or_insert(flow);
+            // The newest flow with this registration is the one a re-registration continues.
+            state.by_registration.insert(registration, flow);
         }
         for token in tokens_issued(request) {
             state.by_token.insert(token, flow);
