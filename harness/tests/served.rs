@@ -129,6 +129,23 @@ async fn mismatched_metadata_is_refused_before_authorization() {
     assert!(report.met_expectations(), "{:?}", failures(&report));
 }
 
+/// The evidence names the two values compared, as the mocks served them.
+#[tokio::test]
+async fn a_mismatched_issuer_is_shown_with_both_values() {
+    let (report, _served) = judged("issuer-mismatch-refused", profile::NEWEST_SPEC).await;
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == "client-metadata-mismatch-refused")
+        .unwrap();
+    assert_eq!(check.status, Status::Success, "{check:#?}");
+    let compared = &check.details.as_ref().unwrap()["compared"];
+    assert_eq!(compared["field"], "issuer");
+    let served = compared["served"].as_str().unwrap();
+    let must_equal = compared["mustEqual"].as_str().unwrap();
+    assert_eq!(served, format!("{must_equal}/"), "{compared:#}");
+}
+
 #[tokio::test]
 async fn after_the_authorization_server_moves_the_client_registers_anew() {
     let (report, served) = judged("as-migration-reregisters", profile::NEWEST_SPEC).await;

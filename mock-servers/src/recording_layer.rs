@@ -123,20 +123,22 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         .filter(|g| !g.is_empty());
     let response_location = header_text(response.headers(), header::LOCATION);
     let www_authenticate = header_text(response.headers(), header::WWW_AUTHENTICATE);
-    // Only an authorization server's JSON is kept: the MCP server's answers are streams.
-    let (response, response_json) =
-        if server != Server::ResourceServer && body_kind(response.headers()) == BodyKind::Json {
-            let (parts, body) = response.into_parts();
-            match to_bytes(body, MAX_RECORDED_BODY).await {
-                Ok(bytes) => {
-                    let json = serde_json::from_slice::<Value>(&bytes).ok();
-                    (Response::from_parts(parts, Body::from(bytes)), json)
-                }
-                Err(_) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None),
+    // An authorization server's JSON and the MCP server's metadata are kept (the judge reads
+    // what was served); the MCP server's other answers are streams.
+    let keeps_json = server != Server::ResourceServer || path.starts_with("/.well-known/");
+    let (response, response_json) = if keeps_json && body_kind(response.headers()) == BodyKind::Json
+    {
+        let (parts, body) = response.into_parts();
+        match to_bytes(body, MAX_RECORDED_BODY).await {
+            Ok(bytes) => {
+                let json = serde_json::from_slice::<Value>(&bytes).ok();
+                (Response::from_parts(parts, Body::from(bytes)), json)
             }
-        } else {
-            (response, None)
-        };
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), None),
+        }
+    } else {
+        (response, None)
+    };
     log.push(RecordedRequest {
         server,
         method,

@@ -109,10 +109,9 @@ fn metadata_refused(view: &View, recorder: &mut Recorder) {
         );
         return;
     };
-    let Some(fetched) = view
+    let Some((fetched, served)) = view
         .log()
         .find(|(_, r)| document.fetched_by(r) && r.status == 200)
-        .map(|(i, _)| i)
     else {
         recorder.skip(
             &checks::CLIENT_METADATA_MISMATCH_REFUSED,
@@ -132,6 +131,7 @@ fn metadata_refused(view: &View, recorder: &mut Recorder) {
         "mismatchedDocument": document.name(),
         "fetchedAtRequest": fetched,
         "authorizationRequestsAfter": authorizations,
+        "compared": compared_values(view, document, served),
         "resourceAnnounced": view.facts.resource,
         "mcpUrl": view.facts.mcp_url,
     });
@@ -146,6 +146,43 @@ fn metadata_refused(view: &View, recorder: &mut Recorder) {
                 document.name()
             ),
         );
+    }
+}
+
+/// The two values that do not match, as the mocks served them: the protected-resource
+/// metadata's `resource` and the MCP server's URL; or the authorization-server metadata's
+/// `issuer` and the `authorization_servers` entry the client looked it up by.
+fn compared_values(view: &View, document: MetadataDocument, served: &RecordedRequest) -> Value {
+    let field = |r: &RecordedRequest, name: &str| -> Value {
+        r.response_json
+            .as_ref()
+            .and_then(|json| json.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    match document {
+        MetadataDocument::ProtectedResource => json!({
+            "field": "resource",
+            "served": field(served, "resource"),
+            "mustEqual": view.facts.mcp_url,
+            "mustEqualSource": "the MCP server URL the client was given (RFC 9728 §3.3)",
+        }),
+        MetadataDocument::AuthorizationServer => {
+            let announced = view
+                .log()
+                .find(|(_, r)| MetadataDocument::ProtectedResource.fetched_by(r) && r.status == 200)
+                .and_then(|(_, r)| {
+                    field(r, "authorization_servers")
+                        .as_array()
+                        .and_then(|servers| servers.first().cloned())
+                });
+            json!({
+                "field": "issuer",
+                "served": field(served, "issuer"),
+                "mustEqual": announced,
+                "mustEqualSource": "the protected-resource metadata's authorization_servers entry the metadata was looked up by (RFC 8414 §3.3)",
+            })
+        }
     }
 }
 

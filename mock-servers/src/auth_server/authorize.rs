@@ -287,7 +287,9 @@ impl Reply<'_> {
             }
             match self.server.config().iss_parameter {
                 IssParameter::Correct => {
-                    query.append_pair("iss", &self.server.issuer());
+                    let issuer = super::metadata::advertised_issuer(self.server)
+                        .unwrap_or_else(|| self.server.issuer());
+                    query.append_pair("iss", &issuer);
                 }
                 IssParameter::Wrong => {
                     query.append_pair("iss", "https://attacker.example");

@@ -5,18 +5,25 @@ use serde_json::{Value, json};
 use super::AuthServer;
 use crate::config::{AsMetadataLocation, IssuerForm};
 
-/// RFC 8414 §2 metadata (OpenID Connect Discovery 1.0 §3 metadata when served at an
-/// `openid-configuration` location).
-pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
-    let config = server.config();
-    let issuer = match config.issuer_in_metadata {
+/// The `issuer` the metadata gives (`issuer-in-metadata`), `None` when it gives none. The
+/// callback's RFC 9207 `iss` names the same value, so that a server whose metadata is off is
+/// at least consistent with itself.
+pub(super) fn advertised_issuer(server: &AuthServer) -> Option<String> {
+    match server.config().issuer_in_metadata {
         IssuerForm::Exact => Some(server.issuer()),
         IssuerForm::TrailingSlash => Some(format!("{}/", server.issuer())),
         IssuerForm::DropPath => Some(server.origin().to_owned()),
         IssuerForm::OtherHost => Some(server.issuer().replacen("127.0.0.1", "localhost", 1)),
         IssuerForm::ExtraPath => Some(format!("{}/oauth2", server.issuer())),
         IssuerForm::Omitted => None,
-    };
+    }
+}
+
+/// RFC 8414 §2 metadata (OpenID Connect Discovery 1.0 §3 metadata when served at an
+/// `openid-configuration` location).
+pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
+    let config = server.config();
+    let issuer = advertised_issuer(&server);
     let mut metadata = json!({
         "issuer": null,
         "authorization_endpoint": server.endpoint("authorize"),
