@@ -25,6 +25,11 @@ pub const MAX_RECORDED_BODY: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct GrantTypeSeen(pub String);
 
+/// Put on a token response by the token handler: how the request authenticated its client,
+/// as the handler read it.
+#[derive(Debug, Clone)]
+pub struct ClientAuthenticationSeen(pub crate::request_log::ClientAuthentication);
+
 /// Put on a response by a handler that read the request body as a form whatever its
 /// `Content-Type` (the token endpoint), so the log records the fields it acted on: a token
 /// request sent as `text/plain` or JSON is then judged like any other.
@@ -121,6 +126,10 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         .get::<GrantTypeSeen>()
         .map(|g| g.0.clone())
         .filter(|g| !g.is_empty());
+    let client_authentication = response
+        .extensions()
+        .get::<ClientAuthenticationSeen>()
+        .map(|seen| seen.0.clone());
     let response_location = header_text(response.headers(), header::LOCATION);
     let www_authenticate = header_text(response.headers(), header::WWW_AUTHENTICATE);
     // An authorization server's JSON and the MCP server's metadata are kept (the judge reads
@@ -154,6 +163,7 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         response_json,
         www_authenticate,
         connection,
+        client_authentication,
     });
     response
 }

@@ -62,6 +62,24 @@ pub struct RecordedRequest {
     /// address on the same server shared a connection.
     #[serde(skip)]
     pub connection: Option<std::net::SocketAddr>,
+    /// How a token request authenticated its client, as the token endpoint read it, and the
+    /// method the server holds for that client: the judge compares these, never the mocks'
+    /// configuration.
+    pub client_authentication: Option<ClientAuthentication>,
+}
+
+/// A token request's client authentication as the token endpoint read it (RFC 6749 §2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientAuthentication {
+    /// The Client ID the request authenticated as (empty when it named none).
+    #[serde(skip)]
+    pub client_id: String,
+    /// The method it used: `client_secret_basic`, `client_secret_post`, `private_key_jwt`,
+    /// `none`.
+    pub method: String,
+    /// The method the server holds for that client; `None` when it knows no such client.
+    pub registered: Option<String>,
 }
 
 /// An `Authorization` header as sent.

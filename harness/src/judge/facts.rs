@@ -73,8 +73,6 @@ pub struct MockFacts {
     pub protected_resource_metadata: bool,
     pub challenge_scope: Option<String>,
     pub auth_servers: Vec<AuthServerFacts>,
-    /// Pre-registered clients: Client ID and the auth method they must use.
-    pub preregistered: Vec<(String, String)>,
 }
 
 impl MockFacts {
@@ -136,22 +134,6 @@ impl MockFacts {
                 .then(|| rs_config.challenge_scope.clone())
                 .flatten(),
             auth_servers,
-            preregistered: as_config
-                .clients
-                .iter()
-                .map(|c| {
-                    let method = if c.client_secret.is_some() {
-                        as_config
-                            .token_endpoint_auth_methods
-                            .iter()
-                            .find(|m| m.as_str() != "none")
-                            .map_or("client_secret_basic", |m| m.as_str())
-                    } else {
-                        "none"
-                    };
-                    (c.client_id.clone(), method.to_owned())
-                })
-                .collect(),
         }
     }
 }

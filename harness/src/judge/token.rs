@@ -2,9 +2,9 @@
 //! authorization, token and refresh requests, and client authentication.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use mcp_oauth_mocks::RecordedRequest;
-use serde_json::{Value, json};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::facts::View;
@@ -140,80 +140,19 @@ fn resource(view: &View, recorder: &mut Recorder) {
     }
 }
 
-/// How a token request authenticated, and as which client.
-fn presented(request: &RecordedRequest) -> (Option<String>, &'static str) {
-    if let Some(credential) = &request.authorization
-        && credential.scheme.eq_ignore_ascii_case("basic")
-    {
-        let id = STANDARD
-            .decode(credential.value.trim())
-            .ok()
-            .and_then(|d| String::from_utf8(d).ok())
-            .and_then(|d| d.split_once(':').map(|(id, _)| id.to_owned()))
-            .map(|id| {
-                url::form_urlencoded::parse(format!("v={id}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or(id)
-            });
-        return (id, "client_secret_basic");
-    }
-    let id = request.form_field("client_id").map(str::to_owned);
-    if request.form_field("client_secret").is_some() {
-        (id, "client_secret_post")
-    } else {
-        (id, "none")
-    }
-}
-
-/// The method the client is registered with: from a registration response, the
-/// pre-registered apps, or (a URL) a client ID metadata document, which is always public.
-fn registered_method(view: &View, client_id: &str) -> Option<String> {
-    for (_, r, _) in view.registrations() {
-        let Some(response) = &r.response_json else {
-            continue;
-        };
-        if response.get("client_id").and_then(Value::as_str) == Some(client_id) {
-            // An omitted (or null, or empty: mcp-auth-proxy#173) method is RFC 7591's
-            // default, client_secret_basic, which needs a secret; without one the client is
-            // public.
-            let stated = response
-                .get("token_endpoint_auth_method")
-                .and_then(Value::as_str)
-                .filter(|m| !m.is_empty());
-            let has_secret = response
-                .get("client_secret")
-                .and_then(Value::as_str)
-                .is_some();
-            return Some(match stated {
-                Some(method) => method.to_owned(),
-                None if has_secret => "client_secret_basic".to_owned(),
-                None => "none".to_owned(),
-            });
-        }
-    }
-    if let Some((_, method)) = view
-        .facts
-        .preregistered
-        .iter()
-        .find(|(id, _)| id == client_id)
-    {
-        return Some(method.clone());
-    }
-    client_id.starts_with("http").then(|| "none".to_owned())
-}
-
 fn auth_method(view: &View, recorder: &mut Recorder) {
     let mut judged = Vec::new();
     let mut wrong = Vec::new();
+    // As the token endpoint read the request, and the method it holds for the client: the
+    // judge and the mock cannot disagree on either.
     for (index, request, _) in view.token_requests() {
-        let (client_id, method) = presented(request);
-        let Some(registered) = client_id
-            .as_deref()
-            .and_then(|id| registered_method(view, id))
-        else {
+        let Some(authentication) = &request.client_authentication else {
             continue;
         };
+        let Some(registered) = authentication.registered.clone() else {
+            continue;
+        };
+        let method = authentication.method.clone();
         judged.push(json!({ "request": index, "registered": registered, "used": method }));
         if registered != method {
             wrong.push((registered, method));

@@ -140,7 +140,7 @@ impl Audience {
 }
 
 /// The client a `private_key_jwt` assertion authenticates, or why it does not.
-fn assertion_client(
+pub(super) fn assertion_client(
     server: &AuthServer,
     params: &HashMap<String, String>,
 ) -> Result<Client, OAuthError> {

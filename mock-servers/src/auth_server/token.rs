@@ -22,7 +22,8 @@ use crate::config::{
     ClientAuthReading, ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat,
     UnknownClientAnswer,
 };
-use crate::recording_layer::{BodyReadAsForm, GrantTypeSeen};
+use crate::recording_layer::{BodyReadAsForm, ClientAuthenticationSeen, GrantTypeSeen};
+use crate::request_log::ClientAuthentication;
 use crate::request_log::RequestLog;
 
 pub async fn token(
@@ -50,13 +51,19 @@ pub async fn token(
         }
     };
     let jkt = jkt.as_deref();
+    let mut record = None;
     let result = match grant_type.as_str() {
-        "authorization_code" => authenticate(&server, &log, &headers, &params)
-            .await
-            .and_then(|client| redeem_code(&server, &client, &params, jkt)),
-        "refresh_token" => authenticate(&server, &log, &headers, &params)
-            .await
-            .and_then(|client| refresh(&server, &client, &params, jkt)),
+        "authorization_code" | "refresh_token" => {
+            let authentication = authenticate_recorded(&server, &log, &headers, &params).await;
+            record = authentication.record;
+            authentication.outcome.and_then(|client| {
+                if grant_type == "authorization_code" {
+                    redeem_code(&server, &client, &params, jkt)
+                } else {
+                    refresh(&server, &client, &params, jkt)
+                }
+            })
+        }
         "client_credentials" if server.config().client_credentials => {
             super::grants::client_credentials(&server, &log, &headers, &params).await
         }
@@ -72,6 +79,11 @@ pub async fn token(
     };
     let response = result.unwrap_or_else(IntoResponse::into_response);
     let mut response = present(server.config(), &headers, response).await;
+    if let Some(record) = record {
+        response
+            .extensions_mut()
+            .insert(ClientAuthenticationSeen(record));
+    }
     response.extensions_mut().insert(GrantTypeSeen(grant_type));
     response.extensions_mut().insert(BodyReadAsForm);
     response
@@ -132,18 +144,28 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     crate::form::parse_unique(body).map_err(|e| OAuthError::invalid_request(e.to_string()))
 }
 
-/// Identifies the client, enforcing the one authentication method it is registered with.
-pub(super) async fn authenticate(
+/// How a token request authenticates its client, as this server reads it
+/// (`client-auth-reading`): the one reading both the check and the request log use.
+struct Presented {
+    client_id: String,
+    secret: Option<String>,
+    method: TokenEndpointAuthMethod,
+}
+
+/// Reads the request's client authentication; an error for a request this server refuses
+/// before it looks at the client (a malformed header, two methods at once).
+fn presented(
     server: &AuthServer,
-    log: &RequestLog,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Result<Client, OAuthError> {
+) -> Result<Presented, OAuthError> {
+    // The scheme is case-insensitive (RFC 9110 §11.1).
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .map(parse_basic)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| parse_basic(credentials))
         .transpose()?;
     let body_client_id = params.get("client_id");
     match server.config().client_auth_reading {
@@ -157,47 +179,130 @@ pub(super) async fn authenticate(
         }
         _ => {}
     }
-    let (client_id, presented_secret, method) = match (&basic, params.get("client_secret")) {
-        (Some(_), Some(_)) => {
+    let asserted = params.contains_key("client_assertion");
+    let presented = match (&basic, params.get("client_secret"), asserted) {
+        (Some(_), Some(_), _) | (Some(_), _, true) | (_, Some(_), true) => {
             return Err(OAuthError::invalid_request(
                 "the client authenticated with more than one method",
             ));
         }
-        (Some((id, secret)), None) => (
-            match server.config().client_auth_reading {
+        (Some((id, secret)), None, false) => Presented {
+            client_id: match server.config().client_auth_reading {
                 // The header's client ID is never read, only its secret.
                 ClientAuthReading::BodyClientIdOnly => body_client_id.cloned().unwrap_or_default(),
                 _ => id.clone(),
             },
-            Some(secret.clone()),
-            TokenEndpointAuthMethod::ClientSecretBasic,
-        ),
-        (None, Some(secret)) => (
-            body_client_id.cloned().unwrap_or_default(),
-            Some(secret.clone()),
-            TokenEndpointAuthMethod::ClientSecretPost,
-        ),
-        (None, None) => (
-            body_client_id.cloned().unwrap_or_default(),
-            None,
-            TokenEndpointAuthMethod::None,
-        ),
+            secret: Some(secret.clone()),
+            method: TokenEndpointAuthMethod::ClientSecretBasic,
+        },
+        (None, Some(secret), false) => Presented {
+            client_id: body_client_id.cloned().unwrap_or_default(),
+            secret: Some(secret.clone()),
+            method: TokenEndpointAuthMethod::ClientSecretPost,
+        },
+        (None, None, true) => Presented {
+            client_id: body_client_id
+                .cloned()
+                .or_else(|| assertion_subject(params))
+                .unwrap_or_default(),
+            secret: None,
+            method: TokenEndpointAuthMethod::PrivateKeyJwt,
+        },
+        (None, None, false) => Presented {
+            client_id: body_client_id.cloned().unwrap_or_default(),
+            secret: None,
+            method: TokenEndpointAuthMethod::None,
+        },
     };
-    let client = match server.find_client(log, &client_id).await {
-        Ok(client) => client,
-        Err(ClientLookup::Unknown) => return Err(unknown_client(server, &client_id)),
-        Err(ClientLookup::Document(error)) => {
-            return Err(OAuthError::invalid_client(error.to_string()));
+    Ok(presented)
+}
+
+/// The `sub` of a client assertion, unverified: only to name the client in the log and an
+/// error; the assertion itself is verified before it is believed.
+fn assertion_subject(params: &HashMap<String, String>) -> Option<String> {
+    let payload = params.get("client_assertion")?.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// A token request's client authentication: the client when it holds, and the record of what
+/// was presented and what the server holds for that client, for the request log.
+pub(super) struct Authentication {
+    pub outcome: Result<Client, OAuthError>,
+    pub record: Option<ClientAuthentication>,
+}
+
+/// Identifies the client, enforcing the one authentication method it is registered with.
+pub(super) async fn authenticate(
+    server: &AuthServer,
+    log: &RequestLog,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    authenticate_recorded(server, log, headers, params)
+        .await
+        .outcome
+}
+
+/// [`authenticate`], with the record of what was presented.
+pub(super) async fn authenticate_recorded(
+    server: &AuthServer,
+    log: &RequestLog,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Authentication {
+    let presented = match presented(server, headers, params) {
+        Ok(presented) => presented,
+        Err(refused) => {
+            return Authentication {
+                outcome: Err(refused),
+                record: None,
+            };
         }
     };
-    if method != client.auth_method {
+    let found = server.find_client(log, &presented.client_id).await;
+    let record = Some(ClientAuthentication {
+        client_id: presented.client_id.clone(),
+        method: presented.method.as_str().to_owned(),
+        registered: found
+            .as_ref()
+            .ok()
+            .map(|client| client.auth_method.as_str().to_owned()),
+    });
+    let outcome = match found {
+        Ok(client) => check(server, params, &presented, client),
+        Err(ClientLookup::Unknown) => Err(unknown_client(server, &presented.client_id)),
+        Err(ClientLookup::Document(error)) => Err(OAuthError::invalid_client(error.to_string())),
+    };
+    Authentication { outcome, record }
+}
+
+/// The client, when it authenticated with the method it is registered with.
+fn check(
+    server: &AuthServer,
+    params: &HashMap<String, String>,
+    presented: &Presented,
+    client: Client,
+) -> Result<Client, OAuthError> {
+    if presented.method != client.auth_method {
         return Err(OAuthError::invalid_client(format!(
-            "client {client_id:?} must authenticate with {}, not {}",
+            "client {:?} must authenticate with {}, not {}",
+            presented.client_id,
             client.auth_method.as_str(),
-            method.as_str()
+            presented.method.as_str()
         )));
     }
-    if client.secret.is_some() && client.secret != presented_secret {
+    if presented.method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        let asserted = super::grants::assertion_client(server, params)?;
+        if asserted.id != client.id {
+            return Err(OAuthError::invalid_client(
+                "the client assertion names another client than client_id",
+            ));
+        }
+        return Ok(client);
+    }
+    if client.secret.is_some() && client.secret != presented.secret {
         return Err(OAuthError::invalid_client("client authentication failed"));
     }
     Ok(client)

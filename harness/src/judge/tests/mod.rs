@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_oauth_mocks::RecordedRequest;
 use mcp_oauth_mocks::clock::SimulatedClock;
-use mcp_oauth_mocks::request_log::{Credential, Server};
+use mcp_oauth_mocks::request_log::{ClientAuthentication, Credential, Server};
 use mcp_oauth_reports::{Report, Status};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -47,7 +47,6 @@ fn facts() -> MockFacts {
             iss_advertised: false,
             scopes_supported: vec!["mcp:tools".to_owned()],
         }],
-        preregistered: Vec::new(),
     }
 }
 
@@ -123,7 +122,17 @@ fn exchange(code: &str, token: &str, refresh: &str) -> RecordedRequest {
         response_json: Some(
             json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh }),
         ),
+        client_authentication: Some(public_client()),
         ..as_request("POST", "/token", 200)
+    }
+}
+
+/// The token endpoint's record of a public client `c1` authenticating as one.
+fn public_client() -> ClientAuthentication {
+    ClientAuthentication {
+        client_id: "c1".to_owned(),
+        method: "none".to_owned(),
+        registered: Some("none".to_owned()),
     }
 }
 
@@ -137,6 +146,7 @@ fn refresh(token: &str, answer: Value, status: u16) -> RecordedRequest {
             ("resource", MCP),
         ]),
         response_json: Some(answer),
+        client_authentication: Some(public_client()),
         ..as_request("POST", "/token", status)
     }
 }
@@ -416,14 +426,27 @@ fn the_resource_must_be_present_and_canonical_with_the_profile_deciding_how_much
 
 #[test]
 fn token_requests_must_authenticate_as_registered() {
+    // The token endpoint read a client_secret_post request from a client it holds as public.
     only_fails(
         |log| {
-            log[5]
-                .form
-                .push(("client_secret".to_owned(), "made-up-secret".to_owned()))
+            log[5].client_authentication = Some(ClientAuthentication {
+                method: "client_secret_post".to_owned(),
+                ..public_client()
+            })
         },
         "client-token-auth-method",
     );
+}
+
+#[test]
+fn a_client_the_token_endpoint_does_not_know_is_not_asked_its_method() {
+    let mut log = conformant_log();
+    log[5].client_authentication = Some(ClientAuthentication {
+        registered: None,
+        ..public_client()
+    });
+    let report = judge(&input(log, ClientOutcome::Connects, &[]));
+    assert_eq!(status(&report, "client-token-auth-method"), Status::Skipped);
 }
 
 /// A client whose token is refused drops it and starts a new sign-in with a request without
