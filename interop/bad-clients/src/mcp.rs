@@ -1,12 +1,16 @@
 //! The MCP side, through rmcp with a fixed bearer token: one session per call, so that a
 //! refreshed token is simply the next session's.
 
+use std::collections::HashMap;
+
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
+use crate::fault::Fault;
 use crate::oauth::Result;
 
 /// The WWW-Authenticate challenge of an unauthenticated initialize (empty when none).
@@ -34,9 +38,14 @@ pub async fn challenge(http: &reqwest::Client, url: &str) -> Result<String> {
         .to_owned())
 }
 
-pub async fn call_echo(url: &str, access_token: &str, call: usize) -> Result<()> {
-    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
-    config.auth_header = Some(access_token.to_owned());
+pub async fn call_echo(url: &str, access_token: &str, call: usize, fault: Fault) -> Result<()> {
+    let mut config =
+        StreamableHttpClientTransportConfig::with_uri(endpoint(url, access_token, fault)?);
+    if fault == Fault::OtherScheme {
+        config.custom_headers = other_scheme(access_token)?;
+    } else {
+        config.auth_header = Some(access_token.to_owned());
+    }
     let transport = StreamableHttpClientTransport::from_config(config);
     let session = ().serve(transport).await.map_err(|e| format!("MCP initialize failed: {e}"))?;
     let mut params = CallToolRequestParams::new("echo");
@@ -50,4 +59,24 @@ pub async fn call_echo(url: &str, access_token: &str, call: usize) -> Result<()>
         Ok(_) => Err(format!("tools/call {call} reported an error")),
         Err(e) => Err(format!("tools/call {call} failed: {e}")),
     }
+}
+
+/// The MCP URL every request goes to: with the `token-in-query` fault, the access token rides
+/// in its query string as well as in the header.
+fn endpoint(url: &str, access_token: &str, fault: Fault) -> Result<String> {
+    if fault != Fault::TokenInQuery {
+        return Ok(url.to_owned());
+    }
+    let mut with_token = url::Url::parse(url).map_err(|e| format!("bad MCP URL: {e}"))?;
+    with_token
+        .query_pairs_mut()
+        .append_pair("access_token", access_token);
+    Ok(with_token.to_string())
+}
+
+/// The `other-scheme` fault: `Authorization: Token <access token>` instead of `Bearer`.
+fn other_scheme(access_token: &str) -> Result<HashMap<HeaderName, HeaderValue>> {
+    let value = HeaderValue::from_str(&format!("Token {access_token}"))
+        .map_err(|e| format!("the access token is not a valid header value: {e}"))?;
+    Ok(HashMap::from([(AUTHORIZATION, value)]))
 }

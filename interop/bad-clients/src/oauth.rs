@@ -1,6 +1,8 @@
 //! A small hand-written OAuth 2.1 client for MCP: discovery, registration, authorization with
-//! a headless consent, code exchange and refresh. Each step asks the `Faults` whether to leave
-//! out or change what a conformant client sends; with no faults it is a conformant client.
+//! a headless consent, code exchange and refresh. Each step asks the [`Fault`] whether to leave
+//! out or change what a conformant client sends; with no fault it is a conformant client.
+
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,12 +11,24 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::Faults;
+use crate::fault::Fault;
 
 /// The loopback callback the catalog's pre-registered clients allow; nothing listens on it.
 pub const REDIRECT_URI: &str = "http://127.0.0.1:33418/callback";
 /// Where the `changed-redirect-uri` client says it was redirected in its token request.
 pub const CHANGED_REDIRECT_URI: &str = "http://127.0.0.1:33418/other-callback";
+/// The `unsafe-redirect-uri` client's callback: plain http on a host that is not this machine,
+/// where anyone on the path can read the code. Registered and used consistently.
+pub const UNSAFE_REDIRECT_URI: &str = "http://bad-client.example/callback";
+
+/// The redirect URI the client registers and authorizes with.
+fn redirect_uri(fault: Fault) -> &'static str {
+    if fault == Fault::UnsafeRedirectUri {
+        UNSAFE_REDIRECT_URI
+    } else {
+        REDIRECT_URI
+    }
+}
 
 pub struct Server {
     pub resource: String,
@@ -23,17 +37,54 @@ pub struct Server {
     pub token_endpoint: String,
     pub registration_endpoint: Option<String>,
     pub iss_supported: bool,
-    pub scope: Option<String>,
+    /// The scope of the 401 challenge.
+    pub challenge_scope: Option<String>,
+    /// The protected-resource metadata's `scopes_supported`, space-separated.
+    pub metadata_scopes: Option<String>,
+}
+
+impl Server {
+    /// The scope to ask for: the challenge's, else the metadata's, else none.
+    fn scope(&self, fault: Fault) -> Option<&str> {
+        if fault == Fault::IgnoresChallengeScope {
+            return self.metadata_scopes.as_deref();
+        }
+        self.challenge_scope
+            .as_deref()
+            .or(self.metadata_scopes.as_deref())
+    }
+}
+
+/// How the client authenticates at the token endpoint (RFC 7591 `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
 }
 
 pub struct Client {
     pub id: String,
     pub secret: Option<String>,
+    pub auth_method: AuthMethod,
 }
+
+/// An access token is refreshed before a call when it expires within this margin.
+const REFRESH_MARGIN: Duration = Duration::from_secs(5);
 
 pub struct Tokens {
     pub access: String,
     pub refresh: Option<String>,
+    /// When the access token expires, by this client's clock (`expires_in`), when it said.
+    pub expires_at: Option<Instant>,
+}
+
+impl Tokens {
+    /// Whether the access token has expired or is about to.
+    pub fn expiring(&self) -> bool {
+        self.expires_at
+            .is_some_and(|at| Instant::now() + REFRESH_MARGIN >= at)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, String>;
@@ -79,7 +130,15 @@ fn inserted(base: &Url, well_known: &str) -> String {
     format!("{origin}/.well-known/{well_known}{path}")
 }
 
-pub async fn discover(http: &reqwest::Client, mcp_url: &str, challenge: &str) -> Result<Server> {
+/// Discovery from the MCP URL and its 401 challenge (empty to read the metadata at its
+/// well-known place only). A conformant client stops when the metadata's resource is not the
+/// MCP URL, or the authorization server's issuer is not the one the resource named.
+pub async fn discover(
+    http: &reqwest::Client,
+    mcp_url: &str,
+    challenge: &str,
+    fault: Fault,
+) -> Result<Server> {
     let mcp = Url::parse(mcp_url).map_err(|e| format!("bad MCP URL: {e}"))?;
     let mut prm_urls: Vec<String> = resource_metadata(challenge).into_iter().collect();
     prm_urls.push(inserted(&mcp, "oauth-protected-resource"));
@@ -107,6 +166,19 @@ pub async fn discover(http: &reqwest::Client, mcp_url: &str, challenge: &str) ->
         }
     }
     let metadata = metadata.ok_or("no authorization server metadata")?;
+    let announced_issuer = text(&metadata, "issuer");
+    if fault != Fault::IgnoresMetadataMismatch {
+        if resource != mcp_url {
+            return Err(format!(
+                "the protected-resource metadata is for {resource:?}, not {mcp_url:?}"
+            ));
+        }
+        if announced_issuer.as_deref() != Some(issuer.as_str()) {
+            return Err(format!(
+                "the authorization server's metadata names the issuer {announced_issuer:?}, not {issuer:?}"
+            ));
+        }
+    }
     let scopes = prm
         .get("scopes_supported")
         .and_then(Value::as_array)
@@ -119,7 +191,7 @@ pub async fn discover(http: &reqwest::Client, mcp_url: &str, challenge: &str) ->
         .filter(|s| !s.is_empty());
     Ok(Server {
         resource,
-        issuer: text(&metadata, "issuer").unwrap_or(issuer),
+        issuer: announced_issuer.unwrap_or(issuer),
         authorization_endpoint: text(&metadata, "authorization_endpoint")
             .ok_or("the metadata has no authorization_endpoint")?,
         token_endpoint: text(&metadata, "token_endpoint")
@@ -129,7 +201,8 @@ pub async fn discover(http: &reqwest::Client, mcp_url: &str, challenge: &str) ->
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        scope: challenge_scope(challenge).or(scopes),
+        challenge_scope: challenge_scope(challenge),
+        metadata_scopes: scopes,
     })
 }
 
@@ -137,9 +210,19 @@ pub async fn register(
     http: &reqwest::Client,
     server: &Server,
     context: (Option<String>, Option<String>),
+    fault: Fault,
 ) -> Result<Client> {
     if let (Some(id), secret) = context {
-        return Ok(Client { id, secret });
+        let auth_method = if secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        };
+        return Ok(Client {
+            id,
+            secret,
+            auth_method,
+        });
     }
     let endpoint = server
         .registration_endpoint
@@ -147,14 +230,7 @@ pub async fn register(
         .ok_or("no Client ID given and no registration endpoint")?;
     let response = http
         .post(endpoint)
-        .json(&json!({
-            "client_name": "bad-client",
-            "redirect_uris": [REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none",
-            "application_type": "native",
-        }))
+        .json(&registration_request(fault))
         .send()
         .await
         .map_err(|e| format!("registration: {e}"))?;
@@ -165,10 +241,44 @@ pub async fn register(
         .json()
         .await
         .map_err(|e| format!("registration: not JSON: {e}"))?;
+    let secret = text(&body, "client_secret");
+    // RFC 7591 §2: an omitted method is client_secret_basic, which needs a secret.
+    let auth_method = match text(&body, "token_endpoint_auth_method").as_deref() {
+        Some("client_secret_post") => AuthMethod::ClientSecretPost,
+        Some("client_secret_basic") => AuthMethod::ClientSecretBasic,
+        Some("none") => AuthMethod::None,
+        _ if secret.is_some() => AuthMethod::ClientSecretBasic,
+        _ => AuthMethod::None,
+    };
     Ok(Client {
         id: text(&body, "client_id").ok_or("registration returned no client_id")?,
-        secret: text(&body, "client_secret"),
+        secret,
+        auth_method,
     })
+}
+
+/// The RFC 7591 registration request of a public native client, less what a `dcr-*` fault
+/// leaves out.
+fn registration_request(fault: Fault) -> Value {
+    let mut request = json!({
+        "client_name": "bad-client",
+        "redirect_uris": [redirect_uri(fault)],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "application_type": "native",
+    });
+    let left_out = match fault {
+        Fault::DcrNoRedirectUris => "redirect_uris",
+        Fault::DcrNoGrantTypes => "grant_types",
+        Fault::DcrNoApplicationType => "application_type",
+        Fault::DcrNoAuthMethod => "token_endpoint_auth_method",
+        _ => return request,
+    };
+    if let Some(fields) = request.as_object_mut() {
+        fields.remove(left_out);
+    }
+    request
 }
 
 fn random_text() -> String {
@@ -187,11 +297,18 @@ pub async fn authorize(
     http: &reqwest::Client,
     server: &Server,
     client: &Client,
-    faults: &Faults,
+    fault: Fault,
 ) -> Result<Grant> {
     let verifier = random_text();
     let state = random_text();
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let (challenge, method) = if fault == Fault::PlainPkce {
+        (verifier.clone(), "plain")
+    } else {
+        (
+            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+            "S256",
+        )
+    };
     let mut url = Url::parse(&server.authorization_endpoint)
         .map_err(|e| format!("bad authorization endpoint: {e}"))?;
     {
@@ -199,17 +316,17 @@ pub async fn authorize(
         query
             .append_pair("response_type", "code")
             .append_pair("client_id", &client.id)
-            .append_pair("redirect_uri", REDIRECT_URI)
+            .append_pair("redirect_uri", redirect_uri(fault))
             .append_pair("state", &state);
-        if !faults.no_pkce {
+        if fault != Fault::NoPkce {
             query
                 .append_pair("code_challenge", &challenge)
-                .append_pair("code_challenge_method", "S256");
+                .append_pair("code_challenge_method", method);
         }
-        if !faults.no_resource {
+        if fault != Fault::NoResource {
             query.append_pair("resource", &server.resource);
         }
-        if let Some(scope) = &server.scope {
+        if let Some(scope) = server.scope(fault) {
             query.append_pair("scope", scope);
         }
     }
@@ -238,7 +355,7 @@ pub async fn authorize(
     if let Some(error) = param("error") {
         return Err(format!("authorization refused: {error}"));
     }
-    if param("state").as_deref() != Some(state.as_str()) && !faults.ignore_state {
+    if param("state").as_deref() != Some(state.as_str()) && fault != Fault::IgnoresState {
         return Err("the callback's state is not the one sent".to_owned());
     }
     let iss = param("iss");
@@ -246,7 +363,7 @@ pub async fn authorize(
         Some(iss) => *iss == server.issuer,
         None => !server.iss_supported,
     };
-    if !iss_ok && !faults.ignore_iss {
+    if !iss_ok && fault != Fault::IgnoresWrongIss {
         return Err("the callback's iss is not the authorization server's issuer".to_owned());
     }
     Ok(Grant {
@@ -260,11 +377,23 @@ async fn token_request(
     server: &Server,
     client: &Client,
     mut form: Vec<(&'static str, String)>,
+    fault: Fault,
 ) -> Result<std::result::Result<Tokens, String>> {
     let mut request = http.post(&server.token_endpoint);
-    match &client.secret {
-        Some(secret) => request = request.basic_auth(&client.id, Some(secret)),
-        None => form.push(("client_id", client.id.clone())),
+    let method = match (fault, client.auth_method) {
+        // The fault: the secret goes in the body although the registration says Basic.
+        (Fault::WrongAuthMethod, AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretPost,
+        (_, method) => method,
+    };
+    match (method, &client.secret) {
+        (AuthMethod::ClientSecretBasic, Some(secret)) => {
+            request = request.basic_auth(&client.id, Some(secret));
+        }
+        (AuthMethod::ClientSecretPost, Some(secret)) => {
+            form.push(("client_id", client.id.clone()));
+            form.push(("client_secret", secret.clone()));
+        }
+        _ => form.push(("client_id", client.id.clone())),
     }
     let response = request
         .form(&form)
@@ -277,9 +406,11 @@ async fn token_request(
         let error = text(&body, "error").unwrap_or_else(|| status.to_string());
         return Ok(Err(error));
     }
+    let lifetime = body.get("expires_in").and_then(Value::as_u64);
     Ok(Ok(Tokens {
         access: text(&body, "access_token").ok_or("the token response has no access_token")?,
         refresh: text(&body, "refresh_token"),
+        expires_at: lifetime.map(|secs| Instant::now() + Duration::from_secs(secs)),
     }))
 }
 
@@ -288,25 +419,28 @@ pub async fn redeem(
     server: &Server,
     client: &Client,
     grant: Grant,
-    faults: &Faults,
+    fault: Fault,
 ) -> Result<Tokens> {
-    let redirect_uri = if faults.changed_redirect_uri {
+    let redirect_uri = if fault == Fault::ChangedRedirectUri {
         CHANGED_REDIRECT_URI
     } else {
-        REDIRECT_URI
+        redirect_uri(fault)
     };
     let mut form = vec![
         ("grant_type", "authorization_code".to_owned()),
         ("code", grant.code),
         ("redirect_uri", redirect_uri.to_owned()),
     ];
-    if !faults.no_pkce {
-        form.push(("code_verifier", grant.verifier));
+    match fault {
+        Fault::NoPkce => {}
+        // The fault: a verifier, but not the one whose hash went out with the authorization.
+        Fault::WrongVerifier => form.push(("code_verifier", random_text())),
+        _ => form.push(("code_verifier", grant.verifier)),
     }
-    if !faults.no_resource {
+    if fault != Fault::NoResource {
         form.push(("resource", server.resource.clone()));
     }
-    token_request(http, server, client, form)
+    token_request(http, server, client, form, fault)
         .await?
         .map_err(|error| format!("the code exchange was refused: {error}"))
 }
@@ -317,14 +451,14 @@ pub async fn refresh(
     server: &Server,
     client: &Client,
     refresh_token: &str,
-    faults: &Faults,
+    fault: Fault,
 ) -> Result<std::result::Result<Tokens, String>> {
     let mut form = vec![
         ("grant_type", "refresh_token".to_owned()),
         ("refresh_token", refresh_token.to_owned()),
     ];
-    if !faults.no_resource {
+    if fault != Fault::NoResource {
         form.push(("resource", server.resource.clone()));
     }
-    token_request(http, server, client, form).await
+    token_request(http, server, client, form, fault).await
 }

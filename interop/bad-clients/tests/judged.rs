@@ -8,7 +8,10 @@ use mcp_oauth_harness::scenario::{catalog_dir, load_file};
 use mcp_oauth_harness::test_client::{self, ClientCommand, TestClientOptions};
 use mcp_oauth_reports::{Report, Status};
 
-async fn judged(fault: &str, scenario: &str) -> Report {
+/// How long a client may run: the longest, `expired-token`, idles for its token's 30 seconds.
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+async fn judged(fault: &str, scenario: &str, timeout: Duration) -> Report {
     let scenario = load_file(&catalog_dir().join(format!("{scenario}.toml"))).unwrap();
     let options = TestClientOptions {
         command: ClientCommand {
@@ -16,7 +19,7 @@ async fn judged(fault: &str, scenario: &str) -> Report {
             args: vec![fault.to_owned()],
         },
         profile: profile::NEWEST_SPEC,
-        timeout: Duration::from_secs(60),
+        timeout,
     };
     test_client::run_scenario(scenario, &options).await.unwrap()
 }
@@ -35,7 +38,16 @@ fn failed_ids(report: &Report) -> Vec<String> {
 }
 
 async fn assert_fails_exactly(fault: &str, scenario: &str, expected: &[&str]) {
-    let report = judged(fault, scenario).await;
+    assert_fails_exactly_within(fault, scenario, TIMEOUT, expected).await;
+}
+
+async fn assert_fails_exactly_within(
+    fault: &str,
+    scenario: &str,
+    timeout: Duration,
+    expected: &[&str],
+) {
+    let report = judged(fault, scenario, timeout).await;
     let messages: Vec<String> = report
         .checks
         .iter()
@@ -63,9 +75,173 @@ async fn the_double_without_a_fault_passes() {
     assert_fails_exactly("conformant", "callback-state-wrong", &[]).await;
 }
 
+/// The scenarios the newer faults are judged in: the double without a fault passes each, so
+/// that what its fault makes fail there is the fault's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_double_without_a_fault_passes_where_the_faults_are_judged() {
+    for scenario in [
+        "scope-from-challenge",
+        "token-auth-from-dcr-response-basic",
+        "rs-lenient-authorization",
+        "mcp-refuses-valid-token",
+        "resource-mismatch-refused",
+        "issuer-mismatch-refused",
+        "as-migration-reregisters",
+    ] {
+        assert_fails_exactly("conformant", scenario, &[]).await;
+    }
+}
+
+/// The control of `expired-token`: the same idling, with a refresh before the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_double_that_refreshes_first_passes() {
+    assert_fails_exactly("idles-past-expiry", "near-expiry-refresh", &[]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_pkce() {
     assert_fails_exactly("no-pkce", "dcr-happy-path", NO_PKCE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_pkce() {
+    assert_fails_exactly("plain-pkce", "dcr-happy-path", PLAIN_PKCE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_verifier() {
+    assert_fails_exactly("wrong-verifier", "dcr-happy-path", WRONG_VERIFIER).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsafe_redirect_uri() {
+    assert_fails_exactly("unsafe-redirect-uri", "dcr-happy-path", UNSAFE_REDIRECT_URI).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_the_challenge_scope() {
+    assert_fails_exactly(
+        "ignores-challenge-scope",
+        "scope-from-challenge",
+        IGNORES_CHALLENGE_SCOPE,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_auth_method() {
+    assert_fails_exactly(
+        "wrong-auth-method",
+        "token-auth-from-dcr-response-basic",
+        WRONG_AUTH_METHOD,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_scheme() {
+    assert_fails_exactly("other-scheme", "rs-lenient-authorization", OTHER_SCHEME).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_in_query() {
+    assert_fails_exactly("token-in-query", "dcr-happy-path", TOKEN_IN_QUERY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_without_redirect_uris() {
+    assert_fails_exactly(
+        "dcr-no-redirect-uris",
+        "dcr-happy-path",
+        DCR_NO_REDIRECT_URIS,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_without_grant_types() {
+    assert_fails_exactly("dcr-no-grant-types", "dcr-happy-path", DCR_NO_GRANT_TYPES).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_without_application_type() {
+    assert_fails_exactly(
+        "dcr-no-application-type",
+        "dcr-happy-path",
+        DCR_NO_APPLICATION_TYPE,
+    )
+    .await;
+}
+
+/// RFC 7591 §2 makes token_endpoint_auth_method optional: leaving it out is a WARNING (the
+/// default, client_secret_basic, is rarely what a public client means), never a FAILURE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_without_auth_method_is_warned() {
+    let report = judged("dcr-no-auth-method", "dcr-happy-path", TIMEOUT).await;
+    assert_eq!(failed_ids(&report), Vec::<String>::new(), "{:#?}", report.checks);
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == "client-dcr-auth-method")
+        .expect("the registration's auth method is judged");
+    assert_eq!(check.status, Status::Warning, "{check:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauthorization_loop() {
+    assert_fails_exactly(
+        "reauthorization-loop",
+        "mcp-refuses-valid-token",
+        REAUTHORIZATION_LOOP,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_a_resource_that_does_not_match() {
+    assert_fails_exactly(
+        "ignores-metadata-mismatch",
+        "resource-mismatch-refused",
+        IGNORES_METADATA_MISMATCH,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_an_issuer_that_does_not_match() {
+    assert_fails_exactly(
+        "ignores-metadata-mismatch",
+        "issuer-mismatch-refused",
+        IGNORES_METADATA_MISMATCH,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presents_an_expired_token() {
+    assert_fails_exactly("expired-token", "near-expiry-refresh", EXPIRED_TOKEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_the_old_registration() {
+    assert_fails_exactly(
+        "keeps-old-registration",
+        "as-migration-reregisters",
+        KEEPS_OLD_REGISTRATION,
+    )
+    .await;
+}
+
+/// The flow takes well under a second; the timeout only has to be longer than that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_exits() {
+    assert_fails_exactly_within(
+        "never-exits",
+        "dcr-happy-path",
+        Duration::from_secs(10),
+        NEVER_EXITS,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,6 +281,42 @@ const NO_PKCE: &[&str] = &[
     "client-pkce-s256",
     "client-scenario-outcome",
 ];
+// The authorization server refuses a method other than S256, so it never gets a code.
+const PLAIN_PKCE: &[&str] = &["client-pkce-s256", "client-scenario-outcome"];
+// The authorization server refuses the code exchange, so it never connects.
+const WRONG_VERIFIER: &[&str] = &["client-pkce-verifier", "client-scenario-outcome"];
+// Registered and used consistently, the mock redirects to it: only the URI's safety fails.
+const UNSAFE_REDIRECT_URI: &[&str] = &["client-redirect-uri-safe"];
+// Its token lacks the scope the MCP server requires, so no tools/call succeeds.
+const IGNORES_CHALLENGE_SCOPE: &[&str] = &["client-scenario-outcome", "client-scope-selection"];
+// The authorization server enforces the registered method and refuses the code exchange.
+const WRONG_AUTH_METHOD: &[&str] = &["client-scenario-outcome", "client-token-auth-method"];
+// This MCP server reads the second word whatever the scheme, so the client still connects.
+const OTHER_SCHEME: &[&str] = &["client-bearer-header"];
+// The header carries the token too, so the client still connects.
+const TOKEN_IN_QUERY: &[&str] = &["client-token-not-in-query"];
+// The authorization server refuses the registration, so the client never authorizes.
+const DCR_NO_REDIRECT_URIS: &[&str] = &["client-dcr-redirect-uris", "client-scenario-outcome"];
+// The mock registers it anyway (with both grants), so nothing else changes.
+const DCR_NO_GRANT_TYPES: &[&str] = &["client-dcr-grant-types"];
+const DCR_NO_APPLICATION_TYPE: &[&str] = &["client-dcr-application-type"];
+// The mock registers an omitted method as `none`, which the client then uses.
+// It never connects here anyway: only the bound fails, not the outcome.
+const REAUTHORIZATION_LOOP: &[&str] = &["client-reauthorization-bounded"];
+// It goes to authorization where a conformant client stops before.
+const IGNORES_METADATA_MISMATCH: &[&str] = &[
+    "client-metadata-mismatch-refused",
+    "client-scenario-outcome",
+];
+// Refused, it refreshes then and connects: only the expired token counts against it.
+const EXPIRED_TOKEN: &[&str] = &["client-refresh-before-expiry"];
+// The new authorization server does not know the Client ID, so it never connects again.
+const KEEPS_OLD_REGISTRATION: &[&str] = &[
+    "client-reregisters-after-as-change",
+    "client-scenario-outcome",
+];
+// Everything it sent was conformant; only the process outlived the timeout.
+const NEVER_EXITS: &[&str] = &["client-process-finished"];
 // The authorization server refuses the code exchange, so it never connects.
 const CHANGED_REDIRECT_URI: &[&str] =
     &["client-redirect-uri-consistent", "client-scenario-outcome"];
