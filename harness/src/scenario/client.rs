@@ -180,6 +180,26 @@ pub(super) fn validate(
             crate::profile::names().join(", ")
         ));
     }
+    // The judge reads expiry on the mocks' clock, which a trigger's jump moves without the
+    // client seeing it: a conformant client would be blamed for a token the jump expired.
+    let clock_moves = client.triggers.iter().any(|t| {
+        t.get_ref().then.iter().any(|a| {
+            matches!(
+                a,
+                TriggerAction::AdvanceClock | TriggerAction::ExpireAccessTokens
+            )
+        })
+    });
+    if clock_moves
+        && client
+            .questions
+            .iter()
+            .any(|q| q == "client-refresh-before-expiry")
+    {
+        return Err(
+            "[conformant-client] field `questions`: client-refresh-before-expiry cannot be asked with a trigger that moves the clock (advance-clock, expire-access-tokens): the client cannot see the jump, so a token it expired would be blamed on the client; use access-token-lifetime-secs instead".to_owned(),
+        );
+    }
     if client.access_token_lifetime_secs == Some(0) {
         return Err(
             "[conformant-client] field `access-token-lifetime-secs`: must be at least 1".to_owned(),
@@ -252,6 +272,11 @@ action = "connect"
         assert!(err.contains("unknown question"), "{err}");
         let err = parse(&section("outcome-by-profile = { nope = \"connects\" }\n")).unwrap_err();
         assert!(err.contains("unknown profile"), "{err}");
+        let err = parse(&section(
+            "questions = [\"client-refresh-before-expiry\"]\n\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"expire-access-tokens\"]\n",
+        ))
+        .unwrap_err();
+        assert!(err.contains("moves the clock"), "{err}");
         let err = parse(&section(
             "\n[[conformant-client.triggers]]\nafter = \"token-issued\"\nthen = [\"advance-clock\"]\n",
         ))

@@ -92,6 +92,37 @@ async fn the_double_without_a_fault_passes_where_the_faults_are_judged() {
     }
 }
 
+/// Rotation, refreshed twice: the second expiry waits until the token the first refresh
+/// returned was accepted once, so the double refreshes again with the rotated refresh token
+/// and connects; no refresh token is presented twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_is_asked_twice_and_the_double_passes() {
+    let report = judged("conformant", "refresh-rotation", TIMEOUT).await;
+    assert_eq!(
+        failed_ids(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        report.checks
+    );
+    let refreshes = report
+        .exchanges
+        .iter()
+        .filter(|e| {
+            e.request
+                .body
+                .as_deref()
+                .is_some_and(|b| b.contains("grant_type=refresh_token"))
+        })
+        .count();
+    assert_eq!(refreshes, 2, "{:#?}", report.exchanges);
+    let outcome = report
+        .checks
+        .iter()
+        .find(|c| c.id == "client-scenario-outcome")
+        .unwrap();
+    assert_eq!(outcome.status, Status::Success, "{outcome:#?}");
+}
+
 /// The control of `expired-token`: the same idling, with a refresh before the next call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_double_that_refreshes_first_passes() {
@@ -178,7 +209,12 @@ async fn registration_without_application_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_without_auth_method_is_warned() {
     let report = judged("dcr-no-auth-method", "dcr-happy-path", TIMEOUT).await;
-    assert_eq!(failed_ids(&report), Vec::<String>::new(), "{:#?}", report.checks);
+    assert_eq!(
+        failed_ids(&report),
+        Vec::<String>::new(),
+        "{:#?}",
+        report.checks
+    );
     let check = report
         .checks
         .iter()
