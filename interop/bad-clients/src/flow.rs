@@ -12,6 +12,9 @@ use crate::oauth::{self, Client, Result, Server, Tokens};
 /// Attempts a looping client makes after the first refusal; bounded so a test never hangs.
 const LOOP_ATTEMPTS: usize = 20;
 
+/// Fresh tokens one call may ask for before it gives up.
+const MAX_RECOVERIES: usize = 2;
+
 /// How long past its expiry an idling client waits before its next call, so that the token
 /// has expired on the servers' clock too, whatever the rounding of their timestamps.
 const PAST_EXPIRY: Duration = Duration::from_secs(1);
@@ -86,19 +89,24 @@ struct Session {
 }
 
 impl Session {
-    /// One `echo` call; when the token is refused, a fresh token and one more try.
+    /// One `echo` call; when the token is refused, a fresh token and another try, twice at
+    /// most: a token refused again after it was accepted (it expired meanwhile) is renewed
+    /// again, and a server that refuses every token still ends the call.
     async fn call(&mut self, call: usize) -> Result<()> {
-        if mcp::call_echo(&self.url, &self.tokens.access, call, self.fault)
-            .await
-            .is_ok()
-        {
-            return Ok(());
+        let mut recoveries = 0;
+        loop {
+            let answer = mcp::call_echo(&self.url, &self.tokens.access, call, self.fault).await;
+            match answer {
+                Ok(()) => return Ok(()),
+                Err(refused) if recoveries == MAX_RECOVERIES => return Err(refused),
+                Err(_) => {}
+            }
+            if self.fault == Fault::ReauthorizationLoop {
+                return self.reauthorization_loop(call).await;
+            }
+            self.recover().await?;
+            recoveries += 1;
         }
-        if self.fault == Fault::ReauthorizationLoop {
-            return self.reauthorization_loop(call).await;
-        }
-        self.recover().await?;
-        mcp::call_echo(&self.url, &self.tokens.access, call, self.fault).await
     }
 
     /// After a refused token: discover again, since the MCP server may have moved to another

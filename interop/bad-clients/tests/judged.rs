@@ -347,10 +347,8 @@ const IGNORES_METADATA_MISMATCH: &[&str] = &[
 // Refused, it refreshes then and connects: only the expired token counts against it.
 const EXPIRED_TOKEN: &[&str] = &["client-refresh-before-expiry"];
 // The new authorization server does not know the Client ID, so it never connects again.
-const KEEPS_OLD_REGISTRATION: &[&str] = &[
-    "client-reregisters-after-as-change",
-    "client-scenario-outcome",
-];
+// `as-migration-reregisters` asks for its outcome with SHOULD; the MUST is the question.
+const KEEPS_OLD_REGISTRATION: &[&str] = &["client-reregisters-after-as-change"];
 // Everything it sent was conformant; only the process outlived the timeout.
 const NEVER_EXITS: &[&str] = &["client-process-finished"];
 // The authorization server refuses the code exchange, so it never connects.
@@ -358,10 +356,8 @@ const CHANGED_REDIRECT_URI: &[&str] =
     &["client-redirect-uri-consistent", "client-scenario-outcome"];
 const NO_RESOURCE: &[&str] = &["client-resource-indicator"];
 // Looping, it never authorizes again, so it never gets back to a tool call either.
-const REFRESH_LOOP: &[&str] = &[
-    "client-no-refresh-after-invalid-grant",
-    "client-scenario-outcome",
-];
+// `revoked-refresh` asks for its outcome with SHOULD: a client that gives up gets a warning.
+const REFRESH_LOOP: &[&str] = &["client-no-refresh-after-invalid-grant"];
 // It connects where a conformant client stops before the token request.
 const IGNORES_WRONG_ISS: &[&str] = &["client-iss-refused", "client-scenario-outcome"];
 // It redeems a code a conformant client refuses: the state check and the outcome both fail.
