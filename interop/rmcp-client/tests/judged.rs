@@ -79,7 +79,8 @@ async fn rmcp_stops_at_a_revoked_refresh_token_without_a_loop() {
     assert_eq!(exit_code(&report), Some(1));
     // Where it differs from a conformant client, the report says so: rmcp's AuthClient hands
     // the auth error to the application instead of authorizing again, so it never gets back
-    // to a successful tool call, and that is the only failed check.
+    // to a successful tool call. No revision requires it to (RFC 6750 §3.1: it MAY), so that
+    // is a warning on the outcome, and nothing fails.
     let outcome = report
         .expectations
         .iter()
@@ -91,13 +92,13 @@ async fn rmcp_stops_at_a_revoked_refresh_token_without_a_loop() {
             outcome.actual.as_str(),
             outcome.met
         ),
-        ("connects", "no successful tools/call", false)
+        ("connects (SHOULD)", "no successful tools/call", true)
     );
-    let failed: Vec<String> = failed(&report)
-        .into_iter()
-        .map(|f| f.split(':').next().unwrap_or("").to_owned())
-        .collect();
-    assert_eq!(failed, ["client-scenario-outcome"]);
+    assert_eq!(
+        status(&report, "client-scenario-outcome"),
+        [Status::Warning]
+    );
+    assert!(failed(&report).is_empty(), "{:#?}", failed(&report));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
