@@ -21,6 +21,7 @@ codes! {
     DCR_REJECTED = "dcr-rejected";
     REDIRECT_URI_MISMATCH = "redirect-uri-mismatch";
     AUTHORIZATION_ERROR_PAGE = "authorization-error-page";
+    CONSENT_NOT_COMPLETED = "consent-not-completed";
     STATE_EXPIRED = "state-expired";
     STATE_MISMATCH = "state-mismatch";
     CONSENT_DENIED = "consent-denied";
@@ -105,8 +106,13 @@ pub fn party_of(code: &str) -> Party {
         | INSUFFICIENT_SCOPE | AUTHORIZATION_LOOP | TOKEN_EXPIRED => Party::Deployment,
         // The person idled past the client's own window, refused consent, or the client's
         // configuration (a pasted Client ID, a gallery entry, its token store) is what differs.
-        STATE_EXPIRED | CONSENT_DENIED | NOT_CONNECTED | TOKEN_STORE_TAMPERED
-        | CLIENT_NONCONFORMANT | GALLERY_DRIFT => Party::Client,
+        STATE_EXPIRED
+        | CONSENT_DENIED
+        | CONSENT_NOT_COMPLETED
+        | NOT_CONNECTED
+        | TOKEN_STORE_TAMPERED
+        | CLIENT_NONCONFORMANT
+        | GALLERY_DRIFT => Party::Client,
         NETWORK_ERROR => Party::Network,
         _ => Party::AuthorizationServer,
     }

@@ -22,6 +22,7 @@ fn observing_steps(code: &str) -> &'static [&'static str] {
         "client-id-missing" | "dcr-rejected" => &["registration"],
         "redirect-uri-mismatch"
         | "authorization-error-page"
+        | "consent-not-completed"
         | "state-expired"
         | "state-mismatch"
         | "consent-denied"

@@ -313,7 +313,7 @@ async fn the_binary_connects_and_checks_through_a_gallery_entry() {
 #[test]
 fn the_example_gallery_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/gallery.yaml");
-    let entries = targets::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let entries = targets::load(&path, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["happy", "pinned", "drifted", "byo"]);
     assert!(entries[1].pinned.skips_discovery(true));

@@ -119,11 +119,13 @@ async fn an_opaque_token_for_lack_of_audience_is_diagnosed_with_the_audience_to_
     let mocks = vendor(|c| c.authorization_server.opaque_token_without_audience = true).await;
     let url = mocks.mcp_url();
     let run = check(CheckOptions::new(&url)).await;
-    diagnosed(
+    let remedy = diagnosed(
         &run,
         "opaque-token-refused",
-        &["Default Audience", &format!("--audience {url}")],
+        &["default audience", &format!("--audience {url}")],
     );
+    // Nothing shows the mock to be Auth0, so no Auth0 console steps are given.
+    assert!(!remedy.contains("Auth0"), "{remedy}");
     let verdict = run.report.verdict.as_ref().expect("a verdict");
     for profile in &verdict.profiles {
         assert_eq!(profile.connects, Connects::No, "{}", human(&run));

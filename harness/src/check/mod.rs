@@ -19,6 +19,7 @@ pub mod baseline;
 mod cleanup;
 mod consent;
 pub mod differential;
+pub mod file_env;
 pub mod gallery;
 pub mod observe;
 mod options;
@@ -29,7 +30,7 @@ pub mod selection;
 pub mod targets;
 pub mod verdict;
 
-pub use options::{CheckOptions, Consent, default_name};
+pub use options::{CheckOptions, Consent, SecretOrigin, default_name};
 pub use progress::{CheckProgress, CheckStep};
 pub use selection::ProfileSelection;
 
@@ -163,11 +164,17 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         client_options.pinned = entry.pinned.clone();
         client_options.registration_flow = entry.flow;
     }
+    // The probes run before anyone consented: a secret a file named stays with the flows.
+    let probes_secret = match options.client_secret_origin {
+        SecretOrigin::CommandLine => client_options.client_secret.clone(),
+        SecretOrigin::File => None,
+    };
     let inputs = ProbeInputs {
         mcp_url: options.url.clone(),
         redirect_uri: client_options.redirect_uri.clone(),
         client_id: client_options.client_id.clone(),
-        client_secret: client_options.client_secret.clone(),
+        secret_withheld: probes_secret.is_none() && client_options.client_secret.is_some(),
+        client_secret: probes_secret,
         scope: client_options.scope.clone(),
         client_name: client_options.client_name.clone(),
     };

@@ -238,6 +238,7 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::AUDIENCE_REQUIRED => &checks::AUDIENCE_OPTIONAL,
         d::REDIRECT_URI_MISMATCH
         | d::AUTHORIZATION_ERROR_PAGE
+        | d::CONSENT_NOT_COMPLETED
         | d::CONSENT_DENIED
         | d::AUTHORIZATION_ERROR => &checks::AUTHORIZATION_REDIRECT,
         d::STATE_EXPIRED => &checks::PENDING_AUTHORIZATION_FRESH,

@@ -35,6 +35,17 @@ impl Consent {
     }
 }
 
+/// Where the client secret came from, which decides who may send it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecretOrigin {
+    /// The command line (`--client-secret`, `MCP_OAUTH_CLIENT_SECRET`): the probes use it too.
+    #[default]
+    CommandLine,
+    /// A variable a targets or gallery file named: sent only by the flows after the consent
+    /// step began, never by the probes, which run without anyone's consent.
+    File,
+}
+
 /// Everything one check of one target needs.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -43,6 +54,7 @@ pub struct CheckOptions {
     pub url: String,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub client_secret_origin: SecretOrigin,
     /// The profile the consent step follows and the checks are judged by.
     pub profile: &'static Profile,
     /// The further profiles whose flows run for observed verdicts.
@@ -80,6 +92,7 @@ impl CheckOptions {
             url,
             client_id: None,
             client_secret: None,
+            client_secret_origin: SecretOrigin::CommandLine,
             profile: &profile::PIPELINES,
             profiles: ProfileSelection::Default,
             scope: None,

@@ -10,7 +10,7 @@
 //!   - name: globex
 //!     url: https://globex.example/mcp
 //!     client-id: my-oauth-app
-//!     client-secret-env: GLOBEX_CLIENT_SECRET   # the secret stays out of the file
+//!     client-secret-env: MCP_OAUTH_GLOBEX_SECRET   # the secret stays out of the file
 //!     profile: mcp-2025-11-25
 //!     scope: mcp:tools
 //!     baseline: globex-baseline.yaml            # relative to this file
@@ -21,12 +21,17 @@
 //!     token-endpoint: https://login.initech.example/oauth/token   # pinned endpoints
 //!     authorization-endpoint: https://login.initech.example/oauth/authorize
 //! ```
+//!
+//! `client-secret-env` names a variable the file may read ([`file_env`]): `MCP_OAUTH_*`, or a
+//! name the command line allows. The secret it holds is sent only by the flows after consent,
+//! never by the probes (`CheckOptions::client_secret_origin`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::baseline::{Baseline, BaselineError};
+use super::file_env::{self, AllowedEnv};
 use crate::flow::{PinnedEndpoints, RegistrationFlow};
 use crate::http::is_loopback;
 use crate::profile::{self, Profile};
@@ -37,6 +42,7 @@ pub struct Target {
     pub name: String,
     pub url: String,
     pub client_id: Option<String>,
+    /// Read from the variable `client-secret-env` names, so never the command line's.
     pub client_secret: Option<String>,
     pub profile: Option<&'static Profile>,
     pub scope: Option<String>,
@@ -106,20 +112,32 @@ pub enum TargetsError {
     Baseline(#[from] BaselineError),
 }
 
-pub fn load(path: &Path) -> Result<Vec<Target>, TargetsError> {
+/// Reads a targets file; `allowed` are the names beyond `MCP_OAUTH_*` it may read.
+pub fn load(path: &Path, allowed: &AllowedEnv) -> Result<Vec<Target>, TargetsError> {
     let text = std::fs::read_to_string(path).map_err(|e| TargetsError::File {
         path: path.to_owned(),
         line: None,
         message: format!("cannot read the targets file: {e}"),
     })?;
-    parse(path, &text, &|name| std::env::var(name).ok())
+    parse_allowing(path, &text, &|name| std::env::var(name).ok(), allowed)
 }
 
-/// Parses a targets file; `env` looks up client secrets, baselines are read relative to the file.
+/// Parses a targets file that may read only `MCP_OAUTH_*` variables; `env` looks them up.
 pub fn parse(
     path: &Path,
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Target>, TargetsError> {
+    parse_allowing(path, text, env, &AllowedEnv::default())
+}
+
+/// Parses a targets file; `env` looks up client secrets among the names `allowed` lets the
+/// file read, and baselines are read relative to the file.
+pub fn parse_allowing(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    allowed: &AllowedEnv,
 ) -> Result<Vec<Target>, TargetsError> {
     let error = |line: Option<usize>, message: String| TargetsError::File {
         path: path.to_owned(),
@@ -181,14 +199,23 @@ pub fn parse(
         };
         let client_secret = match &entry.client_secret_env {
             None => None,
-            Some(var) => Some(env(var).ok_or_else(|| {
-                error(
-                    line,
-                    format!(
-                        "target {name:?}: the environment variable {var} (client-secret-env) is not set"
-                    ),
-                )
-            })?),
+            Some(var) => {
+                let at = field_line(text, line, "client-secret-env").or(line);
+                if !allowed.permits(var) {
+                    return Err(error(
+                        at,
+                        format!("target {name:?}: {}", file_env::refusal(var)),
+                    ));
+                }
+                Some(env(var).ok_or_else(|| {
+                    error(
+                        at,
+                        format!(
+                            "target {name:?}: the environment variable {var} (client-secret-env) is not set"
+                        ),
+                    )
+                })?)
+            }
         };
         let gallery = gallery_fields(&entry).map_err(|(field, message)| {
             error(
@@ -340,8 +367,8 @@ mod tests {
 
     #[test]
     fn yaml_and_toml_list_the_same_targets() {
-        let yaml = "targets:\n  - name: acme\n    url: https://mcp.acme.example/mcp\n  - name: globex\n    url: https://globex.example/mcp\n    client-id: app\n    client-secret-env: GLOBEX_SECRET\n    profile: mcp-2025-11-25\n";
-        let env = |name: &str| (name == "GLOBEX_SECRET").then(|| "s3cret".to_owned());
+        let yaml = "targets:\n  - name: acme\n    url: https://mcp.acme.example/mcp\n  - name: globex\n    url: https://globex.example/mcp\n    client-id: app\n    client-secret-env: MCP_OAUTH_GLOBEX_SECRET\n    profile: mcp-2025-11-25\n";
+        let env = |name: &str| (name == "MCP_OAUTH_GLOBEX_SECRET").then(|| "s3cret".to_owned());
         let targets = parse(Path::new("targets.yaml"), yaml, &env).unwrap();
         assert_eq!(targets.len(), 2);
         assert_eq!(targets[1].client_secret.as_deref(), Some("s3cret"));
@@ -381,16 +408,78 @@ mod tests {
 
         let err = parse(
             Path::new("t.yaml"),
-            "targets:\n  - name: a\n    url: https://a.example/\n    client-secret-env: NOPE\n",
+            "targets:\n  - name: a\n    url: https://a.example/\n    client-secret-env: MCP_OAUTH_NOPE\n",
             &no_env,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("NOPE"), "{err}");
+        assert!(err.to_string().starts_with("t.yaml:4:"), "{err}");
+        assert!(err.to_string().contains("MCP_OAUTH_NOPE"), "{err}");
+        assert!(err.to_string().contains("is not set"), "{err}");
 
         let err = parse(Path::new("t.toml"), "[[targets]]\nname = 1\n", &no_env).unwrap_err();
         assert!(err.to_string().starts_with("t.toml:2:"), "{err}");
 
         let err = parse(Path::new("t.yaml"), "targets: []\n", &no_env).unwrap_err();
         assert!(err.to_string().contains("no targets"), "{err}");
+    }
+
+    /// Every variable is set, so only the rule can refuse; and a read is remembered.
+    fn reading(read: &std::cell::RefCell<Vec<String>>) -> impl Fn(&str) -> Option<String> + '_ {
+        move |name: &str| {
+            read.borrow_mut().push(name.to_owned());
+            Some(format!("value of {name}"))
+        }
+    }
+
+    #[test]
+    fn a_file_names_only_prefixed_variables_unless_the_command_line_allows_the_name() {
+        let yaml = |var: &str| {
+            format!(
+                "targets:\n  - name: globex\n    url: https://globex.example/mcp\n    client-id: app\n    client-secret-env: {var}\n"
+            )
+        };
+        let read = std::cell::RefCell::new(Vec::new());
+        let env = reading(&read);
+
+        let err = parse(Path::new("gallery.yaml"), &yaml("HOME"), &env).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("gallery.yaml:5: "), "{text}");
+        assert!(
+            text.contains("\"globex\"") && text.contains("HOME"),
+            "{text}"
+        );
+        assert!(text.contains(file_env::RULE), "{text}");
+        assert!(read.borrow().is_empty(), "refused before reading: {read:?}");
+
+        let targets = parse(Path::new("gallery.yaml"), &yaml("MCP_OAUTH_X"), &env).unwrap();
+        assert_eq!(
+            targets[0].client_secret.as_deref(),
+            Some("value of MCP_OAUTH_X")
+        );
+
+        let allowed = AllowedEnv::new(["GLOBEX_SECRET".to_owned()]);
+        let targets = parse_allowing(
+            Path::new("gallery.yaml"),
+            &yaml("GLOBEX_SECRET"),
+            &env,
+            &allowed,
+        )
+        .unwrap();
+        assert_eq!(
+            targets[0].client_secret.as_deref(),
+            Some("value of GLOBEX_SECRET")
+        );
+        let err =
+            parse_allowing(Path::new("gallery.yaml"), &yaml("HOME"), &env, &allowed).unwrap_err();
+        assert!(err.to_string().contains("--allow-env HOME"), "{err}");
+
+        let toml = "[[targets]]\nname = \"globex\"\nurl = \"https://globex.example/mcp\"\nclient-secret-env = \"GITHUB_TOKEN\"\n";
+        let err = parse(Path::new("gallery.toml"), toml, &env).unwrap_err();
+        assert!(err.to_string().starts_with("gallery.toml:4: "), "{err}");
+        assert_eq!(
+            *read.borrow(),
+            ["MCP_OAUTH_X", "GLOBEX_SECRET"],
+            "only the permitted names were read"
+        );
     }
 }

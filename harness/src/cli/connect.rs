@@ -40,6 +40,10 @@ pub struct ConnectArgs {
     /// The entry of --gallery to connect with.
     #[arg(long, value_name = "NAME", requires = "gallery")]
     pub provider: Option<String>,
+    /// Let --gallery's `client-secret-env` name this environment variable too (repeatable);
+    /// without it a file may name only MCP_OAUTH_* variables.
+    #[arg(long = "allow-env", value_name = "NAME", requires = "gallery")]
+    pub allow_env: Vec<String>,
     /// Client profile (default: the newest MCP spec revision).
     #[arg(long, default_value = profile::NEWEST_SPEC.name, value_parser = profile_name)]
     pub profile: String,
@@ -201,7 +205,7 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let entry = match (&args.gallery, &args.provider) {
-        (Some(path), Some(name)) => match gallery_entry(path, name) {
+        (Some(path), Some(name)) => match gallery_entry(path, name, &args.allow_env) {
             Ok(entry) => Some(entry),
             Err(e) => return usage_error(e),
         },
@@ -308,8 +312,13 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
 }
 
 /// The entry `name` of the gallery file at `path`.
-fn gallery_entry(path: &std::path::Path, name: &str) -> Result<targets::Target, String> {
-    let entries = targets::load(path).map_err(|e| e.to_string())?;
+fn gallery_entry(
+    path: &std::path::Path,
+    name: &str,
+    allow_env: &[String],
+) -> Result<targets::Target, String> {
+    let allowed = crate::check::file_env::AllowedEnv::new(allow_env.iter().cloned());
+    let entries = targets::load(path, &allowed).map_err(|e| e.to_string())?;
     targets::select(entries, &[name.to_owned()], path).map(|mut chosen| chosen.remove(0))
 }
 

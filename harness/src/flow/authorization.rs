@@ -8,6 +8,7 @@ use serde_json::json;
 use url::Url;
 
 use super::callback;
+use super::consent_page::{self, Shown};
 use super::discovery::DiscoveredServer;
 use super::probe::Probe;
 use super::registration::RegisteredClient;
@@ -253,22 +254,17 @@ pub async fn authorize(
             callback
         }
         ConsentOutcome::RedirectElsewhere { location } => {
-            return Err(refused_redirect(
-                ctx,
-                options,
-                client,
-                &format!("a redirect to {location}"),
-                "",
-            ));
+            let shown = Shown::Redirect {
+                location: &location,
+            };
+            return Err(refused_redirect(ctx, options, client, shown));
         }
         ConsentOutcome::Page { status, body } => {
-            return Err(refused_redirect(
-                ctx,
-                options,
-                client,
-                &format!("a {status} page"),
-                &body,
-            ));
+            let shown = Shown::Page {
+                status,
+                body: &body,
+            };
+            return Err(refused_redirect(ctx, options, client, shown));
         }
     };
 
@@ -353,16 +349,20 @@ pub async fn authorize(
     })
 }
 
-/// The server showed something instead of redirecting to the callback.
+/// The server showed something instead of redirecting to the callback. Each diagnosis rests
+/// on what the answer shows (`consent_page`): a refused redirect URI only when the server
+/// says so, never because a sign-in page carries `redirect_uri` along or the Client ID was
+/// brought.
 fn refused_redirect(
     ctx: &mut FlowContext,
     options: &ClientOptions,
     client: &RegisteredClient,
-    what: &str,
-    page: &str,
+    shown: Shown<'_>,
 ) -> diagnosis::Diagnosis {
-    let lower = page.to_ascii_lowercase();
-    let mentions_redirect = lower.contains("redirect_uri") || lower.contains("redirect uri");
+    let what = match shown {
+        Shown::Page { status, .. } => format!("a {status} page"),
+        Shown::Redirect { location } => format!("a redirect to {location}"),
+    };
     ctx.recorder.fail(
         &checks::AUTHORIZATION_REDIRECT,
         json!({ "expected": format!("a redirect to {}", options.redirect_uri), "actual": what }),
@@ -370,8 +370,8 @@ fn refused_redirect(
             "the authorization endpoint answered with {what} instead of redirecting to the callback"
         ),
     );
-    if mentions_redirect || client.source == "brought" {
-        diagnosis::new(
+    if consent_page::refuses_redirect_uri(shown, &options.redirect_uri) {
+        return diagnosis::new(
             diagnosis::REDIRECT_URI_MISMATCH,
             format!(
                 "redirect_uri mismatch: the authorization server refused to redirect to {} for client {}.",
@@ -382,15 +382,53 @@ fn refused_redirect(
                 options.redirect_uri,
                 crate::user_agent::loopback_uri::other_form_advice(&options.redirect_uri)
             ),
-        )
-    } else if let Some(unknown) = super::stale_client::at_authorization(client, page) {
-        unknown
-    } else {
-        diagnosis::new(
+        );
+    }
+    let (status, body) = match shown {
+        Shown::Page { status, body } => (Some(status), body),
+        Shown::Redirect { .. } => (None, ""),
+    };
+    if let Some(unknown) = super::stale_client::at_authorization(client, body) {
+        return unknown;
+    }
+    let titled = consent_page::title(body)
+        .map(|title| format!(" titled \"{title}\""))
+        .unwrap_or_default();
+    if let Some(status) = status.filter(|s| *s >= 400) {
+        return diagnosis::new(
             diagnosis::AUTHORIZATION_ERROR_PAGE,
-            format!("The authorization endpoint answered with {what} instead of redirecting back."),
+            format!(
+                "The authorization endpoint answered with a {status} page{titled} instead of redirecting back."
+            ),
             "Open the authorization URL in a browser to read the provider's error; check the client registration and the requested scopes.",
-        )
+        );
+    }
+    let shown_as = match shown {
+        Shown::Page { status, .. } => format!("a {status} page{titled}"),
+        Shown::Redirect { location } => format!("a redirect to {}", without_query(location)),
+    };
+    diagnosis::new(
+        diagnosis::CONSENT_NOT_COMPLETED,
+        format!(
+            "The consent was not completed: the authorization endpoint answered with {shown_as} (a sign-in or consent screen, most likely) instead of redirecting to the callback, and no error said why."
+        ),
+        "Complete the consent as a person would: run the check with the system browser (the default) or --authorize-with CMD, which signs in and approves; --headless suits only servers that approve without a person.",
+    )
+}
+
+/// A redirect's target without its query and fragment, which can carry the request's state.
+fn without_query(location: &str) -> String {
+    match Url::parse(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod authorization;
 pub mod callback;
 pub mod client_assertion;
 pub mod client_credentials;
+mod consent_page;
 pub mod discovery;
 pub mod dpop;
 pub mod forced_refresh;
@@ -359,11 +360,13 @@ impl ClientFlow {
     }
 
     fn failed(&mut self, diagnosis: Diagnosis) -> Diagnosis {
+        let http = &self.ctx.http;
         let diagnosis = opaque_token::explain(
             diagnosis,
             self.connection.as_ref(),
             self.ctx.clock.now(),
             self.options.audience.as_deref(),
+            || http.exchanges(),
         );
         self.ctx.record_refused_addresses();
         self.health = Health::Unhealthy;

@@ -34,7 +34,11 @@ pub struct ProbeInputs {
     /// The harness's callback, registered by the probes and used by the consent step.
     pub redirect_uri: String,
     pub client_id: Option<String>,
+    /// Only a secret the command line gave: the probes ask without anyone's consent.
     pub client_secret: Option<ClientSecret>,
+    /// The brought client has a secret the probes may not send (a file named it), so the
+    /// probes that must authenticate as that client are skipped.
+    pub secret_withheld: bool,
     pub scope: Option<String>,
     pub client_name: String,
 }
@@ -222,10 +226,16 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     };
     authorization::open_redirect(ctx, &request, &mut findings).await;
     authorization::audience(ctx, &request, &mut findings).await;
+    let authenticates = if client.source == "brought" && inputs.secret_withheld {
+        token::Authenticates::Withheld
+    } else {
+        token::Authenticates::Yes
+    };
     token::token_endpoint_errors(
         ctx,
         &token_endpoint,
         &client,
+        authenticates,
         &inputs.redirect_uri,
         &mut findings,
     )

@@ -11,16 +11,42 @@ use crate::flow::FlowContext;
 use crate::flow::registration::RegisteredClient;
 use crate::flow::token_request::{self, ErrorAnswer};
 
+/// Whether the probes may authenticate as the client they were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Authenticates {
+    Yes,
+    /// Its secret came from a file: only the flows after consent send it.
+    Withheld,
+}
+
+/// Why the probes that authenticate as the client did not run.
+const SECRET_WITHHELD: &str = "the Client ID's secret comes from the targets file (client-secret-env), and the probes, which run before consent, send only a secret given on the command line (--client-secret)";
+
 /// Step 6: how the token endpoint refuses what it must refuse.
 pub(super) async fn token_endpoint_errors(
     ctx: &mut FlowContext,
     endpoint: &str,
     client: &RegisteredClient,
+    authenticates: Authenticates,
     redirect_uri: &str,
     findings: &mut Findings,
 ) {
-    unknown_code(ctx, endpoint, client, redirect_uri, findings).await;
+    let withheld = authenticates == Authenticates::Withheld;
+    if withheld {
+        ctx.recorder
+            .skip(&checks::TOKEN_UNKNOWN_CODE, SECRET_WITHHELD);
+    } else {
+        unknown_code(ctx, endpoint, client, redirect_uri, findings).await;
+    }
+    // A client_id nobody registered needs no secret.
     unknown_client(ctx, endpoint, redirect_uri, findings).await;
+    if withheld {
+        ctx.recorder
+            .skip(&checks::TOKEN_UNKNOWN_REFRESH_TOKEN, SECRET_WITHHELD);
+        ctx.recorder
+            .skip(&checks::TOKEN_UNSUPPORTED_GRANT, SECRET_WITHHELD);
+        return;
+    }
     unknown_refresh_token(ctx, endpoint, client, findings).await;
     unsupported_grant(ctx, endpoint, client).await;
 }

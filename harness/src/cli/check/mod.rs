@@ -16,10 +16,12 @@ use serde_json::{Value, json};
 use super::progress::{self, CheckTally};
 use super::{Format, output, usage_error};
 use crate::check::baseline::Baseline;
+use crate::check::file_env::AllowedEnv;
 use crate::check::gallery::GalleryEntry;
 use crate::check::progress::planned_steps;
 use crate::check::{
-    self, CheckError, CheckOptions, CheckProgress, CheckRun, Consent, ProfileSelection, targets,
+    self, CheckError, CheckOptions, CheckProgress, CheckRun, Consent, ProfileSelection,
+    SecretOrigin, targets,
 };
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile;
@@ -78,6 +80,10 @@ pub struct CheckArgs {
     /// With --targets/--gallery: check only these entries (repeatable).
     #[arg(long = "provider", value_name = "NAME", requires = "targets")]
     pub providers: Vec<String>,
+    /// Let the file's `client-secret-env` name this environment variable too (repeatable);
+    /// without it a file may name only MCP_OAUTH_* variables.
+    #[arg(long = "allow-env", value_name = "NAME", requires = "targets")]
+    pub allow_env: Vec<String>,
     /// A Client ID registered with the provider (bring-your-own OAuth app).
     #[arg(long)]
     pub client_id: Option<String>,
@@ -191,7 +197,8 @@ impl CheckArgs {
                 ..base(url)
             }]),
             (None, Some(path)) => {
-                let list = targets::load(path).map_err(|e| e.to_string())?;
+                let allowed = AllowedEnv::new(self.allow_env.iter().cloned());
+                let list = targets::load(path, &allowed).map_err(|e| e.to_string())?;
                 let list = targets::select(list, &self.providers, path)?;
                 Ok(list
                     .into_iter()
@@ -207,6 +214,7 @@ impl CheckArgs {
                             name: t.name,
                             client_id: t.client_id,
                             client_secret: t.client_secret,
+                            client_secret_origin: SecretOrigin::File,
                             profile: t.profile.unwrap_or(profile),
                             scope: t.scope.or(defaults.scope.clone()),
                             baseline: t.baseline.or(defaults.baseline.clone()),
