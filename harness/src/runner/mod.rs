@@ -169,6 +169,13 @@ pub async fn run_scenario_with_secrets(
                 scenario: scenario.name.clone(),
                 source,
             })?;
+        // The mocks fetch documents on loopback only from origins they are told to allow.
+        mocks
+            .allow_client_documents_from(server.url())
+            .map_err(|message| RunError::ClientDocument {
+                scenario: scenario.name.clone(),
+                source: std::io::Error::other(message),
+            })?;
         options.client_metadata_url = Some(server.url().to_owned());
         Some(server)
     } else {
