@@ -89,7 +89,11 @@ mod tests {
         let first = scratch_dir("mcp-oauth-harness-test-").unwrap();
         let second = scratch_dir("mcp-oauth-harness-test-").unwrap();
         assert_ne!(first.path(), second.path());
-        let mode = std::fs::metadata(first.path()).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(first.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o700);
         let path = first.path().to_owned();
         drop(first);
@@ -126,7 +130,10 @@ mod tests {
 
         let error = write_report(&report, b"{}").unwrap_err();
 
-        assert!(error.contains("symbolic link") && error.contains("--out"), "{error}");
+        assert!(
+            error.contains("symbolic link") && error.contains("--out"),
+            "{error}"
+        );
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
         let plain = dir.path().join("report.json");
         write_report(&plain, b"{}").unwrap();

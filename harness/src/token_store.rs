@@ -297,7 +297,11 @@ impl TokenStore {
 /// Written beside the store and renamed over it, so a link planted at its path is replaced,
 /// never followed.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    crate::private_files::write_replacing(path, text.as_bytes(), crate::private_files::Readers::Owner)
+    crate::private_files::write_replacing(
+        path,
+        text.as_bytes(),
+        crate::private_files::Readers::Owner,
+    )
 }
 
 #[cfg(test)]
@@ -366,7 +370,12 @@ mod tests {
 
         store.save(&tokens()).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
-        assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(store.load().is_ok());
     }
 

@@ -449,7 +449,10 @@ pub async fn follow_redirects(
             .is_some_and(|uri| current != url && is_callback(&current, uri));
         let response = if to_callback {
             // The callback judged as a target of its own: a loopback listener may be reached.
-            http.clone().for_target(&current).get("consent", &current).await?
+            http.clone()
+                .for_target(&current)
+                .get("consent", &current)
+                .await?
         } else {
             policed.get("consent", &current).await?
         };
@@ -569,10 +572,7 @@ mod tests {
             let error = follow_redirects(&http, &authorization_url, 5)
                 .await
                 .unwrap_err();
-            assert!(
-                matches!(error, HttpError::PrivateAddress { .. }),
-                "{error}"
-            );
+            assert!(matches!(error, HttpError::PrivateAddress { .. }), "{error}");
             internal.verify().await;
         }
 
@@ -588,7 +588,9 @@ mod tests {
             let callback = format!("{}/callback", listener.uri());
             let (_server, http, authorization_url) =
                 redirecting_to(&format!("{callback}?code=abc&state=xyz"), &callback).await;
-            let outcome = follow_redirects(&http, &authorization_url, 5).await.unwrap();
+            let outcome = follow_redirects(&http, &authorization_url, 5)
+                .await
+                .unwrap();
             assert_eq!(outcome.final_status, 200);
             assert_eq!(outcome.visited.len(), 2);
             listener.verify().await;

@@ -137,8 +137,8 @@ fn jwt() -> impl Strategy<Value = String> {
         "[A-Za-z0-9_-]{0,40}",
     )
         .prop_map(|(h, p, s)| format!("eyJ{h}.eyJ{p}.{s}x"));
-    let unsigned = ("[A-Za-z0-9_-]{4,30}", "[A-Za-z0-9_-]{4,60}")
-        .prop_map(|(h, p)| format!("eyJ{h}.eyJ{p}."));
+    let unsigned =
+        ("[A-Za-z0-9_-]{4,30}", "[A-Za-z0-9_-]{4,60}").prop_map(|(h, p)| format!("eyJ{h}.eyJ{p}."));
     let encrypted = (
         "[A-Za-z0-9_-]{4,30}",
         "[A-Za-z0-9_-]{0,40}",

@@ -302,7 +302,14 @@ fn out_refuses_to_write_through_a_symbolic_link() {
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         let (code, _, stderr) = harness(
             &scratch,
-            &["run", "revoked-refresh", "--format", "markdown", "--out", dir],
+            &[
+                "run",
+                "revoked-refresh",
+                "--format",
+                "markdown",
+                "--out",
+                dir,
+            ],
         );
         assert_eq!(code, Some(2), "{name}: {stderr}");
         assert!(
@@ -318,7 +325,14 @@ fn out_refuses_to_write_through_a_symbolic_link() {
     }
     let (code, _, stderr) = harness(
         &scratch,
-        &["run", "revoked-refresh", "--format", "markdown", "--out", dir],
+        &[
+            "run",
+            "revoked-refresh",
+            "--format",
+            "markdown",
+            "--out",
+            dir,
+        ],
     );
     assert_eq!(code, Some(0), "{stderr}");
     assert!(out.join("revoked-refresh.md").is_file());

@@ -21,9 +21,9 @@ mod store_actions;
 use store_actions::{load_store, save_store, store_error, store_failure};
 
 use crate::client_document::ClientDocumentServer;
-use crate::private_files;
 use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
 use crate::http::{HttpClient, HttpLimits};
+use crate::private_files;
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::scenario::{ActionKind, CheckExpectation, Expectations, Scenario, Step};
