@@ -12,6 +12,7 @@ pub mod diagnosis;
 pub mod flow;
 pub mod http;
 pub mod judge;
+pub mod private_files;
 pub mod profile;
 pub mod recorder;
 pub mod redact;

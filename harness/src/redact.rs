@@ -1,8 +1,10 @@
 //! Redaction of everything the harness records: URLs, headers, form and JSON bodies.
 //!
 //! Three nets, so that a secret has to slip through all of them to reach a report: parameters
-//! and JSON fields known to carry secrets, the secret values this run has actually handled
-//! ([`Redactor::register`]), and anything shaped like a JWT.
+//! and JSON fields known to carry secrets ([`SECRET_NAMES`]), the secret values this run has
+//! actually handled ([`Redactor::register`]; also in their percent-encoded and form-encoded
+//! spellings, as they travel in URLs and bodies), and anything shaped like a JWS or JWE,
+//! signed or not.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -10,8 +12,9 @@ use serde_json::Value;
 
 pub const REDACTED: &str = "[redacted]";
 
-/// Query, form and JSON names whose values are secrets.
-const SECRET_NAMES: &[&str] = &[
+/// Query, form and JSON names whose values are secrets: what the redactor scrubs by name, and
+/// what `test-client` collects from the mocks' log as the secrets of a client's run.
+pub const SECRET_NAMES: &[&str] = &[
     "code",
     "state",
     "code_verifier",
@@ -58,8 +61,58 @@ pub mod audit {
     }
 }
 
-fn is_secret_name(name: &str) -> bool {
+/// Whether `name` (a query, form or JSON name, any case) carries a secret.
+pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// The shortest value [`Redactor::register`] remembers.
+const MIN_HANDLED_SECRET_LEN: usize = 8;
+
+/// A secret as it may appear in recorded text: as is, form-encoded (`+` for a space, as in a
+/// form body or a query built by a form serializer) and percent-encoded (`%20`, as a URL
+/// component), each with upper- and lower-case hex digits. Only distinct spellings.
+fn spellings(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let component = percent_encode_component(secret);
+    let mut out = vec![secret.to_owned()];
+    for encoded in [form, component] {
+        let lower = lower_hex_escapes(&encoded);
+        for spelling in [encoded, lower] {
+            if !out.contains(&spelling) {
+                out.push(spelling);
+            }
+        }
+    }
+    out
+}
+
+/// RFC 3986 percent-encoding of a URL component: every byte but the unreserved characters
+/// (letters, digits, `-`, `.`, `_`, `~`) as `%XX`.
+fn percent_encode_component(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// `%2F` → `%2f`: both spellings are valid and servers echo either.
+fn lower_hex_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut chars = encoded.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            out.extend(chars.by_ref().take(2).map(|h| h.to_ascii_lowercase()));
+        }
+    }
+    out
 }
 
 /// Shared by one run: knows the secret values that run has seen.
@@ -84,20 +137,38 @@ impl std::fmt::Debug for KnownSecret {
 impl Redactor {
     /// Remember a secret value so it is scrubbed from any later text, wherever it appears.
     pub fn register(&self, secret: &str) {
-        // Very short values would scrub ordinary words; they are caught by name instead.
-        if secret.len() < 8 {
+        // Very short values the run made or received would scrub ordinary words; they are
+        // caught by name instead.
+        if secret.len() < MIN_HANDLED_SECRET_LEN {
             return;
         }
+        self.remember(secret);
+    }
+
+    /// Remember a secret the user gave (a client secret on the command line, in the
+    /// environment or in a file), however short: the user chose it, and a short one leaked is
+    /// still leaked. Scrubbing a common word along with it is the lesser harm.
+    pub fn register_given(&self, secret: &str) {
+        if !secret.is_empty() {
+            self.remember(secret);
+        }
+    }
+
+    fn remember(&self, secret: &str) {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if !known.iter().any(|k| k.value == secret) {
+        for spelling in spellings(secret) {
+            if known.iter().any(|k| k.value == spelling) {
+                continue;
+            }
             // Longest first: a secret inside a longer one must not be scrubbed first, which
             // would leave the rest of the longer one in the text.
-            let at = known.partition_point(|k| k.value.len() >= secret.len());
+            let at = known.partition_point(|k| k.value.len() >= spelling.len());
+            let finder = memchr::memmem::Finder::new(spelling.as_bytes()).into_owned();
             known.insert(
                 at,
                 KnownSecret {
-                    value: secret.to_owned(),
-                    finder: memchr::memmem::Finder::new(secret.as_bytes()).into_owned(),
+                    value: spelling,
+                    finder,
                 },
             );
         }
@@ -106,7 +177,8 @@ impl Redactor {
     }
 
     /// The secret values this run has handled so far (state, PKCE verifier, codes, tokens,
-    /// client secrets), for a test proving that none of them reached a report.
+    /// client secrets) in every spelling the redactor scrubs, for a test proving that none of
+    /// them reached a report.
     pub fn handled_secrets(&self) -> Vec<String> {
         self.known
             .lock()
@@ -126,7 +198,7 @@ impl Redactor {
             .iter()
         {
             if secret.finder.find(out.as_bytes()).is_some() {
-                out = out.replace(secret.value.as_str(), REDACTED).into();
+                out = replace_outside_markers(&out, &secret.value).into();
             }
         }
         scrub_jwts(&out)
@@ -207,6 +279,15 @@ impl Redactor {
     }
 }
 
+/// Replaces `secret` with the marker everywhere but inside markers already placed: a short
+/// secret the user gave may be a piece of the marker's own text.
+fn replace_outside_markers(text: &str, secret: &str) -> String {
+    text.split(REDACTED)
+        .map(|piece| piece.replace(secret, REDACTED))
+        .collect::<Vec<_>>()
+        .join(REDACTED)
+}
+
 fn decode(name: &str) -> String {
     url::form_urlencoded::parse(name.as_bytes())
         .next()
@@ -220,7 +301,9 @@ fn looks_like_form(body: &str) -> bool {
         && body.split('&').all(|pair| pair.contains('='))
 }
 
-/// Replaces `eyJ….….…` runs (compact JWS/JWE) with the redaction marker.
+/// Replaces compact JWS and JWE runs (`eyJ…` then dot-separated base64url segments) with the
+/// redaction marker, signed or not: an unsigned JWT (`alg: none`, empty signature) and a JWE
+/// (five segments, some of which may be empty) are bearer credentials all the same.
 fn scrub_jwts(text: &str) -> String {
     // The base64url of `{"`, with which every JWS and JWE header starts.
     static JWT_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
@@ -235,7 +318,7 @@ fn scrub_jwts(text: &str) -> String {
             .find(|c: char| !(is_b64(c) || c == '.'))
             .unwrap_or(candidate.len());
         let token = &candidate[..end];
-        if token.split('.').filter(|s| !s.is_empty()).count() >= 3 {
+        if is_compact_jose(token) {
             out.push_str(REDACTED);
         } else {
             out.push_str(token);
@@ -244,6 +327,15 @@ fn scrub_jwts(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A header segment and at least two more segments, one of them non-empty: `h.p.s` (JWS),
+/// `h.p.` (unsigned JWS), `h..s` (detached payload), `h.k.iv.c.t` and `h..iv.c.t` (JWE).
+fn is_compact_jose(token: &str) -> bool {
+    let mut segments = token.split('.');
+    let header = segments.next().unwrap_or("");
+    let rest: Vec<&str> = segments.collect();
+    !header.is_empty() && rest.len() >= 2 && rest.iter().any(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -315,7 +407,115 @@ mod tests {
         );
     }
 
+    #[test]
+    fn unsigned_jwts_and_five_part_tokens_are_scrubbed() {
+        let r = Redactor::default();
+        for token in [
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+            "eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY.Y2lwaGVy.dGFn",
+            "eyJhbGciOiJkaXIifQ..aXY.Y2lwaGVy.dGFn",
+        ] {
+            assert_eq!(r.text(&format!("got {token} back")), "got [redacted] back");
+        }
+        // Two segments are no token, and ordinary dotted names are left alone.
+        assert_eq!(r.text("eyJhbGci.only"), "eyJhbGci.only");
+        assert_eq!(r.text("mcp.example.com"), "mcp.example.com");
+    }
+
+    #[test]
+    fn short_secrets_are_scrubbed_only_when_the_user_gave_them() {
+        let r = Redactor::default();
+        r.register("s3cr");
+        assert_eq!(r.text("value s3cr"), "value s3cr");
+        r.register_given("s3cr");
+        assert_eq!(r.text("value s3cr"), "value [redacted]");
+        r.register_given("");
+        assert_eq!(r.text("nothing to see"), "nothing to see");
+    }
+
+    #[test]
+    fn percent_and_form_encoded_spellings_are_scrubbed() {
+        let r = Redactor::default();
+        r.register_given("p@ss word/+");
+        for spelling in [
+            "p%40ss+word%2F%2B",
+            "p%40ss%20word%2F%2B",
+            "p%40ss%20word%2f%2b",
+        ] {
+            assert_eq!(
+                r.url(&format!("https://as.example/cb?x={spelling}")),
+                "https://as.example/cb?x=[redacted]",
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
+    fn secret_names_are_one_list_matched_in_any_case() {
+        for name in ["client_secret", "Registration_Access_Token", "assertion"] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        assert!(!is_secret_name("client_id"));
+    }
+
+    /// A secret of any printable characters, some of which need percent-encoding.
+    fn secret_needing_encoding() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9]{4,12}[ &=+/%?#@:;,!$'()*\\[\\]]{1,4}[A-Za-z0-9 ]{3,12}"
+    }
+
+    /// An unsigned JWS (`h.p.`) or a JWE with an empty or present encrypted key.
+    fn unsigned_or_five_part_token() -> impl Strategy<Value = String> {
+        let segment = "[A-Za-z0-9_-]{2,40}";
+        prop_oneof![
+            (segment, segment).prop_map(|(h, p)| format!("eyJ{h}.eyJ{p}.")),
+            (segment, segment, segment, segment, any::<bool>()).prop_map(
+                |(h, iv, c, t, with_key)| {
+                    let key = if with_key { "a2V5" } else { "" };
+                    format!("eyJ{h}.{key}.{iv}.{c}.{t}")
+                }
+            ),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn a_secret_needing_encoding_survives_in_no_spelling(secret in secret_needing_encoding(), prefix in "[a-z ]{0,10}") {
+            let r = Redactor::default();
+            r.register(&secret);
+            let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let component = percent_encode_component(&secret);
+            for spelling in [&secret, &form, &component] {
+                let text = format!("{prefix}{spelling}!");
+                prop_assert!(!r.text(&text).contains(spelling.as_str()));
+                let url = format!("http://x/cb?a={spelling}&b=1");
+                prop_assert!(!r.url(&url).contains(spelling.as_str()));
+            }
+            let body = format!("a=1&note={form}");
+            prop_assert!(!r.body(&body).contains(&form));
+        }
+
+        #[test]
+        fn a_short_secret_the_user_gave_never_survives(secret in "[A-Za-z0-9!#*]{1,7}", prefix in "[ .,]{0,3}") {
+            let r = Redactor::default();
+            r.register_given(&secret);
+            let text = format!("{prefix}{secret} and again{prefix}{secret}");
+            let scrubbed = r.text(&text);
+            // The marker's own letters may spell a one-letter secret; what is outside it may not.
+            prop_assert!(scrubbed.split(REDACTED).all(|piece| !piece.contains(&secret)), "{scrubbed}");
+        }
+
+        #[test]
+        fn unsigned_and_five_part_tokens_never_survive(token in unsigned_or_five_part_token(), before in "[ :=,(]{1,3}", after in "[ ),;]{0,3}") {
+            let r = Redactor::default();
+            let text = format!("token{before}{token}{after}end");
+            let scrubbed = r.text(&text);
+            prop_assert!(!scrubbed.contains(&token), "{scrubbed}");
+            prop_assert!(scrubbed.contains(REDACTED));
+            let mut json = serde_json::json!({ "note": text });
+            r.json(&mut json);
+            prop_assert!(!json.to_string().contains(&token));
+        }
+
         #[test]
         fn a_registered_secret_never_survives(secret in "[A-Za-z0-9_-]{8,40}", prefix in ".{0,20}", suffix in ".{0,20}") {
             let r = Redactor::default();

@@ -289,21 +289,19 @@ impl TokenStore {
         }
         file.ciphertext = STANDARD.encode(bytes);
         let text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        std::fs::write(&self.path, text).map_err(|e| self.io(e))
+        write_private(&self.path, &text).map_err(|e| self.io(e))
     }
 }
 
 /// Writes `text` to a file only its owner can read: sealed or not, the store is nobody else's.
+/// Written beside the store and renamed over it, so a link planted at its path is replaced,
+/// never followed.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(text.as_bytes())
+    crate::private_files::write_replacing(
+        path,
+        text.as_bytes(),
+        crate::private_files::Readers::Owner,
+    )
 }
 
 #[cfg(test)]
@@ -359,6 +357,27 @@ mod tests {
     }
 
     const HEX_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_store_path_is_replaced_and_its_target_left_alone() {
+        let dir = crate::private_files::scratch_dir("mcp-oauth-store-test-").unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        let path = dir.path().join("tokens.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let store = TokenStore::new(&path, StoreKey::generate());
+
+        store.save(&tokens()).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert!(
+            !std::fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(store.load().is_ok());
+    }
 
     #[test]
     fn keys_are_read_as_hex_or_base64_of_32_bytes() {

@@ -427,16 +427,35 @@ pub struct FollowOutcome {
 /// Loads a URL and follows its redirects, at most `max_hops` of them, the way a browser would
 /// for a consent that needs no person: the last hop is normally the loopback callback. A
 /// stand-in for a person, for `--authorize-with` against servers that approve on their own.
+///
+/// Every hop is judged by the address policy of the authorization URL, as the flow's own
+/// requests are by the MCP server's: a public authorization server cannot redirect the helper
+/// into loopback or private addresses. The one exception is the hop to the `redirect_uri` the
+/// authorization URL itself names, when that is a loopback callback: it is where the consent
+/// is meant to end.
 pub async fn follow_redirects(
     http: &HttpClient,
     url: &str,
     max_hops: usize,
 ) -> Result<FollowOutcome, HttpError> {
+    let policed = http.clone().for_target(url);
+    let callback = loopback_redirect_uri(url);
     let mut current = url.to_owned();
     let mut visited = Vec::new();
     for _ in 0..=max_hops {
         visited.push(http.redactor().url(&current));
-        let response = http.get("consent", &current).await?;
+        let to_callback = callback
+            .as_deref()
+            .is_some_and(|uri| current != url && is_callback(&current, uri));
+        let response = if to_callback {
+            // The callback judged as a target of its own: a loopback listener may be reached.
+            http.clone()
+                .for_target(&current)
+                .get("consent", &current)
+                .await?
+        } else {
+            policed.get("consent", &current).await?
+        };
         let location = response.header("location").map(str::to_owned);
         match (response.status.is_redirection(), location) {
             (true, Some(location)) => {
@@ -459,6 +478,13 @@ pub async fn follow_redirects(
     Err(HttpError::Consent {
         reason: format!("more than {max_hops} redirects"),
     })
+}
+
+/// The `redirect_uri` an authorization URL names, when it is a loopback callback.
+fn loopback_redirect_uri(authorization_url: &str) -> Option<String> {
+    let url = Url::parse(authorization_url).ok()?;
+    let (_, uri) = url.query_pairs().find(|(name, _)| name == "redirect_uri")?;
+    loopback_uri::parse(&uri).ok().map(|_| uri.into_owned())
 }
 
 #[cfg(test)]
@@ -492,6 +518,83 @@ mod tests {
             uri
         ));
         assert!(!is_callback("https://login.example/consent", uri));
+    }
+
+    mod follow {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        use super::super::*;
+        use crate::http::HttpLimits;
+        use crate::redact::Redactor;
+
+        const PUBLIC_NAME: &str = "auth.vendor.example";
+
+        /// An authorization server with a public-looking name (resolved to a loopback mock),
+        /// whose `/authorize` redirects to `location`, and the authorization URL naming
+        /// `callback` as its redirect URI.
+        async fn redirecting_to(
+            location: &str,
+            callback: &str,
+        ) -> (MockServer, HttpClient, String) {
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/authorize"))
+                .respond_with(ResponseTemplate::new(302).insert_header("location", location))
+                .mount(&server)
+                .await;
+            let http = HttpClient::with_resolved(
+                HttpLimits::default(),
+                Redactor::default(),
+                &[(PUBLIC_NAME, *server.address())],
+            )
+            .unwrap();
+            let port = server.address().port();
+            let redirect_uri: String =
+                url::form_urlencoded::byte_serialize(callback.as_bytes()).collect();
+            let authorization_url = format!(
+                "http://{PUBLIC_NAME}:{port}/authorize?response_type=code&redirect_uri={redirect_uri}"
+            );
+            (server, http, authorization_url)
+        }
+
+        #[tokio::test]
+        async fn a_public_server_cannot_redirect_the_helper_into_loopback() {
+            let internal = MockServer::start().await;
+            Mock::given(method("GET"))
+                .respond_with(ResponseTemplate::new(200))
+                .expect(0)
+                .mount(&internal)
+                .await;
+            let target = format!("{}/admin", internal.uri());
+            let (_server, http, authorization_url) =
+                redirecting_to(&target, "http://127.0.0.1:33418/callback").await;
+            let error = follow_redirects(&http, &authorization_url, 5)
+                .await
+                .unwrap_err();
+            assert!(matches!(error, HttpError::PrivateAddress { .. }), "{error}");
+            internal.verify().await;
+        }
+
+        #[tokio::test]
+        async fn the_loopback_callback_the_authorization_url_names_is_reached() {
+            let listener = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/callback"))
+                .respond_with(ResponseTemplate::new(200))
+                .expect(1)
+                .mount(&listener)
+                .await;
+            let callback = format!("{}/callback", listener.uri());
+            let (_server, http, authorization_url) =
+                redirecting_to(&format!("{callback}?code=abc&state=xyz"), &callback).await;
+            let outcome = follow_redirects(&http, &authorization_url, 5)
+                .await
+                .unwrap();
+            assert_eq!(outcome.final_status, 200);
+            assert_eq!(outcome.visited.len(), 2);
+            listener.verify().await;
+        }
     }
 
     #[tokio::test]

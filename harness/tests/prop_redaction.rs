@@ -44,11 +44,13 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
         ),
         ("set-cookie", &format!("session={secret}")),
     ]);
+    // As a client sends it in a query or a form body: encoded.
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let url = redactor.url(&format!(
-        "https://as.example/authorize?client_id=app&state={secret}&code_challenge=abc#{jwt}"
+        "https://as.example/authorize?client_id=app&state={secret}&code_challenge=abc&login_hint={encoded}#{jwt}"
     ));
     let form = redactor.form(&format!(
-        "grant_type=authorization_code&code={secret}&code_verifier={secret}&client_secret={secret}"
+        "grant_type=authorization_code&code={secret}&code_verifier={secret}&client_secret={secret}&note={encoded}"
     ));
     let body = redactor.body(
         &json!({
@@ -126,14 +128,34 @@ fn report_holding(secret: &str, jwt: &str, free_text: &str) -> Report {
     }
 }
 
-/// A compact JWS: header, payload and signature segments in base64url.
+/// A compact JWS (signed, or unsigned with an empty signature) or a five-part JWE (with or
+/// without an encrypted key), in base64url segments.
 fn jwt() -> impl Strategy<Value = String> {
-    (
+    let signed = (
         "[A-Za-z0-9_-]{4,30}",
         "[A-Za-z0-9_-]{4,60}",
         "[A-Za-z0-9_-]{0,40}",
     )
-        .prop_map(|(h, p, s)| format!("eyJ{h}.eyJ{p}.{s}x"))
+        .prop_map(|(h, p, s)| format!("eyJ{h}.eyJ{p}.{s}x"));
+    let unsigned =
+        ("[A-Za-z0-9_-]{4,30}", "[A-Za-z0-9_-]{4,60}").prop_map(|(h, p)| format!("eyJ{h}.eyJ{p}."));
+    let encrypted = (
+        "[A-Za-z0-9_-]{4,30}",
+        "[A-Za-z0-9_-]{0,40}",
+        "[A-Za-z0-9_-]{4,20}",
+        "[A-Za-z0-9_-]{4,60}",
+        "[A-Za-z0-9_-]{4,20}",
+    )
+        .prop_map(|(h, k, iv, c, t)| format!("eyJ{h}.{k}.{iv}.{c}.{t}"));
+    prop_oneof![signed, unsigned, encrypted]
+}
+
+/// A registered secret: plain, or with characters a URL or a form must percent-encode.
+fn secret() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z0-9-]{12,48}",
+        "[A-Za-z0-9]{6,20}[ +/%@:;,!$*=?]{1,4}[A-Za-z0-9]{4,20}",
+    ]
 }
 
 proptest! {
@@ -141,13 +163,15 @@ proptest! {
 
     #[test]
     fn no_secret_survives_any_renderer(
-        secret in "[A-Za-z0-9-]{12,48}",
+        secret in secret(),
         token in jwt(),
         free_text in "[ -~]{0,30}",
     ) {
         let report = report_holding(&secret, &token, &free_text);
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         for (format, text) in renderings(&report) {
             prop_assert!(!text.contains(&secret), "{format} holds the registered secret");
+            prop_assert!(!text.contains(&encoded), "{format} holds the encoded secret");
             prop_assert!(!text.contains(&token), "{format} holds the JWT");
         }
     }

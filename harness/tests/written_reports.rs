@@ -282,3 +282,58 @@ fn quiet_prints_only_failures_and_the_count_and_no_color_is_honoured() {
     // Not a terminal: no colour codes, whatever NO_COLOR says.
     assert!(!verbose.contains('\u{1b}'));
 }
+
+/// A symbolic link planted at a report's path under `--out` (by anyone who can write to the
+/// directory) is refused, and the file it points at is left as it was.
+#[cfg(unix)]
+#[test]
+fn out_refuses_to_write_through_a_symbolic_link() {
+    let scratch = tempdir("symlink");
+    let out = scratch.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let victim = scratch.join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    let dir = out.to_str().unwrap();
+
+    for name in ["revoked-refresh.json", "summary.json", "revoked-refresh.md"] {
+        let link = out.join(name);
+        // An earlier round may have written the file the link now stands in for.
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let (code, _, stderr) = harness(
+            &scratch,
+            &[
+                "run",
+                "revoked-refresh",
+                "--format",
+                "markdown",
+                "--out",
+                dir,
+            ],
+        );
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&link.display().to_string()) && stderr.contains("symbolic link"),
+            "{name}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "untouched",
+            "{name}: the link was followed"
+        );
+        std::fs::remove_file(&link).unwrap();
+    }
+    let (code, _, stderr) = harness(
+        &scratch,
+        &[
+            "run",
+            "revoked-refresh",
+            "--format",
+            "markdown",
+            "--out",
+            dir,
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(out.join("revoked-refresh.md").is_file());
+}

@@ -99,7 +99,9 @@ pub struct AuthServerConfig {
     /// Client ID Metadata Documents (MCP 2025-11-25): advertise
     /// `client_id_metadata_document_supported: true` and accept, at the authorization and
     /// token endpoints, a `client_id` that is an https URL (or an http URL on a loopback host)
-    /// by fetching the JSON document it names. Off, such a `client_id` is an unknown client.
+    /// by fetching the JSON document it names. Documents on loopback or private hosts are
+    /// fetched only from origins allowed with `AuthServer::allow_client_documents_from`. Off,
+    /// such a `client_id` is an unknown client.
     pub client_id_metadata_documents: bool,
     /// Register every client with this token-endpoint authentication method, whatever the
     /// registration request asked for (a confidential method comes with a `client_secret`), so

@@ -237,6 +237,15 @@ impl MockServers {
         secrets
     }
 
+    /// [`AuthServer::allow_client_documents_from`] on every authorization server.
+    pub fn allow_client_documents_from(&self, url: &str) -> Result<(), String> {
+        self.auth_server.allow_client_documents_from(url)?;
+        if let Some(alternate) = &self.alternate {
+            alternate.allow_client_documents_from(url)?;
+        }
+        Ok(())
+    }
+
     pub fn resource_server(&self) -> &ResourceServer {
         &self.resource_server
     }

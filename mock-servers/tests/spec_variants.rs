@@ -773,6 +773,18 @@ impl DocumentSite {
     }
 }
 
+/// Mocks that accept documents, allowed to fetch them from the loopback `sites`.
+async fn start_cimd(sites: &[&str]) -> Mocks {
+    let mocks = start(cimd_config()).await;
+    for site in sites {
+        mocks
+            .servers
+            .allow_client_documents_from(site)
+            .expect("an origin");
+    }
+    mocks
+}
+
 fn cimd_config() -> MockConfig {
     let mut config = MockConfig::default();
     config.authorization_server.client_id_metadata_documents = true;
@@ -801,7 +813,7 @@ async fn metadata_advertises_client_id_metadata_documents_only_with_the_knob() {
 #[tokio::test]
 async fn a_url_client_id_is_accepted_by_fetching_its_document_at_authorize_and_token() {
     let site = DocumentSite::start().await;
-    let mocks = start(cimd_config()).await;
+    let mocks = start_cimd(&[&site.origin]).await;
     let client_id = site.url("client.json");
 
     let token = access_token_at(&mocks, &mocks.servers.issuer(), &client_id, "mcp:tools").await;
@@ -836,7 +848,8 @@ async fn a_url_client_id_is_accepted_by_fetching_its_document_at_authorize_and_t
 #[tokio::test]
 async fn unacceptable_documents_get_an_error_page_and_never_a_redirect() {
     let site = DocumentSite::start().await;
-    let mocks = start(cimd_config()).await;
+    let streamed = serve_without_content_length(vec![b' '; 70 * 1024]).await;
+    let mocks = start_cimd(&[&site.origin, &streamed]).await;
     let authorize_url = mocks.endpoint("authorize");
     let cases = [
         (site.url("wrong-id.json"), "must equal the URL"),
@@ -845,7 +858,6 @@ async fn unacceptable_documents_get_an_error_page_and_never_a_redirect() {
         (site.url("moved.json"), "HTTP 302"),
         (site.url("missing.json"), "HTTP 404"),
     ];
-    let streamed = serve_without_content_length(vec![b' '; 70 * 1024]).await;
     let cases = [
         cases.as_slice(),
         &[(format!("{streamed}/client.json"), "larger than 65536 bytes")],
@@ -899,6 +911,37 @@ async fn document_urls_that_are_plain_http_off_loopback_are_refused_without_a_fe
 }
 
 #[tokio::test]
+async fn documents_on_loopback_origins_not_allowed_are_refused_without_a_fetch() {
+    let site = DocumentSite::start().await;
+    let other = DocumentSite::start().await;
+    let mocks = start_cimd(&[&other.origin]).await;
+    let client_id = site.url("client.json");
+    let response = authorize_at(
+        &mocks,
+        &mocks.endpoint("authorize"),
+        &authorization_params(&client_id, "mcp:tools"),
+    )
+    .await;
+    let page = assert_error_page(response, "Invalid client metadata document").await;
+    assert!(page.contains("loopback or private host"), "{page}");
+    let response = token_at(
+        &mocks,
+        &mocks.endpoint("token"),
+        &redemption_form(&client_id, "ac_whatever"),
+    )
+    .await;
+    assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert!(
+        mocks
+            .servers
+            .log()
+            .document_fetches(Server::AuthorizationServer)
+            .is_empty(),
+        "nothing was fetched"
+    );
+}
+
+#[tokio::test]
 async fn without_the_knob_a_url_client_id_is_an_unknown_client() {
     let site = DocumentSite::start().await;
     let mocks = start(MockConfig::default()).await;
@@ -929,7 +972,7 @@ async fn without_the_knob_a_url_client_id_is_an_unknown_client() {
 #[tokio::test]
 async fn the_token_endpoint_refuses_a_code_once_the_document_is_gone() {
     let site = DocumentSite::start().await;
-    let mocks = start(cimd_config()).await;
+    let mocks = start_cimd(&[&site.origin]).await;
     let client_id = site.url("client.json");
     let response = authorize_at(
         &mocks,

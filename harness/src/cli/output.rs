@@ -89,9 +89,9 @@ pub fn write_out(
     human: impl Fn(&Report) -> String,
     summary: &Value,
 ) -> Result<(), String> {
+    // Never through a symbolic link at a report's path (crate::private_files).
     let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        crate::private_files::write_report(&dir.join(name), text.as_bytes())
     };
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for (name, report) in reports {

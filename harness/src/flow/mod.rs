@@ -212,11 +212,13 @@ impl ClientFlow {
     ) -> Self {
         let http = http.for_target(&options.mcp_url);
         let recorder = Recorder::new(profile, clock.clone(), http.redactor().clone());
+        // What the user gave (command line, environment, context or targets file) is
+        // scrubbed however short it is.
         if let Some(secret) = &options.client_secret {
-            http.redactor().register(secret.secret());
+            http.redactor().register_given(secret.secret());
         }
         if let Some(assertion) = &options.assertion {
-            http.redactor().register(assertion.secret());
+            http.redactor().register_given(assertion.secret());
         }
         if let Some(key) = &options.signing_key {
             http.redactor().register(key.pem());

@@ -23,6 +23,7 @@ use store_actions::{load_store, save_store, store_error, store_failure};
 use crate::client_document::ClientDocumentServer;
 use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
 use crate::http::{HttpClient, HttpLimits};
+use crate::private_files;
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::scenario::{ActionKind, CheckExpectation, Expectations, Scenario, Step};
@@ -53,6 +54,13 @@ pub enum RunError {
     },
     #[error("scenario {scenario}: cannot serve the client metadata document: {source}")]
     ClientDocument {
+        scenario: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "scenario {scenario}: cannot make a private scratch directory in the temporary directory: {source} (set TMPDIR to a writable directory)"
+    )]
+    ScratchDir {
         scenario: String,
         source: std::io::Error,
     },
@@ -169,24 +177,34 @@ pub async fn run_scenario_with_secrets(
                 scenario: scenario.name.clone(),
                 source,
             })?;
+        // The mocks fetch documents on loopback only from origins they are told to allow.
+        mocks
+            .allow_client_documents_from(server.url())
+            .map_err(|message| RunError::ClientDocument {
+                scenario: scenario.name.clone(),
+                source: std::io::Error::other(message),
+            })?;
         options.client_metadata_url = Some(server.url().to_owned());
         Some(server)
     } else {
         None
     };
     let mut flow = ClientFlow::new(options, profile, clock.shared(), http);
-    // A directory of the run's own, so the store file has a stable name that reports can show.
-    let store_dir = std::env::temp_dir().join(format!(
-        "mcp-oauth-harness-{}-{}",
-        std::process::id(),
-        unique_suffix()
-    ));
+    // A directory of the run's own, made fresh and private (mode 0700) and removed when the
+    // run ends, so the store file has a stable name that reports can show and nobody else
+    // can place anything at it.
+    let store_dir = private_files::scratch_dir("mcp-oauth-harness-").map_err(|source| {
+        RunError::ScratchDir {
+            scenario: scenario.name.clone(),
+            source,
+        }
+    })?;
     // A key configured in the environment, else one for this run only.
     let key = StoreKey::configured_or_generated().map_err(|source| RunError::StoreKey {
         scenario: scenario.name.clone(),
         source,
     })?;
-    let store = TokenStore::new(store_dir.join(STORE_FILE), key);
+    let store = TokenStore::new(store_dir.path().join(STORE_FILE), key);
 
     let mut expectations = Vec::new();
     let mut script = Vec::new();
@@ -230,8 +248,8 @@ pub async fn run_scenario_with_secrets(
             ));
         }
     }
-    // Best effort: a leftover directory in the temp dir holds only sealed, expired mock tokens.
-    let _ = std::fs::remove_dir_all(&store_dir);
+    // The store and its directory end with the run (removed on drop, on every path).
+    drop(store_dir);
     drop(document);
 
     let outcome = flow.finish();
@@ -365,12 +383,6 @@ fn document_fetches(mocks: &MockServers) -> usize {
     auth_servers(mocks)
         .map(|server| mocks.log().document_fetches(server.role()).len())
         .sum()
-}
-
-fn unique_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 async fn perform(

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::checks;
 use crate::profile::Profile;
 use crate::recorder::Recorder;
-use crate::redact::Redactor;
+use crate::redact::{self, Redactor};
 use crate::scenario::Scenario;
 use crate::served::{ServeError, ServeOptions, ServedScenario};
 pub use process::{ClientCommand, ProcessOutcome};
@@ -142,20 +142,9 @@ fn environment(scenario: &str, context: Value) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Field names whose values in the request log are secrets.
-pub const SECRET_FIELDS: &[&str] = &[
-    "code",
-    "state",
-    "code_verifier",
-    "refresh_token",
-    "access_token",
-    "id_token",
-    "client_secret",
-    "registration_access_token",
-];
-
-/// Every secret value the mocks saw or issued: bearer credentials, and the values of
-/// `SECRET_FIELDS` in queries, forms, JSON bodies and redirect locations.
+/// Every secret value the mocks saw or issued: bearer credentials, and the values of the
+/// fields the redactor scrubs by name ([`redact::SECRET_NAMES`]) in queries, forms, JSON
+/// bodies and redirect locations.
 pub fn logged_secrets(log: &[RecordedRequest]) -> Vec<String> {
     let mut secrets = Vec::new();
     for request in log {
@@ -163,12 +152,12 @@ pub fn logged_secrets(log: &[RecordedRequest]) -> Vec<String> {
             secrets.push(credential.value.clone());
         }
         for (name, value) in request.query.iter().chain(&request.form) {
-            if SECRET_FIELDS.contains(&name.as_str()) {
+            if redact::is_secret_name(name) {
                 secrets.push(value.clone());
             }
         }
         for json in request.json.iter().chain(&request.response_json) {
-            for field in SECRET_FIELDS {
+            for field in redact::SECRET_NAMES {
                 if let Some(value) = json.get(field).and_then(Value::as_str) {
                     secrets.push(value.to_owned());
                 }
@@ -178,7 +167,7 @@ pub fn logged_secrets(log: &[RecordedRequest]) -> Vec<String> {
             && let Ok(url) = url::Url::parse(location)
         {
             for (name, value) in url.query_pairs() {
-                if SECRET_FIELDS.contains(&name.as_ref()) {
+                if redact::is_secret_name(&name) {
                     secrets.push(value.into_owned());
                 }
             }

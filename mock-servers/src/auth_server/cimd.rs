@@ -26,6 +26,10 @@ pub enum CimdError {
         "client_id {0:?} is not an acceptable client ID metadata document URL: it must be https (http only on a loopback host), without a fragment or credentials"
     )]
     UrlNotAllowed(String),
+    #[error(
+        "client_id {0:?} names a client ID metadata document on a loopback or private host, which this authorization server fetches only from the origins it was told to allow; publish the document at a public https URL"
+    )]
+    OriginNotAllowed(String),
     #[error("cannot fetch the client ID metadata document at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the client ID metadata document at {url} answered HTTP {status} instead of 200")]
@@ -62,8 +66,14 @@ pub fn is_document_url(client_id: &str) -> bool {
 
 /// Fetches the document `client_id` names, records the fetch in `log` under `role`, and turns
 /// an acceptable document into the public client it describes.
-pub async fn resolve(log: &RequestLog, role: Server, client_id: &str) -> Result<Client, CimdError> {
-    let url = allowed_url(client_id)?;
+/// Documents on loopback or private hosts are fetched only from `allowed_origins`.
+pub async fn resolve(
+    log: &RequestLog,
+    role: Server,
+    client_id: &str,
+    allowed_origins: &[String],
+) -> Result<Client, CimdError> {
+    let url = allowed_url(client_id, allowed_origins)?;
     let (status, body) = fetch(&url).await;
     log.push(RecordedRequest {
         server: role,
@@ -81,15 +91,18 @@ pub async fn resolve(log: &RequestLog, role: Server, client_id: &str) -> Result<
     vet(client_id, document)
 }
 
-/// https anywhere; http only to a loopback host; never a fragment or userinfo.
-fn allowed_url(client_id: &str) -> Result<Url, CimdError> {
+/// https on a public host; on a loopback or private host only from an allowed origin, where
+/// http is accepted on loopback; never a fragment or userinfo.
+fn allowed_url(client_id: &str, allowed_origins: &[String]) -> Result<Url, CimdError> {
     let refuse = || CimdError::UrlNotAllowed(client_id.to_owned());
     let url = Url::parse(client_id).map_err(|_| refuse())?;
-    let loopback = match url.host() {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(refuse()),
+    let Some(host) = url.host() else {
+        return Err(refuse());
+    };
+    let loopback = match host {
+        Host::Domain(name) => is_localhost_name(name),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
     };
     let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
     if !scheme_ok
@@ -99,7 +112,53 @@ fn allowed_url(client_id: &str) -> Result<Url, CimdError> {
     {
         return Err(refuse());
     }
+    if is_local_host(&host) && !allowed_origins.contains(&url.origin().ascii_serialization()) {
+        return Err(CimdError::OriginNotAllowed(client_id.to_owned()));
+    }
     Ok(url)
+}
+
+/// The origin of `url` as [`allowed_url`] compares it (`http://127.0.0.1:8080`).
+pub fn origin_of(url: &str) -> Result<String, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("{url:?} is not an absolute URL: {e}"))?;
+    match parsed.origin() {
+        origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => Err(format!("{url:?} has no origin (scheme, host and port)")),
+    }
+}
+
+fn is_localhost_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// This machine or a private network, judged as written (the harness's address policy draws
+/// the same line; the mocks depend on nothing of the harness): `localhost`, loopback, RFC 1918
+/// and RFC 4193 private, link-local, unspecified and CGNAT addresses.
+fn is_local_host(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => is_localhost_name(name),
+        Host::Ipv4(ip) => is_local_v4(*ip),
+        Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => is_local_v4(v4),
+            None => {
+                let first = ip.segments()[0];
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+fn is_local_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || (a == 100 && (64..128).contains(&b))
 }
 
 /// The client every fetch uses, built once per process: building one loads the system's root
@@ -227,14 +286,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn document_urls_are_https_or_loopback_http() {
+    fn document_urls_are_public_https_or_from_an_allowed_local_origin() {
+        let allowed = ["http://127.0.0.1:8080".to_owned()];
         for ok in [
             "https://client.example/metadata.json",
             "http://127.0.0.1:8080/client.json",
-            "http://localhost/client.json",
-            "http://[::1]:9/client.json",
+            "http://127.0.0.1:8080/other.json",
         ] {
-            assert!(allowed_url(ok).is_ok(), "{ok}");
+            assert!(allowed_url(ok, &allowed).is_ok(), "{ok}");
         }
         for refused in [
             "http://client.example/metadata.json",
@@ -243,9 +302,47 @@ mod tests {
             "https://user:pw@client.example/metadata.json",
             "ftp://client.example/metadata.json",
         ] {
-            assert!(allowed_url(refused).is_err(), "{refused}");
+            assert!(
+                matches!(
+                    allowed_url(refused, &allowed),
+                    Err(CimdError::UrlNotAllowed(_))
+                ),
+                "{refused}"
+            );
+        }
+        // Local hosts outside the allowed origins, whatever the scheme or port.
+        for unlisted in [
+            "http://127.0.0.1:8081/client.json",
+            "https://127.0.0.1:8080/client.json",
+            "http://localhost:8080/client.json",
+            "http://[::1]:9/client.json",
+            "https://10.0.0.1/client.json",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fd00::1]/client.json",
+            "https://admin.localhost/client.json",
+        ] {
+            assert!(
+                matches!(
+                    allowed_url(unlisted, &allowed),
+                    Err(CimdError::OriginNotAllowed(_))
+                ),
+                "{unlisted}"
+            );
         }
         assert!(is_document_url("HTTPS://client.example/x"));
         assert!(!is_document_url("dcr-client-1"));
+    }
+
+    #[test]
+    fn origins_are_compared_as_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/client.json").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            origin_of("https://Client.Example/x").unwrap(),
+            "https://client.example"
+        );
+        assert!(origin_of("not a url").is_err());
     }
 }

@@ -64,6 +64,9 @@ struct Inner {
     client_assertion_keys: OnceLock<grants::ClientAssertionKeys>,
     /// DPoP proofs seen and the nonce demanded (`dpop`, `dpop-nonce`).
     dpop: crate::dpop::ServerState,
+    /// The loopback or private origins whose client ID metadata documents may be fetched
+    /// (the harness's own document server); see [`AuthServer::allow_client_documents_from`].
+    document_origins: Mutex<Vec<String>>,
 }
 
 /// Why a `client_id` names no usable client.
@@ -149,6 +152,7 @@ impl AuthServer {
                 consent_page: AtomicBool::new(false),
                 pending_consents: Mutex::new(pending::PendingConsents::default()),
                 dpop: crate::dpop::ServerState::default(),
+                document_origins: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -291,6 +295,31 @@ impl AuthServer {
             })
     }
 
+    /// Lets client ID metadata documents be fetched from the origin (scheme, host and port) of
+    /// `url` although it is on a loopback or private host. Without it such a document is
+    /// refused unfetched: a client under test must not make the mock GET whatever local
+    /// service it names. Documents on public https hosts need no allowance.
+    pub fn allow_client_documents_from(&self, url: &str) -> Result<(), String> {
+        let origin = cimd::origin_of(url)?;
+        let mut origins = self
+            .inner
+            .document_origins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+        Ok(())
+    }
+
+    fn document_origins(&self) -> Vec<String> {
+        self.inner
+            .document_origins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The client a `client_id` names: one on record, or (with `client-id-metadata-documents`)
     /// the one its metadata document describes, fetched now.
     async fn find_client(&self, log: &RequestLog, client_id: &str) -> Result<Client, ClientLookup> {
@@ -298,7 +327,7 @@ impl AuthServer {
             return Ok(client);
         }
         if self.inner.config.client_id_metadata_documents && cimd::is_document_url(client_id) {
-            return cimd::resolve(log, self.inner.role, client_id)
+            return cimd::resolve(log, self.inner.role, client_id, &self.document_origins())
                 .await
                 .map_err(ClientLookup::Document);
         }
