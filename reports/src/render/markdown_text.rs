@@ -79,13 +79,25 @@ fn words(text: &str, context: Context) -> String {
 }
 
 /// A word's opening brackets and quotes, and its closing punctuation (`https://x.example/,`
-/// ends a clause, not the URL), stay outside its code span, escaped as text.
+/// ends a clause, not the URL), stay outside its code span, escaped as text. A closing
+/// bracket stays inside when it closes one of the word's own, as in `![x](https://x/p.png)`.
 fn trim_punctuation(word: &str) -> (&str, &str, &str) {
     let core = word.trim_start_matches(['(', '[', '"', '\'', '<']);
     let before = &word[..word.len() - core.len()];
-    let core_end = core.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '"', '\'', '>']);
-    let after = &core[core_end.len()..];
-    (before, core_end, after)
+    let mut end = core.len();
+    while let Some(last) = core[..end].chars().next_back() {
+        let inside = &core[..end - last.len_utf8()];
+        let closes_its_own = match last {
+            ')' => inside.matches('(').count() > inside.matches(')').count(),
+            ']' => inside.matches('[').count() > inside.matches(']').count(),
+            _ => false,
+        };
+        if closes_its_own || !matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '"' | '\'' | '>') {
+            break;
+        }
+        end -= last.len_utf8();
+    }
+    (before, &core[..end], &core[end..])
 }
 
 /// Line breaks become spaces: no interpolated text starts a line, where block syntax lives.
