@@ -107,7 +107,14 @@ async fn check_keeps_machine_formats_exact_and_inert() {
     let url = format!("{}/mcp", server.uri());
     for format in ["json", "markdown", "junit", "html"] {
         let args = [
-            "check", &url, "--headless", "--profiles", "pipelines", "--timeout", "10", "--format",
+            "check",
+            &url,
+            "--headless",
+            "--profiles",
+            "pipelines",
+            "--timeout",
+            "10",
+            "--format",
             format,
         ]
         .map(str::to_owned)

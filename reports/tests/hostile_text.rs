@@ -74,7 +74,10 @@ fn json_stays_exact_and_shows_no_raw_control() {
     let report = hostile_report();
     let json = render::json(&report);
     assert_eq!(raw_hidden(&json), Vec::<char>::new());
-    assert!(json.contains("\\u009b1m \\u202e\\u2066\\u200b\\ufeff"), "{json}");
+    assert!(
+        json.contains("\\u009b1m \\u202e\\u2066\\u200b\\ufeff"),
+        "{json}"
+    );
     let back: Report = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(back, report, "the same report after the escapes");
     let several = render::json_text(&vec![report.clone(), report]);
@@ -96,7 +99,10 @@ fn junit_stays_well_formed() {
             match reader.read_event() {
                 Ok(Event::Eof) => break,
                 Ok(_) => {}
-                Err(e) => panic!("not well-formed at {}: {e}\n{xml}", reader.buffer_position()),
+                Err(e) => panic!(
+                    "not well-formed at {}: {e}\n{xml}",
+                    reader.buffer_position()
+                ),
             }
         }
         assert!(!xml.contains("<img") && !xml.contains("<details>|"));
@@ -124,7 +130,8 @@ fn terminal_text_is_inert() {
             let rest = &text[at + 1..];
             let end = rest.find('m').expect("a colour ends in m");
             assert!(
-                rest.starts_with('[') && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
+                rest.starts_with('[')
+                    && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
                 "not a colour: {:?}",
                 &rest[..end.min(20)]
             );
@@ -132,7 +139,11 @@ fn terminal_text_is_inert() {
         let plain: String = text.chars().filter(|&c| c != '\u{1b}').collect();
         assert_eq!(raw_hidden(&plain), Vec::<char>::new());
         assert!(text.contains("\\u001b]8;;https://evil.example\\u0007x"));
-        assert!(!text.lines().any(|l| l.trim_start().starts_with("# Heading")));
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with("# Heading"))
+        );
     }
 }
 
@@ -161,7 +172,8 @@ fn outside_code(markdown: &str) -> String {
                         break None;
                     };
                     let at = search + found;
-                    let after = body[at + run..].len() - body[at + run..].trim_start_matches('`').len();
+                    let after =
+                        body[at + run..].len() - body[at + run..].trim_start_matches('`').len();
                     if after == 0 {
                         break Some(at);
                     }
@@ -189,7 +201,7 @@ fn outside_code(markdown: &str) -> String {
 fn opening_tick(text: &str) -> Option<usize> {
     text.match_indices('`').map(|(at, _)| at).find(|&at| {
         let backslashes = text[..at].len() - text[..at].trim_end_matches('\\').len();
-        backslashes % 2 == 0
+        backslashes.is_multiple_of(2)
     })
 }
 
@@ -199,12 +211,21 @@ fn assert_markdown_inert(markdown: &str) {
     assert!(!text.contains("!["), "an image:\n{text}");
     assert!(!text.contains("]("), "a link:\n{text}");
     assert!(!text.contains('@'), "a mention or an address:\n{text}");
-    assert!(!text.contains("://") && !text.contains("www."), "a bare URL:\n{text}");
+    assert!(
+        !text.contains("://") && !text.contains("www."),
+        "a bare URL:\n{text}"
+    );
     assert!(!text.contains("#1"), "an issue reference:\n{text}");
-    assert!(!text.contains("<img") && !text.contains("<https"), "HTML or an autolink:\n{text}");
+    assert!(
+        !text.contains("<img") && !text.contains("<https"),
+        "HTML or an autolink:\n{text}"
+    );
     assert!(!text.contains("&#"), "an entity of the server's:\n{text}");
     // The templates' own bold (`**Verdict:**`) aside, emphasis is the server's.
-    assert!(!text.contains(" *em*") && !text.contains(" _em_"), "emphasis:\n{text}");
+    assert!(
+        !text.contains(" *em*") && !text.contains(" _em_"),
+        "emphasis:\n{text}"
+    );
     for (i, c) in text.char_indices() {
         if matches!(c, '[' | ']' | '~' | '$') {
             assert_eq!(
@@ -215,8 +236,18 @@ fn assert_markdown_inert(markdown: &str) {
         }
     }
     for line in markdown.lines() {
-        for injected in ["# Heading", "- item", "> quote", "```", "fence", "<details>|"] {
-            assert!(!line.starts_with(injected), "a block of the server's: {line}");
+        for injected in [
+            "# Heading",
+            "- item",
+            "> quote",
+            "```",
+            "fence",
+            "<details>|",
+        ] {
+            assert!(
+                !line.starts_with(injected),
+                "a block of the server's: {line}"
+            );
         }
     }
 }
@@ -262,9 +293,14 @@ fn markdown_links_only_plain_web_spec_references() {
     let markdown = render::markdown(&report);
     // A code span binds tighter than the link's brackets: its `]` closes nothing.
     assert!(
-        markdown.contains("[`x](https://evil.example)` `@org`](https://www.rfc-editor.org/rfc/rfc6749)"),
+        markdown.contains(
+            "[`x](https://evil.example)` `@org`](https://www.rfc-editor.org/rfc/rfc6749)"
+        ),
         "{markdown}"
     );
-    assert!(markdown.contains("EVIL `javascript:alert(1)`"), "{markdown}");
+    assert!(
+        markdown.contains("EVIL `javascript:alert(1)`"),
+        "{markdown}"
+    );
     assert!(!markdown.contains("](javascript:"));
 }

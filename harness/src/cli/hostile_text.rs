@@ -66,7 +66,8 @@ pub(crate) fn assert_inert(out: &str) {
     );
     assert!(out.contains("\\u001b[2J \\u009b31m \\u202etxet\\u202c over\\rwritten\\nFORGED"));
     assert!(
-        !out.lines().any(|line| line.trim_start().starts_with("FORGED")),
+        !out.lines()
+            .any(|line| line.trim_start().starts_with("FORGED")),
         "a value started a line of its own:\n{out}"
     );
 }

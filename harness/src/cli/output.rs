@@ -128,10 +128,7 @@ pub fn write_out(
         let all: Vec<Report> = reports.iter().map(|(_, r)| (*r).clone()).collect();
         write("summary.md", render::markdown_catalog(&all))?;
     }
-    write(
-        "summary.json",
-        serde_json::to_string_pretty(summary).unwrap_or_default(),
-    )
+    write("summary.json", render::json_text(summary))
 }
 
 /// Scenario runs (`run`) for people: one line per run (failures only with `-q`), the unmet

@@ -388,7 +388,10 @@ mod tests {
             }))
             .expect("a client flow"),
         );
-        for reports in [vec![hostile_text::report()], vec![hostile_text::report(), second]] {
+        for reports in [
+            vec![hostile_text::report()],
+            vec![hostile_text::report(), second],
+        ] {
             for verbosity in [
                 output::Verbosity::Quiet,
                 output::Verbosity::Normal,

@@ -267,10 +267,7 @@ fn human(
         let _ = writeln!(
             out,
             " {name:width$}  checks: {} ok, {} failed, {} warnings, {} skipped",
-            s.success,
-            s.failure,
-            s.warning,
-            s.skipped,
+            s.success, s.failure, s.warning, s.skipped,
         );
         output::unmet_expectations(&mut out, report);
         for failure in &result.unexpected_failures {
@@ -280,12 +277,7 @@ fn human(
                 .find(|c| failure.ends_with(&format!(":{}", c.id)))
                 .and_then(|c| c.remedy.as_deref())
                 .unwrap_or("");
-            let _ = writeln!(
-                out,
-                "       x {}: {}",
-                one_line(failure),
-                one_line(remedy)
-            );
+            let _ = writeln!(out, "       x {}: {}", one_line(failure), one_line(remedy));
         }
         for known in &result.expected_failures {
             let _ = writeln!(out, "       ~ {} (in the baseline)", one_line(known));

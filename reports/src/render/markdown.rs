@@ -97,7 +97,9 @@ fn write_report(out: &mut String, report: &Report, level: &str) {
     }
     match &report.outcome.diagnosis {
         Some(d) => {
-            let _ = writeln!(out, "- **Diagnosis:** {}: {}",
+            let _ = writeln!(
+                out,
+                "- **Diagnosis:** {}: {}",
                 code(&d.code),
                 inline(&d.message)
             );

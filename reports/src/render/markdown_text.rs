@@ -92,7 +92,12 @@ fn trim_punctuation(word: &str) -> (&str, &str, &str) {
             ']' => inside.matches('[').count() > inside.matches(']').count(),
             _ => false,
         };
-        if closes_its_own || !matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '"' | '\'' | '>') {
+        if closes_its_own
+            || !matches!(
+                last,
+                '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '"' | '\'' | '>'
+            )
+        {
             break;
         }
         end -= last.len_utf8();
@@ -165,11 +170,7 @@ fn code_span(text: &str, context: Context) -> String {
         Context::Cell => text.replace('|', "\\|"),
         Context::Text => text.to_owned(),
     };
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
@@ -216,7 +217,9 @@ mod tests {
     #[test]
     fn links_and_mentions_become_code() {
         assert_eq!(
-            inline("see https://evil.example/a_b and @org/team or www.x.example or a@b.example #12"),
+            inline(
+                "see https://evil.example/a_b and @org/team or www.x.example or a@b.example #12"
+            ),
             "see `https://evil.example/a_b` and `@org/team` or `www.x.example` or `a@b.example` `#12`"
         );
         assert_eq!(

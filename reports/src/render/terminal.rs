@@ -139,12 +139,7 @@ pub fn timeline(report: &Report, out: &mut TerminalText) {
         {
             let _ = write!(out, "         ");
             out.mark(check.status);
-            let _ = writeln!(
-                out,
-                " {}: {}",
-                one_line(&check.id),
-                one_line(&check.name)
-            );
+            let _ = writeln!(out, " {}: {}", one_line(&check.id), one_line(&check.name));
             if let Some(message) = &check.error_message {
                 let _ = writeln!(out, "              {}", one_line(message));
             }

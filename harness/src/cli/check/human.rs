@@ -269,10 +269,7 @@ pub(super) fn verdict_line(verdict: Option<&Verdict>) -> String {
 
 /// The "Resource server" block: whether the MCP server's token validation is sound, first,
 /// then each probe that failed or warned with its fix, and what was not observed.
-pub(super) fn resource_server_block(
-    out: &mut TerminalText,
-    checks: &[mcp_oauth_reports::Check],
-) {
+pub(super) fn resource_server_block(out: &mut TerminalText, checks: &[mcp_oauth_reports::Check]) {
     let probes: Vec<_> = checks
         .iter()
         .filter(|c| c.step == crate::check::resource_server::STEP)

@@ -11,7 +11,9 @@ use clap::ArgGroup;
 use indicatif::ProgressBar;
 use mcp_oauth_reports::Report;
 use mcp_oauth_reports::render::text::one_line;
-use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions, TerminalText, markdown_text};
+use mcp_oauth_reports::render::{
+    self, BaselineJudgement, JunitOptions, TerminalText, markdown_text,
+};
 use serde_json::{Value, json};
 
 use super::progress::{self, CheckTally};
