@@ -389,7 +389,7 @@ fn announce(options: &CheckOptions, plan: &[&'static Profile], index: usize) {
     if let Some(profile) = plan.get(index) {
         eprintln!(
             "{}: consent {} of {} opens in the browser, as a {} client",
-            options.name,
+            mcp_oauth_reports::render::text::one_line(&options.name),
             index + 1,
             plan.len(),
             profile.name

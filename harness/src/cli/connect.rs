@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_reports::render::text::one_line;
 use mcp_oauth_reports::{Outcome, REPORT_SCHEMA_VERSION, Report, Summary, Target, TargetKind};
 use oauth2::ClientSecret;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::output::stderr_line;
 use super::{Format, print, usage_error};
 use crate::check::targets;
 use crate::flow::dpop::DpopUse;
@@ -289,23 +291,24 @@ pub async fn connect(args: ConnectArgs) -> ExitCode {
     }
     match result {
         Ok(()) => {
-            eprintln!(
+            stderr_line(&format!(
                 "connected to {} ({}): {}",
-                url,
+                one_line(&url),
                 profile.name,
                 json!(report.summary)
-            );
+            ));
             ExitCode::SUCCESS
         }
         Err(diagnosis) => {
-            eprintln!(
+            // The diagnosis quotes the server: each part stays on its line.
+            stderr_line(&format!(
                 "could not connect to {}: [{}] {}\nfix (by {}): {}",
-                url,
+                one_line(&url),
                 diagnosis.code,
-                diagnosis.message,
+                one_line(&diagnosis.message),
                 diagnosis.party.who(),
-                diagnosis.remedy
-            );
+                one_line(&diagnosis.remedy)
+            ));
             ExitCode::from(1)
         }
     }

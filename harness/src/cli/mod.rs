@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use mcp_oauth_reports::Report;
+use mcp_oauth_reports::render::text::one_line;
 use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions};
 use serde_json::json;
 
@@ -19,6 +20,8 @@ use crate::scenario::{CatalogSource, Scenario};
 
 pub mod check;
 mod connect;
+#[cfg(test)]
+mod hostile_text;
 pub mod output;
 mod progress;
 mod serve;
@@ -188,8 +191,10 @@ pub(crate) fn audience_value(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// `error: MESSAGE` on stderr, exit code 2. The message is shown printable: it can quote a
+/// file or a server.
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
+    output::stderr_line(&format!("error: {message}"));
     ExitCode::from(2)
 }
 
@@ -200,12 +205,12 @@ fn list(args: ScenariosArgs) -> ExitCode {
     };
     let width = catalog.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &catalog {
-        println!(
+        output::stdout_line(&format!(
             "{:width$}  [{}]  {}",
             s.name,
             s.profiles.join(", "),
-            s.description
-        );
+            one_line(&s.description)
+        ));
     }
     ExitCode::SUCCESS
 }
@@ -403,16 +408,8 @@ fn print_run(reports: &[Report], format: Format) {
 pub(crate) fn print(reports: &[Report], format: Format, baseline: Option<&BaselineJudgement>) {
     match format {
         Format::Human => emit(&output::scenario_runs(reports, output::terminal())),
-        Format::Json => {
-            let value = if reports.len() == 1 {
-                serde_json::to_value(&reports[0])
-            } else {
-                serde_json::to_value(reports)
-            };
-            emit_line(
-                &serde_json::to_string_pretty(&value.unwrap_or_default()).unwrap_or_default(),
-            );
-        }
+        Format::Json if reports.len() == 1 => emit_line(&render::json(&reports[0])),
+        Format::Json => emit_line(&render::json_text(&reports)),
         Format::Markdown if reports.len() > 1 => emit_line(&render::markdown_catalog(reports)),
         Format::Markdown => {
             for report in reports {
@@ -432,7 +429,8 @@ pub(crate) fn print(reports: &[Report], format: Format, baseline: Option<&Baseli
     }
 }
 
-/// Writes to stdout; a reader that went away (`| head`) is not an error worth a panic.
+/// Writes to stdout; a reader that went away (`| head`) is not an error worth a panic. The
+/// text is a renderer's output (`render::*`, a `TerminalText`), printable already.
 pub(crate) fn emit(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

@@ -6,13 +6,19 @@
 //! - the chosen format beside it: `<name>.md`, `<name>.html`, `<name>.txt` (human), or one
 //!   `DIR/junit.xml` for all reports;
 //! - `DIR/summary.json`, and with Markdown `DIR/summary.md`, for the whole run.
+//!
+//! Text for the terminal is built in a `TerminalText` (which shows control characters,
+//! escape sequences and invisible characters escaped) or goes out through [`stdout_line`] and
+//! [`stderr_line`], which do the same: reports and errors carry text from servers, clients
+//! and files.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use mcp_oauth_reports::Report;
-use mcp_oauth_reports::render::{self, TerminalStyle};
+use mcp_oauth_reports::render::text::{one_line, printable};
+use mcp_oauth_reports::render::{self, TerminalStyle, TerminalText};
 use serde_json::Value;
 
 use super::Format;
@@ -71,6 +77,18 @@ pub fn terminal() -> Terminal {
     TERMINAL.get().copied().unwrap_or_default()
 }
 
+/// A line on stdout, shown printable; a reader that went away (`| head`) is not an error.
+pub(crate) fn stdout_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{}", printable(text));
+}
+
+/// A line on stderr (errors, notes), shown printable: an error can quote a server.
+pub(crate) fn stderr_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(text));
+}
+
 /// The name a report's files get: the scenario (with `@profile` when several ran), else the
 /// name the caller gives (a target's name).
 pub fn file_name(report: &Report) -> String {
@@ -110,18 +128,14 @@ pub fn write_out(
         let all: Vec<Report> = reports.iter().map(|(_, r)| (*r).clone()).collect();
         write("summary.md", render::markdown_catalog(&all))?;
     }
-    write(
-        "summary.json",
-        serde_json::to_string_pretty(summary).unwrap_or_default(),
-    )
+    write("summary.json", render::json_text(summary))
 }
 
 /// Scenario runs (`run`) for people: one line per run (failures only with `-q`), the unmet
 /// expectations, with `-v` each run's step timeline, then the final count.
 pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
     use std::fmt::Write as _;
-    let style = terminal.style;
-    let mut out = String::new();
+    let mut out = TerminalText::new(terminal.style);
     let width = reports
         .iter()
         .filter_map(|r| r.scenario.as_ref().map(String::len))
@@ -143,19 +157,19 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
         if terminal.quiet() && (met || report.expectations.is_empty()) {
             continue;
         }
-        let name = report.scenario.as_deref().unwrap_or("");
+        let name = one_line(report.scenario.as_deref().unwrap_or(""));
         let diagnosis = report
             .outcome
             .diagnosis
             .as_ref()
             .map_or(String::new(), |d| {
-                format!("  diagnosis: {} ({})", d.code, d.party.as_str())
+                format!("  diagnosis: {} ({})", one_line(&d.code), d.party.as_str())
             });
         let s = &report.summary;
+        out.paint(status, verdict);
         let _ = writeln!(
             out,
-            "{} {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
-            style.paint(status, verdict),
+            " {name:width$}  {:9}  checks: {} ok, {} failed, {} warnings{diagnosis}",
             report.outcome.health.as_str(),
             s.success,
             s.failure,
@@ -163,7 +177,7 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
         );
         unmet_expectations(&mut out, report);
         if terminal.verbose() {
-            out.push_str(&render::timeline_text(report, style));
+            render::timeline(report, &mut out);
         }
     }
     let _ = writeln!(out, "\nscenarios: {passed} passed, {failed} failed");
@@ -173,24 +187,43 @@ pub fn scenario_runs(reports: &[Report], terminal: Terminal) -> String {
             "({unjudged} ran unjudged: they do not declare the profile given with --profile)"
         );
     }
-    out
+    out.into_string()
 }
 
 /// One line per expectation a run did not meet, under its summary line.
-pub(crate) fn unmet_expectations(out: &mut String, report: &mcp_oauth_reports::Report) {
+pub(crate) fn unmet_expectations(out: &mut TerminalText, report: &mcp_oauth_reports::Report) {
     use std::fmt::Write as _;
     for e in report.expectations.iter().filter(|e| !e.met) {
         let _ = writeln!(
             out,
             "       expected {}: {} (got {})",
-            e.description, e.expected, e.actual
+            one_line(&e.description),
+            one_line(&e.expected),
+            one_line(&e.actual)
         );
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::colour_wanted;
+    use super::*;
+    use crate::cli::hostile_text;
+
+    #[test]
+    fn scenario_runs_show_hostile_text_escaped_at_every_verbosity() {
+        let reports = [hostile_text::report()];
+        for verbosity in [Verbosity::Quiet, Verbosity::Normal, Verbosity::Verbose] {
+            for colour in [false, true] {
+                let terminal = Terminal {
+                    verbosity,
+                    style: TerminalStyle { colour },
+                };
+                let out = scenario_runs(&reports, terminal);
+                hostile_text::assert_inert(&hostile_text::without_colours(&out));
+                assert_eq!(colour, out.contains('\u{1b}'), "{out}");
+            }
+        }
+    }
 
     #[test]
     fn colour_needs_a_terminal_and_no_no_color() {

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mcp_oauth_reports::render::text::one_line;
 
 use crate::check::CheckStep;
 
@@ -50,7 +51,8 @@ where
         let semaphore = semaphore.clone();
         let work = work.clone();
         let bar = bar.clone();
-        let name = label(&item);
+        // Labels name scenarios and targets from files: one printable line on the bar.
+        let name = one_line(&label(&item)).into_owned();
         handles.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let result = work(item).await;
@@ -128,7 +130,7 @@ impl CheckTally {
             }
         };
         if several {
-            format!("{}: {what}", target.name)
+            format!("{}: {what}", one_line(&target.name))
         } else {
             what
         }

@@ -8,8 +8,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use mcp_oauth_reports::render::text::one_line;
+use mcp_oauth_reports::render::{TerminalText, timeline};
 use mcp_oauth_reports::{Report, Status, render};
 
+use super::output::{stderr_line, stdout_line};
 use super::{Format, output, print, usage_error};
 use crate::profile::{self, Profile};
 use crate::served::{Completion, ServeConsent, ServeOptions, ServedScenario};
@@ -95,9 +98,9 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     }
     served.stop();
     match completion {
-        Ok(Some(Completion::Done)) => eprintln!("\nthe client completed the flow"),
-        Ok(Some(Completion::TimedOut)) => eprintln!("\ntimed out"),
-        Ok(None) => eprintln!("\ninterrupted"),
+        Ok(Some(Completion::Done)) => stderr_line("\nthe client completed the flow"),
+        Ok(Some(Completion::TimedOut)) => stderr_line("\ntimed out"),
+        Ok(None) => stderr_line("\ninterrupted"),
         Err(e) => return usage_error(e),
     }
     if let Some(dir) = &args.out
@@ -119,33 +122,42 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// What to paste into the client (stdout) and what is being served (stderr). The scenario's
+/// own text (description, Client ID, redirect URIs) comes from a file: each is one line.
 fn announce(served: &ServedScenario, profile: &Profile) {
     let scenario = served.scenario();
-    eprintln!(
+    stderr_line(&format!(
         "scenario:             {} ({})",
-        scenario.name, scenario.description
-    );
-    eprintln!("judged under:         {}", profile.name);
-    println!("MCP server URL:       {}", served.mcp_url());
-    eprintln!("authorization server: {}", served.issuer());
+        one_line(&scenario.name),
+        one_line(&scenario.description)
+    ));
+    stderr_line(&format!("judged under:         {}", profile.name));
+    stdout_line(&format!("MCP server URL:       {}", served.mcp_url()));
+    stderr_line(&format!("authorization server: {}", served.issuer()));
     if let Some((client_id, secret)) = served.client_credentials() {
-        println!("client_id:            {client_id}");
+        stdout_line(&format!("client_id:            {}", one_line(&client_id)));
         if let Some(secret) = secret {
-            println!("client_secret:        {secret}");
+            stdout_line(&format!("client_secret:        {}", one_line(&secret)));
         }
         for client in &scenario.mocks.authorization_server.clients {
             if client.client_id == client_id {
-                println!("redirect URIs:        {}", client.redirect_uris.join(", "));
+                stdout_line(&format!(
+                    "redirect URIs:        {}",
+                    one_line(&client.redirect_uris.join(", "))
+                ));
             }
         }
     }
     match &scenario.conformant_client {
-        Some(client) => eprintln!("a conformant client:  {}", client.outcome.as_str()),
-        None => eprintln!(
-            "a conformant client:  (not stated: this scenario does not reproduce under serve; docs/scenarios.md says why)"
+        Some(client) => stderr_line(&format!(
+            "a conformant client:  {}",
+            client.outcome.as_str()
+        )),
+        None => stderr_line(
+            "a conformant client:  (not stated: this scenario does not reproduce under serve; docs/scenarios.md says why)",
         ),
     }
-    eprintln!("serving until Ctrl-C");
+    stderr_line("serving until Ctrl-C");
 }
 
 /// Until done (`--once`), the timeout, or Ctrl-C (`None`).
@@ -176,48 +188,58 @@ async fn wait(
 /// Every client's verdict, one after the other, each headed by which client it is when there
 /// were several.
 fn human_all(reports: &[Report], terminal: output::Terminal) -> String {
-    if reports.len() == 1 {
-        return human_with(&reports[0], terminal);
+    use std::fmt::Write as _;
+    let mut out = TerminalText::new(terminal.style);
+    if let [report] = reports {
+        human_into(&mut out, report, terminal);
+        return out.into_string();
     }
-    let mut out = String::new();
     for report in reports {
-        out.push_str(&client_heading(report));
-        out.push_str(&human_with(report, terminal));
+        client_heading(&mut out, report);
+        human_into(&mut out, report, terminal);
     }
     let conformant = reports
         .iter()
         .filter(|r| r.met_expectations() && r.summary.failure == 0)
         .count();
-    out.push_str(&format!(
-        "{} clients: {conformant} conformant, {} not\n",
+    let _ = writeln!(
+        out,
+        "{} clients: {conformant} conformant, {} not",
         reports.len(),
         reports.len() - conformant
-    ));
-    out
+    );
+    out.into_string()
 }
 
 /// `Client 2 of 3 (Client ID abc, complete)` and the flows dropped, as a line.
-fn client_heading(report: &Report) -> String {
+fn client_heading(out: &mut TerminalText, report: &Report) {
+    use std::fmt::Write as _;
     let Some(client) = &report.client else {
-        return String::new();
+        return;
     };
-    let mut line = format!("\nClient {} of {}", client.flow, client.flows);
+    let _ = write!(out, "\nClient {} of {}", client.flow, client.flows);
     if !client.client_ids.is_empty() {
-        line.push_str(&format!(" (Client ID {})", client.client_ids.join(", ")));
+        let _ = write!(
+            out,
+            " (Client ID {})",
+            one_line(&client.client_ids.join(", "))
+        );
     }
     if client.dropped_flows > 0 {
-        line.push_str(&format!(
+        let _ = write!(
+            out,
             "; {} older flows dropped to bound memory",
             client.dropped_flows
-        ));
+        );
     }
-    line.push('\n');
+    let _ = writeln!(out);
     for shared in &client.shared_actions {
-        line.push_str(&format!(
-            "  note: another client's trigger acted on this one too: {shared}\n"
-        ));
+        let _ = writeln!(
+            out,
+            "  note: another client's trigger acted on this one too: {}",
+            one_line(shared)
+        );
     }
-    line
 }
 
 /// The verdict for a person: each client check with its mark, why it failed or was skipped,
@@ -230,9 +252,14 @@ pub fn human(report: &Report) -> String {
 /// expectations and the final count; with `-v` also the step timeline with its failed and
 /// warning checks and their fixes, as `run` and `test-client` show it.
 pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
+    let mut out = TerminalText::new(terminal.style);
+    human_into(&mut out, report, terminal);
+    out.into_string()
+}
+
+fn human_into(out: &mut TerminalText, report: &Report, terminal: output::Terminal) {
     use std::fmt::Write as _;
-    let mut out = String::new();
-    let name = report.scenario.as_deref().unwrap_or("");
+    let name = one_line(report.scenario.as_deref().unwrap_or(""));
     let conformant = report.met_expectations() && report.summary.failure == 0;
     if !terminal.quiet() {
         let _ = writeln!(
@@ -252,16 +279,21 @@ pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
             Status::Skipped => "skip",
             Status::Info => "info",
         };
-        let _ = writeln!(out, "  {mark} {:38} {}", check.id, check.name);
+        let _ = writeln!(
+            out,
+            "  {mark} {:38} {}",
+            one_line(&check.id),
+            one_line(&check.name)
+        );
         if let Some(message) = &check.error_message {
-            let _ = writeln!(out, "         {message}");
+            let _ = writeln!(out, "         {}", one_line(message));
         }
         if let Some(remedy) = &check.remedy {
-            let _ = writeln!(out, "         fix: {remedy}");
+            let _ = writeln!(out, "         fix: {}", one_line(remedy));
         }
     }
     if terminal.quiet() {
-        output::unmet_expectations(&mut out, report);
+        output::unmet_expectations(out, report);
     } else {
         for expectation in &report.expectations {
             let _ = writeln!(
@@ -272,15 +304,15 @@ pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
                 } else {
                     "NOT MET"
                 },
-                expectation.description,
-                expectation.expected,
-                expectation.actual
+                one_line(&expectation.description),
+                one_line(&expectation.expected),
+                one_line(&expectation.actual)
             );
         }
     }
     if terminal.verbose() {
-        out.push_str("Timeline:\n");
-        out.push_str(&render::timeline_text(report, terminal.style));
+        let _ = writeln!(out, "Timeline:");
+        timeline(report, out);
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -296,7 +328,6 @@ pub fn human_with(report: &Report, terminal: output::Terminal) -> String {
         s.warning,
         s.skipped
     );
-    out
 }
 
 /// `--out DIR`: each client's report as JSON and in the chosen format, as `run`, `check` and
@@ -338,4 +369,41 @@ fn write_out(dir: &Path, reports: &[Report], format: Format) -> Result<(), Strin
         human,
         &serde_json::Value::Array(summary),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::hostile_text;
+    use mcp_oauth_reports::render::TerminalStyle;
+
+    #[test]
+    fn the_verdict_shows_a_hostile_client_escaped() {
+        let mut second = hostile_text::report();
+        second.client = Some(
+            serde_json::from_value(serde_json::json!({
+                "flow": 2, "flows": 2, "clientIds": [hostile_text::HOSTILE],
+                "requests": 3, "complete": false, "droppedFlows": 1,
+                "sharedActions": [hostile_text::HOSTILE],
+            }))
+            .expect("a client flow"),
+        );
+        for reports in [
+            vec![hostile_text::report()],
+            vec![hostile_text::report(), second],
+        ] {
+            for verbosity in [
+                output::Verbosity::Quiet,
+                output::Verbosity::Normal,
+                output::Verbosity::Verbose,
+            ] {
+                let terminal = output::Terminal {
+                    verbosity,
+                    style: TerminalStyle { colour: true },
+                };
+                let out = human_all(&reports, terminal);
+                hostile_text::assert_inert(&hostile_text::without_colours(&out));
+            }
+        }
+    }
 }

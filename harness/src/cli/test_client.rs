@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mcp_oauth_reports::render::{self, BaselineJudgement};
+use mcp_oauth_reports::render::text::one_line;
+use mcp_oauth_reports::render::{self, BaselineJudgement, TerminalText};
 use mcp_oauth_reports::{Report, Status};
 use serde_json::{Value, json};
 
@@ -117,7 +118,9 @@ pub async fn test_client(args: TestClientArgs) -> ExitCode {
         format => {
             print(&reports, format, judgement.as_ref());
             if baseline.is_some() {
-                eprint!("{}", baseline_lines(&judged));
+                let mut lines = TerminalText::default();
+                baseline_lines(&mut lines, &judged);
+                eprint!("{}", lines.into_string());
             }
         }
     }
@@ -242,8 +245,7 @@ fn human(
     baseline: Option<&Baseline>,
     terminal: output::Terminal,
 ) -> String {
-    let style = terminal.style;
-    let mut out = String::new();
+    let mut out = TerminalText::new(terminal.style);
     let width = reports
         .iter()
         .filter_map(|r| r.scenario.as_ref().map(String::len))
@@ -255,22 +257,19 @@ fn human(
         if terminal.quiet() && *ok {
             continue;
         }
-        let name = report.scenario.as_deref().unwrap_or("");
+        let name = one_line(report.scenario.as_deref().unwrap_or(""));
         let s = &report.summary;
+        if *ok {
+            out.paint(Status::Success, "PASS");
+        } else {
+            out.paint(Status::Failure, "FAIL");
+        }
         let _ = writeln!(
             out,
-            "{} {name:width$}  checks: {} ok, {} failed, {} warnings, {} skipped",
-            if *ok {
-                style.paint(Status::Success, "PASS")
-            } else {
-                style.paint(Status::Failure, "FAIL")
-            },
-            s.success,
-            s.failure,
-            s.warning,
-            s.skipped,
+            " {name:width$}  checks: {} ok, {} failed, {} warnings, {} skipped",
+            s.success, s.failure, s.warning, s.skipped,
         );
-        super::output::unmet_expectations(&mut out, report);
+        output::unmet_expectations(&mut out, report);
         for failure in &result.unexpected_failures {
             let remedy = report
                 .checks
@@ -278,13 +277,13 @@ fn human(
                 .find(|c| failure.ends_with(&format!(":{}", c.id)))
                 .and_then(|c| c.remedy.as_deref())
                 .unwrap_or("");
-            let _ = writeln!(out, "       x {failure}: {remedy}");
+            let _ = writeln!(out, "       x {}: {}", one_line(failure), one_line(remedy));
         }
         for known in &result.expected_failures {
-            let _ = writeln!(out, "       ~ {known} (in the baseline)");
+            let _ = writeln!(out, "       ~ {} (in the baseline)", one_line(known));
         }
         if terminal.verbose() {
-            out.push_str(&render::timeline_text(report, style));
+            render::timeline(report, &mut out);
         }
     }
     let _ = writeln!(
@@ -293,20 +292,19 @@ fn human(
         reports.len() - passed
     );
     if baseline.is_some() {
-        out.push_str(&baseline_lines(judged));
+        baseline_lines(&mut out, judged);
     }
-    out
+    out.into_string()
 }
 
-fn baseline_lines(judged: &Judged) -> String {
-    let mut out = String::new();
+fn baseline_lines(out: &mut TerminalText, judged: &Judged) {
     for entry in &judged.stale {
         let _ = writeln!(
             out,
-            "  ! {entry} (stale: it passes now; remove it from the baseline)"
+            "  ! {} (stale: it passes now; remove it from the baseline)",
+            one_line(entry)
         );
     }
-    out
 }
 
 fn summary(reports: &[Report], judged: &Judged) -> Value {
@@ -360,4 +358,43 @@ fn write_out(
         },
         &summary(reports, judged),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::hostile_text;
+    use mcp_oauth_reports::render::TerminalStyle;
+
+    #[test]
+    fn the_human_summary_shows_a_hostile_run_escaped() {
+        let reports = [hostile_text::report()];
+        let judged = Judged {
+            scenarios: vec![(
+                false,
+                BaselineResult {
+                    unexpected_failures: vec![hostile_text::HOSTILE.to_owned()],
+                    expected_failures: vec![hostile_text::HOSTILE.to_owned()],
+                    stale_entries: Vec::new(),
+                },
+            )],
+            stale: vec![hostile_text::HOSTILE.to_owned()],
+        };
+        for verbosity in [
+            output::Verbosity::Quiet,
+            output::Verbosity::Normal,
+            output::Verbosity::Verbose,
+        ] {
+            let terminal = output::Terminal {
+                verbosity,
+                style: TerminalStyle { colour: true },
+            };
+            let baseline = None;
+            let out = human(&reports, &judged, baseline, terminal);
+            hostile_text::assert_inert(&hostile_text::without_colours(&out));
+            let mut lines = TerminalText::default();
+            baseline_lines(&mut lines, &judged);
+            assert!(!lines.into_string().contains('\u{1b}'));
+        }
+    }
 }

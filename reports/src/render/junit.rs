@@ -18,7 +18,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::sections::step_title;
-use super::text::printable;
+use super::text::printable_owned;
 use crate::{Check, Report, Status};
 
 /// How checks map onto JUnit verdicts.
@@ -385,7 +385,7 @@ fn document(suites: &[Suite]) -> String {
         );
     }
     let out = String::from_utf8_lossy(&w.into_inner()).into_owned();
-    printable(out + "\n")
+    printable_owned(out + "\n")
 }
 
 fn write_document(w: &mut Writer<Vec<u8>>, suites: &[Suite]) -> io::Result<()> {

@@ -3,18 +3,22 @@
 //! segment (`sections::timeline`) with that step's verdict in its summary line. A whole
 //! catalog run ([`markdown_catalog`]) is one summary table, plus the details of only the
 //! scenarios that did not turn out as expected.
+//!
+//! Every value from a report goes through `markdown_text` (as running text, a cell, code or
+//! raw HTML): a report's text comes from servers, clients and files.
 
 use std::fmt::Write;
 
+use super::markdown_text::{cell, code, code_cell, html, inline};
 use super::sections::{self, Segment};
-use super::text::printable;
+use super::text::printable_owned;
 use crate::{Connects, Report, Status, Verdict};
 
 /// One report as Markdown.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     write_report(&mut out, report, "##");
-    printable(out)
+    printable_owned(out)
 }
 
 /// A catalog run: a table with one line per scenario run, then the failing ones in full.
@@ -60,13 +64,13 @@ pub fn markdown_catalog(reports: &[Report]) -> String {
             .outcome
             .diagnosis
             .as_ref()
-            .map_or_else(|| "none".to_owned(), |d| format!("`{}`", d.code));
+            .map_or_else(|| "none".to_owned(), |d| code_cell(&d.code));
         let s = &report.summary;
         let _ = writeln!(
             out,
-            "| {mark} | `{}` | `{}` | {} | {diagnosis} | {expectations} | {} ok, {} failed, {} warnings |",
-            cell(report.scenario.as_deref().unwrap_or(&report.target.url)),
-            report.profile,
+            "| {mark} | {} | {} | {} | {diagnosis} | {expectations} | {} ok, {} failed, {} warnings |",
+            code_cell(report.scenario.as_deref().unwrap_or(&report.target.url)),
+            code_cell(&report.profile),
             report.outcome.health.as_str(),
             s.success,
             s.failure,
@@ -79,32 +83,37 @@ pub fn markdown_catalog(reports: &[Report]) -> String {
             write_report(&mut out, report, "###");
         }
     }
-    printable(out)
+    printable_owned(out)
 }
 
 fn write_report(out: &mut String, report: &Report, level: &str) {
     let title = report.scenario.as_deref().unwrap_or(&report.target.url);
     let (pass, line) = headline(report);
     let mark = if pass { "✅" } else { "❌" };
-    let _ = writeln!(out, "{level} {mark} MCP OAuth report: {}\n", escape(title));
+    let _ = writeln!(out, "{level} {mark} MCP OAuth report: {}\n", inline(title));
     let _ = writeln!(out, "- **Verdict:** {line}");
     if let Some(verdict) = &report.verdict {
         let _ = writeln!(out, "- **Connects:** {}", connects_line(verdict));
     }
     match &report.outcome.diagnosis {
         Some(d) => {
-            let _ = writeln!(out, "- **Diagnosis:** `{}`: {}", d.code, escape(&d.message));
+            let _ = writeln!(
+                out,
+                "- **Diagnosis:** {}: {}",
+                code(&d.code),
+                inline(&d.message)
+            );
             let _ = writeln!(
                 out,
                 "- **Fix** (by {}): {}",
                 d.party.who(),
-                escape(&d.remedy)
+                inline(&d.remedy)
             );
             if d.confirmed_by.is_some() {
                 let _ = writeln!(out, "- **Confirmed by:** experiment");
             }
             for candidate in &d.candidates {
-                let _ = writeln!(out, "- **Candidate:** {}", escape(candidate));
+                let _ = writeln!(out, "- **Candidate:** {}", inline(candidate));
             }
         }
         None => {
@@ -119,10 +128,10 @@ fn write_report(out: &mut String, report: &Report, level: &str) {
     );
     let _ = writeln!(
         out,
-        "- **Target:** `{}` ({}), profile `{}`, health {}\n",
-        report.target.url,
+        "- **Target:** {} ({}), profile {}, health {}\n",
+        code(&report.target.url),
         report.target.kind.as_str(),
-        report.profile,
+        code(&report.profile),
         report.outcome.health.as_str()
     );
     if let Some(verdict) = &report.verdict {
@@ -162,7 +171,7 @@ fn connects_line(verdict: &Verdict) -> String {
     verdict
         .profiles
         .iter()
-        .map(|p| format!("`{}` {}", p.profile, connects(p.connects)))
+        .map(|p| format!("{} {}", code(&p.profile), connects(p.connects)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -218,8 +227,8 @@ fn write_segment(out: &mut String, segment: &Segment<'_>) {
         out,
         "<details{open}><summary>{} {} (<code>{}</code>): {} passed, {} failed, {} warnings; worst {}</summary>\n",
         badge(worst),
-        escape(&segment.title()),
-        escape(segment.step),
+        html(&segment.title()),
+        html(segment.step),
         s.success,
         s.failure,
         s.warning,
@@ -231,7 +240,7 @@ fn write_segment(out: &mut String, segment: &Segment<'_>) {
         let specs: Vec<String> = check
             .spec_references
             .iter()
-            .map(|r| format!("[{}]({})", r.id, r.url))
+            .map(|r| spec_link(&r.id, &r.url))
             .collect();
         let mut notes = check.error_message.clone().unwrap_or_default();
         if let (Some(remedy), true) = (&check.remedy, is_problem(check.status)) {
@@ -243,9 +252,9 @@ fn write_segment(out: &mut String, segment: &Segment<'_>) {
         }
         let _ = writeln!(
             out,
-            "| {} | `{}` {} | {} | {} |",
+            "| {} | {} {} | {} | {} |",
             badge(check.status),
-            check.id,
+            code_cell(&check.id),
             cell(&check.name),
             specs.join(", "),
             cell(&notes)
@@ -259,11 +268,11 @@ fn write_verdict(out: &mut String, verdict: &Verdict) {
     if let Some(fix) = &verdict.top_fix {
         let _ = writeln!(
             out,
-            "**Fix first** (`{}`, for {}, by {}): {}\n",
-            fix.code,
-            fix.profiles.join(", "),
+            "**Fix first** ({}, for {}, by {}): {}\n",
+            code(&fix.code),
+            inline(&fix.profiles.join(", ")),
             fix.party.who(),
-            escape(&fix.remedy)
+            inline(&fix.remedy)
         );
     }
     let _ = writeln!(out, "<details><summary>Compatibility</summary>\n");
@@ -283,28 +292,34 @@ fn write_verdict(out: &mut String, verdict: &Verdict) {
         };
         let diagnosis = p.diagnosis.as_ref().map_or_else(
             || "none".to_owned(),
-            |d| format!("`{}` ({}): {}", d.code, d.party.as_str(), d.message),
+            |d| {
+                format!(
+                    "{} ({}): {}",
+                    code_cell(&d.code),
+                    d.party.as_str(),
+                    cell(&d.message)
+                )
+            },
         );
         let departs = p
             .departs_at
             .as_deref()
-            .map_or_else(|| "-".to_owned(), |s| format!("`{s}`"));
+            .map_or_else(|| "-".to_owned(), code_cell);
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {departs} |",
-            p.profile,
+            "| {} | {} | {} | {diagnosis} | {departs} |",
+            code_cell(&p.profile),
             connects(p.connects),
-            cell(&evidence),
-            cell(&diagnosis)
+            cell(&evidence)
         );
     }
     for left in &verdict.left_behind {
         let _ = writeln!(
             out,
-            "\nLeft behind: client `{}` registered by {} ({}).",
-            escape(&left.client_id),
-            escape(&left.registered_by),
-            escape(&left.reason)
+            "\nLeft behind: client {} registered by {} ({}).",
+            code(&left.client_id),
+            inline(&left.registered_by),
+            inline(&left.reason)
         );
     }
     let _ = writeln!(out, "\n</details>\n");
@@ -324,12 +339,15 @@ fn badge(status: Status) -> &'static str {
     }
 }
 
-/// Escapes what would break Markdown structure in running text.
-fn escape(text: &str) -> String {
-    text.replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// A table cell: no pipes or newlines, which would split the row.
-fn cell(text: &str) -> String {
-    escape(text).replace('|', "\\|").replace(['\n', '\r'], " ")
+/// A spec reference as a link when its address is a plain web URL, else as text.
+fn spec_link(id: &str, url: &str) -> String {
+    let plain = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(|c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, '(' | ')' | '<' | '>' | '`' | '|')
+        });
+    if plain {
+        format!("[{}]({url})", cell(id))
+    } else {
+        format!("{} {}", cell(id), code_cell(url))
+    }
 }

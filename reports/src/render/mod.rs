@@ -4,15 +4,16 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+pub mod markdown_text;
 pub mod sections;
 mod terminal;
-mod text;
+pub mod text;
 
 pub use html::html;
-pub use json::json;
+pub use json::{json, json_text};
 pub use junit::{
     BaselineJudgement, JunitOptions, junit, junit_checks, junit_many, junit_many_with, junit_run,
     junit_with,
 };
 pub use markdown::{markdown, markdown_catalog};
-pub use terminal::{TerminalStyle, mark, timeline_text};
+pub use terminal::{TerminalStyle, TerminalText, mark, timeline, timeline_text};

@@ -221,7 +221,7 @@ async fn wait(ctx: &FlowContext, options: &ResourceServerOptions, by: Duration) 
     if options.announce {
         eprintln!(
             "{}: waiting {} s for the access token to expire (bounded by --timeout, {} s)",
-            options.name,
+            mcp_oauth_reports::render::text::one_line(&options.name),
             by.as_secs(),
             options.timeout.as_secs()
         );

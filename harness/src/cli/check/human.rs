@@ -1,9 +1,15 @@
 //! The human-readable rendering of `check` results: the verdict table, the baseline lines and
 //! one run's checks, as printed to a terminal.
+//!
+//! Written into a `TerminalText`, so whatever a server, a client or a targets file put in a
+//! report is shown escaped; each value shown on a line of its own making goes through
+//! `one_line`, so that it cannot start a line that reads like this tool's.
 
 use std::fmt::Write as _;
 
 use mcp_oauth_reports::render::sections;
+use mcp_oauth_reports::render::text::one_line;
+use mcp_oauth_reports::render::{TerminalText, mark};
 use mcp_oauth_reports::{Connects, Status, Verdict};
 
 use crate::check::CheckRun;
@@ -19,17 +25,20 @@ pub(super) fn connects(c: Connects) -> &'static str {
 
 /// One target, for people: the verdict first, then every check, then the baseline.
 pub fn human(out: &mut String, run: &CheckRun, strict: bool) {
-    human_with(out, run, strict, Terminal::default());
+    let mut text = TerminalText::default();
+    human_with(&mut text, run, strict, Terminal::default());
+    out.push_str(&text.into_string());
 }
 
 /// As [`human`]; `-q` lists only the failed checks, `-v` adds the step timeline.
-pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Terminal) {
+pub fn human_with(out: &mut TerminalText, run: &CheckRun, strict: bool, terminal: Terminal) {
     let report = &run.report;
-    let style = terminal.style;
     let _ = writeln!(
         out,
         "{} ({}, consent: {})\n",
-        report.target.url, report.profile, run.consent
+        one_line(&report.target.url),
+        one_line(&report.profile),
+        run.consent
     );
     if let Some(verdict) = &report.verdict {
         human_verdict(out, verdict);
@@ -45,50 +54,53 @@ pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Term
         if terminal.quiet() && s.failure == 0 {
             continue;
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "  {} ({}): {} passed, {} failed, {} warnings; worst {}",
-            segment.title(),
-            segment.step,
+            "  {} ({}): {} passed, {} failed, {} warnings; worst ",
+            one_line(&segment.title()),
+            one_line(segment.step),
             s.success,
             s.failure,
             s.warning,
-            style.paint(worst, worst.as_str())
         );
+        out.paint(worst, worst.as_str());
+        let _ = writeln!(out);
         for check in &segment.checks {
             if terminal.quiet() && check.status != Status::Failure {
                 continue;
             }
+            let _ = write!(out, "    ");
+            out.mark(check.status);
             let _ = writeln!(
                 out,
-                "    {} {:width$}  {}",
-                style.mark(check.status),
-                check.id,
-                check.name
+                " {:width$}  {}",
+                one_line(&check.id),
+                one_line(&check.name)
             );
             let indent = " ".repeat(11);
             if check.status != Status::Success
                 && let Some(message) = &check.error_message
             {
-                let _ = writeln!(out, "{indent}{message}");
+                let _ = writeln!(out, "{indent}{}", one_line(message));
             }
             if matches!(check.status, Status::Failure | Status::Warning)
                 && let Some(remedy) = &check.remedy
             {
-                let _ = writeln!(out, "{indent}fix: {remedy}");
+                let _ = writeln!(out, "{indent}fix: {}", one_line(remedy));
             }
         }
         if terminal.verbose() {
             for x in &segment.exchanges {
                 let answer = match (&x.response, &x.error) {
                     (Some(r), _) => r.status.to_string(),
-                    (None, Some(e)) => format!("error: {e}"),
+                    (None, Some(e)) => format!("error: {}", one_line(e)),
                     (None, None) => "no response".to_owned(),
                 };
                 let _ = writeln!(
                     out,
                     "      http {} {} -> {answer}",
-                    x.request.method, x.request.url
+                    one_line(&x.request.method),
+                    one_line(&x.request.url)
                 );
             }
         }
@@ -97,11 +109,11 @@ pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Term
         let _ = writeln!(
             out,
             "\nDiagnosis ({}): [{}] {}\n  fix (by {}): {}",
-            report.profile,
-            d.code,
-            d.message,
+            one_line(&report.profile),
+            one_line(&d.code),
+            one_line(&d.message),
             d.party.who(),
-            d.remedy
+            one_line(&d.remedy)
         );
         evidence_lines(out, d, "  ");
     }
@@ -130,7 +142,7 @@ pub fn human_with(out: &mut String, run: &CheckRun, strict: bool, terminal: Term
     );
 }
 
-pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
+pub(super) fn human_verdict(out: &mut TerminalText, verdict: &Verdict) {
     let _ = writeln!(out, "Compatibility");
     let width = verdict
         .profiles
@@ -147,28 +159,30 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
         let evidence = if p.verified { "observed" } else { "inferred" };
         let code = p.diagnosis.as_ref().map_or_else(
             || "none".to_owned(),
-            |d| format!("{} ({})", d.code, d.party.as_str()),
+            |d| format!("{} ({})", one_line(&d.code), d.party.as_str()),
         );
         let _ = writeln!(
             out,
             "  {:width$}  {:14}  {evidence:8}  {code:44}  {}",
-            p.profile,
+            one_line(&p.profile),
             connects(p.connects),
-            p.departs_at.as_deref().unwrap_or("-")
+            one_line(p.departs_at.as_deref().unwrap_or("-"))
         );
         if let Some(d) = &p.diagnosis {
-            let _ = writeln!(out, "  {:width$}    {}", "", d.message);
+            let _ = writeln!(out, "  {:width$}    {}", "", one_line(&d.message));
             evidence_lines(out, d, &format!("  {:width$}    ", ""));
         }
         if let Some(why) = &p.inferred_because {
-            let _ = writeln!(out, "  {:width$}    inferred: {why}", "");
+            let _ = writeln!(out, "  {:width$}    inferred: {}", "", one_line(why));
         }
     }
     for left in &verdict.left_behind {
         let _ = writeln!(
             out,
             "  left behind: client {} registered by {} ({})",
-            left.client_id, left.registered_by, left.reason
+            one_line(&left.client_id),
+            one_line(&left.registered_by),
+            one_line(&left.reason)
         );
     }
     match &verdict.top_fix {
@@ -176,10 +190,10 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
             let _ = writeln!(
                 out,
                 "\nFix first ({}, for {}, by {}):\n  {}\n",
-                fix.code,
-                fix.profiles.join(", "),
+                one_line(&fix.code),
+                one_line(&fix.profiles.join(", ")),
                 fix.party.who(),
-                fix.remedy
+                one_line(&fix.remedy)
             );
         }
         None => {
@@ -189,7 +203,7 @@ pub(super) fn human_verdict(out: &mut String, verdict: &Verdict) {
 }
 
 /// How a diagnosis's cause was singled out, or the candidates when it was not.
-fn evidence_lines(out: &mut String, d: &mcp_oauth_reports::Diagnosis, indent: &str) {
+fn evidence_lines(out: &mut TerminalText, d: &mcp_oauth_reports::Diagnosis, indent: &str) {
     if d.confirmed_by.is_some() {
         let _ = writeln!(
             out,
@@ -197,11 +211,11 @@ fn evidence_lines(out: &mut String, d: &mcp_oauth_reports::Diagnosis, indent: &s
         );
     }
     for candidate in &d.candidates {
-        let _ = writeln!(out, "{indent}candidate: {candidate}");
+        let _ = writeln!(out, "{indent}candidate: {}", one_line(candidate));
     }
 }
 
-pub(super) fn baseline_lines(out: &mut String, run: &CheckRun) {
+pub(super) fn baseline_lines(out: &mut TerminalText, run: &CheckRun) {
     let result = &run.result;
     match &run.baseline {
         Some(baseline) => {
@@ -214,20 +228,25 @@ pub(super) fn baseline_lines(out: &mut String, run: &CheckRun) {
                 result.stale_entries.len()
             );
             for entry in &result.expected_failures {
-                let _ = writeln!(out, "  ~ {entry} (known failure)");
+                let _ = writeln!(out, "  ~ {} (known failure)", one_line(entry));
             }
             for entry in &result.unexpected_failures {
-                let _ = writeln!(out, "  x {entry} (not in the baseline)");
+                let _ = writeln!(out, "  x {} (not in the baseline)", one_line(entry));
             }
             for entry in &result.stale_entries {
                 let _ = writeln!(
                     out,
-                    "  ! {entry} (stale: it passes now; remove it from the baseline)"
+                    "  ! {} (stale: it passes now; remove it from the baseline)",
+                    one_line(entry)
                 );
             }
         }
         None if !result.unexpected_failures.is_empty() => {
-            let _ = writeln!(out, "Failed: {}", result.unexpected_failures.join(", "));
+            let _ = writeln!(
+                out,
+                "Failed: {}",
+                one_line(&result.unexpected_failures.join(", "))
+            );
         }
         None => {}
     }
@@ -240,7 +259,7 @@ pub(super) fn verdict_line(verdict: Option<&Verdict>) -> String {
                 .iter()
                 .map(|p| {
                     let how = if p.verified { "observed" } else { "inferred" };
-                    format!("{} {} ({how})", p.profile, connects(p.connects))
+                    format!("{} {} ({how})", one_line(&p.profile), connects(p.connects))
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -250,7 +269,7 @@ pub(super) fn verdict_line(verdict: Option<&Verdict>) -> String {
 
 /// The "Resource server" block: whether the MCP server's token validation is sound, first,
 /// then each probe that failed or warned with its fix, and what was not observed.
-pub(super) fn resource_server_block(out: &mut String, checks: &[mcp_oauth_reports::Check]) {
+pub(super) fn resource_server_block(out: &mut TerminalText, checks: &[mcp_oauth_reports::Check]) {
     let probes: Vec<_> = checks
         .iter()
         .filter(|c| c.step == crate::check::resource_server::STEP)
@@ -276,19 +295,14 @@ pub(super) fn resource_server_block(out: &mut String, checks: &[mcp_oauth_report
         if matches!(check.status, Status::Success) {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            mcp_oauth_reports::render::mark(check.status),
-            check.id
-        );
+        let _ = writeln!(out, "  {} {}", mark(check.status), one_line(&check.id));
         if let Some(message) = &check.error_message {
-            let _ = writeln!(out, "       {message}");
+            let _ = writeln!(out, "       {}", one_line(message));
         }
         if matches!(check.status, Status::Failure | Status::Warning)
             && let Some(remedy) = &check.remedy
         {
-            let _ = writeln!(out, "       fix: {remedy}");
+            let _ = writeln!(out, "       fix: {}", one_line(remedy));
         }
     }
     let _ = writeln!(out);

@@ -10,7 +10,10 @@ use std::time::Duration;
 use clap::ArgGroup;
 use indicatif::ProgressBar;
 use mcp_oauth_reports::Report;
-use mcp_oauth_reports::render::{self, BaselineJudgement, JunitOptions};
+use mcp_oauth_reports::render::text::one_line;
+use mcp_oauth_reports::render::{
+    self, BaselineJudgement, JunitOptions, TerminalText, markdown_text,
+};
 use serde_json::{Value, json};
 
 use super::progress::{self, CheckTally};
@@ -354,21 +357,21 @@ pub fn exit_code(runs: &[Result<CheckRun, CheckError>]) -> ExitCode {
 fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, single: bool) {
     for run in runs {
         if let Err(e) = run {
-            eprintln!("error: {e}");
+            output::stderr_line(&format!("error: {e}"));
         }
     }
     let ok: Vec<&CheckRun> = runs.iter().flatten().collect();
     let reports: Vec<Report> = ok.iter().map(|r| r.report.clone()).collect();
     match format {
         Format::Human => {
-            let mut out = String::new();
+            let mut out = TerminalText::new(output::terminal().style);
             for run in &ok {
                 human::human_with(&mut out, run, strict, output::terminal());
             }
             if !single {
                 summary_table(&mut out, runs);
             }
-            emit(&out);
+            emit(&out.into_string());
             return;
         }
         Format::Json if single => {
@@ -378,7 +381,7 @@ fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, si
         }
         Format::Json => {
             let document = json!({ "summary": summary(runs), "reports": reports });
-            emit_line(&serde_json::to_string_pretty(&document).unwrap_or_default());
+            emit_line(&render::json_text(&document));
         }
         Format::Markdown => {
             if !single {
@@ -397,9 +400,11 @@ fn print(runs: &[Result<CheckRun, CheckError>], format: Format, strict: bool, si
     }
     // Machine formats keep stdout clean; the baseline's judgement goes to stderr.
     for run in &ok {
-        let mut out = String::new();
+        let mut out = TerminalText::default();
         baseline_lines(&mut out, run);
-        eprint!("{out}");
+        if !out.is_empty() {
+            eprint!("{}", out.into_string());
+        }
     }
 }
 
@@ -415,7 +420,7 @@ fn emit_line(text: &str) {
     emit(&format!("{text}\n"));
 }
 
-fn summary_table(out: &mut String, runs: &[Result<CheckRun, CheckError>]) {
+fn summary_table(out: &mut TerminalText, runs: &[Result<CheckRun, CheckError>]) {
     let _ = writeln!(out, "Summary ({} targets)", runs.len());
     let width = runs
         .iter()
@@ -431,18 +436,18 @@ fn summary_table(out: &mut String, runs: &[Result<CheckRun, CheckError>]) {
                     .verdict
                     .as_ref()
                     .and_then(|v| v.top_fix.as_ref())
-                    .map(|f| format!("  fix first: {}", f.code))
+                    .map(|f| format!("  fix first: {}", one_line(&f.code)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "  {}  {:width$}  {}{top}",
                     if run.passed() { "PASS " } else { "FAIL " },
-                    run.name,
+                    one_line(&run.name),
                     verdict_line(run.report.verdict.as_ref())
                 );
             }
             Err(e) => {
-                let _ = writeln!(out, "  ERROR  {e}");
+                let _ = writeln!(out, "  ERROR  {}", one_line(&e.to_string()));
             }
         }
     }
@@ -462,26 +467,26 @@ fn markdown_summary(runs: &[Result<CheckRun, CheckError>]) -> String {
                     .verdict
                     .as_ref()
                     .and_then(|v| v.top_fix.as_ref())
-                    .map(|f| format!("`{}`", f.code))
+                    .map(|f| markdown_text::code_cell(&f.code))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "| {} | `{}` | {} | {fix} |",
+                    "| {} | {} | {} | {fix} |",
                     if run.passed() { "✅ pass" } else { "❌ fail" },
-                    run.name,
-                    verdict_line(run.report.verdict.as_ref())
+                    markdown_text::code_cell(&run.name),
+                    markdown_text::cell(&verdict_line(run.report.verdict.as_ref()))
                 );
             }
             Err(e) => {
                 let _ = writeln!(
                     out,
                     "| ⚠️ error | | {} | |",
-                    e.to_string().replace('|', "\\|")
+                    markdown_text::cell(&e.to_string())
                 );
             }
         }
     }
-    out
+    render::text::printable(&out).into_owned()
 }
 
 /// One entry per target, for `summary.json` and the JSON output of several targets.
@@ -569,17 +574,17 @@ pub async fn follow_consent(args: FollowConsentArgs) -> ExitCode {
     match user_agent::follow_redirects(&http, &args.url, args.max_redirects).await {
         Ok(outcome) => {
             for url in &outcome.visited {
-                eprintln!("visited {url}");
+                output::stderr_line(&format!("visited {}", one_line(url)));
             }
             if (200..300).contains(&outcome.final_status) {
                 ExitCode::SUCCESS
             } else {
-                eprintln!("the last page answered {}", outcome.final_status);
+                output::stderr_line(&format!("the last page answered {}", outcome.final_status));
                 ExitCode::from(1)
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            output::stderr_line(&format!("error: {e}"));
             ExitCode::from(1)
         }
     }

@@ -18,7 +18,7 @@ mod timeline;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::text::printable;
+use super::text::printable_owned;
 use crate::{Connects, Report, Status};
 use glyph::{glyph, yes_no};
 
@@ -56,7 +56,7 @@ pub fn html(report: &Report) -> String {
         }
         "\n"
     };
-    printable(page.into_string())
+    printable_owned(page.into_string())
 }
 
 /// Whether the run is as it should be, in one line.
