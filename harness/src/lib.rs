@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod served;
 pub mod spec;
 pub mod test_client;
+pub mod timestamp;
 pub mod token_store;
 pub mod user_agent;
 pub mod www_authenticate;

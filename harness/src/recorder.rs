@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::checks::CheckDef;
 use crate::profile::Profile;
 use crate::redact::Redactor;
+use crate::timestamp::{self, Precision};
 
 #[derive(Debug)]
 pub struct Recorder {
@@ -79,7 +80,7 @@ impl Recorder {
         remedy: Option<String>,
     ) {
         self.redactor.json(&mut details);
-        let timestamp = humantime::format_rfc3339_millis(self.clock.now()).to_string();
+        let timestamp = timestamp::rfc3339(self.clock.now(), Precision::Millis);
         let failing = matches!(status, Status::Failure | Status::Warning);
         self.checks.push(Check {
             id: check.id.to_owned(),
@@ -101,5 +102,28 @@ impl Recorder {
 
     pub fn into_checks(self) -> Vec<Check> {
         self.checks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mcp_oauth_mocks::clock::SimulatedClock;
+
+    use super::*;
+
+    #[test]
+    fn a_check_recorded_after_year_9999_gets_a_timestamp() {
+        let clock = SimulatedClock::default();
+        // About 8000 years on: the clock can hold it, RFC 3339 cannot write it.
+        clock.advance(Duration::from_secs(252_000_000_000)).unwrap();
+        let mut recorder = Recorder::new(
+            crate::profile::NEWEST_SPEC,
+            clock.shared(),
+            Redactor::default(),
+        );
+        recorder.pass(&crate::checks::TOKEN_EXCHANGE, Value::Null);
+        assert_eq!(recorder.checks()[0].timestamp, "9999-12-31T23:59:59.999Z");
     }
 }

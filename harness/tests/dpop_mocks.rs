@@ -145,7 +145,7 @@ async fn the_mock_holds_a_bound_token_to_its_proof() {
     refused(&c.with_proof(&put).await, "htm");
     // A proof made 301 s ago (the window is 300 s), and one 301 s ahead.
     let old = c.proof(&url, Some(&c.token));
-    c.clock.advance(Duration::from_secs(301));
+    c.clock.advance(Duration::from_secs(301)).unwrap();
     refused(&c.with_proof(&old).await, "iat");
     let ahead = c.key.proof_with(
         "POST",

@@ -103,6 +103,14 @@ async fn a_lifetime_of_u64_max_is_named() {
 }
 
 #[tokio::test]
+async fn a_lifetime_of_forty_digits_is_named() {
+    let run = lifetime(&"9".repeat(40)).await;
+    assert!(run.result.is_ok(), "{}", run.explanation());
+    run.names(&["token-lifetime-plausible", "more than ten years"]);
+    assert_eq!(run.flow.tokens().and_then(|t| t.expires_at), None);
+}
+
+#[tokio::test]
 async fn a_lifetime_of_1e30_is_named() {
     let run = lifetime("1e30").await;
     assert!(run.result.is_ok(), "{}", run.explanation());

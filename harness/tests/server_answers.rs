@@ -300,7 +300,7 @@ async fn refresh_answered(refresh: ResponseTemplate) -> String {
     flow.connect(&UserAgent::Headless, &Pauses::default())
         .await
         .expect("connects");
-    clock.advance(Duration::from_secs(120));
+    clock.advance(Duration::from_secs(120)).unwrap();
     let diagnosis = flow.test_connection().await.expect_err("the refresh fails");
     assert_eq!(statuses(&flow, "token-refresh"), [Status::Failure]);
     diagnosis.code
@@ -366,7 +366,7 @@ async fn a_refresh_that_times_out_is_transient() {
     flow.connect(&UserAgent::Headless, &Pauses::default())
         .await
         .expect("connects");
-    clock.advance(Duration::from_secs(120));
+    clock.advance(Duration::from_secs(120)).unwrap();
     let diagnosis = flow.test_connection().await.expect_err("no answer");
     assert_eq!(diagnosis.code, "transient-refresh-failure");
 }

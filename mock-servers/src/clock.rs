@@ -62,10 +62,12 @@ impl SimulatedClock {
         }
     }
 
-    /// Moves time forward for every holder of this clock.
-    pub fn advance(&self, by: Duration) {
+    /// Moves time forward for every holder of this clock, to the time it returns; a move the
+    /// clock cannot represent is refused and leaves the time where it was.
+    pub fn advance(&self, by: Duration) -> Result<SystemTime, ClockOverflow> {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
+        *now = now.checked_add(by).ok_or(ClockOverflow { by })?;
+        Ok(*now)
     }
 
     pub fn shared(&self) -> SharedClock {
@@ -79,9 +81,21 @@ impl Clock for SimulatedClock {
     }
 
     fn wait(&self, by: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.advance(by);
+        // A wait the clock cannot represent passes no time: whoever waited for an expiry then
+        // finds the token still valid and says so, where a wrapped clock would have lied.
+        let _ = self.advance(by);
         Box::pin(std::future::ready(()))
     }
+}
+
+/// A clock move past the last instant the system's time can represent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the clock cannot move {} s further: the time would pass the last one this system can represent",
+    by.as_secs()
+)]
+pub struct ClockOverflow {
+    pub by: Duration,
 }
 
 #[cfg(test)]
@@ -93,7 +107,7 @@ mod tests {
         let clock = SimulatedClock::default();
         let other = clock.clone();
         let before = other.unix_seconds();
-        clock.advance(Duration::from_secs(90));
+        clock.advance(Duration::from_secs(90)).unwrap();
         assert_eq!(other.unix_seconds(), before + 90);
         assert_eq!(before, SIMULATED_EPOCH_SECS);
     }
@@ -105,5 +119,25 @@ mod tests {
         clock.wait(Duration::from_secs(3600)).await;
         assert_eq!(clock.unix_seconds(), SIMULATED_EPOCH_SECS + 3600);
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_move_past_the_end_of_time_is_refused_and_time_stays() {
+        let clock = SimulatedClock::default();
+        let before = clock.now();
+        let err = clock.advance(Duration::MAX).unwrap_err();
+        assert_eq!(err.by, Duration::MAX);
+        assert_eq!(clock.now(), before);
+        // Small moves still work after a refusal.
+        let after = clock.advance(Duration::from_secs(1)).unwrap();
+        assert_eq!(after, before + Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_end_of_time_passes_no_time() {
+        let clock = SimulatedClock::default();
+        let before = clock.now();
+        clock.wait(Duration::MAX).await;
+        assert_eq!(clock.now(), before);
     }
 }

@@ -7,6 +7,7 @@
 mod client_forms;
 mod dpop_forms;
 mod grants;
+mod numbers;
 mod resource_forms;
 mod validate;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use client_forms::*;
 pub use dpop_forms::*;
 pub use grants::*;
+pub use numbers::{MAX_COUNT, count_error};
 pub use resource_forms::*;
 pub use validate::ConfigError;
 

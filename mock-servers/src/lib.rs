@@ -22,6 +22,7 @@ pub mod listen;
 mod recording_layer;
 pub mod request_log;
 pub mod resource_server;
+pub mod time_bound;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -77,7 +77,7 @@ impl Mocks {
     }
 
     fn advance(&self, secs: u64) {
-        self.clock.advance(Duration::from_secs(secs));
+        self.clock.advance(Duration::from_secs(secs)).unwrap();
     }
 }
 

@@ -19,6 +19,7 @@ use super::{ClientOptions, Connection, FlowContext, StepResult, resource_paramet
 use crate::checks;
 use crate::diagnosis;
 use crate::http::HttpResponse;
+use crate::timestamp::{Precision, rfc3339};
 
 #[derive(Debug, Clone)]
 pub struct TokenSet {
@@ -78,7 +79,7 @@ pub async fn exchange_code(
         TokenAnswer::Issued(tokens) => {
             ctx.recorder.pass(
                 &checks::TOKEN_EXCHANGE,
-                json!({ "tokenType": if ctx.dpop.is_some() { "DPoP" } else { "Bearer" }, "expiresAt": tokens.expires_at.map(|t| humantime::format_rfc3339_seconds(t).to_string()), "scope": tokens.scope }),
+                json!({ "tokenType": if ctx.dpop.is_some() { "DPoP" } else { "Bearer" }, "expiresAt": tokens.expires_at.map(|t| rfc3339(t, Precision::Seconds)), "scope": tokens.scope }),
             );
             match &tokens.refresh_token {
                 Some(_) => ctx.recorder.pass(

@@ -14,8 +14,16 @@ use crate::http::HttpResponse;
 
 /// Lifetimes above this are not believed: servers send `999999999999` or `u64::MAX` to mean
 /// "never", and an instant that far ahead cannot even be written as an RFC 3339 time. Ten
-/// years is longer than any access token a real deployment issues on purpose.
+/// years is longer than any access token a real deployment issues on purpose. Such a lifetime
+/// is refused rather than clamped: a client that believed a century would never refresh
+/// ahead of time, while an unknown expiry is what RFC 6749 §5.1 already allows, and the
+/// client then refreshes when the server refuses the token; the `token-lifetime-plausible`
+/// warning says which it was.
 pub const MAX_PLAUSIBLE_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+// A believed lifetime is within the bound every duration from outside keeps.
+const _: () =
+    assert!(MAX_PLAUSIBLE_LIFETIME.as_secs() <= mcp_oauth_mocks::time_bound::MAX_DURATION_SECS);
 
 /// What `expires_in` said, judged.
 #[derive(Debug, Clone, PartialEq)]
@@ -416,7 +424,7 @@ mod tests {
                 && now < SystemTime::UNIX_EPOCH + Duration::from_secs(200_000_000_000)
             {
                 // Whatever was believed can be written as a report timestamp.
-                let _ = humantime::format_rfc3339_seconds(at).to_string();
+                let _ = crate::timestamp::rfc3339(at, crate::timestamp::Precision::Seconds);
             }
         }
 

@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::UnixTime;
 use rustls::{CertificateError, Error as TlsError};
 
+use crate::timestamp::{self, Precision};
+
 /// The human reason of the first rustls error in `error`'s source chain, if there is one.
 pub fn reason(error: &(dyn StdError + 'static)) -> Option<String> {
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
@@ -91,7 +93,7 @@ fn time(at: UnixTime) -> String {
     let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(at.as_secs()));
     at.map_or_else(
         || "a time past the end of the clock".to_owned(),
-        |at| humantime::format_rfc3339_seconds(at).to_string(),
+        |at| timestamp::rfc3339(at, Precision::Seconds),
     )
 }
 
@@ -121,6 +123,16 @@ mod tests {
         assert!(text.contains("host name mismatch"), "{text}");
         assert!(text.contains("does not name 127.0.0.1"), "{text}");
         assert!(text.ends_with("h4.test, …"), "{text}");
+    }
+
+    #[test]
+    fn certificate_dates_past_year_9999_are_written_without_a_panic() {
+        let far = TlsError::InvalidCertificate(CertificateError::NotValidYetContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000)),
+            not_before: UnixTime::since_unix_epoch(Duration::from_secs(u64::MAX / 2)),
+        });
+        let text = describe(&far);
+        assert!(text.contains("9999-12-31T23:59:59Z"), "{text}");
     }
 
     #[test]

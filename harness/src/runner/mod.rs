@@ -412,7 +412,11 @@ async fn perform(
             flow.call_tool(tool, arguments).await.map(|_| ())
         }
         ActionKind::AdvanceClock => {
-            clock.advance(Duration::from_secs(step.seconds.unwrap_or(0)));
+            // Files are bounded on load (a century at most); a scenario built in code that
+            // jumps past the end of time leaves the clock where it was.
+            if let Err(overflow) = clock.advance(Duration::from_secs(step.seconds.unwrap_or(0))) {
+                tracing::warn!("advance-clock: {overflow}");
+            }
             Ok(())
         }
         ActionKind::RevokeRefreshTokens => {
@@ -475,7 +479,11 @@ fn pauses(step: &Step, clock: &SimulatedClock) -> Pauses {
     Pauses {
         at_consent: Duration::from_secs(step.consent_delay_secs),
         before_token_request: Duration::from_secs(step.code_redemption_delay_secs),
-        pass_time: Some(std::sync::Arc::new(move |d| clock.advance(d))),
+        pass_time: Some(std::sync::Arc::new(move |d| {
+            if let Err(overflow) = clock.advance(d) {
+                tracing::warn!("a scripted delay: {overflow}");
+            }
+        })),
     }
 }
 

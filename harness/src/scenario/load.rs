@@ -92,6 +92,7 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
         .mocks
         .validate()
         .map_err(|e| format!("[mocks.{}]: {}", e.knob, e.message))?;
+    super::bounds::validate(scenario, text)?;
     if scenario.profiles.is_empty() {
         return Err("field `profiles` must name at least one profile".to_owned());
     }

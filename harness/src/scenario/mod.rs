@@ -2,6 +2,7 @@
 //! configures the mocks, scripts what the user and the platform do, and states what must come
 //! of it. The format is documented in `docs/scenarios.md`.
 
+mod bounds;
 mod check_expectation;
 mod client;
 mod embedded;
@@ -9,6 +10,7 @@ mod gallery;
 mod load;
 mod model;
 
+pub use bounds::{MAX_STEPS, MAX_TRIGGERS};
 pub use check_expectation::{AT_LEAST_ONCE, CheckExpectation};
 pub use client::*;
 pub use embedded::{CatalogSource, NamedLoadError, embedded_files};

@@ -37,6 +37,10 @@ pub struct FiredTrigger {
     /// The actions that acted on every client rather than on this flow's alone (a clock
     /// jump, a moved authorization server, failing refreshes).
     pub shared: Vec<&'static str>,
+    /// The actions that were refused, each with why (a clock jump past the last time the
+    /// system can represent); they are not among `actions`. The servers keep serving.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -178,13 +182,23 @@ impl Progress {
                     continue;
                 }
                 progress.fired[i] = true;
-                let shared = self.perform(trigger, flow, &mocks);
+                let performed = self.perform(trigger, flow, &mocks);
                 fired.push(FiredTrigger {
                     after: event.as_str(),
-                    actions: trigger.then.iter().map(|a| a.as_str()).collect(),
+                    actions: trigger
+                        .then
+                        .iter()
+                        .map(|a| a.as_str())
+                        .filter(|a| !performed.refused.iter().any(|(r, _)| r == a))
+                        .collect(),
                     request_index: index,
                     flow,
-                    shared,
+                    shared: performed.shared,
+                    refused: performed
+                        .refused
+                        .into_iter()
+                        .map(|(action, why)| format!("{action}: {why}"))
+                        .collect(),
                 });
             }
         }
@@ -195,24 +209,37 @@ impl Progress {
         }
     }
 
-    /// Performs a trigger's actions for `flow`; returns those that act on every client.
-    fn perform(&self, trigger: &Trigger, flow: usize, mocks: &MockServers) -> Vec<&'static str> {
-        let mut shared = Vec::new();
+    /// Performs a trigger's actions for `flow`: which acted on every client, which were refused.
+    fn perform(&self, trigger: &Trigger, flow: usize, mocks: &MockServers) -> Performed {
+        let mut performed = Performed::default();
         for action in &trigger.then {
+            let jump = match action {
+                TriggerAction::AdvanceClock => {
+                    Some(Duration::from_secs(trigger.seconds.unwrap_or(0)))
+                }
+                TriggerAction::ExpireAccessTokens => Some(
+                    self.access_token_lifetime
+                        .saturating_add(Duration::from_secs(1)),
+                ),
+                _ => None,
+            };
+            if let Some(by) = jump
+                && let Err(overflow) = self.clock.advance(by)
+            {
+                performed
+                    .refused
+                    .push((action.as_str(), overflow.to_string()));
+                continue;
+            }
             match action {
-                TriggerAction::AdvanceClock => self
-                    .clock
-                    .advance(Duration::from_secs(trigger.seconds.unwrap_or(0))),
-                TriggerAction::ExpireAccessTokens => self
-                    .clock
-                    .advance(self.access_token_lifetime + Duration::from_secs(1)),
+                TriggerAction::AdvanceClock | TriggerAction::ExpireAccessTokens => {}
                 TriggerAction::RevokeRefreshTokens => {
                     if !revoke_refresh_tokens(mocks, &self.flows.refresh_tokens(flow)) {
                         mocks.auth_server().revoke_all_refresh_tokens();
                         if let Some(alternate) = mocks.alternate_auth_server() {
                             alternate.revoke_all_refresh_tokens();
                         }
-                        shared.push(action.as_str());
+                        performed.shared.push(action.as_str());
                     }
                 }
                 TriggerAction::SwitchAuthorizationServer => {
@@ -229,11 +256,20 @@ impl Progress {
                     | TriggerAction::SwitchAuthorizationServer
                     | TriggerAction::FailNextRefreshes
             ) {
-                shared.push(action.as_str());
+                performed.shared.push(action.as_str());
             }
         }
-        shared
+        performed
     }
+}
+
+/// What a trigger's actions did.
+#[derive(Debug, Default)]
+struct Performed {
+    /// Those that acted on every client.
+    shared: Vec<&'static str>,
+    /// Those refused, each with why.
+    refused: Vec<(&'static str, String)>,
 }
 
 /// Revokes one client's refresh tokens (each with its whole family) through its authorization

@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(body["exp"], exp);
 
         // Expired on the shared clock: inactive, and nothing more is disclosed.
-        clock.advance(Duration::from_secs(61));
+        clock.advance(Duration::from_secs(61)).unwrap();
         let (_, body) = ask(&server, basic(&server), &token).await;
         assert_eq!(body, json!({ "active": false }));
 

@@ -23,6 +23,7 @@ impl ConfigError {
 pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
     let auth = &config.authorization_server;
     let resource = &config.resource_server;
+    super::numbers::validate(auth)?;
     if !auth.issuer_path.is_empty() {
         route_path("authorization-server.issuer-path", &auth.issuer_path)?;
         if auth.issuer_path.ends_with('/') {

@@ -266,6 +266,7 @@ fn reusing_the_old_client_id_at_a_new_authorization_server_fails() {
         request_index: 5,
         flow: 0,
         shared: vec!["switch-authorization-server"],
+        refused: Vec::new(),
     }];
     let report = judge(&input);
     assert_eq!(
