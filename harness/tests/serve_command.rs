@@ -11,11 +11,17 @@ use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-oauth-harness");
 
-/// Runs `serve dcr-happy-path --once` with `flag`, points the pipelines client at it, and
-/// returns serve's stdout without the URL and credential lines, and its exit code.
-async fn serve_with(flag: &str) -> (String, i32) {
+/// Starts `serve` with `args` and reads its stdout up to the MCP URL line: the child, its
+/// stdout (the rest still to read) and the URL.
+async fn start_serve(
+    args: &[&str],
+) -> (
+    tokio::process::Child,
+    BufReader<tokio::process::ChildStdout>,
+    String,
+) {
     let mut serve = Command::new(BIN)
-        .args([flag, "serve", "dcr-happy-path", "--once", "--timeout", "60"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -33,7 +39,14 @@ async fn serve_with(flag: &str) -> (String, i32) {
             .strip_prefix("MCP server URL:")
             .map(|rest| rest.trim().to_owned());
     }
-    let url = url.unwrap_or_default();
+    (serve, stdout, url.unwrap_or_default())
+}
+
+/// Runs `serve dcr-happy-path --once` with `flag`, points the pipelines client at it, and
+/// returns serve's stdout without the URL and credential lines, and its exit code.
+async fn serve_with(flag: &str) -> (String, i32) {
+    let (mut serve, mut stdout, url) =
+        start_serve(&[flag, "serve", "dcr-happy-path", "--once", "--timeout", "60"]).await;
     // The pipelines client sends no resource indicator and no application type: two
     // client checks fail under the newest revision. Its own exit code is not the point.
     let _ = Command::new(BIN)
@@ -111,35 +124,18 @@ async fn verbose_serve_adds_the_step_timeline_with_failed_checks_and_fixes() {
 async fn two_clients_at_one_serve_are_judged_each_alone() {
     let out = std::env::temp_dir().join(format!("serve-two-clients-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let mut serve = Command::new(BIN)
-        .args([
-            "serve",
-            "dcr-happy-path",
-            "--timeout",
-            "120",
-            "--format",
-            "json",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut stdout = BufReader::new(serve.stdout.take().expect("piped stdout"));
-    let mut url = None;
-    let mut line = String::new();
-    while url.is_none() {
-        line.clear();
-        let read = stdout.read_line(&mut line).await.expect("serve's stdout");
-        assert!(read > 0, "serve ended before printing its MCP URL");
-        url = line
-            .strip_prefix("MCP server URL:")
-            .map(|rest| rest.trim().to_owned());
-    }
-    let url = url.unwrap_or_default();
+    let out_arg = out.to_string_lossy().into_owned();
+    let (mut serve, mut stdout, url) = start_serve(&[
+        "serve",
+        "dcr-happy-path",
+        "--timeout",
+        "120",
+        "--format",
+        "json",
+        "--out",
+        &out_arg,
+    ])
+    .await;
     let client = |profile: Option<&str>| {
         let mut command = Command::new(BIN);
         command.arg("connect");
