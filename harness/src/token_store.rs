@@ -265,12 +265,20 @@ impl TokenStore {
             .map_err(|_| tampered())?;
         let stored: StoredTokens =
             serde_json::from_slice(&plaintext).map_err(|e| malformed(e.to_string()))?;
+        // Checked: a stored expiry past what SystemTime can hold is a malformed file, not a
+        // panic.
+        let expires_at = stored
+            .expires_at_unix
+            .map(|s| {
+                UNIX_EPOCH
+                    .checked_add(Duration::from_secs(s))
+                    .ok_or_else(|| malformed(format!("the stored expiry {s} is out of range")))
+            })
+            .transpose()?;
         Ok(TokenSet {
             access_token: AccessToken::new(stored.access_token),
             refresh_token: stored.refresh_token.map(RefreshToken::new),
-            expires_at: stored
-                .expires_at_unix
-                .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+            expires_at,
             scope: stored.scope,
         })
     }
