@@ -25,6 +25,9 @@ pub enum Fault {
     RefreshLoop,
     ReauthorizationLoop,
     IgnoresWrongIss,
+    /// `ignores-wrong-iss`, with every token request sent as `text/plain`: the judge must see
+    /// a token request whatever its `Content-Type`.
+    TextPlainIgnoresWrongIss,
     IgnoresState,
     IgnoresMetadataMismatch,
     ExpiredToken,
@@ -51,6 +54,10 @@ pub const NAMES: &[(&str, Fault)] = &[
     ("refresh-loop", Fault::RefreshLoop),
     ("reauthorization-loop", Fault::ReauthorizationLoop),
     ("ignores-wrong-iss", Fault::IgnoresWrongIss),
+    (
+        "text-plain-ignores-wrong-iss",
+        Fault::TextPlainIgnoresWrongIss,
+    ),
     ("ignores-state", Fault::IgnoresState),
     ("ignores-metadata-mismatch", Fault::IgnoresMetadataMismatch),
     ("expired-token", Fault::ExpiredToken),
@@ -63,6 +70,14 @@ pub const NAMES: &[(&str, Fault)] = &[
 impl Fault {
     pub fn named(name: &str) -> Option<Self> {
         NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// Whether the client redeems a code whatever the callback's `iss`.
+    pub fn ignores_iss(self) -> bool {
+        matches!(
+            self,
+            Fault::IgnoresWrongIss | Fault::TextPlainIgnoresWrongIss
+        )
     }
 
     /// Whether the client waits out its access token's lifetime between its two calls.

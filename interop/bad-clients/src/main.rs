@@ -20,6 +20,7 @@
 //! | `refresh-loop` | keeps refreshing after the refresh token was refused (bounded: 20 times) |
 //! | `reauthorization-loop` | authorizes again after every refused token (bounded: 20 times) |
 //! | `ignores-wrong-iss` | redeems the code although the callback's `iss` is wrong or missing |
+//! | `text-plain-ignores-wrong-iss` | the same, with every token request sent as `text/plain` |
 //! | `ignores-state` | redeems the code although the callback's `state` is not the one it sent |
 //! | `ignores-metadata-mismatch` | goes on to authorization although the metadata's resource or issuer does not match |
 //! | `expired-token` | idles until its access token expired, then presents it instead of refreshing first |

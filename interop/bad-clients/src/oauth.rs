@@ -363,7 +363,7 @@ pub async fn authorize(
         Some(iss) => *iss == server.issuer,
         None => !server.iss_supported,
     };
-    if !iss_ok && fault != Fault::IgnoresWrongIss {
+    if !iss_ok && !fault.ignores_iss() {
         return Err("the callback's iss is not the authorization server's issuer".to_owned());
     }
     Ok(Grant {
@@ -395,8 +395,16 @@ async fn token_request(
         }
         _ => form.push(("client_id", client.id.clone())),
     }
+    let request = if fault == Fault::TextPlainIgnoresWrongIss {
+        // The fault: the same urlencoded fields, labelled as plain text.
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter().map(|(n, v)| (*n, v.as_str())))
+            .finish();
+        request.header("content-type", "text/plain").body(body)
+    } else {
+        request.form(&form)
+    };
     let response = request
-        .form(&form)
         .send()
         .await
         .map_err(|e| format!("token endpoint: {e}"))?;

@@ -305,6 +305,18 @@ async fn redeems_the_code_despite_a_wrong_iss() {
     assert_fails_exactly("ignores-wrong-iss", "iss-wrong", IGNORES_WRONG_ISS).await;
 }
 
+/// A token request labelled `text/plain` is read as a form by the mock's token endpoint, so
+/// the judge sees the code it redeems like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_redeemed_as_text_plain_despite_a_wrong_iss_is_seen() {
+    assert_fails_exactly(
+        "text-plain-ignores-wrong-iss",
+        "iss-wrong",
+        IGNORES_WRONG_ISS,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redeems_the_code_despite_another_state() {
     assert_fails_exactly("ignores-state", "callback-state-wrong", IGNORES_STATE).await;
