@@ -18,7 +18,8 @@ pub enum ProfileSelection {
 }
 
 impl ProfileSelection {
-    /// `all`, or a comma-separated list of profile names.
+    /// `all`, or a comma-separated list of profile names, where `all` stands for the platform
+    /// and the spec revisions and `clients` for every real-client profile.
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.trim() == "all" {
             return Ok(Self::All);
@@ -26,8 +27,13 @@ impl ProfileSelection {
         let mut list = Vec::new();
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             // `all,mcp-2026-07-28+dpop`: every plain profile and an extension profile.
-            if name == "all" {
-                for profile in profile::ALL.iter().copied() {
+            let group = match name {
+                "all" => Some(profile::ALL),
+                "clients" => Some(profile::CLIENTS),
+                _ => None,
+            };
+            if let Some(group) = group {
+                for profile in group.iter().copied() {
                     if !list.contains(&profile) {
                         list.push(profile);
                     }
@@ -36,7 +42,7 @@ impl ProfileSelection {
             }
             let profile = profile::by_name(name).ok_or_else(|| {
                 format!(
-                    "unknown profile {name:?}; known: all, {}",
+                    "unknown profile {name:?}; known: all, clients, {}",
                     profile::names().join(", ")
                 )
             })?;
@@ -143,6 +149,21 @@ mod tests {
         assert_eq!(
             ProfileSelection::parse("all").unwrap(),
             ProfileSelection::All
+        );
+    }
+
+    #[test]
+    fn clients_names_every_real_client_profile() {
+        let clients = ProfileSelection::parse("clients").unwrap();
+        assert_eq!(
+            names(&clients.resolve(&profile::PIPELINES, false)),
+            [
+                "pipelines",
+                "mcp-remote-0.15",
+                "ts-sdk-2.4",
+                "ai-sdk-mcp-2.0",
+                "inspector-2.12"
+            ]
         );
     }
 }

@@ -123,15 +123,25 @@ pub fn evaluate(
     };
 
     let mut profiles = Vec::new();
-    // The plain profiles always; an extension profile when it was selected or observed.
-    let extensions = profile::EXTENSIONS.iter().copied().filter(|p| {
-        selected.iter().any(|s| s.name == p.name) || observed.iter().any(|o| o.profile == p.name)
-    });
+    // The plain profiles always; an extension or real-client profile when it was selected or
+    // observed.
+    let extensions = profile::EXTENSIONS
+        .iter()
+        .chain(profile::CLIENTS)
+        .copied()
+        .filter(|p| {
+            selected.iter().any(|s| s.name == p.name)
+                || observed.iter().any(|o| o.profile == p.name)
+        });
     for profile in profile::ALL.iter().copied().chain(extensions) {
         let mut verdict = judge(profile, problems, client_id_given);
         match observed.iter().find(|o| o.profile == profile.name) {
             Some(run) => {
+                let predicted = verdict.blockers.len();
                 apply_observation(&mut verdict, run);
+                if profile.emulates.is_some() && run.failure.is_none() {
+                    mark_client_departures(&mut verdict, predicted, profile);
+                }
                 let others: Vec<&Observed> = observed
                     .iter()
                     .filter(|o| o.profile != run.profile)
@@ -243,6 +253,24 @@ fn apply_observation(verdict: &mut ProfileVerdict, observed: &Observed) {
             };
             verdict.blockers.insert(0, issue);
         }
+    }
+}
+
+/// A real-client profile that connected where the probes predicted a stop got past what the
+/// spec says a client must refuse: its real client is non-conformant there. The first
+/// `predicted` caveats are those predictions; each says so, with the spec reference, so a
+/// vendor reads it as the client's bug (and the server's fix as still due).
+fn mark_client_departures(verdict: &mut ProfileVerdict, predicted: usize, profile: &Profile) {
+    let client = profile.emulates.unwrap_or(profile.name);
+    for caveat in verdict.caveats.iter_mut().take(predicted) {
+        let spec = crate::checks::by_id(&caveat.check)
+            .and_then(|check| check.spec.first())
+            .map(|reference| format!(" ({})", reference.id))
+            .unwrap_or_default();
+        caveat.message = format!(
+            "{} {client} connects anyway: it does not refuse this, as the spec requires of a client{spec}, so connecting here is the client's non-conformance; the server's fix still stands.",
+            caveat.message
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::SystemTime;
 
+use mcp_oauth_reports::Status;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::json;
 use url::Url;
@@ -54,7 +55,13 @@ fn requested_scope(
     probe: &Probe,
     server: &DiscoveredServer,
 ) -> Option<String> {
-    let chosen = choose_scope(options, probe, server);
+    let chosen = if ctx.profile.scope_from_challenge {
+        choose_scope(options, probe, server)
+    } else {
+        options.scope.clone().or_else(|| {
+            (!server.scopes_supported.is_empty()).then(|| server.scopes_supported.join(" "))
+        })
+    };
     if options.scope.is_some() || !ctx.profile.request_offline_access {
         return chosen;
     }
@@ -110,6 +117,19 @@ pub fn step_up_scope(
     let before: Vec<&str> = previous.unwrap_or("").split_whitespace().collect();
     let wanted: Vec<&str> = challenged.unwrap_or("").split_whitespace().collect();
     let details = json!({ "previousScope": previous, "challengedScope": challenged });
+    if !ctx.profile.steps_up {
+        let message = format!(
+            "the {} client does not authorize again for more scope",
+            ctx.profile.name
+        );
+        ctx.recorder
+            .fail(&checks::SCOPE_STEP_UP, details, message.clone());
+        return Err(diagnosis::new(
+            diagnosis::INSUFFICIENT_SCOPE,
+            format!("The MCP server refused the request for lack of scope: {message}."),
+            "Grant the scope the MCP server needs at the first authorization (list it in scopes_supported or the 401 challenge's scope), since this client never steps up.",
+        ));
+    }
     if wanted.is_empty() || wanted.iter().all(|s| before.contains(s)) {
         let message = if wanted.is_empty() {
             "the 403 insufficient_scope challenge names no scope to ask for".to_owned()
@@ -202,7 +222,7 @@ pub async fn authorize(
     pauses: &Pauses,
 ) -> StepResult<AuthorizationGrant> {
     let scope = requested_scope(ctx, options, probe, server);
-    let resource = resource_parameter(ctx, "authorization", &server.resource);
+    let resource = resource_parameter(ctx, "authorization", server);
     let endpoint = Url::parse(&server.endpoints.authorization).map_err(|e| {
         diagnosis::new(
             diagnosis::METADATA_INVALID,
@@ -298,20 +318,26 @@ pub async fn authorize(
     callback::check_unique(ctx, &callback)?;
     let params = callback::params(&callback);
     let returned_state = params.get("state").map(String::as_str);
-    if returned_state != Some(state.secret().as_str()) {
-        ctx.recorder.fail(
+    let state_differs = returned_state != Some(state.secret().as_str());
+    if state_differs {
+        let status = ctx.recorder.fail(
             &checks::STATE_MATCHES,
             json!({ "expected": "the state the client sent", "actual": if returned_state.is_some() { "a different value" } else { "no state" } }),
             "the callback's state does not match the request",
         );
-        return Err(diagnosis::new(
-            diagnosis::STATE_MISMATCH,
-            "The callback's state parameter does not match the one the client sent; it was refused as a possible CSRF.",
-            "The authorization server must return `state` unchanged on the redirect.",
-        ));
+        // A profile of a client that never compares `state` goes on to redeem the code, as
+        // that client does.
+        if status == Status::Failure {
+            return Err(diagnosis::new(
+                diagnosis::STATE_MISMATCH,
+                "The callback's state parameter does not match the one the client sent; it was refused as a possible CSRF.",
+                "The authorization server must return `state` unchanged on the redirect.",
+            ));
+        }
+    } else {
+        ctx.recorder
+            .pass(&checks::STATE_MATCHES, json!({ "stateReturned": true }));
     }
-    ctx.recorder
-        .pass(&checks::STATE_MATCHES, json!({ "stateReturned": true }));
 
     check_iss(ctx, server, params.get("iss").map(String::as_str))?;
 

@@ -173,7 +173,7 @@ pub async fn obtain(
     if let Some(scope) = &scope {
         params.push(("scope".to_owned(), scope.clone()));
     }
-    if let Some((name, resource)) = resource_parameter(ctx, "token", &server.resource) {
+    if let Some((name, resource)) = resource_parameter(ctx, "token", &server) {
         params.push((name.to_owned(), resource));
     }
     let response = ctx

@@ -473,11 +473,14 @@ async fn authorize(
 fn resource_parameter(
     ctx: &mut FlowContext,
     request: &'static str,
-    resource: &str,
+    server: &discovery::DiscoveredServer,
 ) -> Option<(&'static str, String)> {
-    if !ctx.profile.send_resource {
+    if !ctx.profile.send_resource
+        || (ctx.profile.resource_needs_metadata && !server.resource_from_metadata)
+    {
         return None;
     }
+    let resource = &server.resource;
     ctx.recorder.pass(
         &checks::RESOURCE_INDICATOR,
         json!({ "request": request, "resource": resource }),

@@ -130,6 +130,7 @@ impl PinnedEndpoints {
         );
         Some(DiscoveredServer {
             resource: canonical_resource(&mcp_url),
+            resource_from_metadata: false,
             scopes_supported: Vec::new(),
             issuer: issuer.clone(),
             metadata: AuthServerMetadata {

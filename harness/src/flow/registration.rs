@@ -406,7 +406,18 @@ pub(crate) async fn register(
     match (status, client_id) {
         (200 | 201, Some(client_id)) => {
             let client = read_registered_client(ctx, client_id, &body);
-            super::registration_quirks::observe(ctx, &body);
+            let refused = super::registration_quirks::observe(ctx, &body);
+            if !refused.is_empty() {
+                return Err(diagnosis::new(
+                    diagnosis::DCR_REJECTED,
+                    format!(
+                        "The registration response gives {} as null or empty, and the {} client refuses a registration response that does not match RFC 7591's types.",
+                        refused.join(", "),
+                        ctx.profile.name
+                    ),
+                    "The authorization server must leave out the fields it has no value for, or give them as RFC 7591 §3.2.1 types them (arrays of strings, a named token_endpoint_auth_method).",
+                ));
+            }
             let registered_by = ctx.profile.name;
             remember(ctx, &client, endpoint, &options.redirect_uri, registered_by);
             let auth_method = client.auth_method;

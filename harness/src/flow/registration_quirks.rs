@@ -9,7 +9,9 @@ use crate::checks;
 
 /// Records `dcr-response-fields` and `dcr-secret-expiry` when a successful registration
 /// answer has them wrong; a conformant answer records nothing.
-pub fn observe(ctx: &mut FlowContext, body: &Value) {
+/// Records what the registration response did that this client tolerates; returns the fields
+/// that the profile's client refuses to read (it stops there), empty when it reads them all.
+pub fn observe(ctx: &mut FlowContext, body: &Value) -> Vec<String> {
     let broken: Vec<&str> = ["grant_types", "response_types", "redirect_uris"]
         .into_iter()
         .filter(|name| body.get(*name).is_some_and(|v| !v.is_array()))
@@ -42,6 +44,10 @@ pub fn observe(ctx: &mut FlowContext, body: &Value) {
             "the registration response issues a client_secret without client_secret_expires_at; this client treats the secret as one that does not expire",
         );
     }
+    if ctx.profile.tolerates(&checks::DCR_RESPONSE_FIELDS) {
+        return Vec::new();
+    }
+    broken.into_iter().map(str::to_owned).collect()
 }
 
 /// The sentence a refused registration's remedy ends with: a server failure is the server's;

@@ -176,6 +176,9 @@ pub(super) fn at_token(
     }
     if let Some(form) = unknown_client_form(status, error, description)? {
         record_form(ctx, form, status, error, description);
+        if !ctx.profile.tolerates(&checks::UNKNOWN_CLIENT_ERROR) {
+            return None;
+        }
     }
     Some(unknown(
         client,
@@ -197,6 +200,9 @@ pub(super) fn at_refresh(
     let description = answer.description.as_deref().unwrap_or("(no description)");
     let form = unknown_client_form(answer.status, error, description)??;
     record_form(ctx, form, answer.status, error, description);
+    if !ctx.profile.tolerates(&checks::UNKNOWN_CLIENT_ERROR) {
+        return None;
+    }
     Some(unknown(
         client,
         &format!(

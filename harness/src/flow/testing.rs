@@ -27,6 +27,7 @@ pub fn server(scopes_supported: Option<&[&str]>) -> DiscoveredServer {
     let issuer = "https://auth.example.com".to_owned();
     DiscoveredServer {
         resource: MCP_URL.to_owned(),
+        resource_from_metadata: true,
         scopes_supported: Vec::new(),
         issuer: issuer.clone(),
         metadata: AuthServerMetadata {

@@ -58,7 +58,7 @@ pub async fn exchange_code(
         ("redirect_uri".to_owned(), options.redirect_uri.clone()),
         ("code_verifier".to_owned(), grant.verifier.secret().clone()),
     ];
-    let resource = resource_parameter(ctx, "token", &server.resource);
+    let resource = resource_parameter(ctx, "token", server);
     let sent_resource = resource.is_some();
     if let Some((name, resource)) = resource {
         params.push((name.to_owned(), resource));
@@ -238,8 +238,7 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), refresh_token.secret().clone()),
     ];
-    if let Some((name, resource)) = resource_parameter(ctx, "refresh", &connection.server.resource)
-    {
+    if let Some((name, resource)) = resource_parameter(ctx, "refresh", &connection.server) {
         params.push((name.to_owned(), resource));
     }
     let mut details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
@@ -313,7 +312,8 @@ async fn request(
     let response =
         super::token_request::post(ctx, "token", endpoint, client, params.clone()).await?;
     let answer = read_answer(ctx, &response);
-    let header_alone = client.auth_method == AuthMethod::ClientSecretBasic
+    let header_alone = ctx.profile.tolerates(&checks::TOKEN_BASIC_CLIENT_ID)
+        && client.auth_method == AuthMethod::ClientSecretBasic
         && client.client_secret.is_some()
         && !ctx.client_id_in_body.contains(&client.client_id);
     let refused = matches!(&answer, TokenAnswer::Error { error, .. } if error == "invalid_client");
@@ -340,6 +340,9 @@ fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
     let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
     super::dpop::observe_token_type(ctx, &parsed);
+    if let Some(problem) = super::token_quirks::refused(ctx, &parsed) {
+        return TokenAnswer::Unusable { problem };
+    }
     if let Some(tokens) = parsed.tokens(ctx.clock.now()) {
         check_no_store(ctx, response);
         return TokenAnswer::Issued(tokens);

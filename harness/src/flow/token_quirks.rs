@@ -83,6 +83,28 @@ pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
     }
 }
 
+/// The first tolerated quirk of this answer that the profile's client does not tolerate, said
+/// as the problem it stops on (observe() has recorded it as a failure already).
+pub fn refused(ctx: &FlowContext, parsed: &ParsedTokenResponse) -> Option<String> {
+    let profile = ctx.profile;
+    if parsed.form_encoded && !profile.tolerates(&checks::TOKEN_RESPONSE_JSON) {
+        return Some(format!(
+            "the token response is form-encoded, and the {} client reads JSON only",
+            profile.name
+        ));
+    }
+    if matches!(parsed.lifetime, Lifetime::Quoted(_))
+        && !parsed.form_encoded
+        && !profile.tolerates(&checks::TOKEN_EXPIRES_IN_NUMBER)
+    {
+        return Some(format!(
+            "expires_in is a string, and the {} client refuses a token response whose types do not match",
+            profile.name
+        ));
+    }
+    None
+}
+
 /// The `alg` of an access token that is a JWT (RFC 7519: three base64url parts, the first a
 /// JSON header naming `alg`) without a signature: `alg: none`, or an empty third part. `None`
 /// for a signed JWT and for anything that is not a JWT (an opaque token).

@@ -178,6 +178,9 @@ pub fn read_tokens(
     let parsed = ParsedTokenResponse::read(response);
     token_response::observe(ctx, &parsed);
     dpop::observe_token_type(ctx, &parsed);
+    if super::token_quirks::refused(ctx, &parsed).is_some() {
+        return Err(ErrorAnswer::read(response));
+    }
     parsed
         .tokens(ctx.clock.now())
         .ok_or_else(|| ErrorAnswer::read(response))

@@ -156,6 +156,17 @@ pub(crate) fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -
         );
         return Ok(());
     }
+    if methods.is_none() && ctx.profile.s256_assumed_when_unlisted {
+        ctx.recorder.warn(
+            &checks::PKCE_S256_ADVERTISED,
+            json!({ "expected": ["S256"], "actual": methods }),
+            format!(
+                "the metadata has no code_challenge_methods_supported; the {} client sends an S256 challenge anyway, though the spec revisions ask clients to refuse",
+                ctx.profile.name
+            ),
+        );
+        return Ok(());
+    }
     let status = ctx.recorder.fail(
         &checks::PKCE_S256_ADVERTISED,
         json!({ "expected": ["S256"], "actual": methods }),

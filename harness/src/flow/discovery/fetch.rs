@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::checks;
-use crate::flow::FlowContext;
+use crate::diagnosis;
+use crate::flow::{FlowContext, StepResult};
 use crate::http::HttpResponse;
 
 /// An answer the client steps over that other clients are known to trip on.
@@ -75,6 +76,30 @@ fn quirk(response: &HttpResponse) -> Option<Quirk> {
         }
         _ => None,
     }
+}
+
+/// A profile whose client parses every 200 as metadata stops at the first page that is not
+/// JSON, as that client does; the engine otherwise steps over it. Records the quirks when it
+/// stops, so the report shows the page it stopped at.
+pub(crate) fn stop_at_page(ctx: &mut FlowContext, attempts: &[Attempt]) -> StepResult<()> {
+    if ctx.profile.tolerates(&checks::WELL_KNOWN_NO_HTML) {
+        return Ok(());
+    }
+    let Some(page) = attempts.iter().find(|a| a.quirk == Some(Quirk::NotJson200)) else {
+        return Ok(());
+    };
+    let url = page.url.clone();
+    record_quirks(ctx, attempts);
+    Err(diagnosis::new(
+        diagnosis::DISCOVERY_FAILED,
+        format!(
+            "{url} answered 200 with a body that is not JSON, and the {} client reads every 200 at a well-known URL as the metadata: it stops there instead of trying the next location.",
+            ctx.profile.name
+        ),
+        format!(
+            "The server must answer {url} with the metadata or with 404, not with a page (an SPA catch-all route is the usual cause)."
+        ),
+    ))
 }
 
 /// Records `well-known-no-html` and `well-known-404-body` for the answers that earned them;

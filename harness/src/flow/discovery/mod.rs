@@ -64,6 +64,8 @@ pub struct Endpoints {
 pub struct DiscoveredServer {
     /// The resource identifier for RFC 8707 `resource` (the canonical server URL).
     pub resource: String,
+    /// The protected-resource metadata named `resource` (not inferred from the MCP URL).
+    pub resource_from_metadata: bool,
     pub scopes_supported: Vec<String>,
     pub issuer: String,
     pub metadata: AuthServerMetadata,
@@ -85,6 +87,7 @@ pub async fn discover(
     let mut attempts = Vec::new();
     let prm = find_protected_resource_metadata(ctx, &parsed, probe, &mut attempts).await;
     let found_prm = prm.is_some();
+    fetch::stop_at_page(ctx, &attempts)?;
 
     let (issuer, resource, scopes_supported) = match prm {
         Some((url, prm, location)) => {
@@ -109,6 +112,7 @@ pub async fn discover(
 
     let openid = ctx.profile.openid_discovery;
     let found = find_auth_server_metadata(ctx, &issuer, &mut attempts, openid).await;
+    fetch::stop_at_page(ctx, &attempts)?;
     fetch::record_quirks(ctx, &attempts);
     let Some(found) = found else {
         ctx.recorder.fail(
@@ -143,11 +147,18 @@ pub async fn discover(
         json!({ "url": metadata_url, "location": found.location, "issuer": issuer }),
     );
     let metadata = parse_metadata(ctx, &metadata_url, found.document)?;
-    check_issuer(ctx, &issuer, &metadata, &metadata_url)?;
+    // A client that forgives a trailing slash goes on with the issuer the metadata names: it
+    // is the one the callback's `iss` is compared with.
+    let issuer = if check_issuer(ctx, &issuer, &metadata, &metadata_url)? {
+        issuer
+    } else {
+        metadata.issuer.clone().unwrap_or(issuer)
+    };
     let endpoints = check_required_fields(ctx, &metadata)?;
     check_pkce(ctx, &metadata)?;
     Ok(DiscoveredServer {
         resource,
+        resource_from_metadata: found_prm,
         scopes_supported,
         issuer,
         metadata,
@@ -238,6 +249,7 @@ pub(crate) fn default_endpoints(
     );
     DiscoveredServer {
         resource,
+        resource_from_metadata: false,
         scopes_supported: Vec::new(),
         issuer: origin,
         metadata,

@@ -10,6 +10,7 @@ use crate::checks;
 use crate::diagnosis;
 use crate::flow::probe::Probe;
 use crate::flow::{FlowContext, StepResult};
+use crate::profile::ResourceComparison;
 
 /// The resource identifier of a server that publishes none (no protected-resource metadata):
 /// its canonical URI as the MCP spec defines it for RFC 8707. Scheme and host are lower case
@@ -138,7 +139,25 @@ pub(crate) fn check_resource(
         );
         return Ok(announced.to_owned());
     }
-    Err(resource_mismatch(ctx, pasted, announced, location))
+    if ctx.profile.resource_match == ResourceComparison::SameOriginPrefix
+        && is_same_origin_prefix(pasted, announced)
+    {
+        ctx.recorder.warn(
+            &checks::PRM_RESOURCE_MATCHES,
+            json!({ "expected": pasted, "actual": announced }),
+            format!(
+                "the metadata names {announced:?}, a same-origin prefix of {pasted:?}; the {} client accepts it, though RFC 9728 §3.3 requires the identical URL",
+                ctx.profile.name
+            ),
+        );
+        return Ok(announced.to_owned());
+    }
+    let refused = resource_mismatch(ctx, pasted, announced, location);
+    // A profile of a client that does not compare uses the announced resource, as it does.
+    if ctx.profile.tolerates(&checks::PRM_RESOURCE_MATCHES) && !announced.is_empty() {
+        return Ok(announced.to_owned());
+    }
+    Err(refused)
 }
 
 fn resource_mismatch(
@@ -185,6 +204,25 @@ fn resource_mismatch(
         ),
         remedy,
     )
+}
+
+/// Whether `announced` names the same origin as `pasted` and a path no longer than its path
+/// that prefixes it, both compared with a `/` appended (`/` and `/mcp` for `/mcp/x` and
+/// `/mcp/`; not `/mc` for `/mcp`, nor `/mcp/` for `/mcp`).
+fn is_same_origin_prefix(pasted: &str, announced: &str) -> bool {
+    let (Ok(pasted), Ok(announced)) = (Url::parse(pasted), Url::parse(announced)) else {
+        return false;
+    };
+    let with_slash = |path: &str| {
+        if path.ends_with('/') {
+            path.to_owned()
+        } else {
+            format!("{path}/")
+        }
+    };
+    pasted.origin() == announced.origin()
+        && pasted.path().len() >= announced.path().len()
+        && with_slash(pasted.path()).starts_with(&with_slash(announced.path()))
 }
 
 /// Whether `announced` is another endpoint of the same server whose path encloses the pasted
@@ -377,5 +415,15 @@ mod tests {
             Mismatch
         );
         assert_eq!(compare_resource("https://h/mcp", ""), Mismatch);
+    }
+
+    #[test]
+    fn a_same_origin_prefix_is_compared_with_a_slash_appended_to_both_paths() {
+        assert!(is_same_origin_prefix("https://h/mcp", "https://h"));
+        assert!(is_same_origin_prefix("https://h/mcp/x", "https://h/mcp"));
+        assert!(is_same_origin_prefix("https://h/mcp/", "https://h/mcp"));
+        assert!(!is_same_origin_prefix("https://h/mcp", "https://h/mcp/"));
+        assert!(!is_same_origin_prefix("https://h/mcp", "https://h/mc"));
+        assert!(!is_same_origin_prefix("https://h/mcp", "https://other/mcp"));
     }
 }

@@ -8,6 +8,8 @@ use mcp_oauth_reports::Status;
 use crate::checks::{self, CheckDef};
 use crate::flow::dpop::DpopUse;
 
+mod clients;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssPolicy {
     /// Compare `iss` when present; its absence is fine.
@@ -28,18 +30,51 @@ pub enum StepUpScope {
     UnionWithPrevious,
 }
 
+/// How a client compares the `issuer` of authorization-server metadata with the issuer it
+/// fetched the metadata for (RFC 8414 §3.3 asks for identical strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerComparison {
+    Identical,
+    /// An expected issuer ending in `/` also accepts the same string without it.
+    ExpectedSlashOptional,
+    /// A trailing `/` on either side is ignored.
+    SlashOptional,
+    /// Issuers that are bare origins may differ by a trailing `/`.
+    OriginSlashOptional,
+}
+
+/// How a client compares the `resource` of protected-resource metadata with the MCP server's
+/// URL (RFC 9728 §3.3 asks for identical identifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceComparison {
+    Identical,
+    /// The announced resource may be any same-origin path prefix of the URL (`/` for `/mcp`).
+    SameOriginPrefix,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: &'static str,
     pub summary: &'static str,
+    /// The real client this profile behaves like (`package@version`), for the profiles that
+    /// emulate one; `None` for the platform and the spec revisions.
+    pub emulates: Option<&'static str>,
     /// Send the RFC 8707 `resource` parameter on authorization, token and refresh requests.
     pub send_resource: bool,
+    /// Send `resource` only when protected-resource metadata named one (clients that form it
+    /// from the metadata alone); the spec revisions send the MCP server's canonical URL anyway.
+    pub resource_needs_metadata: bool,
     /// Refresh before a call when the access token expires within this window.
     pub refresh_window: Duration,
     /// How long the client keeps a pending authorization (state, verifier) while the person
     /// is on the consent screen.
     pub pending_authorization_lifetime: Duration,
     pub iss: IssPolicy,
+    pub issuer_match: IssuerComparison,
+    pub resource_match: ResourceComparison,
+    /// Without `code_challenge_methods_supported` in the metadata, send an S256 challenge
+    /// anyway (a list present without S256 is still refused).
+    pub s256_assumed_when_unlisted: bool,
     /// When neither resource nor authorization-server metadata exists, use the 2025-03-26
     /// default endpoints /authorize, /token and /register at the MCP server's origin.
     pub default_endpoints_fallback: bool,
@@ -56,6 +91,11 @@ pub struct Profile {
     /// it in `scopes_supported`, and only then (SEP-2207).
     pub request_offline_access: bool,
     pub step_up_scope: StepUpScope,
+    /// Answer a 403 `insufficient_scope` by authorizing again for more scope at all.
+    pub steps_up: bool,
+    /// Ask for the scope a 401 challenge names before the metadata's `scopes_supported`, as
+    /// the 2025-11-25 scope selection strategy says.
+    pub scope_from_challenge: bool,
     /// How often one MCP request may send the client back to the authorization server (a 401
     /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
     /// does not count.
@@ -81,6 +121,14 @@ pub struct SeverityOverride {
 }
 
 impl Profile {
+    /// Whether a client of this profile goes on past the failure of `check`: the engine's
+    /// tolerances (a quirk worked around, a comparison not made) are the checks a profile
+    /// reports below FAILURE, and a profile that reports one as FAILURE stops there, as the
+    /// client it describes does.
+    pub fn tolerates(&self, check: &CheckDef) -> bool {
+        self.failure_status(check) != Status::Failure
+    }
+
     /// The status a failed check gets under this profile.
     pub fn failure_status(&self, check: &CheckDef) -> Status {
         self.override_for(check)
@@ -307,10 +355,15 @@ const PIPELINES_OVERRIDES: &[SeverityOverride] = &[
 pub const PIPELINES: Profile = Profile {
     name: "pipelines",
     summary: "The Pipelines platform as documented: no resource parameter, reactive refresh, 10-minute consent window",
+    emulates: None,
     send_resource: false,
+    resource_needs_metadata: false,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
+    issuer_match: IssuerComparison::Identical,
+    resource_match: ResourceComparison::Identical,
+    s256_assumed_when_unlisted: false,
     // The platform's discovery needs one of the two metadata documents ("popup errors
     // immediately" otherwise), registers by DCR or takes a pasted Client ID, and turns a refused
     // token into an auth error for the person to reconnect rather than re-authorizing itself.
@@ -323,6 +376,8 @@ pub const PIPELINES: Profile = Profile {
     send_application_type: false,
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
+    steps_up: true,
+    scope_from_challenge: true,
     max_reauthorizations: 0,
     // "re-running the OAuth flow reconnects": the person reconnects, which registers anew.
     renew_forgotten_client: false,
@@ -333,10 +388,15 @@ pub const PIPELINES: Profile = Profile {
 pub const MCP_2025_06_18: Profile = Profile {
     name: "mcp-2025-06-18",
     summary: "MCP authorization, revision 2025-06-18: RFC 9728 discovery, RFC 8707 resource indicators",
+    emulates: None,
     send_resource: true,
+    resource_needs_metadata: false,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
+    issuer_match: IssuerComparison::Identical,
+    resource_match: ResourceComparison::Identical,
+    s256_assumed_when_unlisted: false,
     default_endpoints_fallback: true,
     // The revision builds on RFC 8414 alone; OpenID Connect Discovery came with 2025-11-25.
     openid_discovery: false,
@@ -345,6 +405,8 @@ pub const MCP_2025_06_18: Profile = Profile {
     send_application_type: false,
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
+    steps_up: true,
+    scope_from_challenge: true,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
@@ -354,16 +416,23 @@ pub const MCP_2025_06_18: Profile = Profile {
 pub const MCP_2025_11_25: Profile = Profile {
     name: "mcp-2025-11-25",
     summary: "MCP authorization, revision 2025-11-25: client ID metadata documents, scope step-up",
+    emulates: None,
     send_resource: true,
+    resource_needs_metadata: false,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
+    issuer_match: IssuerComparison::Identical,
+    resource_match: ResourceComparison::Identical,
+    s256_assumed_when_unlisted: false,
     default_endpoints_fallback: true,
     openid_discovery: true,
     client_id_metadata_document: true,
     send_application_type: false,
     request_offline_access: false,
     step_up_scope: StepUpScope::Challenged,
+    steps_up: true,
+    scope_from_challenge: true,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
@@ -373,16 +442,23 @@ pub const MCP_2025_11_25: Profile = Profile {
 pub const MCP_2026_07_28: Profile = Profile {
     name: "mcp-2026-07-28",
     summary: "MCP authorization, revision 2026-07-28: RFC 9207 iss required when advertised",
+    emulates: None,
     send_resource: true,
+    resource_needs_metadata: false,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::RequireWhenAdvertised,
+    issuer_match: IssuerComparison::Identical,
+    resource_match: ResourceComparison::Identical,
+    s256_assumed_when_unlisted: false,
     default_endpoints_fallback: true,
     openid_discovery: true,
     client_id_metadata_document: true,
     send_application_type: true,
     request_offline_access: true,
     step_up_scope: StepUpScope::UnionWithPrevious,
+    steps_up: true,
+    scope_from_challenge: true,
     max_reauthorizations: 2,
     renew_forgotten_client: true,
     // DPoP is an extension (SEP-1932), not part of the revision: the revision's client sends
@@ -411,19 +487,28 @@ pub const ALL: &[&Profile] = &[
 /// Profiles that add an extension to a revision; used only when named.
 pub const EXTENSIONS: &[&Profile] = &[&MCP_2026_07_28_DPOP];
 
+/// Profiles that behave like widely used real clients at a pinned version (`clients`), each
+/// proven against its real client by interop/real-clients/run.sh.
+pub const CLIENTS: &[&Profile] = clients::ALL;
+
 /// The newest spec revision, the default for `connect`.
 pub const NEWEST_SPEC: &Profile = &MCP_2026_07_28;
 
 pub fn by_name(name: &str) -> Option<&'static Profile> {
     ALL.iter()
         .chain(EXTENSIONS)
+        .chain(CLIENTS)
         .copied()
         .find(|p| p.name == name)
 }
 
-/// Every profile's name, the extension profiles last.
+/// Every profile's name: the platform and revisions, the extensions, the real clients.
 pub fn names() -> Vec<&'static str> {
-    ALL.iter().chain(EXTENSIONS).map(|p| p.name).collect()
+    ALL.iter()
+        .chain(EXTENSIONS)
+        .chain(CLIENTS)
+        .map(|p| p.name)
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,241 @@
+//! Profiles that behave like real clients at pinned versions. Each behaviour that departs from
+//! the spec revision the client follows is data here, with its source; docs/profiles.md lists
+//! them all, and interop/real-clients/run.sh proves each profile against its real client on
+//! every catalog scenario that judges a client.
+//!
+//! A comparison a client does not make is an override below FAILURE (the client goes on, and
+//! the report says which spec rule it skipped); a quirk the engine tolerates but the client
+//! does not is an override to FAILURE (the client stops there, as the real one does).
+
+use std::time::Duration;
+
+use mcp_oauth_reports::Status;
+
+use super::{
+    AUDIENCE_INFO, DCR_BEFORE_2026, IssPolicy, IssuerComparison, Profile, ResourceComparison,
+    SeverityOverride, StepUpScope,
+};
+use crate::checks::{self, CheckDef};
+use crate::flow::dpop::DpopUse;
+
+const fn goes_on(check: &'static CheckDef, why: &'static str) -> SeverityOverride {
+    SeverityOverride {
+        check,
+        status: Status::Warning,
+        why,
+    }
+}
+
+const fn stops(check: &'static CheckDef, why: &'static str) -> SeverityOverride {
+    SeverityOverride {
+        check,
+        status: Status::Failure,
+        why,
+    }
+}
+
+const TS_SDK_2_4_OVERRIDES: &[SeverityOverride] = &[
+    AUDIENCE_INFO,
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
+    stops(
+        &checks::WELL_KNOWN_NO_HTML,
+        "the TypeScript SDK 2.4 parses a 200 answer as metadata and fails on a body that is not JSON, without trying the next location",
+    ),
+    stops(
+        &checks::DCR_RESPONSE_FIELDS,
+        "the TypeScript SDK 2.4 validates the registration response against its schema and refuses null fields",
+    ),
+    stops(
+        &checks::TOKEN_RESPONSE_JSON,
+        "the TypeScript SDK 2.4 parses the token response as JSON only",
+    ),
+    stops(
+        &checks::TOKEN_BASIC_CLIENT_ID,
+        "the TypeScript SDK 2.4 does not retry a refused Basic authentication with client_id in the body",
+    ),
+    stops(
+        &checks::UNKNOWN_CLIENT_ERROR,
+        "the TypeScript SDK 2.4 recognises an unknown client only by invalid_client",
+    ),
+];
+
+/// `@modelcontextprotocol/client` 2.4.0, the official TypeScript client SDK, as an application
+/// built on it uses it (interop/real-stacks/clients/ts-sdk/driver.mjs).
+pub const TS_SDK_2_4: Profile = Profile {
+    name: "ts-sdk-2.4",
+    summary: "The official TypeScript MCP client SDK, @modelcontextprotocol/client 2.4.0",
+    emulates: Some("@modelcontextprotocol/client@2.4.0"),
+    send_resource: true,
+    // The SDK sends `resource` only when protected-resource metadata was found.
+    resource_needs_metadata: true,
+    refresh_window: Duration::ZERO,
+    pending_authorization_lifetime: Duration::from_secs(600),
+    // finishAuth compares `iss` when present and requires it when the metadata advertises
+    // authorization_response_iss_parameter_supported.
+    iss: IssPolicy::RequireWhenAdvertised,
+    // An expected issuer ending in `/` also matches the metadata's issuer without it.
+    issuer_match: IssuerComparison::ExpectedSlashOptional,
+    // checkResourceAllowed: the metadata's resource may be a same-origin path prefix.
+    resource_match: ResourceComparison::SameOriginPrefix,
+    // startAuthorization refuses only a list of methods that lacks S256.
+    s256_assumed_when_unlisted: true,
+    default_endpoints_fallback: true,
+    openid_discovery: true,
+    client_id_metadata_document: false,
+    send_application_type: true,
+    request_offline_access: false,
+    // Step-up asks for the union of the scopes (authInternal).
+    step_up_scope: StepUpScope::UnionWithPrevious,
+    steps_up: true,
+    scope_from_challenge: true,
+    max_reauthorizations: 2,
+    renew_forgotten_client: true,
+    dpop: DpopUse::Never,
+    severity_overrides: TS_SDK_2_4_OVERRIDES,
+};
+
+/// `mcp-remote` 0.15.1, the stdio proxy desktop clients use for remote servers. Its OAuth
+/// code is `@modelcontextprotocol/client` 2.0.0, bundled, under its own provider.
+pub const MCP_REMOTE_0_15: Profile = Profile {
+    name: "mcp-remote-0.15",
+    summary: "mcp-remote 0.15.1, the stdio-to-HTTP proxy desktop MCP clients use",
+    emulates: Some("mcp-remote@0.15.1"),
+    // NodeOAuthClientProvider refreshes before every request within a fixed 60 s margin.
+    refresh_window: Duration::from_secs(60),
+    // One browser authorization per start: a second one is completed up to the callback and
+    // dropped (connectToRemoteServer).
+    max_reauthorizations: 0,
+    severity_overrides: MCP_REMOTE_0_15_OVERRIDES,
+    ..TS_SDK_2_4
+};
+
+const MCP_REMOTE_0_15_OVERRIDES: &[SeverityOverride] = &[
+    AUDIENCE_INFO,
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
+    goes_on(
+        &checks::STATE_MATCHES,
+        "mcp-remote 0.15 uses the callback's state only to find a saved PKCE verifier and redeems a code whose state it never issued",
+    ),
+    stops(
+        &checks::WELL_KNOWN_NO_HTML,
+        "the bundled TypeScript SDK 2.0 parses a 200 answer as metadata and fails on a body that is not JSON",
+    ),
+    stops(
+        &checks::DCR_RESPONSE_FIELDS,
+        "the bundled TypeScript SDK 2.0 refuses null fields in the registration response",
+    ),
+    stops(
+        &checks::TOKEN_RESPONSE_JSON,
+        "the bundled TypeScript SDK 2.0 parses the token response as JSON only",
+    ),
+    stops(
+        &checks::TOKEN_BASIC_CLIENT_ID,
+        "the bundled TypeScript SDK 2.0 does not retry a refused Basic authentication with client_id in the body",
+    ),
+    stops(
+        &checks::UNKNOWN_CLIENT_ERROR,
+        "the bundled TypeScript SDK 2.0 recognises an unknown client only by invalid_client",
+    ),
+];
+
+const INSPECTOR_2_12_OVERRIDES: &[SeverityOverride] = &[
+    AUDIENCE_INFO,
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
+    goes_on(
+        &checks::STATE_MATCHES,
+        "the Inspector 2.12 CLI configures no per-flow store, so the callback's state is never compared and a code with a foreign state is redeemed",
+    ),
+    stops(
+        &checks::WELL_KNOWN_NO_HTML,
+        "the TypeScript SDK 2.3 inside parses a 200 answer as metadata and fails on a body that is not JSON",
+    ),
+    stops(
+        &checks::DCR_RESPONSE_FIELDS,
+        "the TypeScript SDK 2.3 inside refuses null fields in the registration response",
+    ),
+    stops(
+        &checks::TOKEN_RESPONSE_JSON,
+        "the TypeScript SDK 2.3 inside parses the token response as JSON only",
+    ),
+    stops(
+        &checks::TOKEN_BASIC_CLIENT_ID,
+        "the TypeScript SDK 2.3 inside does not retry a refused Basic authentication with client_id in the body",
+    ),
+    stops(
+        &checks::UNKNOWN_CLIENT_ERROR,
+        "the TypeScript SDK 2.3 inside recognises an unknown client only by invalid_client",
+    ),
+];
+
+const AI_SDK_MCP_2_0_OVERRIDES: &[SeverityOverride] = &[
+    AUDIENCE_INFO,
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
+    stops(
+        &checks::WELL_KNOWN_NO_HTML,
+        "the AI SDK 2.0 fails on an authorization-server metadata answer that is not JSON",
+    ),
+    stops(
+        &checks::DCR_RESPONSE_FIELDS,
+        "the AI SDK 2.0 parses the registration response with a strict schema (nulls refused)",
+    ),
+    stops(
+        &checks::TOKEN_RESPONSE_JSON,
+        "the AI SDK 2.0 parses the token response as JSON only",
+    ),
+    stops(
+        &checks::TOKEN_EXPIRES_IN_NUMBER,
+        "the AI SDK 2.0 requires expires_in to be a number",
+    ),
+    stops(
+        &checks::TOKEN_BASIC_CLIENT_ID,
+        "the AI SDK 2.0 does not retry a refused Basic authentication with client_id in the body",
+    ),
+    stops(
+        &checks::UNKNOWN_CLIENT_ERROR,
+        "the AI SDK 2.0 recognises an unknown client only by invalid_client or unauthorized_client",
+    ),
+];
+
+/// `@ai-sdk/mcp` 2.0.99, the Vercel AI SDK's MCP client (its own OAuth code).
+pub const AI_SDK_MCP_2_0: Profile = Profile {
+    name: "ai-sdk-mcp-2.0",
+    summary: "The Vercel AI SDK's MCP client, @ai-sdk/mcp 2.0.99",
+    emulates: Some("@ai-sdk/mcp@2.0.99"),
+    // `resource` on every request: the metadata's, else the MCP URL.
+    resource_needs_metadata: false,
+    // Compared when present, never required.
+    iss: IssPolicy::CheckWhenPresent,
+    issuer_match: IssuerComparison::OriginSlashOptional,
+    // Refuses when S256 is not listed, absent list included.
+    s256_assumed_when_unlisted: false,
+    // No step-up: a 403 is final; one refresh or authorization per request.
+    steps_up: false,
+    max_reauthorizations: 1,
+    severity_overrides: AI_SDK_MCP_2_0_OVERRIDES,
+    ..TS_SDK_2_4
+};
+
+/// `@modelcontextprotocol/inspector` 2.12.0, its command-line client (on
+/// `@modelcontextprotocol/client` 2.3.1).
+pub const INSPECTOR_2_12: Profile = Profile {
+    name: "inspector-2.12",
+    summary: "The MCP Inspector's command-line client, @modelcontextprotocol/inspector 2.12.0",
+    emulates: Some("@modelcontextprotocol/inspector@2.12.0"),
+    // The scope is the metadata's scopes_supported, never the challenge's.
+    scope_from_challenge: false,
+    // One interactive authorization per invocation: a 401 after it is not retried.
+    max_reauthorizations: 0,
+    severity_overrides: INSPECTOR_2_12_OVERRIDES,
+    ..TS_SDK_2_4
+};
+
+pub const ALL: &[&Profile] = &[
+    &MCP_REMOTE_0_15,
+    &TS_SDK_2_4,
+    &AI_SDK_MCP_2_0,
+    &INSPECTOR_2_12,
+];
