@@ -22,7 +22,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${REAL_STACKS_CACHE:-$repo/target/real-stacks}/real-clients"
-PROFILES="ts-sdk-2.4 mcp-remote-0.15 ai-sdk-mcp-2.0 inspector-2.12"
+PROFILES="ts-sdk-2.4 mcp-remote-0.15 python-sdk-2.3 ai-sdk-mcp-2.0 inspector-2.12"
 only=""
 binary=""
 jobs=2

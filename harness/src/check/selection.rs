@@ -161,6 +161,7 @@ mod tests {
                 "pipelines",
                 "mcp-remote-0.15",
                 "ts-sdk-2.4",
+                "python-sdk-2.3",
                 "ai-sdk-mcp-2.0",
                 "inspector-2.12"
             ]

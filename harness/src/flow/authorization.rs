@@ -62,6 +62,11 @@ fn requested_scope(
             (!server.scopes_supported.is_empty()).then(|| server.scopes_supported.join(" "))
         })
     };
+    let chosen = chosen.or_else(|| {
+        let listed = server.metadata.scopes_supported.as_ref()?;
+        (ctx.profile.scope_from_authorization_server && !listed.is_empty())
+            .then(|| listed.join(" "))
+    });
     if options.scope.is_some() || !ctx.profile.request_offline_access {
         return chosen;
     }

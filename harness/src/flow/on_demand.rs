@@ -22,6 +22,12 @@ use crate::checks::{self, CheckDef};
 use crate::diagnosis::{self, Diagnosis};
 use crate::user_agent::UserAgent;
 
+/// How many 401s one MCP request (which may span `initialize` and the method itself, each an
+/// HTTP request) answers with a refresh before authorizing again: the SDKs retry each HTTP
+/// request once after refreshing, so a token expired between the two still gets its refresh,
+/// and a server that refuses every refreshed token does not make the client loop.
+const REFRESHES_PER_REQUEST: u8 = 2;
+
 impl ClientFlow {
     /// Connects and uses the server the way an MCP client does by itself: authorize when the
     /// tokenless probe is refused (or at the first request that is), then list the tools and
@@ -71,6 +77,7 @@ impl ClientFlow {
         pauses: &Pauses,
     ) -> StepResult<Value> {
         let mut reauthorizations = 0;
+        let mut refreshes = 0;
         loop {
             let (check, challenge) = match self.send(action.clone()).await {
                 Ok(value) => return Ok(value),
@@ -80,6 +87,15 @@ impl ClientFlow {
                 }
                 Err(McpFailure::Challenged { check, challenge }) => (check, challenge),
             };
+            if challenge.status == 401
+                && refreshes < REFRESHES_PER_REQUEST
+                && self.ctx.profile.refresh_on_401
+            {
+                refreshes += 1;
+                if self.refresh_after_refusal(agent, pauses).await? {
+                    continue;
+                }
+            }
             if self.connection.is_some() {
                 if reauthorizations >= self.ctx.profile.max_reauthorizations {
                     return Err(self.give_up(check, challenge, reauthorizations));
@@ -105,6 +121,40 @@ impl ClientFlow {
             }
             None => mcp::send(&mut self.ctx, url, None, action).await,
         }
+    }
+
+    /// A 401 to the held token, under a profile that refreshes first: `Ok(true)` when a refresh
+    /// (or, for a forgotten client, a new registration) replaced the token, so the request is
+    /// sent again; `Ok(false)` when there is nothing to refresh or the profile's client
+    /// authorizes again after this refusal; the refusal itself when the client stops on it.
+    async fn refresh_after_refusal(
+        &mut self,
+        agent: &UserAgent,
+        pauses: &Pauses,
+    ) -> StepResult<bool> {
+        let Some(connection) = self.connection.as_mut() else {
+            return Ok(false);
+        };
+        if connection.tokens.refresh_token.is_none() {
+            return Ok(false);
+        }
+        let Err(refused) = token::refresh_after_refusal(&mut self.ctx, connection).await else {
+            return Ok(true);
+        };
+        let forgotten = stale_client::forgotten_at_refresh(&refused, connection);
+        if forgotten && self.ctx.profile.renew_forgotten_client && !self.renewed_client {
+            self.renew_forgotten_client(refused, agent, pauses).await?;
+            return Ok(true);
+        }
+        if self
+            .ctx
+            .profile
+            .reauthorizes_after_refresh
+            .contains(&refused.code.as_str())
+        {
+            return Ok(false);
+        }
+        Err(refused)
     }
 
     /// A refresh refused because the server forgot the client: under a profile that renews

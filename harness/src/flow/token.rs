@@ -224,7 +224,7 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
     if remaining > ctx.profile.refresh_window {
         return Ok(());
     }
-    let Some(refresh_token) = connection.tokens.refresh_token.clone() else {
+    if connection.tokens.refresh_token.is_none() {
         if remaining.is_zero() {
             return Err(diagnosis::new(
                 diagnosis::TOKEN_EXPIRED,
@@ -232,6 +232,32 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
                 "Re-run the OAuth flow (Connect) to get a new token; ask the provider to issue refresh tokens.",
             ));
         }
+        return Ok(());
+    }
+    let details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
+    refresh(ctx, connection, details).await
+}
+
+/// Refreshes because the MCP server refused the access token with a 401 (RFC 6750 §3.1
+/// `invalid_token`), whatever its expiry said: what real clients do before they authorize
+/// again. Does nothing without a refresh token.
+pub async fn refresh_after_refusal(
+    ctx: &mut FlowContext,
+    connection: &mut Connection,
+) -> StepResult<()> {
+    if connection.tokens.refresh_token.is_none() {
+        return Ok(());
+    }
+    refresh(ctx, connection, json!({ "after": "401" })).await
+}
+
+/// The refresh grant with the connection's refresh token; `details` say why it ran.
+async fn refresh(
+    ctx: &mut FlowContext,
+    connection: &mut Connection,
+    mut details: serde_json::Value,
+) -> StepResult<()> {
+    let Some(refresh_token) = connection.tokens.refresh_token.clone() else {
         return Ok(());
     };
     let mut params = vec![
@@ -241,7 +267,6 @@ pub async fn refresh_if_due(ctx: &mut FlowContext, connection: &mut Connection) 
     if let Some((name, resource)) = resource_parameter(ctx, "refresh", &connection.server) {
         params.push((name.to_owned(), resource));
     }
-    let mut details = json!({ "secondsLeft": remaining.as_secs(), "windowSeconds": ctx.profile.refresh_window.as_secs() });
     let answer = request(ctx, &connection.server, &connection.client, params).await;
     match answer {
         Ok(TokenAnswer::Issued(mut tokens)) => {

@@ -95,7 +95,9 @@ async fn post_once(
     mut params: Vec<(String, String)>,
 ) -> Result<HttpResponse, HttpError> {
     let mut headers = HeaderMap::new();
-    headers.insert("accept", HeaderValue::from_static("application/json"));
+    if ctx.profile.token_accept_json {
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+    }
     if let Some(key) = ctx.dpop.as_ref().filter(|_| step != "revocation") {
         let proof = key.proof(
             dpop::Server::Authorization,
@@ -111,7 +113,7 @@ async fn post_once(
     }
     authenticate(client, &mut headers, &mut params);
     let body_id_too = client.auth_method == AuthMethod::ClientSecretBasic
-        && ctx.client_id_in_body.contains(&client.client_id)
+        && (ctx.profile.client_id_with_basic || ctx.client_id_in_body.contains(&client.client_id))
         && !params.iter().any(|(name, _)| name == "client_id");
     if body_id_too {
         params.push(("client_id".to_owned(), client.client_id.clone()));

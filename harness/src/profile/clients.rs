@@ -16,6 +16,7 @@ use super::{
     SeverityOverride, StepUpScope,
 };
 use crate::checks::{self, CheckDef};
+use crate::diagnosis;
 use crate::flow::dpop::DpopUse;
 
 const fn goes_on(check: &'static CheckDef, why: &'static str) -> SeverityOverride {
@@ -89,7 +90,20 @@ pub const TS_SDK_2_4: Profile = Profile {
     step_up_scope: StepUpScope::UnionWithPrevious,
     steps_up: true,
     scope_from_challenge: true,
+    scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    token_accept_json: true,
+    client_id_with_basic: false,
+    // authInternal: a 401 with a refresh token refreshes first; a refused refresh authorizes
+    // again on invalid_grant, on invalid_client (registering again) and on an answer that is
+    // not OAuth; invalid_request and temporarily_unavailable end the flow.
+    refresh_on_401: true,
+    reauthorizes_after_refresh: &[
+        diagnosis::REFRESH_REVOKED,
+        diagnosis::CLIENT_REGISTRATION_GONE,
+        diagnosis::TOKEN_ENDPOINT_MISCONFIGURED,
+        diagnosis::CLIENT_UNKNOWN,
+    ],
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
     severity_overrides: TS_SDK_2_4_OVERRIDES,
@@ -212,6 +226,16 @@ pub const AI_SDK_MCP_2_0: Profile = Profile {
     issuer_match: IssuerComparison::OriginSlashOptional,
     // Refuses when S256 is not listed, absent list included.
     s256_assumed_when_unlisted: false,
+    // A refused refresh, whatever the error, leads to a new authorization.
+    reauthorizes_after_refresh: &[
+        diagnosis::REFRESH_REVOKED,
+        diagnosis::CLIENT_REGISTRATION_GONE,
+        diagnosis::TOKEN_ENDPOINT_MISCONFIGURED,
+        diagnosis::CLIENT_UNKNOWN,
+        diagnosis::REFRESH_INVALID_REQUEST,
+        diagnosis::REFRESH_REFUSED,
+        diagnosis::TRANSIENT_REFRESH_FAILURE,
+    ],
     // No step-up: a 403 is final; one refresh or authorization per request.
     steps_up: false,
     max_reauthorizations: 1,
@@ -233,9 +257,70 @@ pub const INSPECTOR_2_12: Profile = Profile {
     ..TS_SDK_2_4
 };
 
+const PYTHON_SDK_2_3_OVERRIDES: &[SeverityOverride] = &[
+    AUDIENCE_INFO,
+    DCR_BEFORE_2026[0],
+    DCR_BEFORE_2026[1],
+    goes_on(
+        &checks::PKCE_S256_ADVERTISED,
+        "the Python SDK 2.3 always sends an S256 challenge and never reads code_challenge_methods_supported (mcp/client/auth/oauth2.py)",
+    ),
+    stops(
+        &checks::TOKEN_RESPONSE_JSON,
+        "the Python SDK 2.3 parses the token response as JSON only",
+    ),
+    stops(
+        &checks::UNKNOWN_CLIENT_ERROR,
+        "the Python SDK 2.3 registers again only when the authorization server changes, never for a forgotten client",
+    ),
+];
+
+/// `mcp` 2.3.0 on PyPI, the official Python SDK's OAuthClientProvider (an httpx Auth).
+pub const PYTHON_SDK_2_3: Profile = Profile {
+    name: "python-sdk-2.3",
+    summary: "The official Python MCP SDK's OAuthClientProvider, mcp 2.3.0",
+    emulates: Some("mcp@2.3.0"),
+    send_resource: true,
+    // `resource` when protected-resource metadata exists (or the 401'd request carried a
+    // protocol version of 2025-06-18 or later, which the first one never does).
+    resource_needs_metadata: true,
+    // Refreshes only once its own clock says the token expired.
+    refresh_window: Duration::ZERO,
+    pending_authorization_lifetime: Duration::from_secs(600),
+    iss: IssPolicy::RequireWhenAdvertised,
+    issuer_match: IssuerComparison::Identical,
+    // check_resource_allowed: any same-origin parent path, trailing slashes ignored.
+    resource_match: ResourceComparison::SameOriginParent,
+    s256_assumed_when_unlisted: true,
+    default_endpoints_fallback: true,
+    openid_discovery: true,
+    client_id_metadata_document: false,
+    send_application_type: true,
+    // The scope is asked for as chosen, offline_access included whether or not listed.
+    request_offline_access: false,
+    step_up_scope: StepUpScope::UnionWithPrevious,
+    steps_up: true,
+    scope_from_challenge: true,
+    // The last fallback of the SDK's scope selection (OAuthContext.get_scope).
+    scope_from_authorization_server: true,
+    // A 401 is never answered with a refresh: the SDK discovers and authorizes again, once
+    // per request.
+    max_reauthorizations: 1,
+    // The token requests carry no Accept header, and client_id goes in the body beside the
+    // Basic credentials (python-sdk#3138).
+    token_accept_json: false,
+    client_id_with_basic: true,
+    refresh_on_401: false,
+    reauthorizes_after_refresh: &[],
+    renew_forgotten_client: false,
+    dpop: DpopUse::Never,
+    severity_overrides: PYTHON_SDK_2_3_OVERRIDES,
+};
+
 pub const ALL: &[&Profile] = &[
     &MCP_REMOTE_0_15,
     &TS_SDK_2_4,
+    &PYTHON_SDK_2_3,
     &AI_SDK_MCP_2_0,
     &INSPECTOR_2_12,
 ];

@@ -48,8 +48,12 @@ pub enum IssuerComparison {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceComparison {
     Identical,
-    /// The announced resource may be any same-origin path prefix of the URL (`/` for `/mcp`).
+    /// The announced resource may be any same-origin path prefix of the URL (`/` for `/mcp`),
+    /// compared with a `/` appended to both paths and never longer than the URL's path.
     SameOriginPrefix,
+    /// The announced resource may be the same origin with a parent path, trailing slashes
+    /// ignored (`/mcp/` for `/mcp` too).
+    SameOriginParent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +100,25 @@ pub struct Profile {
     /// Ask for the scope a 401 challenge names before the metadata's `scopes_supported`, as
     /// the 2025-11-25 scope selection strategy says.
     pub scope_from_challenge: bool,
+    /// With no scope from the challenge or the resource metadata, ask for the authorization
+    /// server's `scopes_supported` (an extra no revision asks for).
+    pub scope_from_authorization_server: bool,
     /// How often one MCP request may send the client back to the authorization server (a 401
     /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
     /// does not count.
     pub max_reauthorizations: u8,
+    /// Send `Accept: application/json` on token requests (servers such as GitHub answer
+    /// form-encoded otherwise).
+    pub token_accept_json: bool,
+    /// Send `client_id` in the body of a token request that authenticates with HTTP Basic
+    /// from the start (RFC 6749 §2.3.1 forbids more than one method; some servers refuse it).
+    pub client_id_with_basic: bool,
+    /// Answer a 401 to a held token by refreshing it first, and retry once with the new one
+    /// (what the SDKs do); without it, a 401 sends the client straight back to authorization.
+    pub refresh_on_401: bool,
+    /// After such a refresh is refused, the diagnoses (by code) on which the client authorizes
+    /// again; on any other refusal it stops with the refusal.
+    pub reauthorizes_after_refresh: &'static [&'static str],
     /// When a refresh is refused because the authorization server no longer knows the client
     /// it registered dynamically, register again once and ask for a fresh consent (in the
     /// client's own loop, `connect-on-demand`); otherwise report it for the person to
@@ -378,7 +397,12 @@ pub const PIPELINES: Profile = Profile {
     step_up_scope: StepUpScope::Challenged,
     steps_up: true,
     scope_from_challenge: true,
+    scope_from_authorization_server: false,
     max_reauthorizations: 0,
+    token_accept_json: true,
+    client_id_with_basic: false,
+    refresh_on_401: false,
+    reauthorizes_after_refresh: &[],
     // "re-running the OAuth flow reconnects": the person reconnects, which registers anew.
     renew_forgotten_client: false,
     dpop: DpopUse::Never,
@@ -407,7 +431,12 @@ pub const MCP_2025_06_18: Profile = Profile {
     step_up_scope: StepUpScope::Challenged,
     steps_up: true,
     scope_from_challenge: true,
+    scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    token_accept_json: true,
+    client_id_with_basic: false,
+    refresh_on_401: false,
+    reauthorizes_after_refresh: &[],
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
@@ -433,7 +462,12 @@ pub const MCP_2025_11_25: Profile = Profile {
     step_up_scope: StepUpScope::Challenged,
     steps_up: true,
     scope_from_challenge: true,
+    scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    token_accept_json: true,
+    client_id_with_basic: false,
+    refresh_on_401: false,
+    reauthorizes_after_refresh: &[],
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
     severity_overrides: SPEC_BEFORE_2026_OVERRIDES,
@@ -459,7 +493,12 @@ pub const MCP_2026_07_28: Profile = Profile {
     step_up_scope: StepUpScope::UnionWithPrevious,
     steps_up: true,
     scope_from_challenge: true,
+    scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    token_accept_json: true,
+    client_id_with_basic: false,
+    refresh_on_401: false,
+    reauthorizes_after_refresh: &[],
     renew_forgotten_client: true,
     // DPoP is an extension (SEP-1932), not part of the revision: the revision's client sends
     // Bearer tokens; `mcp-2026-07-28+dpop` is the same client with the extension.

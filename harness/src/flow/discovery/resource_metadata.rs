@@ -139,9 +139,12 @@ pub(crate) fn check_resource(
         );
         return Ok(announced.to_owned());
     }
-    if ctx.profile.resource_match == ResourceComparison::SameOriginPrefix
-        && is_same_origin_prefix(pasted, announced)
-    {
+    let accepted = match ctx.profile.resource_match {
+        ResourceComparison::Identical => false,
+        ResourceComparison::SameOriginPrefix => is_same_origin_prefix(pasted, announced),
+        ResourceComparison::SameOriginParent => is_same_origin_parent(pasted, announced),
+    };
+    if accepted {
         ctx.recorder.warn(
             &checks::PRM_RESOURCE_MATCHES,
             json!({ "expected": pasted, "actual": announced }),
@@ -223,6 +226,18 @@ fn is_same_origin_prefix(pasted: &str, announced: &str) -> bool {
     pasted.origin() == announced.origin()
         && pasted.path().len() >= announced.path().len()
         && with_slash(pasted.path()).starts_with(&with_slash(announced.path()))
+}
+
+/// Whether `announced` names the same origin as `pasted` and a parent of its path (or the
+/// path itself), trailing slashes ignored (`/mcp/` and `/` for `/mcp`; not `/mc`).
+fn is_same_origin_parent(pasted: &str, announced: &str) -> bool {
+    let (Ok(pasted), Ok(announced)) = (Url::parse(pasted), Url::parse(announced)) else {
+        return false;
+    };
+    let parent = announced.path().trim_end_matches('/');
+    let path = pasted.path().trim_end_matches('/');
+    pasted.origin() == announced.origin()
+        && (parent.is_empty() || path == parent || path.starts_with(&format!("{parent}/")))
 }
 
 /// Whether `announced` is another endpoint of the same server whose path encloses the pasted
@@ -425,5 +440,9 @@ mod tests {
         assert!(!is_same_origin_prefix("https://h/mcp", "https://h/mcp/"));
         assert!(!is_same_origin_prefix("https://h/mcp", "https://h/mc"));
         assert!(!is_same_origin_prefix("https://h/mcp", "https://other/mcp"));
+        assert!(is_same_origin_parent("https://h/mcp", "https://h/mcp/"));
+        assert!(is_same_origin_parent("https://h/mcp/x", "https://h"));
+        assert!(!is_same_origin_parent("https://h/mcp", "https://h/mc"));
+        assert!(!is_same_origin_parent("https://h/mcp", "https://other"));
     }
 }
