@@ -96,11 +96,13 @@ pub struct CheckArgs {
     /// The client profile the consent step follows and the checks are judged by.
     #[arg(long, default_value = profile::PIPELINES.name, value_parser = profile_name)]
     pub profile: String,
-    /// The profiles whose verdicts are observed, each in its own flow: `all`, or a
-    /// comma-separated list. Default: all with --headless or --authorize-with; with the
-    /// browser, --profile plus one consent per further group of profiles that send
-    /// different requests.
-    #[arg(long, value_name = "all|LIST", value_parser = profile_selection)]
+    /// The profiles whose verdicts are observed, each in its own flow: `all` (the platform
+    /// and the spec revisions), `clients` (the real-client profiles: mcp-remote-0.15,
+    /// ts-sdk-2.4, python-sdk-2.3, ai-sdk-mcp-2.0, inspector-2.12; docs/profiles.md), or a
+    /// comma-separated list of names and groups. Default: all with --headless or
+    /// --authorize-with; with the browser, --profile plus one consent per further group of
+    /// profiles that send different requests.
+    #[arg(long, value_name = "all|clients|LIST", value_parser = profile_selection)]
     pub profiles: Option<ProfileSelection>,
     /// Scopes to request instead of those the server suggests.
     #[arg(long)]
