@@ -37,6 +37,8 @@
 import { randomBytes } from 'node:crypto';
 import { auth, createMCPClient, UnauthorizedError } from '@ai-sdk/mcp';
 
+import { argumentsFor } from './tool-arguments.mjs';
+
 /** The loopback callback the catalog's pre-registered apps allow; nothing listens on it. */
 const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
 const MAX_AUTHORIZATIONS = 3;
@@ -257,33 +259,6 @@ async function main() {
     log(`connected and called ${tool.name} ${CALLS} times`);
     await client.close().catch(() => {});
     return 0;
-}
-
-/** Arguments that satisfy a (simple) JSON Schema object: every required property, typed. */
-function argumentsFor(schema, call) {
-    const args = {};
-    const properties = schema?.properties ?? {};
-    for (const name of schema?.required ?? Object.keys(properties)) {
-        args[name] = valueFor(properties[name] ?? {}, call);
-    }
-    return args;
-}
-
-function valueFor(schema, call) {
-    if (schema.enum?.length) return schema.enum[0];
-    switch (Array.isArray(schema.type) ? schema.type[0] : schema.type) {
-        case 'number':
-        case 'integer':
-            return call;
-        case 'boolean':
-            return true;
-        case 'array':
-            return [];
-        case 'object':
-            return argumentsFor(schema, call);
-        default:
-            return `call ${call}`;
-    }
 }
 
 setTimeout(() => {

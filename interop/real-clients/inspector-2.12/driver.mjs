@@ -38,6 +38,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { argumentsFor } from './tool-arguments.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const LAUNCHER = join(here, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
 const BROWSER = join(here, 'browser.mjs');
@@ -233,33 +235,6 @@ async function main() {
     } finally {
         if (!process.env.INSPECTOR_DRIVER_KEEP_HOME) rmSync(home, { recursive: true, force: true });
         else log(`kept HOME ${home}`);
-    }
-}
-
-/** Arguments that satisfy a (simple) JSON Schema object: every required property, typed. */
-function argumentsFor(schema, call) {
-    const args = {};
-    const properties = schema?.properties ?? {};
-    for (const name of schema?.required ?? Object.keys(properties)) {
-        args[name] = valueFor(properties[name] ?? {}, call);
-    }
-    return args;
-}
-
-function valueFor(schema, call) {
-    if (schema.enum?.length) return schema.enum[0];
-    switch (Array.isArray(schema.type) ? schema.type[0] : schema.type) {
-        case 'number':
-        case 'integer':
-            return call;
-        case 'boolean':
-            return true;
-        case 'array':
-            return [];
-        case 'object':
-            return argumentsFor(schema, call);
-        default:
-            return `call ${call}`;
     }
 }
 

@@ -35,6 +35,8 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { argumentsFor } from './tool-arguments.mjs';
+
 const DEADLINE_MS = 25_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const PREREGISTERED_PORT = 33418;
@@ -266,33 +268,6 @@ class StdioRpc {
             entry.reject(error);
             this.pending.delete(id);
         }
-    }
-}
-
-/** Arguments that satisfy a (simple) JSON Schema object: every required property, typed. */
-function argumentsFor(schema, call) {
-    const args = {};
-    const properties = schema?.properties ?? {};
-    for (const name of schema?.required ?? Object.keys(properties)) {
-        args[name] = valueFor(properties[name] ?? {}, call);
-    }
-    return args;
-}
-
-function valueFor(schema, call) {
-    if (schema.enum?.length) return schema.enum[0];
-    switch (Array.isArray(schema.type) ? schema.type[0] : schema.type) {
-        case 'number':
-        case 'integer':
-            return call;
-        case 'boolean':
-            return true;
-        case 'array':
-            return [];
-        case 'object':
-            return argumentsFor(schema, call);
-        default:
-            return `call ${call}`;
     }
 }
 
