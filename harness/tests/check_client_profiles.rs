@@ -34,7 +34,11 @@ async fn every_client_profile_gets_an_observed_verdict_that_names_the_parties() 
         ..CheckOptions::new(pasted)
     };
     let run = check::check(options).await.expect("the check runs");
-    let verdict = run.report.verdict.as_ref().expect("a compatibility verdict");
+    let verdict = run
+        .report
+        .verdict
+        .as_ref()
+        .expect("a compatibility verdict");
     let of = |name: &str| -> &ProfileVerdict {
         verdict
             .profiles

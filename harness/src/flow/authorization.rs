@@ -419,7 +419,7 @@ fn refused_redirect(
         Shown::Page { status, body } => (Some(status), body),
         Shown::Redirect { .. } => (None, ""),
     };
-    if let Some(unknown) = super::stale_client::at_authorization(client, body) {
+    if let Some(unknown) = super::stale_client::at_authorization(ctx.profile, client, body) {
         return unknown;
     }
     let titled = consent_page::title(body)

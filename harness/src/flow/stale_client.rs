@@ -21,6 +21,7 @@ use super::token_request::ErrorAnswer;
 use super::{ClientOptions, Connection, FlowContext, Pauses, StepResult};
 use crate::checks;
 use crate::diagnosis::{self, Diagnosis};
+use crate::profile::Profile;
 use crate::user_agent::UserAgent;
 
 /// What the authorization, code exchange and (when the client was forgotten) the one
@@ -271,14 +272,23 @@ pub(super) async fn renew_after_refresh(
 }
 
 /// The authorization endpoint's page (or 422 JSON) instead of a redirect, when it says the
-/// dynamically registered client is unknown.
-pub(super) fn at_authorization(client: &RegisteredClient, page: &str) -> Option<Diagnosis> {
-    (client.source == "dynamic-registration" && names_unknown_client(page)).then(|| {
-        unknown(
-            client,
-            "the authorization endpoint said the client is not registered",
-        )
-    })
+/// dynamically registered client is unknown. A profile whose client recognises an unknown
+/// client only by `invalid_client` reads the page as the error page it is, and registers no
+/// new client.
+pub(super) fn at_authorization(
+    profile: &Profile,
+    client: &RegisteredClient,
+    page: &str,
+) -> Option<Diagnosis> {
+    let recognised = profile.tolerates(&checks::UNKNOWN_CLIENT_ERROR);
+    (recognised && client.source == "dynamic-registration" && names_unknown_client(page)).then(
+        || {
+            unknown(
+                client,
+                "the authorization endpoint said the client is not registered",
+            )
+        },
+    )
 }
 
 fn unknown(client: &RegisteredClient, what: &str) -> Diagnosis {
