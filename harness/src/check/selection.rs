@@ -84,6 +84,17 @@ impl ProfileSelection {
 /// document, the default-endpoint fallback applies only to servers without any metadata, and
 /// how `iss` is judged changes no request. Using DPoP changes every request with a token.
 pub fn same_requests(a: &Profile, b: &Profile) -> bool {
+    if a.emulates.is_some() || b.emulates.is_some() {
+        // A real client's profile departs in what it compares and tolerates as well as in what
+        // it sends: only the same behaviour throughout observes the same.
+        let behaviour = |p: &Profile| Profile {
+            name: "",
+            summary: "",
+            emulates: None,
+            ..p.clone()
+        };
+        return behaviour(a) == behaviour(b);
+    }
     a.send_resource == b.send_resource
         && a.openid_discovery == b.openid_discovery
         && a.send_application_type == b.send_application_type
@@ -166,5 +177,19 @@ mod tests {
                 "inspector-2.12"
             ]
         );
+    }
+
+    #[test]
+    fn a_client_profile_shares_its_requests_only_with_the_same_behaviour() {
+        assert!(same_requests(&profile::TS_SDK_2_4, &profile::TS_SDK_2_4));
+        assert!(!same_requests(
+            &profile::TS_SDK_2_4,
+            &profile::INSPECTOR_2_12
+        ));
+        // A revision's flow says nothing of a client's: no verdict is inferred from it.
+        assert!(!same_requests(
+            &profile::MCP_2025_11_25,
+            &profile::TS_SDK_2_4
+        ));
     }
 }

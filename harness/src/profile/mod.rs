@@ -487,6 +487,7 @@ pub const EXTENSIONS: &[&Profile] = &[&MCP_2026_07_28_DPOP];
 /// Profiles that behave like widely used real clients at a pinned version (`clients`), each
 /// proven against its real client by interop/real-clients/run.sh.
 pub const CLIENTS: &[&Profile] = clients::ALL;
+pub use clients::{INSPECTOR_2_12, TS_SDK_2_4};
 
 /// The newest spec revision, the default for `connect`.
 pub const NEWEST_SPEC: &Profile = &MCP_2026_07_28;
