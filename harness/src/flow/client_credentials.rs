@@ -169,7 +169,7 @@ pub async fn obtain(
         (Some(_), Grant::ClientCredentials) => "private_key_jwt",
         _ => client.auth_method.as_str(),
     });
-    let scope = super::authorization::choose_scope(options, probe, &server);
+    let scope = super::scope::choose_scope(options, probe, &server);
     if let Some(scope) = &scope {
         params.push(("scope".to_owned(), scope.clone()));
     }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::mcp::{self, AuthChallenge, McpFailure};
 use super::probe::{self, Probe};
-use super::{ClientFlow, Pauses, StepResult, authorization, oauth, stale_client, token};
+use super::{ClientFlow, Pauses, StepResult, oauth, scope, stale_client, token};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis::{self, Diagnosis};
 use crate::user_agent::UserAgent;
@@ -203,11 +203,8 @@ impl ClientFlow {
             Some(connection) => connection.requested_scope.clone(),
         };
         if challenge.status == 403 {
-            let scope = authorization::step_up_scope(
-                &mut self.ctx,
-                previous_scope.as_deref(),
-                probe.scope(),
-            )?;
+            let scope =
+                scope::step_up_scope(&mut self.ctx, previous_scope.as_deref(), probe.scope())?;
             return self
                 .authorize_on_demand(&probe, Some(scope), agent, pauses)
                 .await;
