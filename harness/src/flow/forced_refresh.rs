@@ -24,7 +24,7 @@ pub async fn refresh_now(
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), refresh_token.secret().clone()),
     ];
-    if ctx.profile.send_resource {
+    if super::sends_resource(ctx.profile, server) {
         params.push(("resource".to_owned(), server.resource.clone()));
     }
     let response = token_request::post(ctx, "refresh", &server.endpoints.token, client, params)
@@ -103,7 +103,7 @@ pub async fn reuse(
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), old.secret().clone()),
     ];
-    if ctx.profile.send_resource {
+    if super::sends_resource(ctx.profile, server) {
         params.push(("resource".to_owned(), server.resource.clone()));
     }
     let response =

@@ -29,6 +29,7 @@ pub mod refresh_failure;
 pub mod registration;
 pub mod registration_quirks;
 pub mod revocation;
+pub mod scope;
 mod stale_client;
 #[cfg(test)]
 mod testing;
@@ -467,6 +468,12 @@ async fn authorize(
     Ok(authorized.connection(server))
 }
 
+/// Whether a client of `profile` sends RFC 8707 `resource` to this server: every request of
+/// the flow and of `check`'s probes asks here, so the profile's rule is applied in one place.
+pub(crate) fn sends_resource(profile: &Profile, server: &discovery::DiscoveredServer) -> bool {
+    profile.send_resource && (!profile.resource_needs_metadata || server.resource_from_metadata)
+}
+
 /// The RFC 8707 `resource` parameter of an authorization, token or refresh request, when the
 /// profile sends one. Each one sent is recorded, so that a report shows which requests carried
 /// which resource (the three must agree for the audience of the tokens to be right).
@@ -475,9 +482,7 @@ fn resource_parameter(
     request: &'static str,
     server: &discovery::DiscoveredServer,
 ) -> Option<(&'static str, String)> {
-    if !ctx.profile.send_resource
-        || (ctx.profile.resource_needs_metadata && !server.resource_from_metadata)
-    {
+    if !sends_resource(ctx.profile, server) {
         return None;
     }
     let resource = &server.resource;

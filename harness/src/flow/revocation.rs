@@ -85,7 +85,7 @@ pub async fn revoke_refresh_token(
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), refresh_token.secret().clone()),
     ];
-    if ctx.profile.send_resource {
+    if super::sends_resource(ctx.profile, server) {
         params.push(("resource".to_owned(), server.resource.clone()));
     }
     let response =
