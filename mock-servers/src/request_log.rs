@@ -8,6 +8,11 @@ use serde_json::Value;
 
 use crate::clock::SharedClock;
 
+/// The method a [`RecordedRequest`] of a client ID metadata document fetch carries (the
+/// mock authorization server's own request, recorded beside the client's); its path is the
+/// document URL.
+pub const FETCH_METHOD: &str = "FETCH";
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Server {
@@ -104,6 +109,14 @@ impl RecordedRequest {
     /// The JSON-RPC method of an MCP request, when its body is one message.
     pub fn jsonrpc_method(&self) -> Option<&str> {
         self.json.as_ref()?.get("method")?.as_str()
+    }
+
+    /// A `tools/call` the MCP server let through and answered 200.
+    pub fn is_successful_tool_call(&self) -> bool {
+        self.server == Server::ResourceServer
+            && self.method == "POST"
+            && self.status == 200
+            && self.jsonrpc_method() == Some("tools/call")
     }
 
     /// A query parameter of the response's redirect (`code`, `state`, `iss`, `error`).
@@ -238,7 +251,7 @@ impl RequestLog {
     pub fn document_fetches(&self, server: Server) -> Vec<String> {
         self.read(|entries| {
             entries
-                .filter(|r| r.server == server && r.method == crate::auth_server::FETCH_METHOD)
+                .filter(|r| r.server == server && r.method == FETCH_METHOD)
                 .map(|r| r.path.clone())
                 .collect()
         })

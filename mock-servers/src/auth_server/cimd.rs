@@ -11,14 +11,12 @@ use url::{Host, Url};
 
 use super::store::Client;
 use crate::config::TokenEndpointAuthMethod;
-use crate::request_log::{RecordedRequest, RequestLog, Server};
+use crate::request_log::{FETCH_METHOD, RecordedRequest, RequestLog, Server};
 
 /// How long a document fetch may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
-/// The method a [`RecordedRequest`] of a document fetch carries; its path is the document URL.
-pub const FETCH_METHOD: &str = "FETCH";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CimdError {

@@ -14,8 +14,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
 use super::AuthServer;
+use super::assertion::{AssertionClaims, decoding_key};
 use super::error::OAuthError;
-use super::grants::{AssertionClaims, WORKLOAD_ISSUER, decoding_key};
+use super::grants::WORKLOAD_ISSUER;
 use crate::config::TokenExchange;
 use crate::recording_layer::GrantTypeSeen;
 

@@ -3,14 +3,17 @@
 //! MCP server) and a JWKS. Conformant by default;
 //! each knob in [`AuthServerConfig`] makes it misbehave in one named way.
 
+mod assertion;
 mod authorize;
 mod cimd;
+mod client_auth;
 mod cors;
 mod dpop;
 mod error;
 mod grants;
 mod identity_provider;
 pub mod introspection;
+mod issuance;
 pub mod keys;
 mod metadata;
 mod pending;
@@ -34,7 +37,8 @@ use introspection::IntrospectionAccess;
 use keys::SigningKeys;
 use store::{Client, Store};
 
-pub use cimd::{FETCH_METHOD, FETCH_TIMEOUT, MAX_DOCUMENT_BYTES};
+pub use crate::request_log::FETCH_METHOD;
+pub use cimd::{FETCH_TIMEOUT, MAX_DOCUMENT_BYTES};
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -61,7 +65,7 @@ struct Inner {
     /// The key pair of the `private_key_jwt` clients' assertions.
     /// Made on first use: most scenarios never see a client assertion, and three key
     /// generations per server cost a noticeable share of a run.
-    client_assertion_keys: OnceLock<grants::ClientAssertionKeys>,
+    client_assertion_keys: OnceLock<assertion::ClientAssertionKeys>,
     /// DPoP proofs seen and the nonce demanded (`dpop`, `dpop-nonce`).
     dpop: crate::dpop::ServerState,
     /// The loopback or private origins whose client ID metadata documents may be fetched
@@ -233,9 +237,9 @@ impl AuthServer {
         self.endpoint("idp/token")
     }
 
-    pub(super) fn client_assertion_keys(&self) -> &grants::ClientAssertionKeys {
+    pub(super) fn client_assertion_keys(&self) -> &assertion::ClientAssertionKeys {
         self.inner.client_assertion_keys.get_or_init(|| {
-            grants::ClientAssertionKeys::generate(self.inner.config.client_assertion_key)
+            assertion::ClientAssertionKeys::generate(self.inner.config.client_assertion_key)
         })
     }
 
@@ -264,7 +268,7 @@ impl AuthServer {
             .inner
             .client_assertion_keys
             .get()
-            .map(grants::ClientAssertionKeys::handed_out_pem)
+            .map(assertion::ClientAssertionKeys::handed_out_pem)
         {
             secrets.push(pem);
         }

@@ -1,5 +1,6 @@
 //! The token endpoint: authorization_code and refresh_token grants (RFC 6749 §4.1.3, §6),
-//! client authentication (§2.3), PKCE verification (RFC 7636 §4.6).
+//! PKCE verification (RFC 7636 §4.6); client authentication (§2.3) is `client_auth`, minting
+//! the tokens `issuance`.
 
 use std::collections::HashMap;
 
@@ -8,22 +9,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::AuthServer;
+use super::client_auth::authenticate_recorded;
 use super::error::OAuthError;
-use super::keys::{ALGORITHM, KEY_ID};
-use super::store::{Client, RefreshGrant, random_token};
-use super::{AuthServer, ClientLookup};
-use crate::config::{
-    ClientAuthReading, ExpiresInForm, TokenEndpointAuthMethod, TokenResponseFormat,
-    UnknownClientAnswer,
-};
+use super::issuance::{issue, issue_for};
+use super::store::{Client, RefreshGrant};
+use crate::config::TokenResponseFormat;
 use crate::recording_layer::{BodyReadAsForm, ClientAuthenticationSeen, GrantTypeSeen};
-use crate::request_log::ClientAuthentication;
 use crate::request_log::RequestLog;
 
 pub async fn token(
@@ -142,200 +138,6 @@ async fn present(
 
 fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     crate::form::parse_unique(body).map_err(|e| OAuthError::invalid_request(e.to_string()))
-}
-
-/// How a token request authenticates its client, as this server reads it
-/// (`client-auth-reading`): the one reading both the check and the request log use.
-struct Presented {
-    client_id: String,
-    secret: Option<String>,
-    method: TokenEndpointAuthMethod,
-}
-
-/// Reads the request's client authentication; an error for a request this server refuses
-/// before it looks at the client (a malformed header, two methods at once).
-fn presented(
-    server: &AuthServer,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<Presented, OAuthError> {
-    // The scheme is case-insensitive (RFC 9110 §11.1).
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, credentials)| parse_basic(credentials))
-        .transpose()?;
-    let body_client_id = params.get("client_id");
-    match server.config().client_auth_reading {
-        ClientAuthReading::RefuseBoth if basic.is_some() && body_client_id.is_some() => {
-            return Err(OAuthError::invalid_request(
-                "client credentials were given both in the Authorization header and in the body",
-            ));
-        }
-        ClientAuthReading::BodyClientIdOnly if basic.is_some() && body_client_id.is_none() => {
-            return Err(OAuthError::invalid_client("missing client_id"));
-        }
-        _ => {}
-    }
-    let asserted = params.contains_key("client_assertion");
-    let presented = match (&basic, params.get("client_secret"), asserted) {
-        (Some(_), Some(_), _) | (Some(_), _, true) | (_, Some(_), true) => {
-            return Err(OAuthError::invalid_request(
-                "the client authenticated with more than one method",
-            ));
-        }
-        (Some((id, secret)), None, false) => Presented {
-            client_id: match server.config().client_auth_reading {
-                // The header's client ID is never read, only its secret.
-                ClientAuthReading::BodyClientIdOnly => body_client_id.cloned().unwrap_or_default(),
-                _ => id.clone(),
-            },
-            secret: Some(secret.clone()),
-            method: TokenEndpointAuthMethod::ClientSecretBasic,
-        },
-        (None, Some(secret), false) => Presented {
-            client_id: body_client_id.cloned().unwrap_or_default(),
-            secret: Some(secret.clone()),
-            method: TokenEndpointAuthMethod::ClientSecretPost,
-        },
-        (None, None, true) => Presented {
-            client_id: body_client_id
-                .cloned()
-                .or_else(|| assertion_subject(params))
-                .unwrap_or_default(),
-            secret: None,
-            method: TokenEndpointAuthMethod::PrivateKeyJwt,
-        },
-        (None, None, false) => Presented {
-            client_id: body_client_id.cloned().unwrap_or_default(),
-            secret: None,
-            method: TokenEndpointAuthMethod::None,
-        },
-    };
-    Ok(presented)
-}
-
-/// The `sub` of a client assertion, unverified: only to name the client in the log and an
-/// error; the assertion itself is verified before it is believed.
-fn assertion_subject(params: &HashMap<String, String>) -> Option<String> {
-    let payload = params.get("client_assertion")?.split('.').nth(1)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims.get("sub")?.as_str().map(str::to_owned)
-}
-
-/// A token request's client authentication: the client when it holds, and the record of what
-/// was presented and what the server holds for that client, for the request log.
-pub(super) struct Authentication {
-    pub outcome: Result<Client, OAuthError>,
-    pub record: Option<ClientAuthentication>,
-}
-
-/// Identifies the client, enforcing the one authentication method it is registered with.
-pub(super) async fn authenticate(
-    server: &AuthServer,
-    log: &RequestLog,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<Client, OAuthError> {
-    authenticate_recorded(server, log, headers, params)
-        .await
-        .outcome
-}
-
-/// [`authenticate`], with the record of what was presented.
-pub(super) async fn authenticate_recorded(
-    server: &AuthServer,
-    log: &RequestLog,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Authentication {
-    let presented = match presented(server, headers, params) {
-        Ok(presented) => presented,
-        Err(refused) => {
-            return Authentication {
-                outcome: Err(refused),
-                record: None,
-            };
-        }
-    };
-    let found = server.find_client(log, &presented.client_id).await;
-    let record = Some(ClientAuthentication {
-        client_id: presented.client_id.clone(),
-        method: presented.method.as_str().to_owned(),
-        registered: found
-            .as_ref()
-            .ok()
-            .map(|client| client.auth_method.as_str().to_owned()),
-    });
-    let outcome = match found {
-        Ok(client) => check(server, params, &presented, client),
-        Err(ClientLookup::Unknown) => Err(unknown_client(server, &presented.client_id)),
-        Err(ClientLookup::Document(error)) => Err(OAuthError::invalid_client(error.to_string())),
-    };
-    Authentication { outcome, record }
-}
-
-/// The client, when it authenticated with the method it is registered with.
-fn check(
-    server: &AuthServer,
-    params: &HashMap<String, String>,
-    presented: &Presented,
-    client: Client,
-) -> Result<Client, OAuthError> {
-    if presented.method != client.auth_method {
-        return Err(OAuthError::invalid_client(format!(
-            "client {:?} must authenticate with {}, not {}",
-            presented.client_id,
-            client.auth_method.as_str(),
-            presented.method.as_str()
-        )));
-    }
-    if presented.method == TokenEndpointAuthMethod::PrivateKeyJwt {
-        let asserted = super::grants::assertion_client(server, params)?;
-        if asserted.id != client.id {
-            return Err(OAuthError::invalid_client(
-                "the client assertion names another client than client_id",
-            ));
-        }
-        return Ok(client);
-    }
-    if client.secret.is_some() && client.secret != presented.secret {
-        return Err(OAuthError::invalid_client("client authentication failed"));
-    }
-    Ok(client)
-}
-
-/// An unknown client, answered as `unknown-client-answer` says.
-fn unknown_client(server: &AuthServer, client_id: &str) -> OAuthError {
-    match server.config().unknown_client_answer {
-        UnknownClientAnswer::InvalidClient => {
-            OAuthError::invalid_client(format!("unknown client {client_id:?}"))
-        }
-        UnknownClientAnswer::InvalidGrant => {
-            OAuthError::invalid_grant(format!("client_id {client_id:?} not found"))
-        }
-        UnknownClientAnswer::UnrecognizedClientId422 => {
-            OAuthError::message_only(StatusCode::UNPROCESSABLE_ENTITY, "Unrecognized client_id")
-        }
-    }
-}
-
-/// RFC 6749 §2.3.1: `Basic base64(urlencode(id):urlencode(secret))`.
-fn parse_basic(encoded: &str) -> Result<(String, String), OAuthError> {
-    let bad = || OAuthError::invalid_client("malformed Basic authorization header");
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("v={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Ok((unescape(id), unescape(secret)))
 }
 
 fn redeem_code(
@@ -578,122 +380,4 @@ fn refresh_target(
         None => grant.resource.clone(),
     };
     Ok((scope, resource))
-}
-
-#[derive(Serialize)]
-struct AccessClaims<'a> {
-    iss: String,
-    sub: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a str>,
-    client_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    iat: u64,
-    exp: u64,
-    jti: String,
-    /// RFC 9449 §6: the thumbprint of the DPoP key the token is bound to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cnf: Option<serde_json::Value>,
-}
-
-/// Issues an access token (and a refresh token of `family` when one is due).
-pub(super) fn issue(
-    server: &AuthServer,
-    client: &Client,
-    scope: Option<String>,
-    resource: Option<String>,
-    refresh_family: Option<u64>,
-    jkt: Option<&str>,
-) -> Result<Response, OAuthError> {
-    let refresh = refresh_family.map(|family| (family, scope.clone(), resource.clone()));
-    issue_for(server, client, scope, resource, refresh, jkt)
-}
-
-/// Issues an access token for `scope` and `resource`, and a refresh token of the grant
-/// `(family, scope, resource)` when one is due.
-fn issue_for(
-    server: &AuthServer,
-    client: &Client,
-    scope: Option<String>,
-    resource: Option<String>,
-    refresh: Option<(u64, Option<String>, Option<String>)>,
-    jkt: Option<&str>,
-) -> Result<Response, OAuthError> {
-    let config = server.config();
-    let now = server.now();
-    let claims = AccessClaims {
-        iss: server.issuer(),
-        sub: "mock-user",
-        // A token requested without `resource` gets the configured audience, if any: one
-        // not bound to the MCP server.
-        aud: resource
-            .as_deref()
-            .or(config.audience_without_resource.as_deref()),
-        client_id: &client.id,
-        scope: scope.as_deref(),
-        iat: now,
-        exp: now + config.access_token_lifetime_secs,
-        jti: random_token(""),
-        cnf: jkt.map(|jkt| json!({ "jkt": jkt })),
-    };
-    let mut header = jsonwebtoken::Header::new(ALGORITHM);
-    header.kid = Some(KEY_ID.to_owned());
-    // Without an audience, Auth0 issues a token only its own userinfo endpoint understands.
-    let access_token = if config.opaque_token_without_audience && resource.is_none() {
-        random_token("")
-    } else {
-        server.keys().sign(&header, &claims).map_err(|e| {
-            OAuthError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!("cannot sign the access token: {e}"),
-            )
-        })?
-    };
-    {
-        let mut store = server.store();
-        store.issued_access_tokens.insert(access_token.clone());
-        if let Some((family, _, _)) = &refresh {
-            store
-                .access_tokens_by_family
-                .entry(*family)
-                .or_default()
-                .push(access_token.clone());
-        }
-    }
-    let mut body = json!({
-        "access_token": access_token,
-        "token_type": if jkt.is_some() { "DPoP" } else { config.token_type.as_str() },
-    });
-    let lifetime = config.access_token_lifetime_secs;
-    match config.expires_in {
-        ExpiresInForm::Number => body["expires_in"] = json!(lifetime),
-        ExpiresInForm::String => body["expires_in"] = json!(lifetime.to_string()),
-        ExpiresInForm::Omitted => {}
-        ExpiresInForm::Zero => body["expires_in"] = json!(0),
-    }
-    if let Some(scope) = &scope {
-        body["scope"] = json!(scope);
-    }
-    if let (true, Some((family, scope, resource))) = (config.issue_refresh_tokens, refresh) {
-        let refresh_token = random_token("rt_");
-        server.store().refresh_tokens.insert(
-            refresh_token.clone(),
-            RefreshGrant {
-                client_id: client.id.clone(),
-                scope,
-                resource,
-                family,
-                active: true,
-                jkt: jkt.map(str::to_owned),
-            },
-        );
-        body["refresh_token"] = json!(refresh_token);
-    }
-    let mut response = axum::Json(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
 }
