@@ -13,7 +13,7 @@ fn main() {
 /// sorted by name, so the compiler re-reads a file whenever it changes.
 fn embed_catalog() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
-    let dir = Path::new(&manifest).join("../scenarios");
+    let dir = Path::new(&manifest).join("../../scenarios");
     // The directory itself: adding or removing a scenario changes its modification time.
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)

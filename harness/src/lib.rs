@@ -4,24 +4,13 @@
 //! Start at [`flow`] for what the client does, [`scenario`] for the catalog format, and
 //! [`runner`] for how a scenario becomes a report. `docs/ARCHITECTURE.md` has the map.
 
-pub mod check;
-pub mod checks;
+// The engine's modules, under the names the rest of this crate and its users have always used.
+pub use mcp_oauth_engine::{
+    checks, client_document, diagnosis, flow, http, private_files, profile, recorder, redact, spec,
+    timestamp, token_store, user_agent, www_authenticate,
+};
+
+pub use mcp_oauth_check as check;
 pub mod cli;
-pub mod client_document;
-pub mod diagnosis;
-pub mod flow;
-pub mod http;
-pub mod judge;
-pub mod private_files;
-pub mod profile;
-pub mod recorder;
-pub mod redact;
-pub mod runner;
-pub mod scenario;
-pub mod served;
-pub mod spec;
-pub mod test_client;
-pub mod timestamp;
-pub mod token_store;
-pub mod user_agent;
-pub mod www_authenticate;
+pub use mcp_oauth_catalog::{runner, scenario};
+pub use mcp_oauth_judge::{judge, served, test_client};

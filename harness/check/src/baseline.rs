@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use mcp_oauth_reports::{Check, Status};
 use serde::Deserialize;
 
-use crate::checks;
+use mcp_oauth_engine::checks;
 
 /// One entry as written: a whole step, or one check of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

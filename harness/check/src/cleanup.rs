@@ -8,10 +8,10 @@ use serde_json::json;
 
 use url::Url;
 
-use crate::checks;
-use crate::flow::FlowContext;
-use crate::flow::registration::Registration;
-use crate::http::{Body, headers};
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::registration::Registration;
+use mcp_oauth_engine::http::{Body, headers};
 
 /// Deletes every client registered through `ctx` (once each), recording `dcr-client-deleted`
 /// and the DELETE exchange for each; returns those that stay on the server.
@@ -127,11 +127,11 @@ mod tests {
     use oauth2::ClientSecret;
 
     use super::*;
-    use crate::flow::registration::{AuthMethod, ClientManagement, RegisteredClient};
-    use crate::flow::{ClientFlow, ClientOptions};
-    use crate::http::{HttpClient, HttpLimits};
-    use crate::profile;
-    use crate::redact::Redactor;
+    use mcp_oauth_engine::flow::registration::{AuthMethod, ClientManagement, RegisteredClient};
+    use mcp_oauth_engine::flow::{ClientFlow, ClientOptions};
+    use mcp_oauth_engine::http::{HttpClient, HttpLimits};
+    use mcp_oauth_engine::profile;
+    use mcp_oauth_engine::redact::Redactor;
 
     fn flow(target: &str) -> ClientFlow {
         let http = HttpClient::new(HttpLimits::default(), Redactor::default()).unwrap();

@@ -5,12 +5,13 @@
 
 use serde_json::Value;
 
-use super::resource_server;
-use super::verdict::{Effect, Observed, Problem};
-use super::{interactive_turn, observe};
-use crate::checks::{self, CheckDef};
-use crate::flow::{ClientFlow, Pauses, forced_refresh, revocation};
-use crate::user_agent::UserAgent;
+use crate::observe::Observed;
+use crate::resource_server;
+use crate::verdict::{Effect, Problem};
+use crate::{interactive_turn, observe};
+use mcp_oauth_engine::checks::{self, CheckDef};
+use mcp_oauth_engine::flow::{ClientFlow, Pauses, forced_refresh, revocation};
+use mcp_oauth_engine::user_agent::UserAgent;
 
 /// The consent step and what follows it with real tokens. Returns what it showed.
 pub(super) async fn consent(
@@ -197,7 +198,7 @@ fn revocation_problem(revocation: revocation::Revocation, flow: &ClientFlow) -> 
         Revocation::NotAdvertised | Revocation::Effective => None,
         Revocation::Refused => Some(Problem::new(
             &checks::REVOCATION_ACCEPTED,
-            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            mcp_oauth_engine::diagnosis::REVOCATION_INEFFECTIVE,
             format!(
                 "The revocation endpoint refused to revoke the refresh token: {}.",
                 recorded(&checks::REVOCATION_ACCEPTED)
@@ -207,14 +208,14 @@ fn revocation_problem(revocation: revocation::Revocation, flow: &ClientFlow) -> 
         )),
         Revocation::Ineffective => Some(Problem::new(
             &checks::REVOKED_REFRESH_REFUSED,
-            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            mcp_oauth_engine::diagnosis::REVOCATION_INEFFECTIVE,
             "Revocation does not take: the refresh token still works after the server accepted its RFC 7009 revocation.",
             checks::REVOKED_REFRESH_REFUSED.remedy,
             Effect::Caveat,
         )),
         Revocation::RefusedWrongly => Some(Problem::new(
             &checks::REVOKED_REFRESH_REFUSED,
-            crate::diagnosis::REVOCATION_INEFFECTIVE,
+            mcp_oauth_engine::diagnosis::REVOCATION_INEFFECTIVE,
             format!(
                 "A revoked refresh token is not refused with 400 invalid_grant, so clients cannot tell it was revoked: {}.",
                 recorded(&checks::REVOKED_REFRESH_REFUSED)

@@ -17,29 +17,13 @@ use std::sync::{Mutex, PoisonError};
 use mcp_oauth_reports::{ConfirmedBy, Exchange, Party};
 use serde_json::Value;
 
-use super::observe::{self, StepAnswer};
-use super::verdict::Observed;
-use crate::diagnosis::{self, Diagnosis};
-use crate::flow::ClientOptions;
-use crate::http::HttpLimits;
-use crate::profile::{self, Profile};
-use crate::redact::Redactor;
-use crate::user_agent::UserAgent;
-
-/// Where a flow's answers first differ from another observed flow's.
-pub fn departs_at(run: &Observed, others: &[&Observed]) -> Option<&'static str> {
-    let answer = |o: &Observed, step: &str| {
-        o.answers
-            .iter()
-            .find(|a| a.step == step)
-            .map(StepAnswer::succeeded)
-    };
-    observe::COMPARED_STEPS.iter().copied().find(|step| {
-        others
-            .iter()
-            .any(|other| answer(run, step) != answer(other, step))
-    })
-}
+use crate::observe::{self, Observed, StepAnswer};
+use mcp_oauth_engine::diagnosis::{self, Diagnosis};
+use mcp_oauth_engine::flow::ClientOptions;
+use mcp_oauth_engine::http::HttpLimits;
+use mcp_oauth_engine::profile::{self, Profile};
+use mcp_oauth_engine::redact::Redactor;
+use mcp_oauth_engine::user_agent::UserAgent;
 
 /// What an experiment can change in a profile, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -273,7 +257,7 @@ impl Experiments<'_> {
         )
         .ok()?;
         // A consent through the loopback callback takes its turn, as every other flow's does.
-        let _turn = super::interactive_turn(self.agent).await;
+        let _turn = crate::interactive_turn(self.agent).await;
         Some(observe::observe(flow, self.agent).await)
     }
 }

@@ -5,10 +5,10 @@
 
 use serde_json::json;
 
-use super::probes::Discovered;
-use crate::checks::{self, CheckDef};
-use crate::flow::discovery::{ResourceMatch, compare_resource};
-use crate::flow::{FlowContext, PinnedEndpoints, RegistrationFlow};
+use crate::probes::Discovered;
+use mcp_oauth_engine::checks::{self, CheckDef};
+use mcp_oauth_engine::flow::discovery::{ResourceMatch, compare_resource};
+use mcp_oauth_engine::flow::{FlowContext, PinnedEndpoints, RegistrationFlow};
 
 /// What the entry promises.
 #[derive(Debug, Clone, Default)]

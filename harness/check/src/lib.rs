@@ -42,15 +42,15 @@ use mcp_oauth_reports::{
 };
 use oauth2::ClientSecret;
 
-use crate::flow::{ClientFlow, ClientOptions};
-use crate::http::{self, HttpClient, HttpError, HttpLimits};
-use crate::profile::Profile;
-use crate::redact::Redactor;
-use crate::runner::tool_info;
-use crate::user_agent::{LoopbackCallback, UserAgent};
 use baseline::{Baseline, BaselineResult};
+use mcp_oauth_engine::flow::{ClientFlow, ClientOptions};
+use mcp_oauth_engine::http::{self, HttpClient, HttpError, HttpLimits};
+use mcp_oauth_engine::profile::Profile;
+use mcp_oauth_engine::redact::Redactor;
+use mcp_oauth_engine::tool_info;
+use mcp_oauth_engine::user_agent::{LoopbackCallback, UserAgent};
+use observe::Observed;
 use probes::ProbeInputs;
-use verdict::Observed;
 
 /// What one check produced.
 #[derive(Debug, Clone)]
@@ -398,7 +398,7 @@ fn announce(options: &CheckOptions, plan: &[&'static Profile], index: usize) {
 }
 
 /// Consents that need a person (or the loopback port) take turns.
-pub(super) async fn interactive_turn(
+pub(crate) async fn interactive_turn(
     agent: &UserAgent,
 ) -> Option<tokio::sync::MutexGuard<'static, ()>> {
     if agent.is_interactive() {

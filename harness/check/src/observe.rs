@@ -10,14 +10,45 @@ use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_reports::{Exchange, Status};
 use serde_json::{Value, json};
 
-use super::verdict::Observed;
-use crate::checks;
-use crate::diagnosis::{self, Diagnosis};
-use crate::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh};
-use crate::http::{HttpClient, HttpError, HttpLimits};
-use crate::profile::Profile;
-use crate::redact::Redactor;
-use crate::user_agent::UserAgent;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::diagnosis::{self, Diagnosis};
+use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh};
+use mcp_oauth_engine::http::{HttpClient, HttpError, HttpLimits};
+use mcp_oauth_engine::profile::Profile;
+use mcp_oauth_engine::redact::Redactor;
+use mcp_oauth_engine::user_agent::UserAgent;
+
+/// What the consent step showed for the profile it ran with.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub profile: &'static str,
+    /// None when the client connected and listed tools; else the diagnosis that stopped it
+    /// and the id of the check that failed first.
+    pub failure: Option<(Diagnosis, String)>,
+    /// How each compared step was answered in this profile's flow.
+    pub answers: Vec<StepAnswer>,
+    /// The flow's exchanges (redacted), the evidence of its verdict.
+    pub exchanges: Vec<mcp_oauth_reports::Exchange>,
+    /// The clients this flow registered dynamically and could not delete afterwards.
+    pub left_behind: Vec<mcp_oauth_reports::LeftBehind>,
+}
+
+impl Observed {
+    /// Where a flow's answers first differ from another observed flow's.
+    pub fn departs_at(&self, others: &[&Observed]) -> Option<&'static str> {
+        let answer = |o: &Observed, step: &str| {
+            o.answers
+                .iter()
+                .find(|a| a.step == step)
+                .map(StepAnswer::succeeded)
+        };
+        COMPARED_STEPS.iter().copied().find(|step| {
+            others
+                .iter()
+                .any(|other| answer(self, step) != answer(other, step))
+        })
+    }
+}
 
 /// The steps whose answers are compared between profiles, in flow order.
 pub const COMPARED_STEPS: &[&str] = &["registration", "authorization", "token", "mcp", "refresh"];
@@ -154,7 +185,7 @@ pub async fn observe(mut flow: ClientFlow, agent: &UserAgent) -> Observed {
     };
     let exchanges = flow.context().http.exchanges();
     let answers = answers(&exchanges);
-    let left_behind = super::cleanup::delete_registrations(flow.context()).await;
+    let left_behind = crate::cleanup::delete_registrations(flow.context()).await;
     Observed {
         profile,
         failure,
@@ -219,7 +250,7 @@ pub fn blame(flow: &mut ClientFlow, diagnosis: Diagnosis, from: usize) -> (Diagn
 /// The check asking the question whose failure a diagnosis reports, by the step that produces
 /// the diagnosis. Every code is listed: there is no default step to blame.
 fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
-    use crate::diagnosis as d;
+    use mcp_oauth_engine::diagnosis as d;
     Some(match code {
         d::DISCOVERY_FAILED | d::NETWORK_ERROR | d::AUTH_CHALLENGE_MISSING => {
             &checks::MCP_REQUIRES_AUTH
@@ -295,19 +326,22 @@ mod tests {
 
     #[test]
     fn every_diagnosis_of_the_flow_has_an_observing_check_of_its_own_step() {
-        for code in crate::diagnosis::ALL_CODES {
+        for code in mcp_oauth_engine::diagnosis::ALL_CODES {
             // The client judge's code: never the outcome of our own flow.
-            if *code == crate::diagnosis::CLIENT_NONCONFORMANT {
+            if *code == mcp_oauth_engine::diagnosis::CLIENT_NONCONFORMANT {
                 continue;
             }
             let check = observing_check(code).unwrap_or_else(|| panic!("{code} has no check"));
             assert_ne!(
                 (*code, check.step),
-                (crate::diagnosis::DISCOVERY_FAILED, "authorization")
+                (
+                    mcp_oauth_engine::diagnosis::DISCOVERY_FAILED,
+                    "authorization"
+                )
             );
         }
         assert_eq!(
-            observing_check(crate::diagnosis::CLIENT_REGISTRATION_GONE).map(|c| c.step),
+            observing_check(mcp_oauth_engine::diagnosis::CLIENT_REGISTRATION_GONE).map(|c| c.step),
             Some("refresh")
         );
         assert_eq!(observing_check("no-such-code"), None);

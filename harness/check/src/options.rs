@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use mcp_oauth_mocks::clock::{SharedClock, SystemClock};
 
-use super::baseline::Baseline;
-use super::{CheckProgress, ProfileSelection, gallery};
-use crate::profile::{self, Profile};
-use crate::user_agent::{DEFAULT_CALLBACK_PORT, LoopbackUri};
+use crate::baseline::Baseline;
+use crate::{CheckProgress, ProfileSelection, gallery};
+use mcp_oauth_engine::profile::{self, Profile};
+use mcp_oauth_engine::user_agent::{DEFAULT_CALLBACK_PORT, LoopbackUri};
 
 /// How the consent step is played, if at all.
 #[derive(Debug, Clone, PartialEq, Eq)]

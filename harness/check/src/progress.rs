@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{CheckOptions, Consent};
+use crate::{CheckOptions, Consent};
 
 /// One step of one target's check, just finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

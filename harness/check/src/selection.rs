@@ -5,7 +5,7 @@
 //! the `--profile` flow plus one flow for each further group of profiles that would send
 //! different requests; the other members of a group take its answer, and say so.
 
-use crate::profile::{self, Profile};
+use mcp_oauth_engine::profile::{self, Profile};
 
 /// What `--profiles` asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -30,11 +30,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::baseline::{Baseline, BaselineError};
-use super::file_env::{self, AllowedEnv};
-use crate::flow::{PinnedEndpoints, RegistrationFlow};
-use crate::http::is_loopback;
-use crate::profile::{self, Profile};
+use crate::baseline::{Baseline, BaselineError};
+use crate::file_env::{self, AllowedEnv};
+use mcp_oauth_engine::flow::{PinnedEndpoints, RegistrationFlow};
+use mcp_oauth_engine::http::is_loopback;
+use mcp_oauth_engine::profile::{self, Profile};
 
 /// One target as the file gives it, checked and resolved.
 #[derive(Debug, Clone)]

@@ -10,8 +10,9 @@ use mcp_oauth_reports::{
     Connects, Diagnosis, ProfileVerdict, Status, TopFix, Verdict, VerdictIssue,
 };
 
-use crate::checks::CheckDef;
-use crate::profile::{self, Profile};
+use crate::observe::Observed;
+use mcp_oauth_engine::checks::CheckDef;
+use mcp_oauth_engine::profile::{self, Profile};
 
 /// Whom a problem stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct Problem {
     pub remedy: String,
     pub effect: Effect,
     /// Who must change: the code's party unless the evidence named another.
-    pub party: crate::diagnosis::Party,
+    pub party: mcp_oauth_engine::diagnosis::Party,
 }
 
 impl Problem {
@@ -63,7 +64,7 @@ impl Problem {
             message: message.into(),
             remedy: remedy.into(),
             effect,
-            party: crate::diagnosis::party_of(code),
+            party: mcp_oauth_engine::diagnosis::party_of(code),
         }
     }
 
@@ -78,21 +79,6 @@ impl Problem {
             candidates: Vec::new(),
         }
     }
-}
-
-/// What the consent step showed for the profile it ran with.
-#[derive(Debug, Clone)]
-pub struct Observed {
-    pub profile: &'static str,
-    /// None when the client connected and listed tools; else the diagnosis that stopped it
-    /// and the id of the check that failed first.
-    pub failure: Option<(Diagnosis, String)>,
-    /// How each compared step was answered in this profile's flow.
-    pub answers: Vec<super::observe::StepAnswer>,
-    /// The flow's exchanges (redacted), the evidence of its verdict.
-    pub exchanges: Vec<mcp_oauth_reports::Exchange>,
-    /// The clients this flow registered dynamically and could not delete afterwards.
-    pub left_behind: Vec<mcp_oauth_reports::LeftBehind>,
 }
 
 /// Where a verdict issue came from, to rank the top fix.
@@ -146,13 +132,12 @@ pub fn evaluate(
                     .iter()
                     .filter(|o| o.profile != run.profile)
                     .collect();
-                verdict.departs_at =
-                    super::differential::departs_at(run, &others).map(str::to_owned);
+                verdict.departs_at = run.departs_at(&others).map(str::to_owned);
             }
             None => {
                 let twin = observed.iter().find(|o| {
                     profile::by_name(o.profile)
-                        .is_some_and(|p| super::selection::same_requests(p, profile))
+                        .is_some_and(|p| crate::selection::same_requests(p, profile))
                 });
                 verdict.inferred_because = Some(match twin {
                     Some(twin) => {
@@ -231,7 +216,7 @@ fn apply_observation(verdict: &mut ProfileVerdict, observed: &Observed) {
         // Without a Client ID, failing for want of one confirms the prediction.
         Some((diagnosis, _))
             if verdict.connects == Connects::WithClientId
-                && diagnosis.code == crate::diagnosis::CLIENT_ID_MISSING => {}
+                && diagnosis.code == mcp_oauth_engine::diagnosis::CLIENT_ID_MISSING => {}
         Some((diagnosis, check)) => {
             verdict.connects = Connects::No;
             // The observed cause comes first: it is this profile's diagnosis. When the probes
@@ -263,7 +248,7 @@ fn apply_observation(verdict: &mut ProfileVerdict, observed: &Observed) {
 fn mark_client_departures(verdict: &mut ProfileVerdict, predicted: usize, profile: &Profile) {
     let client = profile.emulates.unwrap_or(profile.name);
     for caveat in verdict.caveats.iter_mut().take(predicted) {
-        let spec = crate::checks::by_id(&caveat.check)
+        let spec = mcp_oauth_engine::checks::by_id(&caveat.check)
             .and_then(|check| check.spec.first())
             .map(|reference| format!(" ({})", reference.id))
             .unwrap_or_default();
@@ -341,8 +326,8 @@ pub fn diagnosis_for(verdict: &Verdict, profile: &str) -> Option<Diagnosis> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks;
-    use crate::diagnosis;
+    use mcp_oauth_engine::checks;
+    use mcp_oauth_engine::diagnosis;
 
     fn problem(check: &'static CheckDef, code: &'static str, effect: Effect) -> Problem {
         Problem::new(check, code, code, format!("fix {code}"), effect)

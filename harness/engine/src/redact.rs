@@ -154,7 +154,7 @@ impl Redactor {
         }
     }
 
-    fn remember(&self, secret: &str) {
+    pub fn remember(&self, secret: &str) {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         for spelling in spellings(secret) {
             if known.iter().any(|k| k.value == spelling) {

@@ -21,8 +21,8 @@ use crate::flow::{ClientFlow, ClientOptions, Grant, Pauses, SigningKey};
 use crate::http::{HttpClient, HttpLimits};
 use crate::profile::{self, Profile};
 use crate::redact::Redactor;
-use crate::runner::tool_info;
 use crate::user_agent::UserAgent;
+use mcp_oauth_engine::tool_info;
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectArgs {

@@ -11,7 +11,7 @@ use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{AuthServer, MockServers};
 use mcp_oauth_reports::{
     Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, ScriptStep, Status,
-    Summary, Target, TargetKind, ToolInfo,
+    Summary, Target, TargetKind,
 };
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
@@ -20,15 +20,15 @@ mod store_actions;
 
 use store_actions::{load_store, save_store, store_error, store_failure};
 
-use crate::client_document::ClientDocumentServer;
-use crate::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
-use crate::http::{HttpClient, HttpLimits};
-use crate::private_files;
-use crate::profile::Profile;
-use crate::redact::Redactor;
 use crate::scenario::{ActionKind, CheckExpectation, Expectations, Scenario, Step};
-use crate::token_store::{StoreKey, TokenStore};
-use crate::user_agent::UserAgent;
+use mcp_oauth_engine::client_document::ClientDocumentServer;
+use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
+use mcp_oauth_engine::http::{HttpClient, HttpLimits};
+use mcp_oauth_engine::private_files;
+use mcp_oauth_engine::profile::Profile;
+use mcp_oauth_engine::redact::Redactor;
+use mcp_oauth_engine::token_store::{StoreKey, TokenStore};
+use mcp_oauth_engine::user_agent::UserAgent;
 
 /// The token store's file name inside the run's own temporary directory.
 const STORE_FILE: &str = "tokens.json";
@@ -45,12 +45,12 @@ pub enum RunError {
     #[error("scenario {scenario}: {source}")]
     StoreKey {
         scenario: String,
-        source: crate::token_store::StoreKeyError,
+        source: mcp_oauth_engine::token_store::StoreKeyError,
     },
     #[error("scenario {scenario}: cannot build the HTTP client: {source}")]
     Http {
         scenario: String,
-        source: crate::http::HttpError,
+        source: mcp_oauth_engine::http::HttpError,
     },
     #[error("scenario {scenario}: cannot serve the client metadata document: {source}")]
     ClientDocument {
@@ -70,12 +70,7 @@ pub enum RunError {
     WorkloadToken { scenario: String, message: String },
 }
 
-pub fn tool_info() -> ToolInfo {
-    ToolInfo {
-        name: "mcp-oauth-harness".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    }
-}
+pub use mcp_oauth_engine::tool_info;
 
 /// The name a run's report goes by: the scenario's, suffixed with the profile when it is not
 /// the scenario's main one.
@@ -136,7 +131,7 @@ pub async fn run_scenario_with_secrets(
         let key = mocks
             .auth_server()
             .client_assertion_key_pem()
-            .and_then(|pem| crate::flow::SigningKey::from_pem(&pem, "EdDSA"))
+            .and_then(|pem| mcp_oauth_engine::flow::SigningKey::from_pem(&pem, "EdDSA"))
             .map_err(|message| RunError::AssertionKey {
                 scenario: scenario.name.clone(),
                 message,
@@ -162,11 +157,12 @@ pub async fn run_scenario_with_secrets(
                 scenario: scenario.name.clone(),
                 message,
             })?;
-        options.identity_assertion = Some(crate::flow::token_exchange::IdentityAssertion {
-            token_endpoint: server.identity_provider_token_endpoint(),
-            id_token: ClientSecret::new(id_token),
-            client_id: "enterprise-client".to_owned(),
-        });
+        options.identity_assertion =
+            Some(mcp_oauth_engine::flow::token_exchange::IdentityAssertion {
+                token_endpoint: server.identity_provider_token_endpoint(),
+                id_token: ClientSecret::new(id_token),
+                client_id: "enterprise-client".to_owned(),
+            });
     }
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.
@@ -450,19 +446,19 @@ async fn perform(
                 .await
         }
         ActionKind::ProbeResourceServer => {
-            let options = crate::check::resource_server::ResourceServerOptions {
+            let options = mcp_oauth_check::resource_server::ResourceServerOptions {
                 mcp_url: mocks.mcp_url(),
                 name: "scenario".to_owned(),
                 // Simulated time: long enough to wait out any token the probes would wait for.
                 timeout: Duration::from_secs(600),
                 announce: false,
             };
-            crate::check::resource_server::probe(flow, &options).await;
+            mcp_oauth_check::resource_server::probe(flow, &options).await;
             Ok(())
         }
         ActionKind::ProbeBrowserCors => {
             let token_endpoint = flow.connection().map(|c| c.server.endpoints.token.clone());
-            crate::check::probes::browser_cors(
+            mcp_oauth_check::probes::browser_cors(
                 flow.context(),
                 &mocks.mcp_url(),
                 token_endpoint.as_deref(),

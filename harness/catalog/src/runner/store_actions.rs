@@ -4,10 +4,10 @@
 use serde_json::{Value, json};
 
 use super::STORE_FILE;
-use crate::checks;
-use crate::diagnosis::{self, Diagnosis};
-use crate::flow::{ClientFlow, StepResult};
-use crate::token_store::{TokenStore, TokenStoreError};
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::diagnosis::{self, Diagnosis};
+use mcp_oauth_engine::flow::{ClientFlow, StepResult};
+use mcp_oauth_engine::token_store::{TokenStore, TokenStoreError};
 
 pub(super) fn save_store(flow: &mut ClientFlow, store: &TokenStore) -> StepResult<()> {
     let Some(tokens) = flow.tokens().cloned() else {

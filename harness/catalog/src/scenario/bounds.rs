@@ -8,8 +8,8 @@ use mcp_oauth_mocks::config::{MAX_COUNT, count_error};
 use mcp_oauth_mocks::time_bound::{MAX_DURATION_SECS, bounded_secs};
 
 use super::client::ConformantClient;
-use super::load::line_of;
 use super::model::{Expectations, Scenario};
+use super::position::line_of;
 
 /// The most steps a scenario may script (the catalog's longest has 8).
 pub const MAX_STEPS: usize = 100;

@@ -1,13 +1,11 @@
 //! The `[conformant-client]` section: what a conformant client does against a scenario's
 //! mocks (the outcome, and the judge questions the scenario asks), and the server-side steps
 //! of its script as triggers on the client's progress. `serve`, `test-client` and
-//! [`crate::served::ServedScenario`] read it; `run` ignores it.
+//! `ServedScenario` (the judge crate's `served`) read it; `run` ignores it.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-
-use super::model::Scenario;
 
 /// What a conformant client does against this scenario, and what the server does meanwhile.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,14 +153,17 @@ impl TriggerAction {
 /// field their action needs, a switch without an alternate authorization server.
 pub(super) fn validate(
     client: &ConformantClient,
-    scenario: &Scenario,
+    alternate_authorization_server: bool,
     text: &str,
 ) -> Result<(), String> {
     for id in &client.questions {
-        if !crate::judge::QUESTIONS.iter().any(|q| q.id == id) {
+        if !mcp_oauth_engine::checks::SCENARIO_QUESTIONS
+            .iter()
+            .any(|q| q.id == id)
+        {
             return Err(format!(
                 "[conformant-client] field `questions`: unknown question {id:?}; known: {}",
-                crate::judge::QUESTIONS
+                mcp_oauth_engine::checks::SCENARIO_QUESTIONS
                     .iter()
                     .map(|q| q.id)
                     .collect::<Vec<_>>()
@@ -173,11 +174,11 @@ pub(super) fn validate(
     if let Some(name) = client
         .outcome_by_profile
         .keys()
-        .find(|name| crate::profile::by_name(name).is_none())
+        .find(|name| mcp_oauth_engine::profile::by_name(name).is_none())
     {
         return Err(format!(
             "[conformant-client] field `outcome-by-profile`: unknown profile {name:?}; known: {}",
-            crate::profile::names().join(", ")
+            mcp_oauth_engine::profile::names().join(", ")
         ));
     }
     // The judge reads expiry on the mocks' clock, which a trigger's jump moves without the
@@ -206,7 +207,7 @@ pub(super) fn validate(
         );
     }
     for (index, trigger) in client.triggers.iter().enumerate() {
-        let line = super::load::line_of(text, trigger.span().start);
+        let line = super::position::line_of(text, trigger.span().start);
         let at = |field: &str, message: &str| {
             format!("line {line}: conformant-client.triggers[{index}] field `{field}`: {message}")
         };
@@ -222,12 +223,7 @@ pub(super) fn validate(
                 TriggerAction::FailNextRefreshes if trigger.count.is_none() => {
                     return Err(at("count", "required by action \"fail-next-refreshes\""));
                 }
-                TriggerAction::SwitchAuthorizationServer
-                    if !scenario
-                        .mocks
-                        .resource_server
-                        .alternate_authorization_server =>
-                {
+                TriggerAction::SwitchAuthorizationServer if !alternate_authorization_server => {
                     return Err(at(
                         "then",
                         "switch-authorization-server needs [mocks.resource-server] alternate-authorization-server = true",

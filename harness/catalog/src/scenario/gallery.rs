@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::flow::{ClientOptions, PinnedEndpoints, RegistrationFlow};
+use mcp_oauth_engine::flow::{ClientOptions, PinnedEndpoints, RegistrationFlow};
 
 /// The gallery entry of a `connect-gallery` step (docs/gallery.md, without `name` and `url`:
 /// the scenario's MCP server is the entry's).

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::model::{ActionKind, Expectations, Scenario};
-use crate::{checks, diagnosis, profile, spec};
+use super::position::line_of;
+use mcp_oauth_engine::{checks, diagnosis, profile, spec};
 
 /// The grant types the harness sends; a count under any other name would always be 0, so an
 /// expectation of 0 under a misspelt name would hold whatever happened.
@@ -30,7 +31,7 @@ pub enum LoadError {
 /// The catalog's directory in the source tree (for tests and benchmarks that run in the
 /// checkout; the binary uses the embedded copy, `CatalogSource::Embedded`).
 pub fn catalog_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
 }
 
 /// Every `*.toml` in `dir`, sorted by name.
@@ -80,10 +81,6 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
     validate(&scenario, text)?;
     Ok(scenario)
-}
-
-pub(super) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
@@ -202,7 +199,14 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
     }
     check_expectations(&scenario.expect, scenario, "expect")?;
     if let Some(client) = &scenario.conformant_client {
-        super::client::validate(client, scenario, text)?;
+        super::client::validate(
+            client,
+            scenario
+                .mocks
+                .resource_server
+                .alternate_authorization_server,
+            text,
+        )?;
     }
     Ok(())
 }

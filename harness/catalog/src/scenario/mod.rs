@@ -9,6 +9,7 @@ mod embedded;
 mod gallery;
 mod load;
 mod model;
+mod position;
 
 pub use bounds::{MAX_STEPS, MAX_TRIGGERS};
 pub use check_expectation::{AT_LEAST_ONCE, CheckExpectation};

@@ -80,7 +80,7 @@ pub struct ClientConfig {
     /// When the client proves possession of a key with DPoP (RFC 9449), instead of what the
     /// profile says: `never`, `when-advertised` (the authorization server lists ES256 in
     /// `dpop_signing_alg_values_supported`) or `always`.
-    pub dpop: Option<crate::flow::dpop::DpopUse>,
+    pub dpop: Option<mcp_oauth_engine::flow::dpop::DpopUse>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -92,11 +92,11 @@ pub enum ScenarioGrant {
 }
 
 impl ScenarioGrant {
-    pub fn grant(self) -> crate::flow::Grant {
+    pub fn grant(self) -> mcp_oauth_engine::flow::Grant {
         match self {
-            ScenarioGrant::AuthorizationCode => crate::flow::Grant::AuthorizationCode,
-            ScenarioGrant::ClientCredentials => crate::flow::Grant::ClientCredentials,
-            ScenarioGrant::JwtBearer => crate::flow::Grant::JwtBearer,
+            ScenarioGrant::AuthorizationCode => mcp_oauth_engine::flow::Grant::AuthorizationCode,
+            ScenarioGrant::ClientCredentials => mcp_oauth_engine::flow::Grant::ClientCredentials,
+            ScenarioGrant::JwtBearer => mcp_oauth_engine::flow::Grant::JwtBearer,
         }
     }
 }

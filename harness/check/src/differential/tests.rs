@@ -101,7 +101,7 @@ async fn a_lone_difference_names_the_cause_without_an_experiment() {
     );
     assert!(d.candidates.is_empty());
     let others: Vec<&Observed> = runs[1..].iter().collect();
-    assert_eq!(departs_at(&runs[0], &others), Some("token"));
+    assert_eq!(runs[0].departs_at(&others), Some("token"));
 }
 
 #[tokio::test]
@@ -173,7 +173,7 @@ async fn agreeing_flows_do_not_depart() {
         "token-exchange-failed"
     );
     let others: Vec<&Observed> = runs[1..].iter().collect();
-    assert_eq!(departs_at(&runs[0], &others), None);
+    assert_eq!(runs[0].departs_at(&others), None);
 }
 
 #[tokio::test]

@@ -3,13 +3,13 @@
 use serde_json::json;
 use url::Url;
 
-use super::super::verdict::Effect;
 use super::{Findings, UNREGISTERED_REDIRECT_URI, query_params};
-use crate::checks::{self};
-use crate::diagnosis;
-use crate::flow::FlowContext;
-use crate::flow::authorization::authorization_request;
-use crate::flow::registration::RegisteredClient;
+use crate::verdict::Effect;
+use mcp_oauth_engine::checks::{self};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::authorization::authorization_request;
+use mcp_oauth_engine::flow::registration::RegisteredClient;
 
 /// The parameters of the authorization requests the probes send.
 pub(super) struct AuthorizationProbe<'a> {
@@ -220,7 +220,8 @@ pub(super) async fn authorization_answer(
     };
     let status = response.status.as_u16();
     let location = response.header("location").filter(|l| {
-        response.status.is_redirection() && crate::user_agent::is_callback(l, probe.redirect_uri)
+        response.status.is_redirection()
+            && mcp_oauth_engine::user_agent::is_callback(l, probe.redirect_uri)
     });
     let Some(location) = location else {
         return Some(AuthorizationAnswer::NoRedirect { status });

@@ -4,14 +4,14 @@ use mcp_oauth_reports::Status;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::super::verdict::Effect;
 use super::{Findings, Resource};
-use crate::checks::{self};
-use crate::diagnosis;
-use crate::diagnosis::Party;
-use crate::flow::FlowContext;
-use crate::flow::discovery::string_list;
-use crate::flow::discovery::{self, AuthServerMetadata};
+use crate::verdict::Effect;
+use mcp_oauth_engine::checks::{self};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::diagnosis::Party;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::discovery::string_list;
+use mcp_oauth_engine::flow::discovery::{self, AuthServerMetadata};
 
 /// Step 3: RFC 8414 / OpenID authorization-server metadata, found, parsed and judged with the
 /// client flow's own steps (issuer, required fields, PKCE), going on past a failure where the
@@ -116,7 +116,7 @@ pub(super) async fn auth_server(
         );
     }
     pkce(ctx, &metadata, findings);
-    crate::flow::dpop::record_advertised(ctx, &metadata);
+    mcp_oauth_engine::flow::dpop::record_advertised(ctx, &metadata);
     grant_types(ctx, &raw);
     client_identification(ctx, &metadata, &raw, findings);
     Some(metadata)
@@ -252,7 +252,7 @@ fn client_identification(
 /// For browser-based clients: the token endpoint must answer a CORS preflight, or a browser
 /// never sends the code exchange. Recorded as a WARNING: non-browser clients do not preflight.
 pub(super) async fn token_preflight(ctx: &mut FlowContext, token_endpoint: &str) {
-    let request_headers = crate::http::headers(&[
+    let request_headers = mcp_oauth_engine::http::headers(&[
         ("origin", super::resource::BROWSER_ORIGIN),
         ("access-control-request-method", "POST"),
         ("access-control-request-headers", "content-type"),
@@ -264,7 +264,7 @@ pub(super) async fn token_preflight(ctx: &mut FlowContext, token_endpoint: &str)
             reqwest::Method::OPTIONS,
             token_endpoint,
             &request_headers,
-            crate::http::Body::Empty,
+            mcp_oauth_engine::http::Body::Empty,
         )
         .await;
     let response = match response {

@@ -16,13 +16,13 @@ use oauth2::ClientSecret;
 use serde_json::Value;
 use url::Url;
 
-use super::verdict::{Effect, Problem};
-use crate::checks::{self, CheckDef};
-use crate::diagnosis;
-use crate::flow::FlowContext;
-use crate::flow::discovery::AuthServerMetadata;
-use crate::flow::registration::RegisteredClient;
+use crate::verdict::{Effect, Problem};
 use authorization::AuthorizationProbe;
+use mcp_oauth_engine::checks::{self, CheckDef};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::discovery::AuthServerMetadata;
+use mcp_oauth_engine::flow::registration::RegisteredClient;
 
 /// A redirect URI no client registers: where an open redirector would send the code.
 pub const UNREGISTERED_REDIRECT_URI: &str = "https://unregistered.invalid/callback";
@@ -85,7 +85,7 @@ impl Findings {
     /// [`Self::problem`], naming the party the evidence singles out instead of the code's.
     pub(super) fn problem_of(
         &mut self,
-        party: crate::diagnosis::Party,
+        party: mcp_oauth_engine::diagnosis::Party,
         check: &'static CheckDef,
         code: &'static str,
         message: impl Into<String>,
@@ -110,7 +110,7 @@ pub(super) struct Resource {
     /// authorization-server metadata, some profiles fall back to default endpoints).
     pub(super) found_prm: bool,
     /// Every metadata location tried so far, for `discovery-failed`.
-    pub(super) attempts: Vec<crate::flow::discovery::Attempt>,
+    pub(super) attempts: Vec<mcp_oauth_engine::flow::discovery::Attempt>,
 }
 
 /// The two questions only browser-based clients ask, as `check` asks them: does the 401 to a
@@ -171,11 +171,11 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     {
         findings.problem(
             &checks::MCP_INITIALIZE,
-            crate::diagnosis::DPOP_REQUIRED,
+            mcp_oauth_engine::diagnosis::DPOP_REQUIRED,
             "The MCP server challenges with the DPoP scheme alone (RFC 9449 §7.1): it accepts only DPoP-bound tokens.",
             "Use a client that supports DPoP, or accept Bearer tokens too; advertise ES256 in the authorization server's dpop_signing_alg_values_supported so that DPoP clients know to bind their tokens.",
             Effect::BlocksWithoutDpop {
-                advertised: crate::flow::dpop::advertises_es256(&metadata),
+                advertised: mcp_oauth_engine::flow::dpop::advertises_es256(&metadata),
             },
         );
     }

@@ -4,15 +4,17 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::super::verdict::Effect;
 use super::{Findings, ProbeInputs};
-use crate::checks::{self};
-use crate::diagnosis;
-use crate::flow::discovery::AuthServerMetadata;
-use crate::flow::registration::{self as flow_registration, AuthMethod, RegisteredClient};
-use crate::flow::token_request::ErrorAnswer;
-use crate::flow::{ClientOptions, FlowContext};
-use crate::http::Body;
+use crate::verdict::Effect;
+use mcp_oauth_engine::checks::{self};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::flow::discovery::AuthServerMetadata;
+use mcp_oauth_engine::flow::registration::{
+    self as flow_registration, AuthMethod, RegisteredClient,
+};
+use mcp_oauth_engine::flow::token_request::ErrorAnswer;
+use mcp_oauth_engine::flow::{ClientOptions, FlowContext};
+use mcp_oauth_engine::http::Body;
 
 /// Step 4: register the harness's callback, then check that a fragment is refused.
 pub(super) async fn registration(

@@ -5,15 +5,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::super::verdict::Effect;
 use super::{Findings, Resource, is_string_array};
-use crate::checks::{self};
-use crate::diagnosis;
-use crate::flow::FlowContext;
-use crate::flow::discovery;
-use crate::flow::discovery::string_list;
-use crate::flow::probe::{self, Probe, initialize_request};
-use crate::http::{Body, headers};
+use crate::verdict::Effect;
+use mcp_oauth_engine::checks::{self};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::discovery;
+use mcp_oauth_engine::flow::discovery::string_list;
+use mcp_oauth_engine::flow::probe::{self, Probe, initialize_request};
+use mcp_oauth_engine::http::{Body, headers};
 
 /// Step 1: no token. Reuses the client flow's probe; returns None when the URL cannot be
 /// reached at all.
@@ -219,11 +219,12 @@ pub(super) async fn invalid_token(ctx: &mut FlowContext, mcp_url: &str, findings
     // challenges with `DPoP` alone (RFC 9449 §7.1).
     let header = response.www_authenticate().unwrap_or_default();
     let header = header.as_str();
-    let error =
-        crate::www_authenticate::oauth_challenge_in(response.header_values("www-authenticate"))
-            .ok()
-            .flatten()
-            .and_then(|c| c.param("error").map(str::to_owned));
+    let error = mcp_oauth_engine::www_authenticate::oauth_challenge_in(
+        response.header_values("www-authenticate"),
+    )
+    .ok()
+    .flatten()
+    .and_then(|c| c.param("error").map(str::to_owned));
     match error.as_deref() {
         Some("invalid_token") => ctx.recorder.pass(
             &checks::INVALID_TOKEN_ERROR_CODE,

@@ -3,13 +3,13 @@
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde_json::json;
 
-use super::super::verdict::Effect;
 use super::Findings;
-use crate::checks::{self, CheckDef};
-use crate::diagnosis;
-use crate::flow::FlowContext;
-use crate::flow::registration::RegisteredClient;
-use crate::flow::token_request::{self, ErrorAnswer};
+use crate::verdict::Effect;
+use mcp_oauth_engine::checks::{self, CheckDef};
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::registration::RegisteredClient;
+use mcp_oauth_engine::flow::token_request::{self, ErrorAnswer};
 
 /// Whether the probes may authenticate as the client they were given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ async fn unknown_client(
     let stranger = RegisteredClient {
         client_id: unknown("harness-unknown-client-"),
         client_secret: None,
-        auth_method: crate::flow::registration::AuthMethod::None,
+        auth_method: mcp_oauth_engine::flow::registration::AuthMethod::None,
         source: "brought",
         management: None,
     };

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::jwt::Jwt;
 use super::tokens::Held;
 use super::{Credential, judge_refusal, present, secret};
-use crate::checks;
-use crate::flow::FlowContext;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
 
 /// The last path segment of the sibling resource: a name no real resource is likely to have.
 const SIBLING_SEGMENT: &str = "mcp-oauth-harness-sibling";

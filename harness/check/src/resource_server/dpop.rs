@@ -5,9 +5,9 @@
 use oauth2::AccessToken;
 
 use super::{Credential, expect_refused, present};
-use crate::checks;
-use crate::flow::FlowContext;
-use crate::flow::dpop::Server;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::dpop::Server;
 
 pub(super) async fn probe(ctx: &mut FlowContext, mcp_url: &str, token: &AccessToken) {
     let Some(key) = ctx.dpop.clone() else {

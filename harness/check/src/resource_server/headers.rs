@@ -5,8 +5,8 @@ use oauth2::AccessToken;
 use serde_json::json;
 
 use super::{Credential, expect_refused, present};
-use crate::checks;
-use crate::flow::FlowContext;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
 
 pub(super) async fn probe(ctx: &mut FlowContext, mcp_url: &str, token: &AccessToken) {
     let token = token.secret();

@@ -5,8 +5,8 @@ use oauth2::AccessToken;
 
 use super::jwt::{self, Jwt};
 use super::{Credential, expect_refused, secret};
-use crate::checks;
-use crate::flow::FlowContext;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
 
 pub(super) async fn probe(ctx: &mut FlowContext, mcp_url: &str, token: &AccessToken) {
     let altered = secret(ctx, &jwt::altered(token.secret()));

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::tokens::Held;
 use super::{Credential, ResourceServerOptions, STEP, present, secret};
-use crate::checks;
-use crate::flow::FlowContext;
-use crate::flow::token_request::{self, ErrorAnswer};
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
+use mcp_oauth_engine::flow::token_request::{self, ErrorAnswer};
 
 /// Tokens living longer are not waited for: the answer is "not observed", never a guess.
 pub const MAX_WAITED_LIFETIME: Duration = Duration::from_secs(120);

@@ -31,10 +31,10 @@ use oauth2::AccessToken;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::checks::CheckDef;
-use crate::flow::{ClientFlow, FlowContext};
-use crate::http::{Body, HttpError, headers as header_map};
-use crate::www_authenticate::Challenge;
+use mcp_oauth_engine::checks::CheckDef;
+use mcp_oauth_engine::flow::{ClientFlow, FlowContext};
+use mcp_oauth_engine::http::{Body, HttpError, headers as header_map};
+use mcp_oauth_engine::www_authenticate::Challenge;
 use tokens::Held;
 pub use tokens::SideEffects;
 
@@ -78,7 +78,7 @@ pub async fn probe(flow: &mut ClientFlow, options: &ResourceServerOptions) -> Si
     let effects = held.hand_back(flow);
     if !effects.is_empty() {
         flow.context().recorder.info(
-            &crate::checks::PROBE_SIDE_EFFECTS,
+            &mcp_oauth_engine::checks::PROBE_SIDE_EFFECTS,
             json!({
                 "refusedRefreshes": effects.refused_refreshes,
                 "rotations": effects.rotations,
@@ -159,7 +159,7 @@ pub(super) async fn present(
             let token = &value["Bearer ".len()..];
             let proof = ctx.dpop.as_ref().map(|key| {
                 key.proof(
-                    crate::flow::dpop::Server::Resource,
+                    mcp_oauth_engine::flow::dpop::Server::Resource,
                     "POST",
                     mcp_url,
                     Some(token),
@@ -210,16 +210,16 @@ pub(super) async fn present(
             Method::POST,
             &url,
             &headers,
-            Body::Json(crate::flow::probe::initialize_request()),
+            Body::Json(mcp_oauth_engine::flow::probe::initialize_request()),
             &mut |_| true,
         )
         .await?;
     if let Some(key) = &ctx.dpop {
-        key.keep_nonce(crate::flow::dpop::Server::Resource, &response);
+        key.keep_nonce(mcp_oauth_engine::flow::dpop::Server::Resource, &response);
     }
     Ok(Answer {
         status: response.status.as_u16(),
-        challenge: crate::www_authenticate::oauth_challenge_in(
+        challenge: mcp_oauth_engine::www_authenticate::oauth_challenge_in(
             response.header_values("www-authenticate"),
         )
         .ok()
@@ -307,7 +307,7 @@ pub(super) fn judge_refusal(
 }
 
 fn refusal_of(check: &CheckDef) -> Refusal {
-    use crate::checks::*;
+    use mcp_oauth_engine::checks::*;
     if [
         BEARER_WITHOUT_TOKEN_REFUSED.id,
         BEARER_TWO_TOKENS_REFUSED.id,

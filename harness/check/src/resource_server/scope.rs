@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::tokens::Held;
 use super::{Answer, Credential, present, secret};
-use crate::checks;
-use crate::flow::FlowContext;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::flow::FlowContext;
 
 /// Narrower tokens tried at most (one refresh each).
 const MAX_ATTEMPTS: usize = 4;

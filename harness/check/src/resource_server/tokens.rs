@@ -4,11 +4,11 @@
 
 use oauth2::{AccessToken, RefreshToken};
 
-use crate::flow::discovery::DiscoveredServer;
-use crate::flow::registration::RegisteredClient;
-use crate::flow::token::TokenSet;
-use crate::flow::token_request::{self, ErrorAnswer};
-use crate::flow::{ClientFlow, FlowContext};
+use mcp_oauth_engine::flow::discovery::DiscoveredServer;
+use mcp_oauth_engine::flow::registration::RegisteredClient;
+use mcp_oauth_engine::flow::token::TokenSet;
+use mcp_oauth_engine::flow::token_request::{self, ErrorAnswer};
+use mcp_oauth_engine::flow::{ClientFlow, FlowContext};
 
 use super::STEP;
 

@@ -183,3 +183,14 @@ checks! {
         remedy: "Make the client exit once its work is done or has failed (a success or an error exit code), instead of waiting or retrying without end.",
     }
 }
+
+/// The questions a scenario's `[conformant-client]` section may ask about a client (`questions
+/// = [...]`), each answered by the client judge from what the mocks served.
+pub const SCENARIO_QUESTIONS: &[&CheckDef] = &[
+    &CLIENT_ISS_REFUSED,
+    &CLIENT_METADATA_MISMATCH_REFUSED,
+    &CLIENT_REFRESH_BEFORE_EXPIRY,
+    &CLIENT_NO_REFRESH_AFTER_INVALID_GRANT,
+    &CLIENT_REAUTHORIZATION_BOUNDED,
+    &CLIENT_REREGISTERS_AFTER_AS_CHANGE,
+];

@@ -32,8 +32,8 @@ pub struct AuthorizationGrant {
 
 /// An authorization request ready to be visited, with the secrets its answer is checked and
 /// redeemed with.
-pub(crate) struct AuthorizationRequest {
-    pub(crate) url: Url,
+pub struct AuthorizationRequest {
+    pub url: Url,
     pub(crate) verifier: PkceCodeVerifier,
     pub(crate) state: CsrfToken,
 }
@@ -41,7 +41,7 @@ pub(crate) struct AuthorizationRequest {
 /// The authorization request (RFC 6749 §4.1.1, PKCE S256 per RFC 7636, a fresh `state`): the
 /// one place it is built, for the client flow and for `check`'s probes. The verifier and state
 /// are registered with the redactor before the URL exists.
-pub(crate) fn authorization_request(
+pub fn authorization_request(
     ctx: &FlowContext,
     mut endpoint: Url,
     client_id: &str,
@@ -278,7 +278,7 @@ fn refused_redirect(
         Shown::Page { status, body } => (Some(status), body),
         Shown::Redirect { .. } => (None, ""),
     };
-    if let Some(unknown) = super::stale_client::at_authorization(ctx.profile, client, body) {
+    if let Some(unknown) = super::unknown_client::at_authorization(ctx.profile, client, body) {
         return unknown;
     }
     let titled = consent_page::title(body)

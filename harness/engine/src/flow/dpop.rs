@@ -36,18 +36,9 @@ pub enum Server {
     Resource,
 }
 
-/// When a client uses DPoP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DpopUse {
-    /// Never: tokens are requested and presented as Bearer tokens.
-    Never,
-    /// When the authorization server advertises ES256 in `dpop_signing_alg_values_supported`.
-    WhenAdvertised,
-    /// On every flow, whatever the metadata says (`connect --dpop`).
-    Always,
-}
+pub use crate::profile::DpopUse;
 
+// What a profile's DPoP setting means at a given server: the setting itself is the profile's.
 impl DpopUse {
     /// Whether a flow against a server with this metadata uses DPoP.
     pub fn applies(self, metadata: &AuthServerMetadata) -> bool {
@@ -65,20 +56,6 @@ impl DpopUse {
             DpopUse::Always => true,
             DpopUse::WhenAdvertised => advertised,
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DpopUse::Never => "never",
-            DpopUse::WhenAdvertised => "when-advertised",
-            DpopUse::Always => "always",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [DpopUse::Never, DpopUse::WhenAdvertised, DpopUse::Always]
-            .into_iter()
-            .find(|u| u.as_str() == text)
     }
 }
 

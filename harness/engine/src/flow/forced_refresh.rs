@@ -78,7 +78,7 @@ pub async fn refresh_now(
                     answer.summary()
                 ),
             );
-            if let Some(unknown) = super::stale_client::at_refresh(ctx, client, &answer) {
+            if let Some(unknown) = super::unknown_client::at_refresh(ctx, client, &answer) {
                 return Err(unknown);
             }
             Err(refresh_failure::from_answer(

@@ -38,6 +38,8 @@ pub mod token_exchange;
 pub mod token_quirks;
 pub mod token_request;
 pub mod token_response;
+pub mod token_set;
+mod unknown_client;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::mcp::{self, AuthChallenge, McpFailure};
 use super::probe::{self, Probe};
-use super::{ClientFlow, Pauses, StepResult, oauth, scope, stale_client, token};
+use super::{ClientFlow, Pauses, StepResult, oauth, scope, stale_client, token, unknown_client};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis::{self, Diagnosis};
 use crate::user_agent::UserAgent;
@@ -141,7 +141,7 @@ impl ClientFlow {
         let Err(refused) = token::refresh_after_refusal(&mut self.ctx, connection).await else {
             return Ok(true);
         };
-        let forgotten = stale_client::forgotten_at_refresh(&refused, connection);
+        let forgotten = unknown_client::forgotten_at_refresh(&refused, connection);
         if forgotten && self.ctx.profile.renew_forgotten_client && !self.renewed_client {
             self.renew_forgotten_client(refused, agent, pauses).await?;
             return Ok(true);
@@ -171,7 +171,7 @@ impl ClientFlow {
         };
         if self.renewed_client
             || !self.ctx.profile.renew_forgotten_client
-            || !stale_client::forgotten_at_refresh(&refused, connection)
+            || !unknown_client::forgotten_at_refresh(&refused, connection)
         {
             return Err(refused);
         }

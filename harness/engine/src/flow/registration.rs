@@ -138,7 +138,7 @@ fn reuse(ctx: &mut FlowContext, endpoint: &str, redirect_uri: &str) -> Option<Re
 }
 
 /// Offers the registration of `client_id` to this context's next flow registration.
-pub(crate) fn offer_for_reuse(ctx: &mut FlowContext, client_id: &str) {
+pub fn offer_for_reuse(ctx: &mut FlowContext, client_id: &str) {
     if let Some(registration) = ctx
         .registrations
         .iter_mut()
@@ -151,7 +151,7 @@ pub(crate) fn offer_for_reuse(ctx: &mut FlowContext, client_id: &str) {
 /// The client a successful registration response describes: its secret and management token
 /// (registered with the redactor before anything can record them), its token-endpoint
 /// authentication method, and where RFC 7592 lets it be deleted.
-pub(crate) fn read_registered_client(
+pub fn read_registered_client(
     ctx: &mut FlowContext,
     client_id: &str,
     body: &Value,
@@ -193,7 +193,7 @@ pub(crate) fn read_registered_client(
 }
 
 /// Keeps a registration made through this context, for reuse and deletion.
-pub(crate) fn remember(
+pub fn remember(
     ctx: &mut FlowContext,
     client: &RegisteredClient,
     endpoint: &str,
@@ -359,7 +359,7 @@ fn choose_auth_method(has_secret: bool, server: &DiscoveredServer) -> AuthMethod
 }
 
 /// RFC 7591 registration of the flow's callback: the request every profile flow sends.
-pub(crate) async fn register(
+pub async fn register(
     ctx: &mut FlowContext,
     options: &ClientOptions,
     endpoint: &str,

@@ -4,9 +4,8 @@
 //! see the raw status and body of every answer to judge it, including answers that a typed
 //! client would reject before anyone could look.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use oauth2::{AccessToken, RefreshToken};
 use serde_json::json;
 
 use super::authorization::AuthorizationGrant;
@@ -14,20 +13,13 @@ use super::discovery::DiscoveredServer;
 use super::refresh_failure::{self, RefreshKind};
 use super::registration::{AuthMethod, RegisteredClient};
 use super::token_request::ErrorAnswer;
-use super::token_response::{self, ParsedTokenResponse};
+use super::token_response::ParsedTokenResponse;
+pub use super::token_set::TokenSet;
 use super::{ClientOptions, Connection, FlowContext, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
 use crate::http::HttpResponse;
 use crate::timestamp::{Precision, rfc3339};
-
-#[derive(Debug, Clone)]
-pub struct TokenSet {
-    pub access_token: AccessToken,
-    pub refresh_token: Option<RefreshToken>,
-    pub expires_at: Option<SystemTime>,
-    pub scope: Option<String>,
-}
 
 /// What the token endpoint said, read as RFC 6749 §5.1 / §5.2 describe.
 enum TokenAnswer {
@@ -116,7 +108,7 @@ pub async fn exchange_code(
                 format!("the code exchange answered {status} {error}: {description}"),
             );
             if let Some(unknown) =
-                super::stale_client::at_token(ctx, client, status, &error, &description)
+                super::unknown_client::at_token(ctx, client, status, &error, &description)
             {
                 return Err(unknown);
             }
@@ -303,7 +295,8 @@ async fn refresh(
                 json!({ "expected": 200, "actualStatus": status, "error": error, "errorDescription": description }),
                 format!("the refresh answered {status} {error}: {description}"),
             );
-            if let Some(unknown) = super::stale_client::at_refresh(ctx, &connection.client, &answer)
+            if let Some(unknown) =
+                super::unknown_client::at_refresh(ctx, &connection.client, &answer)
             {
                 return Err(unknown);
             }
@@ -363,7 +356,7 @@ async fn request(
 
 fn read_answer(ctx: &mut FlowContext, response: &HttpResponse) -> TokenAnswer {
     let parsed = ParsedTokenResponse::read(response);
-    token_response::observe(ctx, &parsed);
+    super::token_quirks::observe_answer(ctx, &parsed);
     super::dpop::observe_token_type(ctx, &parsed);
     if let Some(problem) = super::token_quirks::refused(ctx, &parsed) {
         return TokenAnswer::Unusable { problem };

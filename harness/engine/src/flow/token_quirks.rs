@@ -9,8 +9,45 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use super::FlowContext;
-use super::token_response::{Lifetime, ParsedTokenResponse};
+use super::token_response::{Lifetime, MAX_PLAUSIBLE_LIFETIME, ParsedTokenResponse};
 use crate::checks;
+
+/// Registers the answer's tokens with the redactor and records what the client tolerated:
+/// a form-encoded body, an error with status 200, a `token_type` not spelt `Bearer`, an
+/// `expires_in` that is a string, zero, absent or not believable.
+pub fn observe_answer(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
+    for secret in [&parsed.access_token, &parsed.refresh_token]
+        .into_iter()
+        .flatten()
+    {
+        ctx.http.redactor().register(secret);
+    }
+    observe(ctx, parsed);
+    if parsed.status != 200 || parsed.access_token.is_none() {
+        return;
+    }
+    match &parsed.lifetime {
+        Lifetime::Absent | Lifetime::Seconds(_) | Lifetime::Quoted(_) => {}
+        Lifetime::Absurd(value) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_LIFETIME_PLAUSIBLE,
+                json!({ "expiresIn": value, "maxPlausibleSeconds": MAX_PLAUSIBLE_LIFETIME.as_secs() }),
+                format!(
+                    "expires_in is {value} s, more than ten years; the token is treated as one that does not expire"
+                ),
+            );
+        }
+        Lifetime::Malformed(value) => {
+            ctx.recorder.fail(
+                &checks::TOKEN_LIFETIME_PLAUSIBLE,
+                json!({ "expected": "a non-negative integer number of seconds", "expiresIn": value }),
+                format!(
+                    "expires_in is {value}, not a non-negative integer; the token's expiry is unknown"
+                ),
+            );
+        }
+    }
+}
 
 pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
     if parsed.form_encoded {

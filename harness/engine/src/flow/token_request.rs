@@ -9,8 +9,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
 
 use super::registration::{AuthMethod, RegisteredClient};
-use super::token::TokenSet;
-use super::token_response::{self, ParsedTokenResponse};
+use super::token_response::ParsedTokenResponse;
+use super::token_set::TokenSet;
 use super::{FlowContext, dpop};
 use crate::checks;
 use crate::http::{Body, HttpError, HttpResponse};
@@ -178,7 +178,7 @@ pub fn read_tokens(
     response: &HttpResponse,
 ) -> Result<TokenSet, ErrorAnswer> {
     let parsed = ParsedTokenResponse::read(response);
-    token_response::observe(ctx, &parsed);
+    super::token_quirks::observe_answer(ctx, &parsed);
     dpop::observe_token_type(ctx, &parsed);
     if super::token_quirks::refused(ctx, &parsed).is_some() {
         return Err(ErrorAnswer::read(response));

@@ -5,11 +5,9 @@
 use std::time::{Duration, SystemTime};
 
 use oauth2::{AccessToken, RefreshToken};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::FlowContext;
-use super::token::TokenSet;
-use crate::checks;
+use super::token_set::TokenSet;
 use crate::http::HttpResponse;
 
 /// Lifetimes above this are not believed: servers send `999999999999` or `u64::MAX` to mean
@@ -222,43 +220,6 @@ fn form_fields(body: &[u8]) -> Value {
             .or_insert_with(|| Value::from(value.into_owned()));
     }
     Value::Object(fields)
-}
-
-/// Registers the answer's tokens with the redactor and records what the client tolerated:
-/// a form-encoded body, an error with status 200, a `token_type` not spelt `Bearer`, an
-/// `expires_in` that is a string, zero, absent or not believable.
-pub fn observe(ctx: &mut FlowContext, parsed: &ParsedTokenResponse) {
-    for secret in [&parsed.access_token, &parsed.refresh_token]
-        .into_iter()
-        .flatten()
-    {
-        ctx.http.redactor().register(secret);
-    }
-    super::token_quirks::observe(ctx, parsed);
-    if parsed.status != 200 || parsed.access_token.is_none() {
-        return;
-    }
-    match &parsed.lifetime {
-        Lifetime::Absent | Lifetime::Seconds(_) | Lifetime::Quoted(_) => {}
-        Lifetime::Absurd(value) => {
-            ctx.recorder.fail(
-                &checks::TOKEN_LIFETIME_PLAUSIBLE,
-                json!({ "expiresIn": value, "maxPlausibleSeconds": MAX_PLAUSIBLE_LIFETIME.as_secs() }),
-                format!(
-                    "expires_in is {value} s, more than ten years; the token is treated as one that does not expire"
-                ),
-            );
-        }
-        Lifetime::Malformed(value) => {
-            ctx.recorder.fail(
-                &checks::TOKEN_LIFETIME_PLAUSIBLE,
-                json!({ "expected": "a non-negative integer number of seconds", "expiresIn": value }),
-                format!(
-                    "expires_in is {value}, not a non-negative integer; the token's expiry is unknown"
-                ),
-            );
-        }
-    }
 }
 
 #[cfg(test)]

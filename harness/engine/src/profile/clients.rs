@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use mcp_oauth_reports::Status;
 
+use super::DpopUse;
 use super::{
     AUDIENCE_INFO, DCR_BEFORE_2026, IssPolicy, IssuerComparison, Profile, ResourceComparison,
     SeverityOverride, StepUpScope,
 };
 use crate::checks::{self, CheckDef};
 use crate::diagnosis;
-use crate::flow::dpop::DpopUse;
 
 const fn goes_on(check: &'static CheckDef, why: &'static str) -> SeverityOverride {
     SeverityOverride {

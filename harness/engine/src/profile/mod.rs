@@ -6,7 +6,6 @@ use std::time::Duration;
 use mcp_oauth_reports::Status;
 
 use crate::checks::{self, CheckDef};
-use crate::flow::dpop::DpopUse;
 
 mod clients;
 
@@ -507,6 +506,34 @@ pub fn names() -> Vec<&'static str> {
         .chain(CLIENTS)
         .map(|p| p.name)
         .collect()
+}
+
+/// When a client uses DPoP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopUse {
+    /// Never: tokens are requested and presented as Bearer tokens.
+    Never,
+    /// When the authorization server advertises ES256 in `dpop_signing_alg_values_supported`.
+    WhenAdvertised,
+    /// On every flow, whatever the metadata says (`connect --dpop`).
+    Always,
+}
+
+impl DpopUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DpopUse::Never => "never",
+            DpopUse::WhenAdvertised => "when-advertised",
+            DpopUse::Always => "always",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [DpopUse::Never, DpopUse::WhenAdvertised, DpopUse::Always]
+            .into_iter()
+            .find(|u| u.as_str() == text)
+    }
 }
 
 #[cfg(test)]

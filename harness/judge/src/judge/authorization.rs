@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::facts::{AuthServerFacts, View};
-use crate::checks;
-use crate::recorder::Recorder;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::recorder::Recorder;
 
 const NEVER_AUTHORIZED: &str = "the client sent no authorization request";
 

@@ -6,7 +6,7 @@ use mcp_oauth_mocks::request_log::Server;
 use mcp_oauth_mocks::{MockServers, RecordedRequest};
 
 use super::JudgeInput;
-use crate::scenario::Scenario;
+use mcp_oauth_catalog::scenario::Scenario;
 
 #[derive(Debug, Clone)]
 pub struct AuthServerFacts {
@@ -141,10 +141,10 @@ impl MockFacts {
 impl JudgeInput {
     pub fn from_served(
         scenario: &Scenario,
-        profile: &'static crate::profile::Profile,
+        profile: &'static mcp_oauth_engine::profile::Profile,
         mocks: &MockServers,
         given_url: &str,
-        fired: Vec<crate::served::FiredTrigger>,
+        fired: Vec<super::FiredTrigger>,
     ) -> Self {
         let mut secrets = mocks.issued_secrets();
         secrets.extend(scenario.client.client_secret.clone());

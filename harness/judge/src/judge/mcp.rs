@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use mcp_oauth_mocks::RecordedRequest;
 
 use super::facts::View;
-use crate::checks;
-use crate::recorder::Recorder;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::recorder::Recorder;
 
 pub fn judge(view: &View, recorder: &mut Recorder) {
     let issued: Vec<String> = view

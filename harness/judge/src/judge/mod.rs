@@ -24,16 +24,35 @@ mod tests;
 use mcp_oauth_mocks::RecordedRequest;
 use mcp_oauth_mocks::clock::SharedClock;
 use mcp_oauth_reports::Report;
+use serde::Serialize;
 
 pub use facts::{AuthServerFacts, MetadataDocument, MockFacts};
 pub use scenario::QUESTIONS;
 
-use crate::checks;
-use crate::profile::Profile;
-use crate::recorder::Recorder;
-use crate::redact::Redactor;
-use crate::scenario::ConformantClient;
-use crate::served::FiredTrigger;
+use mcp_oauth_catalog::scenario::ConformantClient;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::profile::Profile;
+use mcp_oauth_engine::recorder::Recorder;
+use mcp_oauth_engine::redact::Redactor;
+
+/// A trigger that fired: what, and after which request of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FiredTrigger {
+    pub after: &'static str,
+    pub actions: Vec<&'static str>,
+    /// Index in the request log of the request that reached the trigger's point.
+    pub request_index: usize,
+    /// The client flow whose progress fired it (`flows`).
+    pub flow: usize,
+    /// The actions that acted on every client rather than on this flow's alone (a clock
+    /// jump, a moved authorization server, failing refreshes).
+    pub shared: Vec<&'static str>,
+    /// The actions that were refused, each with why (a clock jump past the last time the
+    /// system can represent); they are not among `actions`. The servers keep serving.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
+}
 
 /// Everything the judge reads: the log, what the mocks were, and what the scenario asks.
 #[derive(Debug, Clone)]

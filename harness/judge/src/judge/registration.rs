@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::facts::View;
-use crate::checks;
-use crate::recorder::Recorder;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::recorder::Recorder;
 
-const ALL: [&crate::checks::CheckDef; 4] = [
+const ALL: [&mcp_oauth_engine::checks::CheckDef; 4] = [
     &checks::CLIENT_DCR_REDIRECT_URIS,
     &checks::CLIENT_DCR_GRANT_TYPES,
     &checks::CLIENT_DCR_APPLICATION_TYPE,

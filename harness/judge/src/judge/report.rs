@@ -8,19 +8,18 @@ use mcp_oauth_reports::{
 };
 
 use super::JudgeInput;
-use crate::checks;
-use crate::diagnosis;
-use crate::redact::Redactor;
-use crate::runner::tool_info;
-use crate::scenario::Requirement;
-use crate::served::progress::is_successful_tool_call;
+use mcp_oauth_catalog::scenario::Requirement;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::diagnosis;
+use mcp_oauth_engine::redact::Redactor;
+use mcp_oauth_engine::tool_info;
 
 pub fn assemble(input: &JudgeInput, checks: Vec<Check>, redactor: &Redactor) -> Report {
     let failed: Vec<&Check> = checks
         .iter()
         .filter(|c| c.status == Status::Failure)
         .collect();
-    let connected = input.log.iter().any(is_successful_tool_call);
+    let connected = input.log.iter().any(|r| r.is_successful_tool_call());
     let health = if !failed.is_empty() || (!connected && !input.log.is_empty()) {
         Health::Unhealthy
     } else if connected {

@@ -9,21 +9,13 @@ use serde_json::{Value, json};
 use mcp_oauth_mocks::RecordedRequest;
 
 use super::facts::{MetadataDocument, View};
-use crate::checks::{self, CheckDef};
-use crate::profile::IssPolicy;
-use crate::recorder::Recorder;
-use crate::scenario::{ClientOutcome, Requirement};
-use crate::served::progress::is_successful_tool_call;
+use mcp_oauth_catalog::scenario::{ClientOutcome, Requirement};
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::profile::IssPolicy;
+use mcp_oauth_engine::recorder::Recorder;
 
 /// The judge checks a scenario may ask in `questions`.
-pub const QUESTIONS: &[&CheckDef] = &[
-    &checks::CLIENT_ISS_REFUSED,
-    &checks::CLIENT_METADATA_MISMATCH_REFUSED,
-    &checks::CLIENT_REFRESH_BEFORE_EXPIRY,
-    &checks::CLIENT_NO_REFRESH_AFTER_INVALID_GRANT,
-    &checks::CLIENT_REAUTHORIZATION_BOUNDED,
-    &checks::CLIENT_REREGISTERS_AFTER_AS_CHANGE,
-];
+pub use checks::SCENARIO_QUESTIONS as QUESTIONS;
 
 pub fn judge(view: &View, recorder: &mut Recorder) {
     let Some(conformant) = &view.input.conformant else {
@@ -372,9 +364,9 @@ fn outcome(
     let last_trigger = view.input.fired.iter().map(|f| f.request_index).max();
     let tool_calls = view
         .log()
-        .filter(|(i, r)| is_successful_tool_call(r) && last_trigger.is_none_or(|t| *i > t))
+        .filter(|(i, r)| r.is_successful_tool_call() && last_trigger.is_none_or(|t| *i > t))
         .count();
-    let any_tool_call = view.log().any(|(_, r)| is_successful_tool_call(r));
+    let any_tool_call = view.log().any(|(_, r)| r.is_successful_tool_call());
     let authorizations = view.authorization_requests().count();
     let exchanges = view.code_exchanges().count();
     let actual = if tool_calls > 0 {

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::facts::View;
-use crate::checks;
-use crate::profile::StepUpScope;
-use crate::recorder::Recorder;
-use crate::www_authenticate;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::profile::StepUpScope;
+use mcp_oauth_engine::recorder::Recorder;
+use mcp_oauth_engine::www_authenticate;
 
 pub fn judge(view: &View, recorder: &mut Recorder) {
     let check = &checks::CLIENT_SCOPE_STEP_UP;

@@ -8,8 +8,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::facts::View;
-use crate::checks;
-use crate::recorder::Recorder;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::recorder::Recorder;
 
 const NO_EXCHANGE: &str = "the client redeemed no authorization code";
 

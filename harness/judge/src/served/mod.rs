@@ -8,10 +8,10 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
-//! use mcp_oauth_harness::served::ServedScenario;
-//! use mcp_oauth_harness::flow::{ClientFlow, ClientOptions, Pauses};
-//! use mcp_oauth_harness::http::{HttpClient, HttpLimits};
-//! use mcp_oauth_harness::{profile, redact::Redactor, user_agent::UserAgent};
+//! use mcp_oauth_judge::served::ServedScenario;
+//! use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, Pauses};
+//! use mcp_oauth_engine::http::{HttpClient, HttpLimits};
+//! use mcp_oauth_engine::{profile, redact::Redactor, user_agent::UserAgent};
 //! use mcp_oauth_mocks::clock::SystemClock;
 //!
 //! let served = ServedScenario::start("dcr-happy-path").await?;
@@ -48,13 +48,14 @@ use mcp_oauth_mocks::MockServers;
 use mcp_oauth_reports::{ClientFlow, Report};
 use serde_json::{Value, json};
 
+pub use crate::judge::FiredTrigger;
 pub use clock::JumpClock;
 pub use flows::FlowLimits;
-pub use progress::{Completion, FiredTrigger};
+pub use progress::Completion;
 
 use crate::judge::{self, JudgeInput};
-use crate::profile::{self, Profile};
-use crate::scenario::{self, Scenario};
+use mcp_oauth_catalog::scenario::{self, Scenario};
+use mcp_oauth_engine::profile::{self, Profile};
 use progress::Progress;
 
 /// How the person at the consent screen is played.
@@ -153,7 +154,8 @@ impl ServedScenario {
         let scenario = match scenario.into() {
             ScenarioSource::Loaded(scenario) => *scenario,
             ScenarioSource::Name(name) => {
-                crate::cli::catalog(options.scenarios_dir.as_deref()).load(&name)?
+                scenario::CatalogSource::from_option(options.scenarios_dir.as_deref())
+                    .load(&name)?
             }
         };
         let mut config = scenario.mocks.clone();

@@ -12,7 +12,10 @@ use tokio::sync::watch;
 
 use super::clock::JumpClock;
 use super::flows::FlowTracker;
-use crate::scenario::{ClientOutcome, ConformantClient, ProgressEvent, Trigger, TriggerAction};
+use crate::judge::FiredTrigger;
+use mcp_oauth_catalog::scenario::{
+    ClientOutcome, ConformantClient, ProgressEvent, Trigger, TriggerAction,
+};
 
 /// How a served run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,25 +25,6 @@ pub enum Completion {
     Done,
     /// The time given ran out first.
     TimedOut,
-}
-
-/// A trigger that fired: what, and after which request of the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FiredTrigger {
-    pub after: &'static str,
-    pub actions: Vec<&'static str>,
-    /// Index in the request log of the request that reached the trigger's point.
-    pub request_index: usize,
-    /// The client flow whose progress fired it (`flows`).
-    pub flow: usize,
-    /// The actions that acted on every client rather than on this flow's alone (a clock
-    /// jump, a moved authorization server, failing refreshes).
-    pub shared: Vec<&'static str>,
-    /// The actions that were refused, each with why (a clock jump past the last time the
-    /// system can represent); they are not among `actions`. The servers keep serving.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub refused: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -151,7 +135,7 @@ impl Progress {
         let all_fired_before = progress.fired.iter().all(|f| *f);
         let mut events = Vec::new();
         let mut done = false;
-        if is_successful_tool_call(request) {
+        if request.is_successful_tool_call() {
             events.push(ProgressEvent::FirstSuccessfulToolCall);
             if all_fired_before {
                 events.push(ProgressEvent::ToolCallAfterTriggers);
@@ -320,12 +304,4 @@ fn accepted_with_one_of(request: &RecordedRequest, tokens: &HashSet<String>) -> 
             .authorization
             .as_ref()
             .is_some_and(|credential| tokens.contains(&credential.value))
-}
-
-/// A `tools/call` the MCP server let through and answered 200.
-pub fn is_successful_tool_call(request: &RecordedRequest) -> bool {
-    request.server == Server::ResourceServer
-        && request.method == "POST"
-        && request.status == 200
-        && request.jsonrpc_method() == Some("tools/call")
 }

@@ -14,12 +14,12 @@ use mcp_oauth_mocks::clock::SystemClock;
 use mcp_oauth_reports::{ExpectationResult, Report, Summary};
 use serde_json::{Value, json};
 
-use crate::checks;
-use crate::profile::Profile;
-use crate::recorder::Recorder;
-use crate::redact::{self, Redactor};
-use crate::scenario::Scenario;
 use crate::served::{ServeError, ServeOptions, ServedScenario};
+use mcp_oauth_catalog::scenario::Scenario;
+use mcp_oauth_engine::checks;
+use mcp_oauth_engine::profile::Profile;
+use mcp_oauth_engine::recorder::Recorder;
+use mcp_oauth_engine::redact::{self, Redactor};
 pub use process::{ClientCommand, ProcessOutcome};
 
 /// How much of the client's stderr goes into its report: the end, where the error usually is.

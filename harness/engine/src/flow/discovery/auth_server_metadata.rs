@@ -68,15 +68,15 @@ pub fn is_openid(location: &str) -> bool {
 }
 
 /// Metadata found at one of the locations tried.
-pub(crate) struct Found {
-    pub(crate) url: String,
-    pub(crate) location: &'static str,
-    pub(crate) document: Value,
+pub struct Found {
+    pub url: String,
+    pub location: &'static str,
+    pub document: Value,
 }
 
 /// The first location with metadata. `openid`: whether OpenID Connect Discovery locations are
 /// tried too (a profile's `openid_discovery`; the probes look everywhere).
-pub(crate) async fn find_auth_server_metadata(
+pub async fn find_auth_server_metadata(
     ctx: &mut FlowContext,
     issuer: &str,
     attempts: &mut Vec<Attempt>,
@@ -97,7 +97,7 @@ pub(crate) async fn find_auth_server_metadata(
     None
 }
 
-pub(crate) fn check_required_fields(
+pub fn check_required_fields(
     ctx: &mut FlowContext,
     metadata: &AuthServerMetadata,
 ) -> StepResult<Endpoints> {
@@ -144,7 +144,7 @@ pub(crate) fn check_required_fields(
     }
 }
 
-pub(crate) fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -> StepResult<()> {
+pub fn check_pkce(ctx: &mut FlowContext, metadata: &AuthServerMetadata) -> StepResult<()> {
     let methods = metadata.code_challenge_methods_supported.clone();
     if methods
         .as_ref()

@@ -20,7 +20,7 @@ pub(super) enum Quirk {
 
 /// One location tried, for the record and for `discovery-failed`.
 #[derive(Debug, Clone)]
-pub(crate) struct Attempt {
+pub struct Attempt {
     pub(super) url: String,
     pub(super) outcome: String,
     pub(super) quirk: Option<Quirk>,
@@ -104,7 +104,7 @@ pub(crate) fn stop_at_page(ctx: &mut FlowContext, attempts: &[Attempt]) -> StepR
 
 /// Records `well-known-no-html` and `well-known-404-body` for the answers that earned them;
 /// nothing when every answer was clean, so a conformant server's report is unchanged.
-pub(crate) fn record_quirks(ctx: &mut FlowContext, attempts: &[Attempt]) {
+pub fn record_quirks(ctx: &mut FlowContext, attempts: &[Attempt]) {
     let answers = |kind: Quirk| -> Vec<Value> {
         attempts
             .iter()

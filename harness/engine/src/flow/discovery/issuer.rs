@@ -14,7 +14,7 @@ use crate::profile::IssuerComparison;
 /// RFC 8414 §3.3: records `as-issuer-matches`; a mismatch is the `issuer-mismatch` diagnosis.
 /// `Ok(true)` when the issuers are identical, `Ok(false)` when the profile's client accepts
 /// them anyway.
-pub(crate) fn check_issuer(
+pub fn check_issuer(
     ctx: &mut FlowContext,
     issuer: &str,
     metadata: &AuthServerMetadata,

@@ -21,17 +21,17 @@ use crate::checks;
 use crate::diagnosis;
 
 pub use auth_server_metadata::{auth_server_metadata_locations, auth_server_metadata_urls};
-pub(crate) use issuer::check_issuer;
+pub use issuer::check_issuer;
 pub use resource_metadata::{
     PrmLocation, ResourceMatch, canonical_resource, compare_resource,
     protected_resource_metadata_urls,
 };
 
-pub(crate) use auth_server_metadata::{
+pub use auth_server_metadata::{
     check_pkce, check_required_fields, find_auth_server_metadata, is_openid,
 };
-pub(crate) use fetch::{Attempt, record_quirks};
-pub(crate) use resource_metadata::{
+pub use fetch::{Attempt, record_quirks};
+pub use resource_metadata::{
     authorization_server, check_resource, find_protected_resource_metadata,
 };
 
@@ -168,7 +168,7 @@ pub async fn discover(
 
 /// The metadata's fields must have RFC 8414 §2's types; a document that has not is recorded
 /// as a failed `as-metadata-fields`, the check that observed it.
-pub(crate) fn parse_metadata(
+pub fn parse_metadata(
     ctx: &mut FlowContext,
     metadata_url: &str,
     document: Value,
@@ -187,7 +187,7 @@ pub(crate) fn parse_metadata(
     })
 }
 
-pub(crate) fn discovery_failed(attempts: &[Attempt], issuer: &str) -> diagnosis::Diagnosis {
+pub fn discovery_failed(attempts: &[Attempt], issuer: &str) -> diagnosis::Diagnosis {
     let tried: Vec<String> = attempts
         .iter()
         .map(|a| format!("{} ({})", a.url, a.outcome))
@@ -218,7 +218,7 @@ pub(crate) fn discovery_failed(attempts: &[Attempt], issuer: &str) -> diagnosis:
 
 /// The 2025-03-26 revision's answer to a server without any metadata: fixed endpoint paths at
 /// the MCP server's origin, which then also stands in as the issuer.
-pub(crate) fn default_endpoints(
+pub fn default_endpoints(
     ctx: &mut FlowContext,
     mcp_url: &Url,
     resource: String,
@@ -258,7 +258,7 @@ pub(crate) fn default_endpoints(
 }
 
 /// The strings of a JSON array field; absent, non-array and non-string items count as none.
-pub(crate) fn string_list(value: Option<&Value>) -> Vec<String> {
+pub fn string_list(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
         .map(|items| {
@@ -271,7 +271,7 @@ pub(crate) fn string_list(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub(crate) fn attempts_json(attempts: &[Attempt]) -> Value {
+pub fn attempts_json(attempts: &[Attempt]) -> Value {
     Value::Array(
         attempts
             .iter()

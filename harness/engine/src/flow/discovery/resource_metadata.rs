@@ -92,7 +92,7 @@ fn prm_candidates(mcp_url: &Url, probe: &Probe) -> Vec<(String, PrmLocation)> {
     candidates
 }
 
-pub(crate) async fn find_protected_resource_metadata(
+pub async fn find_protected_resource_metadata(
     ctx: &mut FlowContext,
     mcp_url: &Url,
     probe: &Probe,
@@ -106,7 +106,7 @@ pub(crate) async fn find_protected_resource_metadata(
     None
 }
 
-pub(crate) fn check_resource(
+pub fn check_resource(
     ctx: &mut FlowContext,
     pasted: &str,
     mcp_url: &Url,
@@ -275,7 +275,7 @@ pub fn compare_resource(pasted: &str, announced: &str) -> ResourceMatch {
     }
 }
 
-pub(crate) fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String> {
+pub fn authorization_server(ctx: &mut FlowContext, prm: &Value) -> StepResult<String> {
     let servers = string_list(prm.get("authorization_servers"));
     match servers.first() {
         Some(issuer) => {

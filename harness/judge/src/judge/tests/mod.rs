@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::profile::{self, Profile};
-use crate::scenario::{ClientOutcome, ConformantClient};
-use crate::served::FiredTrigger;
+use crate::judge::FiredTrigger;
+use mcp_oauth_catalog::scenario::{ClientOutcome, ConformantClient};
+use mcp_oauth_engine::profile::{self, Profile};
 
 mod questions;
 mod step_up;

@@ -2,7 +2,7 @@
 //! revisions ask for with SHOULD.
 
 use super::*;
-use crate::scenario::Requirement;
+use mcp_oauth_catalog::scenario::Requirement;
 
 fn forbidden(token: &str, scope: &str) -> RecordedRequest {
     RecordedRequest {
