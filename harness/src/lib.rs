@@ -1,5 +1,7 @@
-//! The MCP OAuth conformance harness: the client flow engine, its checks and profiles, the
-//! scenario runner and the CLI behind the `mcp-oauth-harness` binary.
+//! The `mcp-oauth-harness` binary's crate: the command line ([`cli`]) over the engine
+//! (`mcp-oauth-engine`), the live check (`mcp-oauth-check`), the catalog and its runner
+//! (`mcp-oauth-catalog`) and the client judge (`mcp-oauth-judge`), which this library
+//! re-exports under the module names they had when they were one crate.
 //!
 //! Start at [`flow`] for what the client does, [`scenario`] for the catalog format, and
 //! [`runner`] for how a scenario becomes a report. `docs/ARCHITECTURE.md` has the map.
