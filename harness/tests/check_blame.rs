@@ -39,6 +39,7 @@ fn observing_steps(code: &str) -> &'static [&'static str] {
         | "transient-refresh-failure"
         | "client-registration-gone"
         | "refresh-refused"
+        | "refresh-grant-broken"
         | "token-endpoint-misconfigured" => &["refresh"],
         "token-rejected"
         | "token-expired"

@@ -256,12 +256,33 @@ const EXPECTED: &[Expected] = &[
         checks: &[("mcp-initialize", Failure)],
         ..row("audience-origin-only")
     },
+    Expected {
+        // The endpoint's own query is kept, the request's parameters appended with `&`.
+        details: &[(
+            "authorization-redirect",
+            "endpointQueryKept",
+            "prompt=select_account",
+        )],
+        ..row("authorize-endpoint-with-query")
+    },
     // Refresh and state.
+    Expected {
+        // A server error, tried once more at once: a second one is a grant that does not work.
+        diagnosis: Some("refresh-grant-broken"),
+        verdict: &["refresh-grant-broken"],
+        ..row("refresh-grant-server-error")
+    },
     Expected {
         // Rotation without grace: the rotated-away refresh token is refused at once.
         checks: &[("refresh-token-reuse-refused", Success)],
         details: &[("refresh-token-rotation", "rotated", "true")],
         ..row("refresh-rotation")
+    },
+    Expected {
+        // Single-use refresh tokens: the rotated-away one is refused, with no grace window.
+        checks: &[("refresh-token-reuse-refused", Success)],
+        details: &[("refresh-token-reuse-refused", "graceWindow", "none")],
+        ..row("refresh-concurrent-single-use")
     },
     Expected {
         verdict: &["token-error-nonconformant"],

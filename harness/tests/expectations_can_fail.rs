@@ -327,6 +327,29 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 7200,
     },
     Mutation {
+        scenario: "resource-exact-echo",
+        change: "the metadata names the same path on another host, so the resource it names is not this server's and the client stops before authorization",
+        mutate: |s| s.mocks.resource_server.resource_in_metadata = ResourceForm::OtherHost,
+    },
+    Mutation {
+        scenario: "authorize-endpoint-with-query",
+        change: "the endpoint's query names response_type, which every authorization request also sends: the server refuses the repeated parameter",
+        mutate: |s| {
+            s.mocks.authorization_server.authorization_endpoint_query =
+                Some("response_type=code".to_owned())
+        },
+    },
+    Mutation {
+        scenario: "refresh-grant-server-error",
+        change: "the refresh grant works again, so the refreshes succeed and nothing is diagnosed",
+        mutate: |s| s.mocks.authorization_server.refresh_grant_server_error = false,
+    },
+    Mutation {
+        scenario: "refresh-concurrent-single-use",
+        change: "access tokens live 7200 s, so 5 s before the hour the batch has no refresh to share and the counts are off",
+        mutate: |s| s.mocks.authorization_server.access_token_lifetime_secs = 7200,
+    },
+    Mutation {
         scenario: "offline-access-listed",
         change: "the authorization server stops listing offline_access, so the 2026-07-28 client does not add it",
         mutate: |s| s.mocks.authorization_server.scopes_supported = vec!["mcp:tools".to_owned()],

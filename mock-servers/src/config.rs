@@ -82,6 +82,20 @@ pub struct AuthServerConfig {
     pub issue_refresh_tokens: bool,
     /// Issue a new refresh token on every refresh; a reused old one revokes the whole family.
     pub rotate_refresh_tokens: bool,
+    /// With rotation: seconds after a rotation during which the rotated-away refresh token is
+    /// still honoured instead of revoking the family (better-auth's
+    /// `refreshTokenReuseInterval`), so that calls racing one refresh do not lose the grant.
+    pub refresh_reuse_grace_secs: u64,
+    /// Advertise the RFC 7009 revocation endpoint in the metadata (it answers either way).
+    pub revocation_endpoint: bool,
+    /// A query the advertised `authorization_endpoint` already carries (`prompt=select_account`,
+    /// as Google's and Entra's endpoints are often configured): RFC 6749 §3.1 says it MUST be
+    /// retained when parameters are added, so an authorization request without these exact
+    /// pairs (dropped, or swallowed by a second `?`) gets an error page.
+    pub authorization_endpoint_query: Option<String>,
+    /// Answer every `refresh_token` grant with 500 `server_error`, while the metadata still
+    /// lists the grant (1mcp-app/agent#404).
+    pub refresh_grant_server_error: bool,
     /// Answer this many refresh requests with 503 before serving them again.
     pub refresh_unavailable_count: u32,
     pub scopes_supported: Vec<String>,
@@ -222,6 +236,10 @@ impl Default for AuthServerConfig {
             access_token_lifetime_secs: 3600,
             issue_refresh_tokens: true,
             rotate_refresh_tokens: false,
+            refresh_reuse_grace_secs: 0,
+            revocation_endpoint: true,
+            authorization_endpoint_query: None,
+            refresh_grant_server_error: false,
             refresh_unavailable_count: 0,
             scopes_supported: vec!["mcp:tools".to_owned()],
             open_redirect: false,

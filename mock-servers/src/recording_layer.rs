@@ -45,6 +45,7 @@ pub fn with_request_log(router: Router, log: RequestLog, server: Server) -> Rout
 
 async fn record(log: RequestLog, server: Server, request: Request, next: Next) -> Response {
     let at = log.now();
+    let arrived = log.arrival();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let query = pairs(request.uri().query().unwrap_or("").as_bytes());
@@ -102,6 +103,7 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
                 query,
                 authorization,
                 connection,
+                arrived,
                 ..RecordedRequest::default()
             });
             return closing(status, message);
@@ -164,6 +166,8 @@ async fn record(log: RequestLog, server: Server, request: Request, next: Next) -
         www_authenticate,
         connection,
         client_authentication,
+        arrived,
+        answered: 0,
     });
     response
 }

@@ -71,6 +71,14 @@ pub struct RecordedRequest {
     /// method the server holds for that client: the judge compares these, never the mocks'
     /// configuration.
     pub client_authentication: Option<ClientAuthentication>,
+    /// Where the request's arrival falls among the log's events (arrivals and answers, counted
+    /// from 1): with `answered`, tells two requests that overlapped from one sent after the
+    /// other's answer. 0 until the log stamps it.
+    #[serde(skip)]
+    pub arrived: u64,
+    /// Where its answer falls among the same events.
+    #[serde(skip)]
+    pub answered: u64,
 }
 
 /// A token request's client authentication as the token endpoint read it (RFC 6749 §2.3).
@@ -96,6 +104,12 @@ pub struct Credential {
 }
 
 impl RecordedRequest {
+    /// Whether this request arrived before `earlier` was answered: the two overlapped, so
+    /// this one cannot have been sent in response to that answer.
+    pub fn overlapped(&self, earlier: &RecordedRequest) -> bool {
+        self.arrived != 0 && earlier.answered != 0 && self.arrived < earlier.answered
+    }
+
     /// The first query parameter of that name.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         first(&self.query, name)
@@ -148,6 +162,8 @@ pub struct RequestLog {
     entries: Arc<Mutex<Entries>>,
     clock: Option<SharedClock>,
     hook: Arc<Mutex<Option<RecordHook>>>,
+    /// The last event counted: an arrival ([`RequestLog::arrival`]) or an answer (a push).
+    events: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The requests kept, each with its index: indices count every request ever recorded, so they
@@ -185,7 +201,19 @@ impl RequestLog {
         *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = Some(hook);
     }
 
-    pub fn push(&self, request: RecordedRequest) {
+    /// Counts a request's arrival: the number to stamp it with as `arrived`.
+    pub fn arrival(&self) -> u64 {
+        self.events
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    pub fn push(&self, mut request: RecordedRequest) {
+        request.answered = self.arrival();
+        if request.arrived == 0 {
+            // Nothing stamped its arrival (a fetch the mock made itself): it took no time.
+            request.arrived = request.answered;
+        }
         let hook = self
             .hook
             .lock()

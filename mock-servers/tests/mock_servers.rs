@@ -768,6 +768,35 @@ async fn rotated_refresh_token_reused_is_invalid_grant_and_revokes_the_family() 
 }
 
 #[tokio::test]
+async fn a_rotated_refresh_token_is_honoured_within_the_reuse_grace_window_only() {
+    let mut config = MockConfig::default();
+    config.authorization_server.rotate_refresh_tokens = true;
+    config.authorization_server.refresh_reuse_grace_secs = 10;
+    let mocks = start(config).await;
+    let tokens = obtain_tokens(&mocks).await;
+    let first = tokens.refresh_token.expect("refresh_token");
+
+    let rotated = refresh(&mocks, &tokens.client_id, &first).await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let second = json_body(rotated).await["refresh_token"]
+        .as_str()
+        .expect("a rotated refresh_token")
+        .to_owned();
+
+    // A second refresh racing the first, inside the window: honoured, the family kept.
+    mocks.advance(10);
+    let racing = refresh(&mocks, &tokens.client_id, &first).await;
+    assert_eq!(racing.status(), StatusCode::OK);
+    // Past the window the old token is replay again, and the family goes with it.
+    mocks.advance(1);
+    let late = refresh(&mocks, &tokens.client_id, &first).await;
+    let description = assert_oauth_error(late, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert!(description.contains("already used"), "{description}");
+    let newest = refresh(&mocks, &tokens.client_id, &second).await;
+    assert_oauth_error(newest, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+#[tokio::test]
 async fn revoke_all_refresh_tokens_makes_refresh_invalid_grant() {
     let mocks = start_default().await;
     let tokens = obtain_tokens(&mocks).await;

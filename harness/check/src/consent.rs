@@ -78,6 +78,8 @@ pub(super) async fn consent(
 struct Refreshed {
     original: oauth2::RefreshToken,
     rotated: bool,
+    /// When the judged refresh was answered: a reuse is judged by how long after it came.
+    at: std::time::SystemTime,
 }
 
 /// With real tokens, before any probe: a refresh now. `None` when there is nothing more to
@@ -107,7 +109,12 @@ async fn own_refresh(flow: &mut ClientFlow, problems: &mut Vec<Problem>) -> Opti
                 .as_ref()
                 .is_some_and(|new| new.secret() != original.secret());
             flow.restore_tokens(tokens);
-            Some(Refreshed { original, rotated })
+            let at = flow.context().clock.now();
+            Some(Refreshed {
+                original,
+                rotated,
+                at,
+            })
         }
         Err(diagnosis) => {
             problems.push(Problem::new(
@@ -166,12 +173,19 @@ async fn revocation_and_reuse(
         }
     }
     if refreshed.rotated {
+        let since_rotation = flow
+            .context()
+            .clock
+            .now()
+            .duration_since(refreshed.at)
+            .unwrap_or_default();
         forced_refresh::reuse(
             flow.context(),
             &server,
             &client,
             &refreshed.original,
             revoked,
+            since_rotation,
         )
         .await;
     } else {

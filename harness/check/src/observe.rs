@@ -207,10 +207,23 @@ async fn run_client(flow: &mut ClientFlow, agent: &UserAgent) -> Result<(), Diag
     let Some(refresh_token) = connection.tokens.refresh_token.clone() else {
         return Ok(());
     };
-    let refreshed =
-        forced_refresh::refresh_now(flow.context(), &server, &client, &refresh_token).await?;
-    flow.restore_tokens(refreshed);
-    Ok(())
+    match forced_refresh::refresh_now(flow.context(), &server, &client, &refresh_token).await {
+        Ok(refreshed) => {
+            flow.restore_tokens(refreshed);
+            Ok(())
+        }
+        // The token endpoint failing on its side fails every profile alike, and the consent
+        // flow's own refresh reports it as a caveat: the profile connected all the same.
+        Err(diagnosis)
+            if matches!(
+                diagnosis.code.as_str(),
+                diagnosis::REFRESH_GRANT_BROKEN | diagnosis::TRANSIENT_REFRESH_FAILURE
+            ) =>
+        {
+            Ok(())
+        }
+        Err(diagnosis) => Err(diagnosis),
+    }
 }
 
 /// The diagnosis with the check that observed it: the last failure the flow recorded after
@@ -287,7 +300,7 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         | d::CLIENT_REGISTRATION_GONE
         | d::REFRESH_REFUSED
         | d::TOKEN_ENDPOINT_MISCONFIGURED => &checks::REFRESH_GRANT,
-        d::REFRESH_INVALID_REQUEST => &checks::REFRESH_GRANT,
+        d::REFRESH_INVALID_REQUEST | d::REFRESH_GRANT_BROKEN => &checks::REFRESH_GRANT,
         d::MCP_ENDPOINT_REDIRECTED => &checks::MCP_ENDPOINT_NOT_REDIRECTED,
         d::FRESH_TOKEN_REFUSED => &checks::REAUTHORIZATION,
         d::REVOCATION_INEFFECTIVE => &checks::REVOKED_REFRESH_REFUSED,

@@ -58,6 +58,7 @@ codes! {
     MCP_ENDPOINT_REDIRECTED = "mcp-endpoint-redirected";
     FRESH_TOKEN_REFUSED = "fresh-token-refused";
     REFRESH_INVALID_REQUEST = "refresh-invalid-request";
+    REFRESH_GRANT_BROKEN = "refresh-grant-broken";
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
     CLIENT_UNKNOWN = "client-unknown";
     GALLERY_DRIFT = "gallery-drift";

@@ -242,6 +242,30 @@ impl HttpClient {
             .clone()
     }
 
+    /// The same client recording into a log of its own: requests that run at the same time
+    /// each on a branch are put back in a fixed order by [`HttpClient::rejoin`], not in the
+    /// order the network happened to answer them.
+    pub fn branch(&self) -> Self {
+        Self {
+            exchanges: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Appends what `branch` recorded to this client's log.
+    pub fn rejoin(&self, branch: &HttpClient) {
+        let taken = std::mem::take(
+            &mut *branch
+                .exchanges
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        self.exchanges
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(taken);
+    }
+
     /// How many exchanges are recorded so far (without copying them).
     pub fn exchange_count(&self) -> usize {
         self.exchanges

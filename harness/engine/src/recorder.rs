@@ -100,6 +100,16 @@ impl Recorder {
         &self.checks
     }
 
+    /// A recorder for the same run with no checks yet (a branch of work that runs alongside).
+    pub fn sibling(&self) -> Self {
+        Self::new(self.profile, self.clock.clone(), self.redactor.clone())
+    }
+
+    /// Appends `sibling`'s checks after this recorder's.
+    pub fn adopt(&mut self, sibling: Recorder) {
+        self.checks.extend(sibling.checks);
+    }
+
     pub fn into_checks(self) -> Vec<Check> {
         self.checks
     }

@@ -55,6 +55,7 @@ spec_refs! {
     RFC7591_2 = "RFC7591-2", "https://www.rfc-editor.org/rfc/rfc7591#section-2";
     RFC8414_2 = "RFC8414-2", "https://www.rfc-editor.org/rfc/rfc8414#section-2";
     RFC9700_4_1 = "RFC9700-4.1", "https://www.rfc-editor.org/rfc/rfc9700#section-4.1";
+    RFC9700_4_14_2 = "RFC9700-4.14.2", "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2";
     OAUTH21_4_3_1 = "OAuth2.1-4.3.1", "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3.1";
     CIMD = "OAuth-CIMD", "https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/";
     MCP_2025_03_26_AUTHORIZATION = "MCP-2025-03-26-authorization", "https://modelcontextprotocol.io/specification/2025-03-26/basic/authorization";

@@ -32,6 +32,15 @@ pub enum Fault {
     IgnoresMetadataMismatch,
     ExpiredToken,
     KeepsOldRegistration,
+    /// Its first refresh is sent twice at once with the same refresh token, as two requests
+    /// waiting on one expired token would without single flight.
+    RacingRefresh,
+    /// Adds its authorization parameters after a `?` of its own, whatever query the
+    /// authorization endpoint already has (`{endpoint}?{params}`).
+    SecondQuestionMark,
+    /// Sends the metadata's `resource` as a parsed URL serializes it, so a bare origin gains a
+    /// `/` (`new URL(resource).href`), instead of byte for byte.
+    ResourceSlashAdded,
     NeverExits,
 }
 
@@ -62,6 +71,9 @@ pub const NAMES: &[(&str, Fault)] = &[
     ("ignores-metadata-mismatch", Fault::IgnoresMetadataMismatch),
     ("expired-token", Fault::ExpiredToken),
     ("keeps-old-registration", Fault::KeepsOldRegistration),
+    ("racing-refresh", Fault::RacingRefresh),
+    ("second-question-mark", Fault::SecondQuestionMark),
+    ("resource-slash-added", Fault::ResourceSlashAdded),
     ("never-exits", Fault::NeverExits),
     ("idles-past-expiry", Fault::IdlesPastExpiry),
     ("conformant", Fault::None),

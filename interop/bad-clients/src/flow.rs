@@ -37,6 +37,7 @@ pub async fn run(url: &str, fault: Fault) -> Result<()> {
         server,
         client,
         tokens,
+        raced: false,
     };
     for call in 1..=2 {
         if call > 1 && fault.idles() {
@@ -86,6 +87,8 @@ struct Session {
     server: Server,
     client: Client,
     tokens: Tokens,
+    /// Whether `racing-refresh` has sent its two racing refreshes.
+    raced: bool,
 }
 
 impl Session {
@@ -132,14 +135,19 @@ impl Session {
             self.tokens = sign_in(&self.http, &self.server, &self.client, self.fault).await?;
             return Ok(());
         };
-        let refreshed = oauth::refresh(
-            &self.http,
-            &self.server,
-            &self.client,
-            &refresh_token,
-            self.fault,
-        )
-        .await?;
+        let refreshed = if self.fault == Fault::RacingRefresh && !self.raced {
+            self.raced = true;
+            self.racing_refreshes(&refresh_token).await?
+        } else {
+            oauth::refresh(
+                &self.http,
+                &self.server,
+                &self.client,
+                &refresh_token,
+                self.fault,
+            )
+            .await?
+        };
         self.tokens = match refreshed {
             Ok(mut fresh) => {
                 // RFC 6749 §6: without a new refresh token the old one stays valid.
@@ -153,6 +161,27 @@ impl Session {
             Err(_) => sign_in(&self.http, &self.server, &self.client, self.fault).await?,
         };
         Ok(())
+    }
+
+    /// The fault: two refreshes with the same token at once; the first that succeeded wins.
+    async fn racing_refreshes(
+        &self,
+        refresh_token: &str,
+    ) -> Result<std::result::Result<Tokens, String>> {
+        let once = || {
+            oauth::refresh(
+                &self.http,
+                &self.server,
+                &self.client,
+                refresh_token,
+                self.fault,
+            )
+        };
+        let (first, second) = tokio::join!(once(), once());
+        Ok(match (first?, second?) {
+            (Ok(tokens), _) | (_, Ok(tokens)) => Ok(tokens),
+            (Err(error), Err(_)) => Err(error),
+        })
     }
 
     /// The fault: the refusal is final, but this client asks again and again.

@@ -189,6 +189,10 @@ pub async fn discover(
                 .join(" ")
         })
         .filter(|s| !s.is_empty());
+    let resource = match Url::parse(&resource) {
+        Ok(parsed) if fault == Fault::ResourceSlashAdded => parsed.to_string(),
+        _ => resource,
+    };
     Ok(Server {
         resource,
         issuer: announced_issuer.unwrap_or(issuer),
@@ -311,6 +315,9 @@ pub async fn authorize(
     };
     let mut url = Url::parse(&server.authorization_endpoint)
         .map_err(|e| format!("bad authorization endpoint: {e}"))?;
+    if fault == Fault::SecondQuestionMark {
+        url.set_query(None);
+    }
     {
         let mut query = url.query_pairs_mut();
         query
@@ -329,6 +336,11 @@ pub async fn authorize(
         if let Some(scope) = server.scope(fault) {
             query.append_pair("scope", scope);
         }
+    }
+    if fault == Fault::SecondQuestionMark {
+        let own = url.query().unwrap_or_default().to_owned();
+        url = Url::parse(&format!("{}?{own}", server.authorization_endpoint))
+            .map_err(|e| format!("bad authorization URL: {e}"))?;
     }
     let response = http
         .get(url)

@@ -87,6 +87,7 @@ async fn the_double_without_a_fault_passes_where_the_faults_are_judged() {
         "resource-mismatch-refused",
         "issuer-mismatch-refused",
         "as-migration-reregisters",
+        "refresh-grant-server-error",
     ] {
         assert_fails_exactly("conformant", scenario, &[]).await;
     }
@@ -251,6 +252,46 @@ async fn ignores_an_issuer_that_does_not_match() {
         IGNORES_METADATA_MISMATCH,
     )
     .await;
+}
+
+/// Two refreshes at once with one refresh token: the server rotates on one and revokes the
+/// grant on the other. Only single flight fails: the second refresh raced the refusal, so it
+/// is no retry after `invalid_grant`, and the double signs in again and connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn races_its_first_refresh() {
+    assert_fails_exactly(
+        "racing-refresh",
+        "refresh-rotation",
+        &["client-refresh-single-flight"],
+    )
+    .await;
+}
+
+/// `{endpoint}?{params}` at an endpoint that already has a query: the authorization server
+/// cannot read the request and shows an error page, so the client never connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adds_a_second_question_mark_to_the_authorization_endpoint() {
+    assert_fails_exactly(
+        "second-question-mark",
+        "authorize-endpoint-with-query",
+        &["client-scenario-outcome"],
+    )
+    .await;
+    // The control: the same double, appending with `&`, connects there.
+    assert_fails_exactly("conformant", "authorize-endpoint-with-query", &[]).await;
+}
+
+/// The metadata's bare-origin `resource` sent with a `/` added: not the resource the server
+/// named, and tokens for it are not for this MCP server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adds_a_slash_to_a_bare_origin_resource() {
+    assert_fails_exactly(
+        "resource-slash-added",
+        "resource-exact-echo",
+        &["client-resource-indicator", "client-scenario-outcome"],
+    )
+    .await;
+    assert_fails_exactly("conformant", "resource-exact-echo", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

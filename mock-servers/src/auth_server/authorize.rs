@@ -31,6 +31,9 @@ pub async fn authorize(
         }
     };
     let get = |name: &str| params.get(name).map(String::as_str);
+    if let Some(problem) = endpoint_query_problem(&server, &params) {
+        return page("Invalid authorization request", &problem);
+    }
 
     // Until client and redirect URI are known good, errors are shown, never redirected (§4.1.2.1).
     let Some(client_id) = get("client_id") else {
@@ -306,4 +309,26 @@ impl Reply<'_> {
         }
         response
     }
+}
+
+/// What is wrong with a request to an endpoint advertised with a query: each of its pairs must
+/// arrive as sent (RFC 6749 §3.1), not dropped nor run together with the client's parameters
+/// after a second `?`.
+fn endpoint_query_problem(
+    server: &AuthServer,
+    params: &std::collections::HashMap<String, String>,
+) -> Option<String> {
+    let query = server.config().authorization_endpoint_query.as_deref()?;
+    let second_question_mark = params.values().any(|v| v.contains('?'));
+    url::form_urlencoded::parse(query.as_bytes()).find_map(|(name, value)| {
+        match params.get(name.as_ref()) {
+            Some(sent) if *sent == value => None,
+            _ if second_question_mark => Some(format!(
+                "{name}={value} is not a parameter of this request: the client added its own parameters after a second '?'. The authorization endpoint already has a query; append parameters to it with '&' (RFC 6749 §3.1)."
+            )),
+            _ => Some(format!(
+                "the authorization endpoint's own query parameter {name}={value} is missing: a query in the endpoint URL MUST be retained when parameters are added (RFC 6749 §3.1)."
+            )),
+        }
+    })
 }

@@ -102,6 +102,7 @@ pub(super) fn issue_for(
                 resource,
                 family,
                 active: true,
+                rotated_at: None,
                 jkt: jkt.map(str::to_owned),
             },
         );

@@ -26,7 +26,7 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
     let issuer = advertised_issuer(&server);
     let mut metadata = json!({
         "issuer": null,
-        "authorization_endpoint": server.endpoint("authorize"),
+        "authorization_endpoint": server.authorization_endpoint(),
         "token_endpoint": server.endpoint("token"),
         "revocation_endpoint": server.endpoint("revoke"),
         "introspection_endpoint": server.endpoint("introspect"),
@@ -41,6 +41,10 @@ pub async fn metadata(State(server): State<AuthServer>) -> Json<Value> {
         "scopes_supported": config.scopes_supported,
     });
     if let Value::Object(fields) = &mut metadata {
+        if !config.revocation_endpoint {
+            fields.remove("revocation_endpoint");
+            fields.remove("revocation_endpoint_auth_methods_supported");
+        }
         match issuer {
             Some(issuer) => fields.insert("issuer".into(), json!(issuer)),
             None => fields.remove("issuer"),

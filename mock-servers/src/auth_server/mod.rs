@@ -175,6 +175,15 @@ impl AuthServer {
         format!("{}/{name}", self.issuer())
     }
 
+    /// The authorization endpoint as the metadata advertises it, with the query it already
+    /// carries (`authorization-endpoint-query`).
+    pub fn authorization_endpoint(&self) -> String {
+        match &self.inner.config.authorization_endpoint_query {
+            Some(query) => format!("{}?{query}", self.endpoint("authorize")),
+            None => self.endpoint("authorize"),
+        }
+    }
+
     /// Where the metadata is (or, with `metadata = false`, would be) served, as
     /// `metadata-location` says: RFC 8414 and inserted OpenID put the well-known suffix before
     /// the issuer path, appended OpenID puts it after.

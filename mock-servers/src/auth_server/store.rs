@@ -40,6 +40,9 @@ pub struct RefreshGrant {
     pub family: u64,
     /// False once rotated away or revoked.
     pub active: bool,
+    /// When it was rotated away (the mock's clock, seconds): a reuse within
+    /// `refresh-reuse-grace-secs` of it is honoured rather than treated as replay.
+    pub rotated_at: Option<u64>,
     /// The DPoP key the grant is bound to (RFC 9449 §5): its refreshes need a proof of it.
     pub jkt: Option<String>,
 }

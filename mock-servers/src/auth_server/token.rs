@@ -17,7 +17,7 @@ use super::AuthServer;
 use super::client_auth::authenticate_recorded;
 use super::error::OAuthError;
 use super::issuance::{issue, issue_for};
-use super::store::{Client, RefreshGrant};
+use super::store::{Client, RefreshGrant, Store};
 use crate::config::TokenResponseFormat;
 use crate::recording_layer::{BodyReadAsForm, ClientAuthenticationSeen, GrantTypeSeen};
 use crate::request_log::RequestLog;
@@ -271,6 +271,13 @@ fn refresh(
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let grant = {
         let mut store = server.store();
+        if server.config().refresh_grant_server_error {
+            return Err(OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal Server Error",
+            ));
+        }
         if store.refresh_unavailable_remaining > 0 {
             store.refresh_unavailable_remaining -= 1;
             return Err(OAuthError::new(
@@ -298,7 +305,8 @@ fn refresh(
         let Some(grant) = store.refresh_tokens.get(token).cloned() else {
             return Err(dead("unknown refresh token"));
         };
-        if !usable {
+        let in_grace = in_reuse_grace(server, &store, &grant);
+        if !usable && !in_grace {
             if server.config().rotate_refresh_tokens && !grant.active {
                 // Reuse of a rotated-away token: treat as replay and revoke the family.
                 store.revoke_family(grant.family);
@@ -325,8 +333,10 @@ fn refresh(
         }
         if server.config().rotate_refresh_tokens
             && let Some(old) = store.refresh_tokens.get_mut(token)
+            && old.active
         {
             old.active = false;
+            old.rotated_at = Some(server.now());
         }
         grant
     };
@@ -340,6 +350,18 @@ fn refresh(
         rotate.then(|| (grant.family, grant.scope.clone(), grant.resource.clone())),
         jkt,
     )
+}
+
+/// A rotated-away refresh token presented within the grace window after its rotation, its
+/// family not revoked: honoured like the newest one (a second refresh racing the first).
+fn in_reuse_grace(server: &AuthServer, store: &Store, grant: &RefreshGrant) -> bool {
+    let grace = server.config().refresh_reuse_grace_secs;
+    match grant.rotated_at {
+        Some(at) if grace > 0 && !store.revoked_families.contains(&grant.family) => {
+            server.now().saturating_sub(at) <= grace
+        }
+        _ => false,
+    }
 }
 
 /// What a refreshed access token is for: the grant's scope and resource, or the narrower

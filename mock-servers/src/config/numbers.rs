@@ -17,6 +17,10 @@ pub(super) fn validate(auth: &AuthServerConfig) -> Result<(), ConfigError> {
         "authorization-server.access-token-lifetime-secs",
         auth.access_token_lifetime_secs,
     )?;
+    lifetime(
+        "authorization-server.refresh-reuse-grace-secs",
+        auth.refresh_reuse_grace_secs,
+    )?;
     count(
         "authorization-server.refresh-unavailable-count",
         auth.refresh_unavailable_count,

@@ -399,13 +399,15 @@ async fn perform(
         }
         ActionKind::TestConnection => flow.test_connection().await,
         ActionKind::CallTool => {
-            let arguments = step
-                .arguments
-                .as_ref()
-                .and_then(|a| serde_json::to_value(a).ok())
-                .unwrap_or_else(|| json!({ "text": "hello" }));
-            let tool = step.tool.as_deref().unwrap_or("echo");
+            let (tool, arguments) = tool_call(step);
             flow.call_tool(tool, arguments).await.map(|_| ())
+        }
+        ActionKind::CallToolsTogether => {
+            let (tool, arguments) = tool_call(step);
+            let count = step.count.unwrap_or(2);
+            flow.call_tools_together(tool, arguments, count)
+                .await
+                .map(|_| ())
         }
         ActionKind::AdvanceClock => {
             // Files are bounded on load (a century at most); a scenario built in code that
@@ -467,6 +469,16 @@ async fn perform(
             Ok(())
         }
     }
+}
+
+/// The tool a call step names and its arguments (`{"text": "hello"}` when it gives none).
+fn tool_call(step: &Step) -> (&str, serde_json::Value) {
+    let arguments = step
+        .arguments
+        .as_ref()
+        .and_then(|a| serde_json::to_value(a).ok())
+        .unwrap_or_else(|| json!({ "text": "hello" }));
+    (step.tool.as_deref().unwrap_or("echo"), arguments)
 }
 
 /// The pauses a connect step scripts, passed on the run's simulated clock.

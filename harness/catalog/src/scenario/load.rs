@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::{ActionKind, Expectations, Scenario};
 use super::position::line_of;
+use mcp_oauth_engine::flow::together::MAX_CALLS_TOGETHER;
 use mcp_oauth_engine::{checks, diagnosis, profile, spec};
 
 /// The grant types the harness sends; a count under any other name would always be 0, so an
@@ -150,6 +151,19 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
         };
         match step.action {
             ActionKind::CallTool => needs(step.tool.is_some(), "tool")?,
+            ActionKind::CallToolsTogether => {
+                needs(step.tool.is_some(), "tool")?;
+                needs(step.count.is_some(), "count")?;
+                let count = step.count.unwrap_or(0);
+                if !(2..=MAX_CALLS_TOGETHER).contains(&count) {
+                    return Err(at(
+                        "count",
+                        format!(
+                            "{count} calls: call-tools-together starts from 2 to {MAX_CALLS_TOGETHER} calls at once"
+                        ),
+                    ));
+                }
+            }
             ActionKind::AdvanceClock => needs(step.seconds.is_some(), "seconds")?,
             ActionKind::FailNextRefreshes => needs(step.count.is_some(), "count")?,
             ActionKind::ConnectGallery => match &step.entry {

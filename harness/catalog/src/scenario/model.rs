@@ -142,6 +142,8 @@ pub enum ActionKind {
     TestConnection,
     /// A pipeline run calling a tool.
     CallTool,
+    /// A pipeline run calling a tool `count` times at once (tool calls run concurrently).
+    CallToolsTogether,
     /// Move the shared simulated clock forward.
     AdvanceClock,
     /// Revoke every refresh token at the authorization server, out of band.
@@ -173,6 +175,7 @@ impl ActionKind {
             ActionKind::ConnectOnDemand => "connect-on-demand",
             ActionKind::TestConnection => "test-connection",
             ActionKind::CallTool => "call-tool",
+            ActionKind::CallToolsTogether => "call-tools-together",
             ActionKind::AdvanceClock => "advance-clock",
             ActionKind::RevokeRefreshTokens => "revoke-refresh-tokens",
             ActionKind::FailNextRefreshes => "fail-next-refreshes",
@@ -198,12 +201,12 @@ pub struct Step {
     /// connect, connect-on-demand: seconds between the callback and the code exchange.
     #[serde(default)]
     pub code_redemption_delay_secs: u64,
-    /// call-tool: the tool and its arguments.
+    /// call-tool, call-tools-together: the tool and its arguments.
     pub tool: Option<String>,
     pub arguments: Option<toml::Table>,
     /// advance-clock: how far.
     pub seconds: Option<u64>,
-    /// fail-next-refreshes: how many.
+    /// fail-next-refreshes: how many; call-tools-together: how many calls start at once.
     pub count: Option<u32>,
     /// connect-gallery: the gallery entry, inline.
     pub entry: Option<super::InlineEntry>,

@@ -76,6 +76,13 @@ checks! {
         spec: [RFC6749_2_3, RFC7591_2],
         remedy: "Authenticate at the token endpoint with the method the registration response (or the app's registration) gives: none, client_secret_post or client_secret_basic.",
     }
+    CLIENT_REFRESH_SINGLE_FLIGHT {
+        id: "client-refresh-single-flight", step: "client-token",
+        name: "Client refreshes once per rotated token",
+        description: "A refresh token the server rotated away (a refresh answered with a new one) is not sent again, in a later refresh or one racing the first: concurrent requests share one refresh.",
+        spec: [RFC6749_6, RFC9700_4_14_2, OAUTH21_4_3_1],
+        remedy: "Refresh once for all requests waiting on a token (single flight: the first caller refreshes, the others await its result), store the new refresh token before releasing them, and never send a rotated-away refresh token again; a server with reuse detection revokes the whole grant when it sees one.",
+    }
     CLIENT_BEARER_HEADER {
         id: "client-bearer-header", step: "client-mcp",
         name: "Client sends Authorization: Bearer",

@@ -97,6 +97,9 @@ pub async fn authorize(
             "Publish an absolute https authorization_endpoint in the metadata.",
         )
     })?;
+    // RFC 6749 §3.1: a query the endpoint already has is kept, the request's parameters are
+    // appended to it with `&` (what `authorization_request` does); the report says so.
+    let endpoint_query = endpoint.query().map(str::to_owned);
     let AuthorizationRequest {
         mut url,
         verifier,
@@ -131,6 +134,9 @@ pub async fn authorize(
     let callback = match outcome {
         ConsentOutcome::Callback(callback) => {
             let mut details = json!({ "redirectUri": options.redirect_uri });
+            if let Some(query) = &endpoint_query {
+                details["endpointQueryKept"] = json!(query);
+            }
             if let Some(audience) = &options.audience {
                 details["audience"] = json!(audience);
             }

@@ -271,6 +271,7 @@ fn connection(
         client,
         tokens,
         requested_scope,
+        refresh_server_errors: 0,
     }
 }
 

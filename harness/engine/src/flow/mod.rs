@@ -5,6 +5,7 @@
 //! connect:          probe → discovery → registration → authorization (user agent) → token
 //! test_connection:  refresh if near expiry → MCP initialize → tools/list
 //! call_tool:        refresh if near expiry → MCP initialize → tools/call
+//! call_tools_together: refresh once if near expiry → N × (MCP initialize → tools/call) at once
 //! connect_on_demand: probe → tools/list → tools/call, each challenged request answered by
 //!                    discovery → registration → authorization → token, then sent again
 //! ```
@@ -33,6 +34,7 @@ pub mod scope;
 mod stale_client;
 #[cfg(test)]
 mod testing;
+pub mod together;
 pub mod token;
 pub mod token_exchange;
 pub mod token_quirks;
@@ -192,6 +194,9 @@ pub struct Connection {
     pub tokens: token::TokenSet,
     /// The scope the authorization request asked for (what a step-up builds on).
     pub requested_scope: Option<String>,
+    /// Refreshes answered 5xx in a row since the last that worked: one is an outage, two
+    /// are a refresh grant that does not work (`refresh-grant-broken`).
+    pub refresh_server_errors: u32,
 }
 
 #[derive(Debug)]
@@ -324,6 +329,31 @@ impl ClientFlow {
         self.settle(result)
     }
 
+    /// `count` calls of one tool started at the same moment, as a pipeline runs them: one
+    /// refresh at most, before any call ([`together`]). Every answer, in call order.
+    pub async fn call_tools_together(
+        &mut self,
+        name: &str,
+        arguments: Value,
+        count: u32,
+    ) -> StepResult<Vec<Value>> {
+        let action = mcp::Action::CallTool {
+            name: name.to_owned(),
+            arguments,
+        };
+        let result = match self.fresh_token().await {
+            Ok(token) => {
+                together::run(&mut self.ctx, &self.options.mcp_url, &token, action, count).await
+            }
+            Err(diagnosis) => Err(diagnosis),
+        };
+        self.settle(result.map(Value::from))
+            .map(|answers| match answers {
+                Value::Array(answers) => answers,
+                other => vec![other],
+            })
+    }
+
     /// Calls one tool the server lists, with arguments its input schema accepts
     /// ([`mcp::tool_call::choose`]); nothing when it has none.
     pub async fn call_tool_if_any(&mut self) -> StepResult<()> {
@@ -336,6 +366,12 @@ impl ClientFlow {
     }
 
     async fn with_fresh_token(&mut self, action: mcp::Action) -> StepResult<Value> {
+        let token = self.fresh_token().await?;
+        mcp::run(&mut self.ctx, &self.options.mcp_url, &token, action).await
+    }
+
+    /// The connection's access token, renewed or refreshed first when it is due.
+    async fn fresh_token(&mut self) -> StepResult<oauth2::AccessToken> {
         let Some(connection) = self.connection.as_mut() else {
             return Err(diagnosis::new(
                 diagnosis::NOT_CONNECTED,
@@ -345,13 +381,7 @@ impl ClientFlow {
         };
         client_credentials::renew_if_due(&mut self.ctx, &self.options, connection).await?;
         token::refresh_if_due(&mut self.ctx, connection).await?;
-        mcp::run(
-            &mut self.ctx,
-            &self.options.mcp_url,
-            &connection.tokens.access_token,
-            action,
-        )
-        .await
+        Ok(connection.tokens.access_token.clone())
     }
 
     fn settle(&mut self, result: StepResult<Value>) -> StepResult<Value> {

@@ -93,6 +93,20 @@ fn refused_remedy(code: &str) -> String {
     }
 }
 
+/// The refresh grant answered a server error `times` times in a row, the last one `what`:
+/// observed, not one outage but a grant that does not work (1mcp-app/agent#404), so every
+/// connection dies with its first access token. Inferred from the repetition, which the
+/// message says.
+pub fn grant_broken(what: &str, times: u32) -> Diagnosis {
+    diagnosis::new(
+        diagnosis::REFRESH_GRANT_BROKEN,
+        format!(
+            "The token endpoint answered the refresh_token grant with a server error {times} times in a row (the last: {what}): observed, refreshing does not work there; inferred from the repetition, not a passing outage. Every connection stops working when its first access token expires."
+        ),
+        "Fix the token endpoint's refresh_token grant (its logs show the error behind the 5xx), or stop advertising the grant in grant_types_supported; until then, reconnect (Connect) when a token expires.",
+    )
+}
+
 fn transient(what: &str) -> Diagnosis {
     diagnosis::new(
         diagnosis::TRANSIENT_REFRESH_FAILURE,

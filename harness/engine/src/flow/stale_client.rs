@@ -36,6 +36,7 @@ impl Authorized {
             client: self.client,
             tokens: self.tokens,
             requested_scope: self.requested_scope,
+            refresh_server_errors: 0,
         }
     }
 }

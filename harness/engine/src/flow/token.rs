@@ -274,6 +274,7 @@ async fn refresh(
             }
             ctx.recorder.pass(&checks::TOKEN_REFRESH, details);
             connection.tokens = tokens;
+            connection.refresh_server_errors = 0;
             Ok(())
         }
         Ok(TokenAnswer::Unusable { problem }) => {
@@ -299,6 +300,15 @@ async fn refresh(
                 super::unknown_client::at_refresh(ctx, &connection.client, &answer)
             {
                 return Err(unknown);
+            }
+            if answer.status >= 500 {
+                connection.refresh_server_errors += 1;
+                if connection.refresh_server_errors >= 2 {
+                    return Err(refresh_failure::grant_broken(
+                        &answer.summary(),
+                        connection.refresh_server_errors,
+                    ));
+                }
             }
             Err(refresh_failure::from_answer(
                 RefreshKind::BeforeCall,

@@ -235,6 +235,7 @@ pub const AI_SDK_MCP_2_0: Profile = Profile {
         diagnosis::REFRESH_INVALID_REQUEST,
         diagnosis::REFRESH_REFUSED,
         diagnosis::TRANSIENT_REFRESH_FAILURE,
+        diagnosis::REFRESH_GRANT_BROKEN,
     ],
     // No step-up: a 403 is final; one refresh or authorization per request.
     steps_up: false,

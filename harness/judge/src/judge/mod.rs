@@ -3,7 +3,8 @@
 //! nothing; the judge serves nothing.
 //!
 //! One module per part of the flow: `authorization` (PKCE, state, redirect URI, scope),
-//! `token` (verifier, redirect consistency, resource, client authentication), `mcp` (bearer
+//! `token` (verifier, redirect consistency, resource, client authentication), `refresh`
+//! (a rotated refresh token never sent again: single flight), `mcp` (bearer
 //! tokens), `registration` (the DCR request), `step_up` (the request after a 403
 //! `insufficient_scope`), `scenario` (the scenario's own questions and the
 //! outcome). A check whose evidence never came (the client stopped earlier) is SKIPPED with the
@@ -12,6 +13,7 @@
 mod authorization;
 mod facts;
 mod mcp;
+mod refresh;
 mod registration;
 mod report;
 mod scenario;
@@ -86,6 +88,7 @@ pub fn judge(input: &JudgeInput) -> Report {
     registration::judge(&view, &mut recorder);
     authorization::judge(&view, &mut recorder);
     token::judge(&view, &mut recorder);
+    refresh::judge(&view, &mut recorder);
     mcp::judge(&view, &mut recorder);
     step_up::judge(&view, &mut recorder);
     scenario::judge(&view, &mut recorder);

@@ -229,13 +229,7 @@ fn no_refresh_after_invalid_grant(view: &View, recorder: &mut Recorder) {
     let refreshes: Vec<_> = view.refreshes().collect();
     let refused: BTreeSet<&str> = refreshes
         .iter()
-        .filter(|(_, r, _)| {
-            r.response_json
-                .as_ref()
-                .and_then(|j| j.get("error"))
-                .and_then(Value::as_str)
-                == Some("invalid_grant")
-        })
+        .filter(|(_, r, _)| invalid_grant(r))
         .filter_map(|(_, r, _)| r.form_field("refresh_token"))
         .collect();
     if refused.is_empty() {
@@ -245,19 +239,27 @@ fn no_refresh_after_invalid_grant(view: &View, recorder: &mut Recorder) {
         );
         return;
     }
-    let mut refused_so_far = BTreeSet::new();
-    let mut retries = 0;
-    for (_, r, _) in &refreshes {
-        let Some(token) = r.form_field("refresh_token") else {
-            continue;
-        };
-        if refused_so_far.contains(token) {
-            retries += 1;
-        }
-        if refused.contains(token) {
-            refused_so_far.insert(token);
-        }
-    }
+    // A retry is a request sent after a refusal of its token was answered; one that raced
+    // the refused request (arrived before its answer) could not have known, and is
+    // `client-refresh-single-flight`'s to judge.
+    let refusals: Vec<(usize, &RecordedRequest)> = refreshes
+        .iter()
+        .filter(|(_, r, _)| {
+            r.form_field("refresh_token")
+                .is_some_and(|t| refused.contains(t))
+                && invalid_grant(r)
+        })
+        .map(|&(i, r, _)| (i, r))
+        .collect();
+    let retries = refreshes
+        .iter()
+        .filter(|&&(i, r, _)| {
+            let token = r.form_field("refresh_token");
+            refusals.iter().any(|&(j, refusal)| {
+                j < i && refusal.form_field("refresh_token") == token && !r.overlapped(refusal)
+            })
+        })
+        .count();
     let details = json!({ "refusedRefreshTokens": refused.len(), "retriesOfARefusedToken": retries, "refreshes": refreshes.len() });
     if retries == 0 {
         recorder.pass(&checks::CLIENT_NO_REFRESH_AFTER_INVALID_GRANT, details);
@@ -268,6 +270,15 @@ fn no_refresh_after_invalid_grant(view: &View, recorder: &mut Recorder) {
             format!("the client sent a refresh token again {retries} time(s) after invalid_grant"),
         );
     }
+}
+
+fn invalid_grant(refresh: &RecordedRequest) -> bool {
+    refresh
+        .response_json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(Value::as_str)
+        == Some("invalid_grant")
 }
 
 fn reauthorization_bounded(view: &View, recorder: &mut Recorder) {
