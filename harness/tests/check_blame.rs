@@ -40,6 +40,7 @@ fn observing_steps(code: &str) -> &'static [&'static str] {
         | "client-registration-gone"
         | "refresh-refused"
         | "refresh-grant-broken"
+        | "refresh-server-error"
         | "token-endpoint-misconfigured" => &["refresh"],
         "token-rejected"
         | "token-expired"

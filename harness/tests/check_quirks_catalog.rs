@@ -18,7 +18,7 @@ use serde_json::Value;
 mod check_support;
 use check_support::human;
 
-use Status::{Failure, Success, Warning};
+use Status::{Failure, Info, Success, Warning};
 
 /// What `check` reports against one scenario's mocks.
 struct Expected {
@@ -265,6 +265,12 @@ const EXPECTED: &[Expected] = &[
         )],
         ..row("authorize-endpoint-with-query")
     },
+    Expected {
+        // Live, the token lives 60 s and the check waits 10 s at most: not observed (INFO),
+        // never a guess. The catalog scenario waits it out on the simulated clock.
+        checks: &[("expired-token-refused", Info)],
+        ..row("expired-token-tool-error-200")
+    },
     // Refresh and state.
     Expected {
         // A server error, tried once more at once: a second one is a grant that does not work.
@@ -490,6 +496,10 @@ const INDISTINGUISHABLE: &[&str] = &[
     "dcr-requires-refresh-grant",
     // check_quirks_tokens.rs proves the chosen callback reaches the server exactly.
     "redirect-uri-localhost-chosen",
+    // Live, its 60 s token outlives this test's --timeout, so the probe says "not observed";
+    // the catalog scenario's probe-resource-server step waits it out on the simulated clock
+    // and holds the FAILURE that quotes the tool error.
+    "expired-token-tool-error-200",
     "refresh-without-refresh-token",
 ];
 

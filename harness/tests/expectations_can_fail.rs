@@ -340,6 +340,11 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "expired-token-tool-error-200",
+        change: "the MCP server checks expiry itself and answers an expired token with 401, so the probe's expectation of a FAILURE is unmet",
+        mutate: |s| s.mocks.resource_server.expired_token_tool_error = false,
+    },
+    Mutation {
         scenario: "refresh-grant-server-error",
         change: "the refresh grant works again, so the refreshes succeed and nothing is diagnosed",
         mutate: |s| s.mocks.authorization_server.refresh_grant_server_error = false,

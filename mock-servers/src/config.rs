@@ -523,6 +523,10 @@ pub struct ResourceServerConfig {
     pub omit_insufficient_scope: bool,
     /// Keep accepting access tokens after their `exp`.
     pub accept_expired_tokens: bool,
+    /// Let an expired access token through the HTTP layer and answer its tool calls with 200
+    /// and a tool error, as a server that only passes the token on to another API does
+    /// (ms-365-mcp-server#406): a client never sees the 401 that would make it refresh.
+    pub expired_token_tool_error: bool,
     /// Read the `Authorization` header the way a `header.split(" ")[1]` parser does: the
     /// second word is the token whatever the scheme (`Token <t>`, or `Bearer <t> <u>`, is
     /// accepted), and a header with no second word (`Bearer`) crashes the handler: 500.
@@ -580,6 +584,7 @@ impl Default for ResourceServerConfig {
             skip_signature_check: false,
             skip_audience_check: false,
             accept_query_tokens: false,
+            expired_token_tool_error: false,
             refuse_lowercase_scheme: false,
             omit_insufficient_scope: false,
             accept_expired_tokens: false,

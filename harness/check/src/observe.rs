@@ -217,7 +217,9 @@ async fn run_client(flow: &mut ClientFlow, agent: &UserAgent) -> Result<(), Diag
         Err(diagnosis)
             if matches!(
                 diagnosis.code.as_str(),
-                diagnosis::REFRESH_GRANT_BROKEN | diagnosis::TRANSIENT_REFRESH_FAILURE
+                diagnosis::REFRESH_GRANT_BROKEN
+                    | diagnosis::REFRESH_SERVER_ERROR
+                    | diagnosis::TRANSIENT_REFRESH_FAILURE
             ) =>
         {
             Ok(())
@@ -300,7 +302,9 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         | d::CLIENT_REGISTRATION_GONE
         | d::REFRESH_REFUSED
         | d::TOKEN_ENDPOINT_MISCONFIGURED => &checks::REFRESH_GRANT,
-        d::REFRESH_INVALID_REQUEST | d::REFRESH_GRANT_BROKEN => &checks::REFRESH_GRANT,
+        d::REFRESH_INVALID_REQUEST | d::REFRESH_GRANT_BROKEN | d::REFRESH_SERVER_ERROR => {
+            &checks::REFRESH_GRANT
+        }
         d::MCP_ENDPOINT_REDIRECTED => &checks::MCP_ENDPOINT_NOT_REDIRECTED,
         d::FRESH_TOKEN_REFUSED => &checks::REAUTHORIZATION,
         d::REVOCATION_INEFFECTIVE => &checks::REVOKED_REFRESH_REFUSED,

@@ -59,6 +59,7 @@ codes! {
     FRESH_TOKEN_REFUSED = "fresh-token-refused";
     REFRESH_INVALID_REQUEST = "refresh-invalid-request";
     REFRESH_GRANT_BROKEN = "refresh-grant-broken";
+    REFRESH_SERVER_ERROR = "refresh-server-error";
     OPAQUE_TOKEN_REFUSED = "opaque-token-refused";
     CLIENT_UNKNOWN = "client-unknown";
     GALLERY_DRIFT = "gallery-drift";

@@ -51,6 +51,12 @@ pub async fn require_bearer(
         Ok(claims) => claims,
         Err(why) => return unauthorized(&server, Some(why)),
     };
+    let mut request = request;
+    if config.expired_token_tool_error && claims.exp <= server.inner.clock.unix_seconds() {
+        request
+            .extensions_mut()
+            .insert(super::tools::ExpiredTokenPassedOn);
+    }
     if config.introspect_tokens {
         match introspection::active(&server, &token).await {
             Ok(true) => {}

@@ -13,7 +13,7 @@ use crate::config::AudienceForm;
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct Claims {
     iss: String,
-    exp: u64,
+    pub(super) exp: u64,
     #[serde(default)]
     aud: Option<String>,
     #[serde(default)]
@@ -64,7 +64,10 @@ pub(super) fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'s
     if claims.iss != trust.issuer {
         return Err(issued_elsewhere);
     }
-    if !config.accept_expired_tokens && claims.exp <= server.inner.clock.unix_seconds() {
+    if !config.accept_expired_tokens
+        && !config.expired_token_tool_error
+        && claims.exp <= server.inner.clock.unix_seconds()
+    {
         return Err("the access token expired");
     }
     if !config.skip_audience_check {

@@ -14,6 +14,11 @@ use serde_json::json;
 #[derive(Debug, Clone, Copy)]
 pub struct EchoServer;
 
+/// Marks a request whose access token had expired and was let through
+/// (`expired-token-tool-error`): its tool calls fail as the API behind the tool would.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiredTokenPassedOn;
+
 impl ServerHandler for EchoServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -44,8 +49,18 @@ impl ServerHandler for EchoServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let expired = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.extensions.get::<ExpiredTokenPassedOn>().is_some());
+        if expired {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(
+                "Error: the downstream API answered 401 Unauthorized: InvalidAuthenticationToken, the access token has expired",
+            )])
+            .into());
+        }
         if request.name != "echo" {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {:?}", request.name),

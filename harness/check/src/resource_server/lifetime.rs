@@ -9,8 +9,8 @@ use serde_json::json;
 use super::tokens::Held;
 use super::{Credential, ResourceServerOptions, STEP, present, secret};
 use mcp_oauth_engine::checks;
-use mcp_oauth_engine::flow::FlowContext;
 use mcp_oauth_engine::flow::token_request::{self, ErrorAnswer};
+use mcp_oauth_engine::flow::{FlowContext, mcp};
 
 /// Tokens living longer are not waited for: the answer is "not observed", never a guess.
 pub const MAX_WAITED_LIFETIME: Duration = Duration::from_secs(120);
@@ -185,14 +185,20 @@ pub(super) async fn expiry(
         }
         if past >= LEEWAY {
             details["expected"] = json!(401);
-            ctx.recorder.fail(
-                check,
-                details,
-                format!(
+            let message = match tool_error_with(ctx, mcp_url, &held.access).await {
+                Some(tool_error) => {
+                    details["toolError"] = json!(tool_error);
+                    format!(
+                        "the access token is let through with HTTP 200 {} s after it expired, and a tool call with it answered 200 with a tool error ({tool_error}) instead of 401 error=\"invalid_token\": a client never learns that its token expired, so it never refreshes",
+                        past.as_secs()
+                    )
+                }
+                None => format!(
                     "the access token is still accepted {} s after it expired",
                     past.as_secs()
                 ),
-            );
+            };
+            ctx.recorder.fail(check, details, message);
             return;
         }
         if waited + LEEWAY > options.timeout {
@@ -210,6 +216,34 @@ pub(super) async fn expiry(
         wait(ctx, options, LEEWAY).await;
         waited += LEEWAY;
     }
+}
+
+/// A tool call with the expired token, the first tool the server lists that needs no
+/// arguments: what the tool answered when that is a tool error (quoted, redacted), as servers
+/// that pass the token on to another API answer expiry (ms-365-mcp-server#406). Run on a
+/// branch of the flow's context, so its exchanges are evidence and its checks, which would
+/// judge the tool rather than the token, are dropped.
+async fn tool_error_with(
+    ctx: &mut FlowContext,
+    mcp_url: &str,
+    token: &oauth2::AccessToken,
+) -> Option<String> {
+    let mut branch = ctx.branch();
+    let answer = async {
+        let listed = mcp::run(&mut branch, mcp_url, token, mcp::Action::ListTools)
+            .await
+            .ok()?;
+        let call = mcp::tool_call::choose(&listed)?;
+        let action = mcp::Action::CallTool {
+            name: call.name,
+            arguments: call.arguments,
+        };
+        mcp::run(&mut branch, mcp_url, token, action).await.ok()
+    }
+    .await;
+    ctx.http.rejoin(&branch.http);
+    let tool_error = answer?.get("toolError")?.clone();
+    Some(ctx.http.redactor().text(&tool_error.to_string()))
 }
 
 fn past_expiry(now: SystemTime, expires_at: SystemTime) -> Duration {

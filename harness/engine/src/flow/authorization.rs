@@ -17,7 +17,7 @@ use super::scope::requested_scope;
 use super::{ClientOptions, FlowContext, Pauses, StepResult, resource_parameter};
 use crate::checks;
 use crate::diagnosis;
-use crate::profile::IssPolicy;
+use crate::profile::{AuthorizationQuery, IssPolicy};
 use crate::user_agent::{ConsentOutcome, UserAgent};
 
 /// A code ready to be exchanged, with the verifier that proves it is ours.
@@ -53,6 +53,12 @@ pub fn authorization_request(
     let state = CsrfToken::new_random();
     ctx.http.redactor().register(verifier.secret());
     ctx.http.redactor().register(state.secret());
+    let endpoint_query = endpoint.query().map(str::to_owned);
+    if endpoint_query.is_some()
+        && ctx.profile.authorization_query == AuthorizationQuery::QuestionMark
+    {
+        endpoint.set_query(None);
+    }
     {
         let mut query = endpoint.query_pairs_mut();
         query
@@ -67,6 +73,17 @@ pub fn authorization_request(
         }
         if let Some((name, value)) = resource {
             query.append_pair(name, value);
+        }
+    }
+    if let Some(own) = &endpoint_query
+        && ctx.profile.authorization_query == AuthorizationQuery::QuestionMark
+    {
+        // `{endpoint}?{parameters}`, as the emulated client writes it.
+        let parameters = endpoint.query().unwrap_or_default().to_owned();
+        let mut base = endpoint.clone();
+        base.set_query(None);
+        if let Ok(joined) = Url::parse(&format!("{base}?{own}?{parameters}")) {
+            endpoint = joined;
         }
     }
     AuthorizationRequest {
@@ -135,7 +152,11 @@ pub async fn authorize(
         ConsentOutcome::Callback(callback) => {
             let mut details = json!({ "redirectUri": options.redirect_uri });
             if let Some(query) = &endpoint_query {
-                details["endpointQueryKept"] = json!(query);
+                let written = match ctx.profile.authorization_query {
+                    AuthorizationQuery::Appended => "endpointQueryKept",
+                    AuthorizationQuery::QuestionMark => "endpointQueryBeforeSecondQuestionMark",
+                };
+                details[written] = json!(query);
             }
             if let Some(audience) = &options.audience {
                 details["audience"] = json!(audience);
@@ -154,7 +175,15 @@ pub async fn authorize(
                 status,
                 body: &body,
             };
-            return Err(refused_redirect(ctx, options, client, shown));
+            let refused = refused_redirect(ctx, options, client, shown);
+            return Err(match &endpoint_query {
+                Some(query)
+                    if ctx.profile.authorization_query == AuthorizationQuery::QuestionMark =>
+                {
+                    second_question_mark(refused, query, ctx.profile)
+                }
+                _ => refused,
+            });
         }
     };
 
@@ -424,6 +453,27 @@ fn check_iss(
             Ok(())
         }
     }
+}
+
+/// A page instead of a callback after this profile wrote `{endpoint}?{parameters}` to an
+/// endpoint with a query of its own: the client it emulates broke the request (RFC 6749 §3.1:
+/// the endpoint's query MUST be retained), which the engine knows because it wrote the URL.
+fn second_question_mark(
+    refused: diagnosis::Diagnosis,
+    query: &str,
+    profile: &crate::profile::Profile,
+) -> diagnosis::Diagnosis {
+    let client = profile.emulates.unwrap_or(profile.name);
+    let mut blamed = diagnosis::with_party(refused, diagnosis::Party::Client);
+    blamed.message = format!(
+        "{} The authorization endpoint already has a query ({query}), and {client} adds its parameters after a second '?', so the server cannot read them (RFC 6749 §3.1: the endpoint's query MUST be retained).",
+        blamed.message
+    );
+    blamed.remedy = format!(
+        "The client ({client}) must append its parameters to the endpoint's query with '&'. Meanwhile the server could advertise an authorization_endpoint without a query. {}",
+        blamed.remedy
+    );
+    blamed
 }
 
 #[cfg(test)]

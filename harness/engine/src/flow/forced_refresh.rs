@@ -61,7 +61,8 @@ async fn refresh_once(
         ("refresh_token".to_owned(), refresh_token.secret().clone()),
     ];
     if super::sends_resource(ctx.profile, server) {
-        params.push(("resource".to_owned(), server.resource.clone()));
+        let resource = ctx.profile.resource_written.apply(&server.resource);
+        params.push(("resource".to_owned(), resource));
     }
     let response = token_request::post(ctx, "refresh", &server.endpoints.token, client, params)
         .await
@@ -165,7 +166,8 @@ pub async fn reuse(
         ("refresh_token".to_owned(), old.secret().clone()),
     ];
     if super::sends_resource(ctx.profile, server) {
-        params.push(("resource".to_owned(), server.resource.clone()));
+        let resource = ctx.profile.resource_written.apply(&server.resource);
+        params.push(("resource".to_owned(), resource));
     }
     let response =
         match token_request::post(ctx, "refresh", &server.endpoints.token, client, params).await {

@@ -517,12 +517,14 @@ fn resource_parameter(
     if !sends_resource(ctx.profile, server) {
         return None;
     }
-    let resource = &server.resource;
-    ctx.recorder.pass(
-        &checks::RESOURCE_INDICATOR,
-        json!({ "request": request, "resource": resource }),
-    );
-    Some(("resource", resource.to_owned()))
+    let resource = ctx.profile.resource_written.apply(&server.resource);
+    let mut details = json!({ "request": request, "resource": resource });
+    if resource != server.resource {
+        // A real client's way of writing it, emulated: the report says it is not as named.
+        details["named"] = json!(server.resource);
+    }
+    ctx.recorder.pass(&checks::RESOURCE_INDICATOR, details);
+    Some(("resource", resource))
 }
 
 /// What a finished flow hands to the report.

@@ -19,6 +19,12 @@ pub enum RefreshKind {
 pub fn from_answer(kind: RefreshKind, answer: &ErrorAnswer) -> Diagnosis {
     let summary = answer.summary();
     if answer.status >= 500 || answer.status == 429 {
+        // The server says it failed (RFC 6749 §4.1.2.1's `server_error`), which is not the
+        // outage `temporarily_unavailable` or a gateway's page announces: clients treat the
+        // two apart (the TypeScript SDK authorizes again on the first, stops on the second).
+        if answer.error.as_deref() == Some("server_error") {
+            return server_error(&summary);
+        }
         return transient(&summary);
     }
     if answer.status == 404 || !answer.json {
@@ -107,6 +113,16 @@ pub fn grant_broken(what: &str, times: u32) -> Diagnosis {
     )
 }
 
+fn server_error(what: &str) -> Diagnosis {
+    diagnosis::new(
+        diagnosis::REFRESH_SERVER_ERROR,
+        format!(
+            "The token endpoint answered the refresh with {what}: it failed on its side, and the refresh token itself was not refused. Once may be an outage; a second time in a row is a refresh grant that does not work (refresh-grant-broken)."
+        ),
+        "Run Test Connection again. If it keeps failing, the provider must fix its token endpoint's refresh_token grant (its logs show the error behind the 500).",
+    )
+}
+
 fn transient(what: &str) -> Diagnosis {
     diagnosis::new(
         diagnosis::TRANSIENT_REFRESH_FAILURE,
@@ -176,6 +192,10 @@ mod tests {
             "transient-refresh-failure"
         );
         assert_eq!(code(500, None, false), "transient-refresh-failure");
+        assert_eq!(
+            code(500, Some("server_error"), true),
+            "refresh-server-error"
+        );
         assert_eq!(code(429, None, false), "transient-refresh-failure");
         assert_eq!(code(404, None, false), "token-endpoint-misconfigured");
         assert_eq!(

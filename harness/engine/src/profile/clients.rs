@@ -16,6 +16,7 @@ use super::{
     AUDIENCE_INFO, DCR_BEFORE_2026, IssPolicy, IssuerComparison, Profile, ResourceComparison,
     SeverityOverride, StepUpScope,
 };
+use super::{AuthorizationQuery, ResourceWritten};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis;
 
@@ -70,6 +71,8 @@ pub const TS_SDK_2_4: Profile = Profile {
     send_resource: true,
     // The SDK sends `resource` only when protected-resource metadata was found.
     resource_needs_metadata: true,
+    resource_written: ResourceWritten::AsNamed,
+    authorization_query: AuthorizationQuery::Appended,
     refresh_window: Duration::ZERO,
     pending_authorization_lifetime: Duration::from_secs(600),
     // finishAuth compares `iss` when present and requires it when the metadata advertises
@@ -103,6 +106,10 @@ pub const TS_SDK_2_4: Profile = Profile {
         diagnosis::CLIENT_REGISTRATION_GONE,
         diagnosis::TOKEN_ENDPOINT_MISCONFIGURED,
         diagnosis::CLIENT_UNKNOWN,
+        // `server_error` is a ServerError, answered by a new authorization (AUTH
+        // `authInternal`); `temporarily_unavailable` is thrown.
+        diagnosis::REFRESH_SERVER_ERROR,
+        diagnosis::REFRESH_GRANT_BROKEN,
     ],
     renew_forgotten_client: true,
     dpop: DpopUse::Never,
@@ -117,6 +124,9 @@ pub const MCP_REMOTE_0_15: Profile = Profile {
     emulates: Some("mcp-remote@0.15.1"),
     // NodeOAuthClientProvider refreshes before every request within a fixed 60 s margin.
     refresh_window: Duration::from_secs(60),
+    // The bundled SDK 2.0.0 sends `new URL(resource).href` (selectResourceURL,
+    // startAuthorization): a bare-origin resource gains a `/`.
+    resource_written: ResourceWritten::UrlSerialized,
     // One browser authorization per start: a second one is completed up to the callback and
     // dropped (connectToRemoteServer).
     max_reauthorizations: 0,
@@ -235,12 +245,16 @@ pub const AI_SDK_MCP_2_0: Profile = Profile {
         diagnosis::REFRESH_INVALID_REQUEST,
         diagnosis::REFRESH_REFUSED,
         diagnosis::TRANSIENT_REFRESH_FAILURE,
+        diagnosis::REFRESH_SERVER_ERROR,
         diagnosis::REFRESH_GRANT_BROKEN,
     ],
     // No step-up: a 403 is final; one refresh or authorization per request.
     steps_up: false,
     max_reauthorizations: 1,
     severity_overrides: AI_SDK_MCP_2_0_OVERRIDES,
+    // The metadata's resource verbatim, except that a pathless URL loses its trailing slash
+    // (dist/index.js `resourceUrlStripSlash`, `selectResourceURL`).
+    resource_written: ResourceWritten::PathlessSlashStripped,
     ..TS_SDK_2_4
 };
 
@@ -281,11 +295,15 @@ pub const PYTHON_SDK_2_3: Profile = Profile {
     name: "python-sdk-2.3",
     summary: "The official Python MCP SDK's OAuthClientProvider, mcp 2.3.0",
     emulates: Some("mcp@2.3.0"),
+    // f"{auth_endpoint}?{urlencode(auth_params)}" (client/auth/oauth2.py, python-sdk#3505):
+    // an endpoint with a query gets a second `?`.
+    authorization_query: AuthorizationQuery::QuestionMark,
     send_resource: true,
     // `resource` when protected-resource metadata exists (or the 401'd request carried a
     // protocol version of 2025-06-18 or later, which the first one never does).
     resource_needs_metadata: true,
     // Refreshes only once its own clock says the token expired.
+    resource_written: ResourceWritten::AsNamed,
     refresh_window: Duration::ZERO,
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::RequireWhenAdvertised,

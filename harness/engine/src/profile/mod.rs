@@ -55,6 +55,44 @@ pub enum ResourceComparison {
     SameOriginParent,
 }
 
+/// How a client adds its parameters to an authorization endpoint URL that already has a query
+/// (RFC 6749 §3.1: the query MUST be retained).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizationQuery {
+    /// Appended to the endpoint's own query with `&`.
+    Appended,
+    /// `{endpoint}?{parameters}`: a second `?` when the endpoint has a query, which runs the
+    /// endpoint's last parameter and the client's first together.
+    QuestionMark,
+}
+
+/// How a client writes the `resource` parameter it takes from protected-resource metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceWritten {
+    /// Byte for byte as the metadata names it.
+    AsNamed,
+    /// As a WHATWG URL serializes it (`new URL(resource).href`): a bare origin gains a `/`.
+    UrlSerialized,
+    /// As named, except that a pathless URL loses its trailing `/` (`http://host/` is sent as
+    /// `http://host`).
+    PathlessSlashStripped,
+}
+
+impl ResourceWritten {
+    /// The `resource` value sent for `named`.
+    pub fn apply(self, named: &str) -> String {
+        match (self, url::Url::parse(named)) {
+            (ResourceWritten::UrlSerialized, Ok(parsed)) => parsed.to_string(),
+            (ResourceWritten::PathlessSlashStripped, Ok(parsed))
+                if parsed.path() == "/" && parsed.query().is_none() =>
+            {
+                named.strip_suffix('/').unwrap_or(named).to_owned()
+            }
+            _ => named.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: &'static str,
@@ -67,6 +105,10 @@ pub struct Profile {
     /// Send `resource` only when protected-resource metadata named one (clients that form it
     /// from the metadata alone); the spec revisions send the MCP server's canonical URL anyway.
     pub resource_needs_metadata: bool,
+    /// How the `resource` value is written.
+    pub resource_written: ResourceWritten,
+    /// How the authorization request's parameters join an endpoint URL that has a query.
+    pub authorization_query: AuthorizationQuery,
     /// Refresh before a call when the access token expires within this window.
     pub refresh_window: Duration,
     /// How long the client keeps a pending authorization (state, verifier) while the person
@@ -376,6 +418,8 @@ pub const PIPELINES: Profile = Profile {
     emulates: None,
     send_resource: false,
     resource_needs_metadata: false,
+    resource_written: ResourceWritten::AsNamed,
+    authorization_query: AuthorizationQuery::Appended,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
@@ -414,6 +458,8 @@ pub const MCP_2025_06_18: Profile = Profile {
     emulates: None,
     send_resource: true,
     resource_needs_metadata: false,
+    resource_written: ResourceWritten::AsNamed,
+    authorization_query: AuthorizationQuery::Appended,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
@@ -533,6 +579,28 @@ impl DpopUse {
         [DpopUse::Never, DpopUse::WhenAdvertised, DpopUse::Always]
             .into_iter()
             .find(|u| u.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod resource_written_tests {
+    use super::ResourceWritten;
+
+    #[test]
+    fn each_way_of_writing_a_resource_changes_only_what_its_client_changes() {
+        let bare = "http://127.0.0.1:9000";
+        let slash = "http://127.0.0.1:9000/";
+        let path = "http://127.0.0.1:9000/mcp/";
+        assert_eq!(ResourceWritten::AsNamed.apply(bare), bare);
+        assert_eq!(ResourceWritten::UrlSerialized.apply(bare), slash);
+        assert_eq!(ResourceWritten::UrlSerialized.apply(path), path);
+        assert_eq!(ResourceWritten::PathlessSlashStripped.apply(slash), bare);
+        assert_eq!(ResourceWritten::PathlessSlashStripped.apply(bare), bare);
+        assert_eq!(ResourceWritten::PathlessSlashStripped.apply(path), path);
+        assert_eq!(
+            ResourceWritten::UrlSerialized.apply("not a url"),
+            "not a url"
+        );
     }
 }
 
