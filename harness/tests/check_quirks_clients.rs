@@ -3,34 +3,15 @@
 //! body `client_id`, and registrations forgotten by a restart, answered in three forms. What the
 //! client steps over is a WARNING with its remedy; what it cannot, a diagnosis.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use mcp_oauth_harness::check::{self, CheckOptions, CheckRun, Consent};
-use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_harness::check::CheckRun;
+use mcp_oauth_mocks::MockConfig;
 use mcp_oauth_mocks::config::{
     ClientAuthReading, ForgetRegisteredClients, TokenEndpointAuthMethod, UnknownClientAnswer,
 };
-use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Check, Connects, Status};
 
 mod check_support;
-use check_support::{human, recorded};
-
-async fn check_against(edit: impl FnOnce(&mut MockConfig)) -> CheckRun {
-    let mut config = MockConfig::default();
-    edit(&mut config);
-    let mocks = MockServers::start(config, Arc::new(SystemClock))
-        .await
-        .expect("mock servers start");
-    let options = CheckOptions {
-        consent: Consent::Headless,
-        redirect_port: 0,
-        timeout: Duration::from_secs(10),
-        ..CheckOptions::new(mocks.mcp_url())
-    };
-    check::check(options).await.expect("the check runs")
-}
+use check_support::{check_against, human, recorded};
 
 /// A server that registers every client as confidential with `client_secret_basic`.
 fn basic_clients(config: &mut MockConfig, reading: ClientAuthReading) {

@@ -14,22 +14,7 @@ use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Check, Connects, Status};
 
 mod check_support;
-use check_support::{human, recorded};
-
-async fn check_against(edit: impl FnOnce(&mut MockConfig)) -> CheckRun {
-    let mut config = MockConfig::default();
-    edit(&mut config);
-    let mocks = MockServers::start(config, Arc::new(SystemClock))
-        .await
-        .expect("mock servers start");
-    let options = CheckOptions {
-        consent: Consent::Headless,
-        redirect_port: 0,
-        timeout: Duration::from_secs(10),
-        ..CheckOptions::new(mocks.mcp_url())
-    };
-    check::check(options).await.expect("the check runs")
-}
+use check_support::{check_against, human, recorded};
 
 #[track_caller]
 fn remedy_names(check: &Check, words: &[&str]) {

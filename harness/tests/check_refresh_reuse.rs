@@ -1,32 +1,21 @@
 //! `check` on a rotated-away refresh token presented again: refused, or honoured within a
 //! reuse grace window (observed, with how long after the rotation), or honoured for longer.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use mcp_oauth_harness::check::{self, CheckOptions, CheckRun, Consent};
-use mcp_oauth_mocks::MockServers;
-use mcp_oauth_mocks::clock::SystemClock;
-use mcp_oauth_mocks::config::MockConfig;
+use mcp_oauth_harness::check::CheckRun;
 use mcp_oauth_reports::{Check, Status};
+
+mod check_support;
+use check_support::check_against;
 
 /// A rotating server without a revocation endpoint, so that nothing revokes the grant before
 /// the reuse: `grace` seconds of reuse grace.
 async fn check_rotating(grace: u64) -> CheckRun {
-    let mut config = MockConfig::default();
-    config.authorization_server.rotate_refresh_tokens = true;
-    config.authorization_server.refresh_reuse_grace_secs = grace;
-    config.authorization_server.revocation_endpoint = false;
-    let mocks = MockServers::start(config, Arc::new(SystemClock))
-        .await
-        .expect("mock servers start");
-    let options = CheckOptions {
-        consent: Consent::Headless,
-        redirect_port: 0,
-        timeout: Duration::from_secs(10),
-        ..CheckOptions::new(mocks.mcp_url())
-    };
-    check::check(options).await.expect("the check runs")
+    check_against(|c| {
+        c.authorization_server.rotate_refresh_tokens = true;
+        c.authorization_server.refresh_reuse_grace_secs = grace;
+        c.authorization_server.revocation_endpoint = false;
+    })
+    .await
 }
 
 fn reuse_checks(run: &CheckRun) -> Vec<&Check> {

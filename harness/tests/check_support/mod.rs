@@ -1,11 +1,33 @@
-//! Test support for the `check` tests: the human rendering of a run (for failure messages)
-//! and the recordings of one check.
+//! Test support for the `check` tests: a headless check of mocks configured for it, the
+//! human rendering of a run (for failure messages) and the recordings of one check.
 
 // Each test binary that includes this module uses only part of it.
 #![allow(dead_code)]
 
-use mcp_oauth_harness::check::CheckRun;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_oauth_harness::check::{self, CheckOptions, CheckRun, Consent};
+use mcp_oauth_mocks::clock::SystemClock;
+use mcp_oauth_mocks::{MockConfig, MockServers};
 use mcp_oauth_reports::{Check, Status};
+
+/// A headless `check` (10 s timeout) of mocks on the system clock, their configuration
+/// the default one changed by `edit`.
+pub async fn check_against(edit: impl FnOnce(&mut MockConfig)) -> CheckRun {
+    let mut config = MockConfig::default();
+    edit(&mut config);
+    let mocks = MockServers::start(config, Arc::new(SystemClock))
+        .await
+        .expect("mock servers start");
+    let options = CheckOptions {
+        consent: Consent::Headless,
+        redirect_port: 0,
+        timeout: Duration::from_secs(10),
+        ..CheckOptions::new(mocks.mcp_url())
+    };
+    check::check(options).await.expect("the check runs")
+}
 
 /// The run as `check` prints it, for assertion messages.
 pub fn human(run: &CheckRun) -> String {

@@ -53,10 +53,13 @@ pub fn authorization_request(
     let state = CsrfToken::new_random();
     ctx.http.redactor().register(verifier.secret());
     ctx.http.redactor().register(state.secret());
-    let endpoint_query = endpoint.query().map(str::to_owned);
-    if endpoint_query.is_some()
-        && ctx.profile.authorization_query == AuthorizationQuery::QuestionMark
-    {
+    // A profile that writes `{endpoint}?{parameters}` builds its parameters alone, then
+    // joins them to the endpoint's own query after a second `?`.
+    let own_query = match ctx.profile.authorization_query {
+        AuthorizationQuery::QuestionMark => endpoint.query().map(str::to_owned),
+        AuthorizationQuery::Appended => None,
+    };
+    if own_query.is_some() {
         endpoint.set_query(None);
     }
     {
@@ -75,14 +78,10 @@ pub fn authorization_request(
             query.append_pair(name, value);
         }
     }
-    if let Some(own) = &endpoint_query
-        && ctx.profile.authorization_query == AuthorizationQuery::QuestionMark
-    {
-        // `{endpoint}?{parameters}`, as the emulated client writes it.
+    if let Some(own) = own_query {
         let parameters = endpoint.query().unwrap_or_default().to_owned();
-        let mut base = endpoint.clone();
-        base.set_query(None);
-        if let Ok(joined) = Url::parse(&format!("{base}?{own}?{parameters}")) {
+        endpoint.set_query(None);
+        if let Ok(joined) = Url::parse(&format!("{endpoint}?{own}?{parameters}")) {
             endpoint = joined;
         }
     }

@@ -26,25 +26,24 @@ pub async fn refresh_now(
     refresh_token: &RefreshToken,
 ) -> StepResult<TokenSet> {
     match refresh_once(ctx, server, client, refresh_token, 1).await {
-        Err(Attempt::ServerError) => refresh_once(ctx, server, client, refresh_token, 2)
+        Err(Attempt::Retry(_)) => refresh_once(ctx, server, client, refresh_token, 2)
             .await
             .map_err(Attempt::into_diagnosis),
         other => other.map_err(Attempt::into_diagnosis),
     }
 }
 
-/// How a refresh attempt failed: a server error, worth one more try, or a diagnosis.
+/// How a refresh attempt failed: with a server error worth one more try, or for good; each
+/// with the diagnosis of what was answered.
 enum Attempt {
-    ServerError,
+    Retry(Diagnosis),
     Failed(Diagnosis),
 }
 
 impl Attempt {
     fn into_diagnosis(self) -> Diagnosis {
         match self {
-            Attempt::Failed(diagnosis) => diagnosis,
-            // Only the first attempt reports a bare server error; it is tried again.
-            Attempt::ServerError => refresh_failure::grant_broken("a server error", 1),
+            Attempt::Retry(diagnosis) | Attempt::Failed(diagnosis) => diagnosis,
         }
     }
 }
@@ -115,7 +114,10 @@ async fn refresh_once(
                     answer.summary()
                 ),
             );
-            Err(Attempt::ServerError)
+            Err(Attempt::Retry(refresh_failure::from_answer(
+                RefreshKind::FreshToken,
+                &answer,
+            )))
         }
         Err(answer) => {
             ctx.recorder.fail(

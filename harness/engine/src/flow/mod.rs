@@ -347,11 +347,7 @@ impl ClientFlow {
             }
             Err(diagnosis) => Err(diagnosis),
         };
-        self.settle(result.map(Value::from))
-            .map(|answers| match answers {
-                Value::Array(answers) => answers,
-                other => vec![other],
-            })
+        self.settle(result)
     }
 
     /// Calls one tool the server lists, with arguments its input schema accepts
@@ -384,7 +380,7 @@ impl ClientFlow {
         Ok(connection.tokens.access_token.clone())
     }
 
-    fn settle(&mut self, result: StepResult<Value>) -> StepResult<Value> {
+    fn settle<T>(&mut self, result: StepResult<T>) -> StepResult<T> {
         match result {
             Ok(value) => {
                 self.health = Health::Healthy;
