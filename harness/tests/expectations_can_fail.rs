@@ -26,6 +26,13 @@ struct Mutation {
     mutate: fn(&mut Scenario),
 }
 
+/// The 401's challenge in its standard form: `Bearer resource_metadata="…"`, each parameter
+/// once, no error code.
+fn standard_challenge(scenario: &mut Scenario) {
+    scenario.mocks.resource_server.unauthenticated_challenge =
+        mcp_oauth_mocks::config::ChallengeForm::Standard;
+}
+
 /// The first step of the script with this action.
 fn step(scenario: &mut Scenario, action: ActionKind) -> &mut Step {
     scenario
@@ -669,10 +676,27 @@ const MUTATIONS: &[Mutation] = &[
     Mutation {
         scenario: "quirk-realm-challenge",
         change: "the challenge is the standard one, without an error code",
-        mutate: |s| {
-            s.mocks.resource_server.unauthenticated_challenge =
-                mcp_oauth_mocks::config::ChallengeForm::Standard
-        },
+        mutate: standard_challenge,
+    },
+    Mutation {
+        scenario: "credentials-foreign-issuer",
+        change: "the new authorization server offers registration, so the client registers there",
+        mutate: |s| s.mocks.authorization_server.dynamic_registration = true,
+    },
+    Mutation {
+        scenario: "challenge-duplicate-parameters",
+        change: "the challenge is the standard one: resource_metadata once, no error code",
+        mutate: standard_challenge,
+    },
+    Mutation {
+        scenario: "challenge-loose-quoting",
+        change: "the challenge is written `name=\"value\"`",
+        mutate: standard_challenge,
+    },
+    Mutation {
+        scenario: "challenge-multiple-schemes",
+        change: "the challenge is the Bearer one alone",
+        mutate: standard_challenge,
     },
     Mutation {
         scenario: "quirk-issuer-drops-path",

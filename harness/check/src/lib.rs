@@ -186,6 +186,13 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
     );
 
     let mut findings = probes::run(flow.context(), &inputs).await;
+    // A Client ID and secret the user gave belong to the authorization server the probes
+    // found: no profile's flow sends them to another one, whatever the server's metadata
+    // names by then. (A gallery entry that pins the issuer names the server itself.)
+    if client_options.client_id.is_some() && client_options.pinned.issuer.is_none() {
+        client_options.credentials_issuer = findings.discovered.issuer.clone();
+        flow.options_mut().credentials_issuer = findings.discovered.issuer.clone();
+    }
     if let Some(entry) = &options.gallery {
         gallery::compare(flow.context(), entry, &findings.discovered);
     }

@@ -278,6 +278,7 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::METADATA_INVALID => &checks::AS_METADATA_FIELDS,
         d::PKCE_NOT_ADVERTISED => &checks::PKCE_S256_ADVERTISED,
         d::CLIENT_ID_MISSING => &checks::DCR_AVAILABLE,
+        d::CREDENTIALS_FOREIGN_ISSUER => &checks::CLIENT_BOUND_TO_ISSUER,
         d::DCR_REJECTED => &checks::DCR_REGISTRATION,
         d::FRAGMENT_REDIRECT_ACCEPTED => &checks::DCR_REJECTS_FRAGMENT,
         d::OPEN_REDIRECT => &checks::AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT,

@@ -18,6 +18,7 @@ codes! {
     METADATA_INVALID = "metadata-invalid";
     PKCE_NOT_ADVERTISED = "pkce-not-advertised";
     CLIENT_ID_MISSING = "client-id-missing";
+    CREDENTIALS_FOREIGN_ISSUER = "credentials-foreign-issuer";
     DCR_REJECTED = "dcr-rejected";
     REDIRECT_URI_MISMATCH = "redirect-uri-mismatch";
     AUTHORIZATION_ERROR_PAGE = "authorization-error-page";
@@ -101,7 +102,9 @@ pub fn party_of(code: &str) -> Party {
         | DPOP_REQUIRED
         | DPOP_NONCE_UNSATISFIED
         | DPOP_PROOF_REFUSED
-        | DPOP_SCHEME_REFUSED => Party::McpServer,
+        | DPOP_SCHEME_REFUSED
+        // Its metadata sends clients to an authorization server the credentials are not for.
+        | CREDENTIALS_FOREIGN_ISSUER => Party::McpServer,
         // Either half can make the fix: the authorization server's audiences and scopes, or
         // what the MCP server accepts.
         AUDIENCE_REQUIRED | TOKEN_REJECTED | OPAQUE_TOKEN_REFUSED | FRESH_TOKEN_REFUSED

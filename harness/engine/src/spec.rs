@@ -78,6 +78,8 @@ spec_refs! {
     FETCH_CORS = "Fetch-CORS", "https://fetch.spec.whatwg.org/#http-cors-protocol";
     RFC9110_15_4_8 = "RFC9110-15.4.8", "https://www.rfc-editor.org/rfc/rfc9110#section-15.4.8";
     RFC9110_11_1 = "RFC9110-11.1", "https://www.rfc-editor.org/rfc/rfc9110#section-11.1";
+    RFC9110_11_2 = "RFC9110-11.2", "https://www.rfc-editor.org/rfc/rfc9110#section-11.2";
+    RFC9110_11_6_1 = "RFC9110-11.6.1", "https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1";
     RFC7519_7_2 = "RFC7519-7.2", "https://www.rfc-editor.org/rfc/rfc7519#section-7.2";
     RFC8725_3_1 = "RFC8725-3.1", "https://www.rfc-editor.org/rfc/rfc8725#section-3.1";
     RFC9068_4 = "RFC9068-4", "https://www.rfc-editor.org/rfc/rfc9068#section-4";

@@ -218,12 +218,20 @@ impl Parser {
                 self.token()
                     .ok_or_else(|| self.error("expected a parameter value"))?
             };
+            let single_quoted = value.starts_with('\'');
             params.push((name.to_ascii_lowercase(), value));
             self.skip_ws();
             match self.peek() {
                 None => return Ok(()),
                 Some(',') => {
                     self.pos += 1;
+                }
+                // `'…'` is a token only while it holds token characters: a single-quoted URL
+                // stops at its `:`.
+                Some(_) if single_quoted => {
+                    return Err(self.error(
+                        "a single-quoted value (RFC 9110 §5.6.4 quotes with double quotes only)",
+                    ));
                 }
                 Some(_) => return Err(self.error("expected a comma between parameters")),
             }
@@ -294,6 +302,20 @@ mod tests {
         let c = &parse(r#"bearer Resource_Metadata="a\"b""#).unwrap()[0];
         assert!(c.is_bearer());
         assert_eq!(c.param("resource_metadata"), Some("a\"b"));
+    }
+
+    #[test]
+    fn a_single_quoted_url_is_an_error_that_says_so() {
+        let error = parse("Bearer resource_metadata='http://a/m'").unwrap_err();
+        assert!(error.message.contains("single-quoted"), "{error}");
+        // A single-quoted value of token characters is a token.
+        assert_eq!(
+            bearer("Bearer scope='mcp'")
+                .unwrap()
+                .unwrap()
+                .param("scope"),
+            Some("'mcp'")
+        );
     }
 
     #[test]

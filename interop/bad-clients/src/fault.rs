@@ -41,6 +41,9 @@ pub enum Fault {
     /// Sends the metadata's `resource` as a parsed URL serializes it, so a bare origin gains a
     /// `/` (`new URL(resource).href`), instead of byte for byte.
     ResourceSlashAdded,
+    /// Reads the challenge's parameters by matching `name="`, so whitespace around `=`
+    /// (which RFC 9110 §11.2 allows) hides them.
+    ChallengePattern,
     NeverExits,
 }
 
@@ -74,6 +77,7 @@ pub const NAMES: &[(&str, Fault)] = &[
     ("racing-refresh", Fault::RacingRefresh),
     ("second-question-mark", Fault::SecondQuestionMark),
     ("resource-slash-added", Fault::ResourceSlashAdded),
+    ("challenge-pattern", Fault::ChallengePattern),
     ("never-exits", Fault::NeverExits),
     ("idles-past-expiry", Fault::IdlesPastExpiry),
     ("conformant", Fault::None),

@@ -109,18 +109,34 @@ fn text(value: &Value, field: &str) -> Option<String> {
     value.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// `resource_metadata="..."` from a Bearer challenge.
-fn resource_metadata(challenge: &str) -> Option<String> {
-    let start = challenge.find("resource_metadata=\"")? + "resource_metadata=\"".len();
-    let rest = &challenge[start..];
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
-/// `scope="..."` from a Bearer challenge.
-fn challenge_scope(challenge: &str) -> Option<String> {
-    let start = challenge.find("scope=\"")? + "scope=\"".len();
-    let rest = &challenge[start..];
-    Some(rest[..rest.find('"')?].to_owned())
+/// A parameter of the challenge: `name="value"` or `name=token`, with whitespace allowed
+/// around `=` (RFC 9110 §11.2), the first occurrence winning. The `challenge-pattern` fault
+/// matches `name="` only, as a regular expression over the header would.
+fn challenge_param(challenge: &str, name: &str, fault: Fault) -> Option<String> {
+    if fault == Fault::ChallengePattern {
+        let start = challenge.find(&format!("{name}=\""))? + name.len() + 2;
+        let rest = &challenge[start..];
+        return Some(rest[..rest.find('"')?].to_owned());
+    }
+    let mut from = 0;
+    while let Some(found) = challenge[from..].find(name) {
+        let at = from + found;
+        from = at + name.len();
+        let boundary = challenge[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c == ' ' || c == ',' || c == '\t');
+        let rest = challenge[from..].trim_start_matches([' ', '\t']);
+        let Some(value) = rest.strip_prefix('=').filter(|_| boundary) else {
+            continue;
+        };
+        let value = value.trim_start_matches([' ', '\t']);
+        return match value.strip_prefix('"') {
+            Some(quoted) => Some(quoted[..quoted.find('"')?].to_owned()),
+            None => Some(value.split([',', ' ']).next()?.to_owned()),
+        };
+    }
+    None
 }
 
 /// RFC 8414 §3.1: the well-known segment goes between the origin and the issuer's path.
@@ -140,7 +156,9 @@ pub async fn discover(
     fault: Fault,
 ) -> Result<Server> {
     let mcp = Url::parse(mcp_url).map_err(|e| format!("bad MCP URL: {e}"))?;
-    let mut prm_urls: Vec<String> = resource_metadata(challenge).into_iter().collect();
+    let mut prm_urls: Vec<String> = challenge_param(challenge, "resource_metadata", fault)
+        .into_iter()
+        .collect();
     prm_urls.push(inserted(&mcp, "oauth-protected-resource"));
     let mut prm = None;
     for url in prm_urls {
@@ -205,7 +223,7 @@ pub async fn discover(
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        challenge_scope: challenge_scope(challenge),
+        challenge_scope: challenge_param(challenge, "scope", fault),
         metadata_scopes: scopes,
     })
 }

@@ -294,6 +294,27 @@ async fn adds_a_slash_to_a_bare_origin_resource() {
     assert_fails_exactly("conformant", "resource-exact-echo", &[]).await;
 }
 
+/// `resource_metadata = "…"`: a client that matches `resource_metadata="` finds no pointer,
+/// and the metadata is at no well-known location, so it never connects; the control, which
+/// parses the whitespace RFC 9110 allows, connects there and where the challenge repeats a
+/// parameter or lists a DPoP challenge first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_the_challenge_with_a_pattern() {
+    assert_fails_exactly(
+        "challenge-pattern",
+        "challenge-loose-quoting",
+        &["client-scenario-outcome"],
+    )
+    .await;
+    for scenario in [
+        "challenge-loose-quoting",
+        "challenge-duplicate-parameters",
+        "challenge-multiple-schemes",
+    ] {
+        assert_fails_exactly("conformant", scenario, &[]).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presents_an_expired_token() {
     assert_fails_exactly("expired-token", "near-expiry-refresh", EXPIRED_TOKEN).await;

@@ -23,6 +23,15 @@ import sys
 from pathlib import Path
 
 
+def warned(report):
+    """The check ids the report gives a WARNING (a SHOULD the client missed)."""
+    warns = []
+    for check in report.get("checks") or []:
+        if check.get("status") == "WARNING" and check["id"] not in warns:
+            warns.append(check["id"])
+    return warns
+
+
 def observed(report):
     """The failing check ids, the outcome note and the client's exit note of one report."""
     fails = []
@@ -89,7 +98,7 @@ def main():
             print(f"PASS {args.client}/{name}")
             passed += 1
             rows.append({"scenario": name, "verdict": "PASS" if not want else "PASS (expected failure)",
-                         "failing": got, "reason": entry.get("why", "")})
+                         "failing": got, "warnings": warned(report), "reason": entry.get("why", "")})
         else:
             missing = [c for c in want if c not in got]
             extra = [c for c in got if c not in want]

@@ -24,7 +24,11 @@ def cell(row):
     # PASS: as the spec says; "(expected failure)": the client FAILs the checks the spec calls
     # for, and only those.
     if row["verdict"].startswith("PASS"):
-        return "✓" if not failing else f"FAILs as the spec says: {failing}"
+        # A WARNING is a SHOULD the client missed (a step-up, a fallback): shown, never hidden
+        # behind the tick.
+        warnings = ", ".join(f"`{c}`" for c in row.get("warnings", []))
+        warned = f"; WARNING: {warnings}" if warnings else ""
+        return ("✓" if not failing else f"FAILs as the spec says: {failing}") + warned
     if row["verdict"] == "KNOWN":
         reason = row["reason"].split(":")[0]
         return f"known ({reason})" + (f": {failing}" if failing else "")

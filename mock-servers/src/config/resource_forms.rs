@@ -83,6 +83,19 @@ pub enum ChallengeForm {
     /// `Bearer realm="OAuth", error="invalid_token"`: no `resource_metadata`, no scope, and an
     /// error for a token that was never sent.
     RealmInvalidToken,
+    /// `resource_metadata` twice in one challenge, which RFC 9110 §11.2 forbids: first the
+    /// origin's root well-known URL, then the metadata's own location, as a provider's
+    /// challenge with a second `resource_metadata` appended by the server (sentry-mcp#939).
+    DuplicateParameters,
+    /// Whitespace around every `=` (`resource_metadata = "…"`): valid (RFC 9110 §11.2 allows
+    /// BWS there), but missed by clients that match `resource_metadata="` (qwen-code#5343).
+    SpacedEquals,
+    /// Single-quoted values (`resource_metadata='…'`): not a quoted-string, and a `'…'` URL is
+    /// not a token either (RFC 9110 §5.6.2, §5.6.4), so the header does not parse.
+    SingleQuoted,
+    /// Two challenges in one header, `DPoP algs="ES256"` first (without `resource_metadata`),
+    /// then the `Bearer` one with it (RFC 9110 §11.6.1 allows a list of challenges).
+    DpopThenBearer,
 }
 
 /// How a GET of a path nothing serves is answered.

@@ -80,6 +80,19 @@ pub(super) fn validate(config: &MockConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    let points_at_metadata = !matches!(
+        resource.unauthenticated_challenge,
+        super::ChallengeForm::Standard | super::ChallengeForm::RealmInvalidToken
+    );
+    if points_at_metadata
+        && (resource.metadata_location == PrmLocation::None
+            || !resource.resource_metadata_in_challenge)
+    {
+        return Err(ConfigError::new(
+            "resource-server.unauthenticated-challenge",
+            "writes resource_metadata, so it needs protected-resource metadata (metadata-location other than \"none\") and resource-metadata-in-challenge",
+        ));
+    }
     if resource.audience_form != super::AudienceForm::Resource && !resource.require_audience {
         return Err(ConfigError::new(
             "resource-server.audience-form",
@@ -319,6 +332,22 @@ mod tests {
             knob_of(&config),
             Some("authorization-server.token-error-status")
         );
+    }
+
+    #[test]
+    fn a_challenge_that_points_at_metadata_needs_metadata_to_point_at() {
+        let mut config = MockConfig::default();
+        config.resource_server.unauthenticated_challenge =
+            super::super::ChallengeForm::SpacedEquals;
+        assert_eq!(knob_of(&config), None);
+        config.resource_server.metadata_location = PrmLocation::None;
+        assert_eq!(
+            knob_of(&config),
+            Some("resource-server.unauthenticated-challenge")
+        );
+        config.resource_server.unauthenticated_challenge =
+            super::super::ChallengeForm::RealmInvalidToken;
+        assert_eq!(knob_of(&config), None);
     }
 
     #[test]

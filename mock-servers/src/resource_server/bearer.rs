@@ -203,14 +203,9 @@ fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     if error.is_none()
-        && server.config().unauthenticated_challenge == ChallengeForm::RealmInvalidToken
+        && let Some(value) = quirky_challenge(server, server.config().unauthenticated_challenge)
     {
-        let mut response = StatusCode::UNAUTHORIZED.into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"OAuth\", error=\"invalid_token\""),
-        );
-        return response;
+        return unauthorized_with(&value);
     }
     let mut params = Vec::new();
     if let Some(description) = error {
@@ -221,6 +216,54 @@ fn unauthorized(server: &ResourceServer, error: Option<&str>) -> Response {
         params.push(format!("scope=\"{scope}\""));
     }
     challenge(server, StatusCode::UNAUTHORIZED, params)
+}
+
+/// The challenge of a 401 to a request without a token in one of the forms real servers send
+/// besides the standard one (`None`: the standard one, which `challenge` writes).
+fn quirky_challenge(server: &ResourceServer, form: ChallengeForm) -> Option<String> {
+    let metadata = server.metadata_url().unwrap_or_default();
+    let scope = server.config().challenge_scope.as_deref();
+    let scope_param = |separator: &str, quote: char| {
+        scope.map_or(String::new(), |s| {
+            format!(", scope{separator}{quote}{s}{quote}")
+        })
+    };
+    let value = match form {
+        ChallengeForm::Standard => return None,
+        ChallengeForm::RealmInvalidToken => {
+            "Bearer realm=\"OAuth\", error=\"invalid_token\"".to_owned()
+        }
+        ChallengeForm::DuplicateParameters => {
+            let root = format!("{}/.well-known/oauth-protected-resource", server.origin());
+            format!(
+                "Bearer realm=\"OAuth\", resource_metadata=\"{root}\", error=\"invalid_token\", error_description=\"Missing or invalid access token\"{}, resource_metadata=\"{metadata}\"",
+                scope_param("=", '"')
+            )
+        }
+        ChallengeForm::SpacedEquals => format!(
+            "Bearer resource_metadata = \"{metadata}\"{}",
+            scope_param(" = ", '"')
+        ),
+        ChallengeForm::SingleQuoted => format!(
+            "Bearer resource_metadata='{metadata}'{}",
+            scope_param("=", '\'')
+        ),
+        ChallengeForm::DpopThenBearer => format!(
+            "DPoP algs=\"ES256\", Bearer resource_metadata=\"{metadata}\"{}",
+            scope_param("=", '"')
+        ),
+    };
+    Some(value)
+}
+
+fn unauthorized_with(challenge: &str) -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(value) = HeaderValue::from_str(challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 /// 403 `insufficient_scope` naming the scope the request needs (RFC 6750 §3.1): the step-up

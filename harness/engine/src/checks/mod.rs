@@ -54,6 +54,13 @@ checks! {
         spec: [RFC9728_5_1, MCP_AUTHORIZATION],
         remedy: "Add resource_metadata=\"<URL of /.well-known/oauth-protected-resource...>\" to the Bearer challenge.",
     }
+    WWW_AUTHENTICATE_WELL_FORMED {
+        id: "www-authenticate-well-formed", step: "probe",
+        name: "Every client reads the challenge alike",
+        description: "The 401's WWW-Authenticate names each parameter once per challenge, writes `name=\"value\"` without whitespace around `=`, lists the Bearer challenge first and names resource_metadata in every Bearer and DPoP challenge.",
+        spec: [RFC9110_11_2, RFC9110_11_6_1, RFC9728_5_1],
+        remedy: "Write one Bearer challenge, first in the header, with each parameter once as `name=\"value\"`, and resource_metadata in every Bearer and DPoP challenge; a layer that adds its own resource_metadata must replace the one already there (sentry-mcp#939).",
+    }
     INVALID_TOKEN_REJECTED {
         id: "invalid-token-rejected", step: "probe",
         name: "Invalid token is refused",

@@ -15,6 +15,7 @@
 
 pub mod authorization;
 pub mod callback;
+mod challenge_form;
 pub mod client_assertion;
 pub mod client_credentials;
 mod consent_page;
@@ -76,6 +77,11 @@ pub struct ClientOptions {
     /// A bring-your-own Client ID; dynamic registration is used when absent.
     pub client_id: Option<String>,
     pub client_secret: Option<ClientSecret>,
+    /// The issuer the brought Client ID and secret belong to (one a gallery entry pins, or the
+    /// first one discovered): they are sent to no other authorization server, whatever a
+    /// server's metadata names later (GHSA-6qxp-vccf-f47h). `None`: bound to the first
+    /// authorization server they are used at.
+    pub credentials_issuer: Option<String>,
     pub redirect_uri: String,
     /// Scopes to request instead of the ones the server suggests.
     pub scope: Option<String>,
@@ -112,6 +118,7 @@ impl ClientOptions {
             mcp_url: mcp_url.into(),
             client_id: None,
             client_secret: None,
+            credentials_issuer: None,
             redirect_uri: DEFAULT_REDIRECT_URI.to_owned(),
             scope: None,
             client_name: "MCP OAuth Harness".to_owned(),

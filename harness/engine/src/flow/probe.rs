@@ -177,33 +177,38 @@ async fn probe_judging(
             unauthorized: true,
         });
     };
-    let header = header.as_str();
-    let challenge =
-        match www_authenticate::oauth_challenge_in(response.header_values("www-authenticate")) {
-            Ok(Some(challenge)) => challenge,
-            Ok(None) => {
-                recorder.fail(
-                    &checks::WWW_AUTHENTICATE_BEARER,
-                    json!({ "expected": "a Bearer challenge", "actual": header }),
-                    "the WWW-Authenticate header has no Bearer challenge",
-                );
-                return Ok(Probe {
-                    challenge: None,
-                    unauthorized: true,
-                });
-            }
-            Err(e) => {
-                recorder.fail(
-                    &checks::WWW_AUTHENTICATE_BEARER,
-                    json!({ "actual": header, "parseError": e.to_string() }),
-                    format!("the WWW-Authenticate header cannot be parsed: {e}"),
-                );
-                return Ok(Probe {
-                    challenge: None,
-                    unauthorized: true,
-                });
-            }
-        };
+    let fields = response.header_values("www-authenticate");
+    judge_challenge(recorder, &header, &fields);
+    // The checks above judge the header as RFC 9110 reads it; the flow goes on with what
+    // this profile's client reads of it.
+    Ok(Probe {
+        challenge: ctx.profile.challenge_reading.read(fields.iter().copied()),
+        unauthorized: true,
+    })
+}
+
+/// The checks of a 401's challenge: a Bearer (or DPoP) challenge that parses, without an error
+/// code, pointing at the resource metadata, written so that every client can read it.
+fn judge_challenge(recorder: &mut crate::recorder::Recorder, header: &str, fields: &[&str]) {
+    let challenge = match www_authenticate::oauth_challenge_in(fields.iter().copied()) {
+        Ok(Some(challenge)) => challenge,
+        Ok(None) => {
+            recorder.fail(
+                &checks::WWW_AUTHENTICATE_BEARER,
+                json!({ "expected": "a Bearer challenge", "actual": header }),
+                "the WWW-Authenticate header has no Bearer challenge",
+            );
+            return;
+        }
+        Err(e) => {
+            recorder.fail(
+                &checks::WWW_AUTHENTICATE_BEARER,
+                json!({ "actual": header, "parseError": e.to_string() }),
+                format!("the WWW-Authenticate header cannot be parsed: {e}"),
+            );
+            return;
+        }
+    };
     recorder.pass(
         &checks::WWW_AUTHENTICATE_BEARER,
         if challenge.is_bearer() {
@@ -234,8 +239,5 @@ async fn probe_judging(
             );
         }
     }
-    Ok(Probe {
-        challenge: Some(challenge),
-        unauthorized: true,
-    })
+    super::challenge_form::judge(recorder, header, fields, &challenge);
 }

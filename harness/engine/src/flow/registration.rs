@@ -85,6 +85,12 @@ pub async fn obtain_client(
         }
     }
 
+    if let Some(bound) = &options.credentials_issuer
+        && options.client_id.is_some()
+        && *bound != server.issuer
+    {
+        return withhold_credentials(ctx, options, server, bound).await;
+    }
     if let Some(client_id) = &options.client_id {
         let auth_method = choose_auth_method(options.client_secret.is_some(), server);
         ctx.recorder.pass(
@@ -256,7 +262,49 @@ pub async fn client_for_reauthorization(
         &checks::CLIENT_BOUND_TO_ISSUER,
         json!({ "previousIssuer": previous_issuer, "issuer": server.issuer, "reused": false }),
     );
+    if previous.source == "brought" && options.credentials_issuer.is_none() {
+        // Brought credentials belong to the server they were first used at.
+        let mut bound = options.clone();
+        bound.credentials_issuer = Some(previous_issuer.to_owned());
+        return Box::pin(obtain_client(ctx, &bound, server)).await;
+    }
     obtain_client(ctx, options, server).await
+}
+
+/// Brought credentials and an authorization server they are not for: they are not sent. The
+/// client gets its Client ID the other ways (a metadata document, registration), or stops.
+async fn withhold_credentials(
+    ctx: &mut FlowContext,
+    options: &ClientOptions,
+    server: &DiscoveredServer,
+    bound: &str,
+) -> StepResult<RegisteredClient> {
+    ctx.recorder.pass(
+        &checks::CLIENT_BOUND_TO_ISSUER,
+        json!({ "broughtFor": bound, "issuer": server.issuer, "broughtCredentialsSent": false }),
+    );
+    let mut without = options.clone();
+    without.client_id = None;
+    without.client_secret = None;
+    without.credentials_issuer = None;
+    let has_other_way = server.metadata.registration_endpoint.is_some()
+        || (server.metadata.client_id_metadata_document_supported == Some(true)
+            && ctx.profile.client_id_metadata_document
+            && options.client_metadata_url.is_some());
+    if has_other_way {
+        return Box::pin(obtain_client(ctx, &without, server)).await;
+    }
+    Err(diagnosis::new(
+        diagnosis::CREDENTIALS_FOREIGN_ISSUER,
+        format!(
+            "The Client ID and secret you gave belong to {bound}, but the MCP server's metadata now names {} as its authorization server; they were not sent there, and it offers no registration.",
+            server.issuer
+        ),
+        format!(
+            "If {} is this MCP server's own authorization server, register an app there and give its Client ID; if it is not, the MCP server is sending clients to a foreign authorization server: its operator must correct `authorization_servers` in its protected-resource metadata.",
+            server.issuer
+        ),
+    ))
 }
 
 /// A Client ID metadata document: the client's Client ID is the https URL where its metadata

@@ -16,7 +16,7 @@ use super::{
     AUDIENCE_INFO, DCR_BEFORE_2026, IssPolicy, IssuerComparison, Profile, ResourceComparison,
     SeverityOverride, StepUpScope,
 };
-use super::{AuthorizationQuery, ResourceWritten};
+use super::{AuthorizationQuery, ChallengeReading, Repeated, ResourceWritten};
 use crate::checks::{self, CheckDef};
 use crate::diagnosis;
 
@@ -73,6 +73,15 @@ pub const TS_SDK_2_4: Profile = Profile {
     resource_needs_metadata: true,
     resource_written: ResourceWritten::AsNamed,
     authorization_query: AuthorizationQuery::Appended,
+    // extractWWWAuthenticateParams (AUTH l.896): a pattern per parameter, read when the
+    // header's first word is Bearer or DPoP.
+    challenge_reading: ChallengeReading::Pattern {
+        schemes: &["bearer", "dpop"],
+        repeated: Repeated::First,
+    },
+    // discoverOAuthServerInfo (AUTH l.1179-1198): the challenge's resource_metadata alone; a
+    // failed fetch is metadata absent, with no well-known fallback.
+    well_known_after_challenge: false,
     refresh_window: Duration::ZERO,
     pending_authorization_lifetime: Duration::from_secs(600),
     // finishAuth compares `iss` when present and requires it when the metadata advertises
@@ -130,6 +139,12 @@ pub const MCP_REMOTE_0_15: Profile = Profile {
     // One browser authorization per start: a second one is completed up to the callback and
     // dropped (connectToRemoteServer).
     max_reauthorizations: 0,
+    // SDK 2.0.0's extractWWWAuthenticateParams reads the header only when its first word is
+    // Bearer.
+    challenge_reading: ChallengeReading::Pattern {
+        schemes: &["bearer"],
+        repeated: Repeated::First,
+    },
     severity_overrides: MCP_REMOTE_0_15_OVERRIDES,
     ..TS_SDK_2_4
 };
@@ -255,6 +270,11 @@ pub const AI_SDK_MCP_2_0: Profile = Profile {
     // The metadata's resource verbatim, except that a pathless URL loses its trailing slash
     // (dist/index.js `resourceUrlStripSlash`, `selectResourceURL`).
     resource_written: ResourceWritten::PathlessSlashStripped,
+    // dist/index.js `extractWWWAuthenticateParams`: read only when the first word is Bearer.
+    challenge_reading: ChallengeReading::Pattern {
+        schemes: &["bearer"],
+        repeated: Repeated::First,
+    },
     ..TS_SDK_2_4
 };
 
@@ -268,6 +288,12 @@ pub const INSPECTOR_2_12: Profile = Profile {
     scope_from_challenge: false,
     // One interactive authorization per invocation: a 401 after it is not retried.
     max_reauthorizations: 0,
+    // The CLI reads the 401 itself (parseWwwAuthenticateBearer): the params after the first
+    // `Bearer`, each match written into an object, so a repeated parameter's last value wins.
+    challenge_reading: ChallengeReading::Pattern {
+        schemes: &[],
+        repeated: Repeated::Last,
+    },
     severity_overrides: INSPECTOR_2_12_OVERRIDES,
     ..TS_SDK_2_4
 };
@@ -298,6 +324,15 @@ pub const PYTHON_SDK_2_3: Profile = Profile {
     // f"{auth_endpoint}?{urlencode(auth_params)}" (client/auth/oauth2.py, python-sdk#3505):
     // an endpoint with a query gets a second `?`.
     authorization_query: AuthorizationQuery::QuestionMark,
+    // extract_field_from_www_auth (client/auth/utils.py): a pattern per parameter over the
+    // whole header, whatever its scheme.
+    challenge_reading: ChallengeReading::Pattern {
+        schemes: &[],
+        repeated: Repeated::First,
+    },
+    // build_protected_resource_metadata_discovery_urls: the challenge's URL, then the
+    // path-inserted and root well-known URLs.
+    well_known_after_challenge: true,
     send_resource: true,
     // `resource` when protected-resource metadata exists (or the 401'd request carried a
     // protocol version of 2025-06-18 or later, which the first one never does).

@@ -8,8 +8,10 @@ use mcp_oauth_reports::Status;
 use crate::checks::{self, CheckDef};
 
 mod clients;
+mod reading;
 mod written;
 
+pub use reading::{ChallengeReading, Repeated};
 pub use written::{AuthorizationQuery, ResourceWritten};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,11 @@ pub struct Profile {
     pub resource_written: ResourceWritten,
     /// How the authorization request's parameters join an endpoint URL that has a query.
     pub authorization_query: AuthorizationQuery,
+    /// How the challenge of a 401 is read.
+    pub challenge_reading: ChallengeReading,
+    /// When the metadata the challenge's `resource_metadata` names cannot be had, go on to the
+    /// well-known locations (path-inserted, then the root) as if there had been no pointer.
+    pub well_known_after_challenge: bool,
     /// Refresh before a call when the access token expires within this window.
     pub refresh_window: Duration,
     /// How long the client keeps a pending authorization (state, verifier) while the person
@@ -231,6 +238,11 @@ pub const COMMON_OVERRIDES: &[SeverityOverride] = &[
         why: "clients fall back to the well-known locations",
     },
     SeverityOverride {
+        check: &checks::WWW_AUTHENTICATE_WELL_FORMED,
+        status: Status::Warning,
+        why: "the clients that read such a challenge connect; the others fall back to the well-known locations or stop",
+    },
+    SeverityOverride {
         check: &checks::INVALID_TOKEN_ERROR_CODE,
         status: Status::Warning,
         why: "RFC 6750 says SHOULD; clients still see the 401",
@@ -385,6 +397,8 @@ pub const PIPELINES: Profile = Profile {
     resource_needs_metadata: false,
     resource_written: ResourceWritten::AsNamed,
     authorization_query: AuthorizationQuery::Appended,
+    challenge_reading: ChallengeReading::Rfc9110,
+    well_known_after_challenge: true,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,
@@ -425,6 +439,8 @@ pub const MCP_2025_06_18: Profile = Profile {
     resource_needs_metadata: false,
     resource_written: ResourceWritten::AsNamed,
     authorization_query: AuthorizationQuery::Appended,
+    challenge_reading: ChallengeReading::Rfc9110,
+    well_known_after_challenge: true,
     refresh_window: Duration::from_secs(300),
     pending_authorization_lifetime: Duration::from_secs(600),
     iss: IssPolicy::CheckWhenPresent,

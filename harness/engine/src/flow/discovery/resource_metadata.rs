@@ -102,6 +102,10 @@ pub async fn find_protected_resource_metadata(
         if let Some(document) = fetch_json(ctx, &url, "resource", attempts).await {
             return Some((url, document, location));
         }
+        if location == PrmLocation::Challenge && !ctx.profile.well_known_after_challenge {
+            // This profile's client takes the challenge's pointer alone.
+            return None;
+        }
     }
     None
 }
