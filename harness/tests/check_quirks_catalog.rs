@@ -101,6 +101,12 @@ const EXPECTED: &[Expected] = &[
         ..row("credentials-foreign-issuer")
     },
     Expected {
+        ..row("cimd-fetch-failure")
+    },
+    Expected {
+        ..row("stale-registration-port-changed")
+    },
+    Expected {
         diagnosis: Some("issuer-mismatch"),
         checks: &[("as-issuer-matches", Failure)],
         ..row("quirk-issuer-drops-path")
@@ -519,6 +525,11 @@ async fn check_names_every_real_world_quirk_it_meets() {
 /// Rows a conformant server meets too: quirks our client never runs into (it sends what they
 /// demand), or that the check observes without a caveat because the spec allows them.
 const INDISTINGUISHABLE: &[&str] = &[
+    // `check` publishes no client metadata document of its own: without `--client-metadata-url`
+    // it registers, which this server allows, and connects.
+    "cimd-fetch-failure",
+    // The port changes between two starts of a client; `check` authorizes on one callback.
+    "stale-registration-port-changed",
     "dcr-requires-refresh-grant",
     // check_quirks_tokens.rs proves the chosen callback reaches the server exactly.
     "redirect-uri-localhost-chosen",

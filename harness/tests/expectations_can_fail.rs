@@ -684,6 +684,20 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.mocks.authorization_server.dynamic_registration = true,
     },
     Mutation {
+        scenario: "cimd-fetch-failure",
+        change: "the authorization server reads documents of up to 64 KiB, so the harness's is used",
+        mutate: |s| {
+            s.mocks
+                .authorization_server
+                .client_metadata_document_max_bytes = 64 * 1024
+        },
+    },
+    Mutation {
+        scenario: "stale-registration-port-changed",
+        change: "the client starts again on the same callback port, so its registration holds",
+        mutate: |s| step(s, ActionKind::RestartOnPort).port = Some(33418),
+    },
+    Mutation {
         scenario: "challenge-duplicate-parameters",
         change: "the challenge is the standard one: resource_metadata once, no error code",
         mutate: standard_challenge,

@@ -121,6 +121,10 @@ pub struct AuthServerConfig {
     /// fetched only from origins allowed with `AuthServer::allow_client_documents_from`. Off,
     /// such a `client_id` is an unknown client.
     pub client_id_metadata_documents: bool,
+    /// The largest client ID metadata document fetched, in bytes (default 64 KiB): a larger
+    /// one fails the fetch, as authorization servers with a small limit do
+    /// (workers-oauth-provider#156).
+    pub client_metadata_document_max_bytes: usize,
     /// Register every client with this token-endpoint authentication method, whatever the
     /// registration request asked for (a confidential method comes with a `client_secret`), so
     /// that a client must follow the registration response rather than its own request.
@@ -249,6 +253,7 @@ impl Default for AuthServerConfig {
             invalid_refresh_token_unavailable: false,
             strict_scopes: false,
             client_id_metadata_documents: false,
+            client_metadata_document_max_bytes: crate::auth_server::MAX_DOCUMENT_BYTES,
             registration_auth_method: None,
             require_application_type: false,
             withhold_scopes: Vec::new(),

@@ -279,6 +279,7 @@ fn observing_check(code: &str) -> Option<&'static checks::CheckDef> {
         d::PKCE_NOT_ADVERTISED => &checks::PKCE_S256_ADVERTISED,
         d::CLIENT_ID_MISSING => &checks::DCR_AVAILABLE,
         d::CREDENTIALS_FOREIGN_ISSUER => &checks::CLIENT_BOUND_TO_ISSUER,
+        d::CLIENT_METADATA_DOCUMENT_REFUSED => &checks::AUTHORIZATION_REDIRECT,
         d::DCR_REJECTED => &checks::DCR_REGISTRATION,
         d::FRAGMENT_REDIRECT_ACCEPTED => &checks::DCR_REJECTS_FRAGMENT,
         d::OPEN_REDIRECT => &checks::AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT,

@@ -19,6 +19,7 @@ codes! {
     PKCE_NOT_ADVERTISED = "pkce-not-advertised";
     CLIENT_ID_MISSING = "client-id-missing";
     CREDENTIALS_FOREIGN_ISSUER = "credentials-foreign-issuer";
+    CLIENT_METADATA_DOCUMENT_REFUSED = "client-metadata-document-refused";
     DCR_REJECTED = "dcr-rejected";
     REDIRECT_URI_MISMATCH = "redirect-uri-mismatch";
     AUTHORIZATION_ERROR_PAGE = "authorization-error-page";
@@ -116,6 +117,8 @@ pub fn party_of(code: &str) -> Party {
         | CONSENT_NOT_COMPLETED
         | NOT_CONNECTED
         | TOKEN_STORE_TAMPERED
+        // The document is the client's: its publisher makes it fetchable and small enough.
+        | CLIENT_METADATA_DOCUMENT_REFUSED
         | CLIENT_NONCONFORMANT
         | GALLERY_DRIFT => Party::Client,
         NETWORK_ERROR => Party::Network,

@@ -15,7 +15,7 @@ use crate::request_log::{FETCH_METHOD, RecordedRequest, RequestLog, Server};
 
 /// How long a document fetch may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// The largest document accepted.
+/// The largest document accepted unless `client-metadata-document-max-bytes` says otherwise.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +32,8 @@ pub enum CimdError {
     Unreachable { url: String, reason: String },
     #[error("the client ID metadata document at {url} answered HTTP {status} instead of 200")]
     Status { url: String, status: u16 },
-    #[error("the client ID metadata document at {url} is larger than {MAX_DOCUMENT_BYTES} bytes")]
-    TooLarge { url: String },
+    #[error("the client ID metadata document at {url} is larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
     #[error("the client ID metadata document at {url} is not client metadata JSON: {reason}")]
     NotClientMetadata { url: String, reason: String },
     #[error(
@@ -70,9 +70,10 @@ pub async fn resolve(
     role: Server,
     client_id: &str,
     allowed_origins: &[String],
+    max_bytes: usize,
 ) -> Result<Client, CimdError> {
     let url = allowed_url(client_id, allowed_origins)?;
-    let (status, body) = fetch(&url).await;
+    let (status, body) = fetch(&url, max_bytes).await;
     log.push(RecordedRequest {
         server: role,
         method: FETCH_METHOD.to_owned(),
@@ -178,9 +179,9 @@ fn fetch_client() -> Result<&'static reqwest::Client, String> {
         .map_err(Clone::clone)
 }
 
-/// GETs the document without following redirects, within the time and size limits. Returns
-/// the status (when a response came) and the body.
-async fn fetch(url: &Url) -> (Option<u16>, Result<Vec<u8>, CimdError>) {
+/// GETs the document without following redirects, within the time limit and `max_bytes`.
+/// Returns the status (when a response came) and the body.
+async fn fetch(url: &Url, max_bytes: usize) -> (Option<u16>, Result<Vec<u8>, CimdError>) {
     let unreachable = |reason: String| CimdError::Unreachable {
         url: url.to_string(),
         reason,
@@ -210,20 +211,21 @@ async fn fetch(url: &Url) -> (Option<u16>, Result<Vec<u8>, CimdError>) {
     }
     let too_large = || CimdError::TooLarge {
         url: url.to_string(),
+        limit: max_bytes,
     };
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_DOCUMENT_BYTES) {
+    if declared.is_some_and(|length| length > max_bytes) {
         return (Some(status), Err(too_large()));
     }
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                if body.len() + chunk.len() > max_bytes {
                     return (Some(status), Err(too_large()));
                 }
                 body.extend_from_slice(&chunk);

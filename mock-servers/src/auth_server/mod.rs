@@ -340,9 +340,16 @@ impl AuthServer {
             return Ok(client);
         }
         if self.inner.config.client_id_metadata_documents && cimd::is_document_url(client_id) {
-            return cimd::resolve(log, self.inner.role, client_id, &self.document_origins())
-                .await
-                .map_err(ClientLookup::Document);
+            let limit = self.inner.config.client_metadata_document_max_bytes;
+            return cimd::resolve(
+                log,
+                self.inner.role,
+                client_id,
+                &self.document_origins(),
+                limit,
+            )
+            .await
+            .map_err(ClientLookup::Document);
         }
         Err(ClientLookup::Unknown)
     }

@@ -440,6 +440,13 @@ async fn perform(
             }
             Ok(())
         }
+        ActionKind::RestartOnPort => {
+            // Scenario files are refused on load without a port.
+            if let Some(port) = step.port {
+                flow.options_mut().redirect_uri = format!("http://127.0.0.1:{port}/callback");
+            }
+            Ok(())
+        }
         ActionKind::ConnectGallery => {
             if let Some(entry) = &step.entry {
                 entry.apply_to(flow.options_mut(), &mocks.issuer(), &mocks.mcp_url());

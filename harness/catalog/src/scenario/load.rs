@@ -166,6 +166,11 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             }
             ActionKind::AdvanceClock => needs(step.seconds.is_some(), "seconds")?,
             ActionKind::FailNextRefreshes => needs(step.count.is_some(), "count")?,
+            ActionKind::RestartOnPort => match step.port {
+                None => needs(false, "port")?,
+                Some(0) => return Err(at("port", "port 0 is no callback port".to_owned())),
+                Some(_) => {}
+            },
             ActionKind::ConnectGallery => match &step.entry {
                 None => needs(false, "entry")?,
                 Some(entry) => {

@@ -166,6 +166,9 @@ pub enum ActionKind {
     ProbeBrowserCors,
     /// Connect through the provider-gallery entry given as `entry` (docs/gallery.md).
     ConnectGallery,
+    /// The client starts again with its loopback callback on another `port`: the redirect
+    /// URI changes, the registration and tokens it kept stay.
+    RestartOnPort,
 }
 
 impl ActionKind {
@@ -183,6 +186,7 @@ impl ActionKind {
             ActionKind::TamperTokenStore => "tamper-token-store",
             ActionKind::LoadTokenStore => "load-token-store",
             ActionKind::SwitchAuthorizationServer => "switch-authorization-server",
+            ActionKind::RestartOnPort => "restart-on-port",
             ActionKind::ProbeResourceServer => "probe-resource-server",
             ActionKind::ProbeBrowserCors => "probe-browser-cors",
             ActionKind::ConnectGallery => "connect-gallery",
@@ -208,6 +212,8 @@ pub struct Step {
     pub seconds: Option<u64>,
     /// fail-next-refreshes: how many; call-tools-together: how many calls start at once.
     pub count: Option<u32>,
+    /// restart-on-port: the loopback port the callback listens on after the restart.
+    pub port: Option<u16>,
     /// connect-gallery: the gallery entry, inline.
     pub entry: Option<super::InlineEntry>,
     /// Whether the action succeeds.

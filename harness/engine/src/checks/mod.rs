@@ -215,6 +215,13 @@ checks! {
         spec: [MCP_2026_07_28_AUTHORIZATION, RFC7591_3],
         remedy: "Keep `authorization_servers` stable, or expect every client to register again when it changes.",
     }
+    REGISTRATION_REDIRECT_URI_CURRENT {
+        id: "registration-redirect-uri-current", step: "registration",
+        name: "A registration is used with its own redirect URI",
+        description: "A dynamically registered client is used again only with a redirect URI it registered: after its callback moved (another loopback port), it registers anew.",
+        spec: [RFC7591_2, RFC6749_3_1_2, RFC8252_7_3],
+        remedy: "Register again when the redirect URI changes (a callback port chosen at start), or keep the callback on one port. Authorization servers that compare loopback redirect URIs with their port refuse the old registration's Client ID; RFC 8252 §7.3 asks them to allow any port.",
+    }
     AUTHORIZATION_REJECTS_UNREGISTERED_REDIRECT {
         id: "authorization-rejects-unregistered-redirect", step: "authorization",
         name: "No redirect to unregistered URIs",

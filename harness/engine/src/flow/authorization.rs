@@ -318,6 +318,11 @@ fn refused_redirect(
     let titled = consent_page::title(body)
         .map(|title| format!(" titled \"{title}\""))
         .unwrap_or_default();
+    if let Some(status) = status.filter(|s| *s >= 400)
+        && client.source == "client-id-metadata-document"
+    {
+        return document_refused(ctx, client, status, &titled, body);
+    }
     if let Some(status) = status.filter(|s| *s >= 400) {
         return diagnosis::new(
             diagnosis::AUTHORIZATION_ERROR_PAGE,
@@ -337,6 +342,48 @@ fn refused_redirect(
             "The consent was not completed: the authorization endpoint answered with {shown_as} (a sign-in or consent screen, most likely) instead of redirecting to the callback, and no error said why."
         ),
         "Complete the consent as a person would: run the check with the system browser (the default) or --authorize-with CMD, which signs in and approves; --headless suits only servers that approve without a person.",
+    )
+}
+
+/// An error page to a client whose Client ID is its metadata document's URL: the
+/// authorization server fetches the document when the request arrives, so a document it cannot
+/// fetch or use (gone after a domain move, too large for its limit, too slow) fails here. The
+/// page's own words are quoted: they say which.
+fn document_refused(
+    ctx: &FlowContext,
+    client: &RegisteredClient,
+    status: u16,
+    titled: &str,
+    body: &str,
+) -> diagnosis::Diagnosis {
+    // The title is quoted already, and pages repeat it as their heading.
+    let mut said = consent_page::text(body);
+    if let Some(title) = consent_page::title(body) {
+        said = said
+            .replace(&title, " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let quoted = if said.is_empty() {
+        String::new()
+    } else {
+        format!(": \"{said}\"")
+    };
+    let mut remedy = format!(
+        "Serve the client ID metadata document at {} (200, JSON, its client_id that same URL, and small: some authorization servers accept a few KiB at most), reachable from the authorization server.",
+        client.client_id
+    );
+    if ctx.profile.client_id_metadata_document {
+        remedy.push_str(" Or connect without the document: by dynamic registration where the server offers it, or with a pasted Client ID.");
+    }
+    diagnosis::new(
+        diagnosis::CLIENT_METADATA_DOCUMENT_REFUSED,
+        format!(
+            "The authorization server answered with a {status} page{titled} instead of redirecting back: it could not use the client ID metadata document at {}{quoted}.",
+            client.client_id
+        ),
+        remedy,
     )
 }
 

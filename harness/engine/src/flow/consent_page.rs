@@ -72,6 +72,21 @@ pub(crate) fn title(body: &str) -> Option<String> {
     Some(shown)
 }
 
+/// The page's visible text as a diagnosis may quote it: decoded, whitespace collapsed,
+/// control and direction characters escaped, cut at [`TEXT_LIMIT`] characters.
+pub(crate) fn text(body: &str) -> String {
+    let text = visible_text(body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut shown: String = text.chars().take(TEXT_LIMIT).flat_map(escaped).collect();
+    if text.chars().count() > TEXT_LIMIT {
+        shown.push('…');
+    }
+    shown
+}
+
+/// How much of an error page a diagnosis quotes: enough for a provider's one-sentence reason.
+const TEXT_LIMIT: usize = 300;
+
 /// A character as a diagnosis may quote it: control characters (C0, C1) and the Unicode
 /// direction controls, which could reorder or hide what a reader sees, as `\u{..}`.
 fn escaped(c: char) -> Vec<char> {
@@ -282,6 +297,16 @@ mod tests {
             url::form_urlencoded::byte_serialize(SENT.as_bytes()).collect::<String>()
         )));
         assert!(!redirect("/login"));
+    }
+
+    #[test]
+    fn the_text_is_visible_text_only_escaped_and_cut() {
+        let page = "<html><head><title>T</title><style>p{}</style><script>x()</script></head><body><h1>Bad &amp; gone</h1><p>doc\u{202e}  404</p></body></html>";
+        assert_eq!(super::text(page), "T Bad & gone doc\\u{202e} 404");
+        let long = "a ".repeat(400);
+        let cut = super::text(&long);
+        assert_eq!(cut.chars().count(), super::TEXT_LIMIT + 1);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -113,9 +113,13 @@ impl ClientFlow {
         let url = &self.options.mcp_url;
         match self.connection.as_mut() {
             Some(connection) => {
-                token::refresh_if_due(&mut self.ctx, connection)
-                    .await
-                    .map_err(McpFailure::Failed)?;
+                match token::refresh_if_due(&mut self.ctx, connection).await {
+                    Ok(()) => {}
+                    // Expired with nothing to refresh it: an on-demand client presents what it
+                    // holds, and the server's 401 sends it back to authorize.
+                    Err(expired) if expired.code == diagnosis::TOKEN_EXPIRED => {}
+                    Err(refused) => return Err(McpFailure::Failed(refused)),
+                }
                 let token = &connection.tokens.access_token;
                 mcp::send(&mut self.ctx, url, Some(token), action).await
             }

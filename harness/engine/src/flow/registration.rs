@@ -251,6 +251,23 @@ pub async fn client_for_reauthorization(
     previous_issuer: &str,
     previous: &RegisteredClient,
 ) -> StepResult<RegisteredClient> {
+    let registered_for = ctx
+        .registrations
+        .iter()
+        .find(|r| r.client.client_id == previous.client_id)
+        .map(|r| r.redirect_uri.clone());
+    if previous_issuer == server.issuer
+        && let Some(registered) = registered_for
+        && registered != options.redirect_uri
+    {
+        // The callback moved since the registration: its Client ID is not registered for the
+        // redirect URI the client now has.
+        ctx.recorder.pass(
+            &checks::REGISTRATION_REDIRECT_URI_CURRENT,
+            json!({ "clientId": previous.client_id, "registeredRedirectUri": registered, "redirectUri": options.redirect_uri, "registersAgain": true }),
+        );
+        return Box::pin(obtain_client(ctx, options, server)).await;
+    }
     if previous_issuer == server.issuer {
         ctx.recorder.pass(
             &checks::CLIENT_BOUND_TO_ISSUER,

@@ -185,7 +185,15 @@ fn resource_mismatch(
     if challenge_elsewhere {
         details["challengeNamesOtherResource"] = json!(true);
     }
-    let remedy = if challenge_elsewhere {
+    let behind_tls_proxy = announced_over_plain_http(mcp_url, announced);
+    if behind_tls_proxy {
+        details["schemeOnly"] = json!(true);
+    }
+    let remedy = if behind_tls_proxy {
+        format!(
+            "The server announces http:// for the https:// URL it is reached at: it builds its URLs from the plain-HTTP request a TLS-terminating proxy forwards (inferred from the scheme alone). Its operator must make it honour the proxy's `X-Forwarded-Proto: https` (or `Forwarded: proto=https`), by trusting the proxy's forwarded headers, or configure its public base URL as {mcp_url}; the announced `resource` and `resource_metadata` must then be https (mesh-mcp#20)."
+        )
+    } else if challenge_elsewhere {
         format!(
             "Paste the canonical URL {announced} (exactly, including or omitting the trailing slash as shown); or, if {mcp_url} is right, the server must answer its 401 with the resource_metadata URL of {mcp_url} itself (the well-known URL with that path inserted) and announce {mcp_url} there as `resource`, instead of pointing every endpoint's challenge at the metadata of {announced} (exa-mcp-server#387)."
         )
@@ -211,6 +219,22 @@ fn resource_mismatch(
         ),
         remedy,
     )
+}
+
+/// Whether `announced` is the pasted https URL with `http` for its scheme (the default port
+/// of each, or the same explicit one), as a server behind a TLS-terminating proxy that
+/// ignores `X-Forwarded-Proto` announces it.
+fn announced_over_plain_http(pasted: &str, announced: &str) -> bool {
+    let (Ok(pasted), Ok(announced)) = (Url::parse(pasted), Url::parse(announced)) else {
+        return false;
+    };
+    let explicit_port_kept = pasted.port().is_some() && pasted.port() == announced.port();
+    let default_ports = pasted.port().is_none() && announced.port().is_none();
+    pasted.scheme() == "https"
+        && announced.scheme() == "http"
+        && pasted.host_str() == announced.host_str()
+        && (explicit_port_kept || default_ports)
+        && pasted.path().trim_end_matches('/') == announced.path().trim_end_matches('/')
 }
 
 /// Whether `announced` names the same origin as `pasted` and a path no longer than its path
@@ -390,6 +414,39 @@ mod tests {
         let elsewhere = json!({ "resource": "https://evil.example.com/mcp" });
         let refused = check_resource(flow.context(), pasted, &url, &elsewhere, PrmLocation::Root);
         assert_eq!(refused.unwrap_err().code, diagnosis::RESOURCE_MISMATCH);
+    }
+
+    #[test]
+    fn an_http_resource_for_an_https_url_is_told_apart_as_a_tls_proxy_sign() {
+        use super::announced_over_plain_http as plain;
+        assert!(plain(
+            "https://mcp.example.com/mcp",
+            "http://mcp.example.com/mcp"
+        ));
+        assert!(plain(
+            "https://mcp.example.com:8443/mcp",
+            "http://mcp.example.com:8443/mcp/"
+        ));
+        assert!(!plain(
+            "https://mcp.example.com/mcp",
+            "http://mcp.example.com:8080/mcp"
+        ));
+        assert!(!plain(
+            "https://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!plain(
+            "http://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp"
+        ));
+        assert!(!plain(
+            "https://mcp.example.com/mcp",
+            "http://other.example.com/mcp"
+        ));
+        assert!(!plain(
+            "https://mcp.example.com/mcp",
+            "http://mcp.example.com/v2"
+        ));
     }
 
     #[test]
