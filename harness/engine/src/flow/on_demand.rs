@@ -115,9 +115,12 @@ impl ClientFlow {
             Some(connection) => {
                 match token::refresh_if_due(&mut self.ctx, connection).await {
                     Ok(()) => {}
-                    // Expired with nothing to refresh it: an on-demand client presents what it
-                    // holds, and the server's 401 sends it back to authorize.
-                    Err(expired) if expired.code == diagnosis::TOKEN_EXPIRED => {}
+                    // Expired with nothing to refresh it: a client that authorizes again
+                    // presents what it holds, and the server's 401 sends it back to authorize.
+                    // One that does not stops here, on its own clock, blaming no one else.
+                    Err(expired)
+                        if expired.code == diagnosis::TOKEN_EXPIRED
+                            && self.ctx.profile.max_reauthorizations > 0 => {}
                     Err(refused) => return Err(McpFailure::Failed(refused)),
                 }
                 let token = &connection.tokens.access_token;
