@@ -6,23 +6,23 @@
 
 use std::time::Duration;
 
+use mcp_oauth_mocks::MockServers;
 use mcp_oauth_mocks::clock::SimulatedClock;
-use mcp_oauth_mocks::request_log::Server;
-use mcp_oauth_mocks::{AuthServer, MockServers};
 use mcp_oauth_reports::{
-    Check, ExpectationResult, Health, Outcome, REPORT_SCHEMA_VERSION, Report, ScriptStep, Status,
-    Summary, Target, TargetKind,
+    Health, Outcome, REPORT_SCHEMA_VERSION, Report, ScriptStep, Summary, Target, TargetKind,
 };
 use oauth2::ClientSecret;
-use serde_json::{Value, json};
+use serde_json::json;
 
+mod judging;
 mod store_actions;
 
+use judging::{check_expectation, expectation, judge_outcome, judge_step, judge_traffic};
 use store_actions::{load_store, save_store, store_error, store_failure};
 
-use crate::scenario::{ActionKind, CheckExpectation, Expectations, Scenario, Step};
+use crate::scenario::{ActionKind, Scenario, Step};
 use mcp_oauth_engine::client_document::ClientDocumentServer;
-use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, FlowOutcome, Pauses, StepResult};
+use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, Pauses, StepResult};
 use mcp_oauth_engine::http::{HttpClient, HttpLimits};
 use mcp_oauth_engine::private_files;
 use mcp_oauth_engine::profile::Profile;
@@ -280,72 +280,6 @@ pub async fn run_scenario_with_secrets(
     Ok((report, secrets))
 }
 
-/// The expectations on what the client ended with: health, diagnosis and checks.
-fn judge_outcome(expect: &Expectations, outcome: &FlowOutcome, out: &mut Vec<ExpectationResult>) {
-    if let Some(health) = expect.health {
-        out.push(expectation(
-            "final health",
-            health.as_str(),
-            outcome.health.as_str(),
-        ));
-    }
-    if let Some(code) = &expect.diagnosis {
-        let actual = outcome
-            .diagnosis
-            .as_ref()
-            .map_or("none", |d| d.code.as_str());
-        out.push(expectation("report diagnosis", code, actual));
-    }
-    for (id, expected) in &expect.checks {
-        out.push(check_expectation(
-            &format!("check {id}"),
-            &outcome.checks,
-            id,
-            *expected,
-        ));
-    }
-    for (id, fields) in &expect.check_details {
-        out.push(details_expectation(&outcome.checks, id, fields));
-    }
-}
-
-/// The expectations on what reached the mocks, counted from their request log.
-fn judge_traffic(expect: &Expectations, mocks: &MockServers, out: &mut Vec<ExpectationResult>) {
-    for (grant_type, count) in &expect.token_requests {
-        let actual = mocks.log().token_requests(grant_type);
-        out.push(expectation(
-            &format!("{grant_type} token requests at the authorization server"),
-            &count.to_string(),
-            &actual.to_string(),
-        ));
-    }
-    if let Some(count) = expect.authorization_requests {
-        let actual = mocks.log().requests_to(
-            Server::AuthorizationServer,
-            &mocks.auth_server().authorization_endpoint_path(),
-        );
-        out.push(expectation(
-            "requests to the authorization endpoint (consent steps)",
-            &count.to_string(),
-            &actual.to_string(),
-        ));
-    }
-    if let Some(count) = expect.registrations {
-        out.push(expectation(
-            "dynamic registration requests at the authorization servers",
-            &count.to_string(),
-            &registrations(mocks).to_string(),
-        ));
-    }
-    if let Some(count) = expect.document_fetches {
-        out.push(expectation(
-            "Client ID metadata document fetches by the authorization servers",
-            &count.to_string(),
-            &document_fetches(mocks).to_string(),
-        ));
-    }
-}
-
 /// What the user gives the client, as the scenario's `[client]` table says.
 fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
     let mut options = ClientOptions::new(mcp_url);
@@ -358,27 +292,6 @@ fn client_options(scenario: &Scenario, mcp_url: &str) -> ClientOptions {
         options.redirect_uri = redirect_uri.clone();
     }
     options
-}
-
-/// The authorization servers of the run: the first and, when started, the alternate.
-fn auth_servers(mocks: &MockServers) -> impl Iterator<Item = &AuthServer> {
-    std::iter::once(mocks.auth_server()).chain(mocks.alternate_auth_server())
-}
-
-/// Requests to the registration endpoint of every authorization server of the run.
-fn registrations(mocks: &MockServers) -> usize {
-    auth_servers(mocks)
-        .map(|server| {
-            let path = format!("{}/register", server.config().issuer_path);
-            mocks.log().requests_to(server.role(), &path)
-        })
-        .sum()
-}
-
-fn document_fetches(mocks: &MockServers) -> usize {
-    auth_servers(mocks)
-        .map(|server| mocks.log().document_fetches(server.role()).len())
-        .sum()
 }
 
 async fn perform(
@@ -502,105 +415,6 @@ fn pauses(step: &Step, clock: &SimulatedClock) -> Pauses {
     }
 }
 
-fn step_name(index: usize, step: &Step) -> String {
+pub(super) fn step_name(index: usize, step: &Step) -> String {
     format!("step {} ({})", index + 1, step.action.as_str())
-}
-
-fn judge_step(index: usize, step: &Step, outcome: &StepOutcome, out: &mut Vec<ExpectationResult>) {
-    let name = step_name(index, step);
-    if let Some(ok) = step.expect_ok {
-        out.push(expectation(
-            &format!("{name} succeeds"),
-            &ok.to_string(),
-            &outcome.ok.to_string(),
-        ));
-    }
-    if let Some(health) = step.expect_health {
-        out.push(expectation(
-            &format!("{name} health"),
-            health.as_str(),
-            outcome.health.as_str(),
-        ));
-    }
-    if let Some(code) = &step.expect_diagnosis {
-        out.push(expectation(
-            &format!("{name} diagnosis"),
-            code,
-            outcome.diagnosis.as_deref().unwrap_or("none"),
-        ));
-    }
-}
-
-/// Met when the recordings of check `id` among `checks` have the expected status: every one
-/// of them, or one of them where the scenario spells `at-least-once`. The actual value lists
-/// every recording's status in order.
-fn check_expectation(
-    description: &str,
-    checks: &[Check],
-    id: &str,
-    expected: CheckExpectation,
-) -> ExpectationResult {
-    let seen: Vec<Status> = checks
-        .iter()
-        .filter(|c| c.id == id)
-        .map(|c| c.status)
-        .collect();
-    ExpectationResult {
-        description: description.to_owned(),
-        expected: expected.describe(),
-        actual: if seen.is_empty() {
-            "not recorded".to_owned()
-        } else {
-            seen.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
-        met: expected.is_met_by(&seen),
-    }
-}
-
-/// Met when some recording of check `id` has every one of `fields` in its details. The actual
-/// value lists those fields as each recording has them.
-fn details_expectation(
-    checks: &[Check],
-    id: &str,
-    fields: &serde_json::Map<String, Value>,
-) -> ExpectationResult {
-    let recorded: Vec<serde_json::Map<String, Value>> = checks
-        .iter()
-        .filter(|c| c.id == id)
-        .map(|c| {
-            fields
-                .keys()
-                .map(|field| {
-                    let value = c.details.as_ref().and_then(|d| d.get(field));
-                    (field.clone(), value.cloned().unwrap_or(Value::Null))
-                })
-                .collect()
-        })
-        .collect();
-    ExpectationResult {
-        description: format!("check {id} details"),
-        expected: Value::Object(fields.clone()).to_string(),
-        actual: if recorded.is_empty() {
-            "not recorded".to_owned()
-        } else {
-            recorded
-                .iter()
-                .map(|r| Value::Object(r.clone()).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
-        met: recorded.iter().any(|r| r == fields),
-    }
-}
-
-fn expectation(description: &str, expected: &str, actual: &str) -> ExpectationResult {
-    ExpectationResult {
-        description: description.to_owned(),
-        expected: expected.to_owned(),
-        actual: actual.to_owned(),
-        met: expected == actual,
-    }
 }
