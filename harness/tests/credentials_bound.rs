@@ -3,7 +3,7 @@
 //! of them reaches it, in any request, under any profile the scenario runs (GHSA-6qxp-vccf-f47h).
 
 use mcp_oauth_harness::profile;
-use mcp_oauth_harness::runner::run_scenario_with_secrets;
+use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::{catalog_dir, load_catalog};
 use url::Url;
 
@@ -22,7 +22,7 @@ async fn brought_credentials_never_reach_another_authorization_server() {
         .expect("the scenario is in the catalog");
     for name in &scenario.profiles {
         let profile = profile::by_name(name).expect("a known profile");
-        let (report, secrets) = run_scenario_with_secrets(scenario, profile)
+        let report = run_scenario(scenario, profile)
             .await
             .expect("the scenario runs");
         // The authorization servers in the order discovery met them: the first, then the
@@ -64,17 +64,13 @@ async fn brought_credentials_never_reach_another_authorization_server() {
                 request.body.clone().unwrap_or_default(),
             ];
             sent.extend(request.headers.iter().map(|(_, v)| v.clone()));
+            // The report redacts secrets, so the Client ID, which it keeps, stands for both;
+            // check_credentials_bound.rs reads the mocks' own log for the secret.
             for text in &sent {
                 assert!(
                     !text.contains(CLIENT_ID),
                     "{name}: the Client ID went to {foreign}: {text}"
                 );
-                for secret in &secrets {
-                    assert!(
-                        !text.contains(secret.as_str()),
-                        "{name}: a secret went to {foreign}"
-                    );
-                }
             }
             // No authorization, registration or token request: only discovery.
             assert!(
