@@ -47,6 +47,15 @@ async fn mocks(config: &MockConfig) -> MockServers {
         .expect("mock servers start")
 }
 
+/// The authority of the mocks' TLS front, which every client here trusts.
+fn trusted(mocks: &MockServers) -> Vec<Vec<u8>> {
+    mocks
+        .tls_authority_der()
+        .map(<[u8]>::to_vec)
+        .into_iter()
+        .collect()
+}
+
 /// Whether `profile`'s client flow connects and lists the tools, on mocks of its own.
 async fn flow_connects(config: &MockConfig, given: &Given, profile: &'static Profile) -> bool {
     let mocks = mocks(config).await;
@@ -54,12 +63,15 @@ async fn flow_connects(config: &MockConfig, given: &Given, profile: &'static Pro
     options.client_id = given.client_id.clone();
     options.client_secret = given.client_secret.clone().map(oauth2::ClientSecret::new);
     options.scope = given.scope.clone();
-    let http = HttpClient::new(
+    let authorities: Vec<&[u8]> = mocks.tls_authority_der().into_iter().collect();
+    let http = HttpClient::with_authorities(
         HttpLimits {
             timeout: Duration::from_secs(10),
             ..HttpLimits::default()
         },
         Redactor::default(),
+        &[],
+        &authorities,
     )
     .expect("http client");
     let mut flow = ClientFlow::new(options, profile, Arc::new(SystemClock), http);
@@ -79,6 +91,7 @@ async fn verdict(config: &MockConfig, given: &Given, consent: Consent) -> Vec<(S
         client_id: given.client_id.clone(),
         client_secret: given.client_secret.clone(),
         scope: given.scope.clone(),
+        trusted_authorities: trusted(&mocks),
         ..CheckOptions::new(given.url(&mocks))
     };
     let run = check::check(options).await.expect("the check runs");

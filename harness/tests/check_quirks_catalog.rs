@@ -156,6 +156,18 @@ const EXPECTED: &[Expected] = &[
         ..row("quirk-prm-challenge-points-at-mcp-metadata")
     },
     Expected {
+        // Reached over https with the mocks' own authority trusted: the http:// resource is
+        // named as a proxy's lost scheme, and no URL is offered to paste.
+        diagnosis: Some("resource-mismatch"),
+        verdict: &["resource-mismatch"],
+        checks: &[("prm-resource-matches", Failure)],
+        details: &[
+            ("prm-resource-matches", "schemeOnly", "true"),
+            ("prm-resource-matches", "urlToPaste", "null"),
+        ],
+        ..row("prm-http-behind-tls-proxy")
+    },
+    Expected {
         checks: &[("well-known-no-html", Warning)],
         ..row("quirk-well-known-html")
     },
@@ -404,6 +416,11 @@ async fn check_scenario(scenario: &Scenario) -> CheckRun {
         client_id: scenario.client.client_id.clone(),
         client_secret: scenario.client.client_secret.clone(),
         scope: scenario.client.scope.clone(),
+        trusted_authorities: mocks
+            .tls_authority_der()
+            .map(<[u8]>::to_vec)
+            .into_iter()
+            .collect(),
         ..CheckOptions::new(scenario.client.pasted(&mocks.mcp_url()))
     };
     check::check(options).await.expect("the check runs")

@@ -16,7 +16,7 @@ use mcp_oauth_harness::scenario::{
 };
 use mcp_oauth_mocks::config::{
     AsMetadataLocation, CallbackState, Consent, DpopNonce, InsufficientScopeChallenge,
-    IssParameter, IssuerForm, PrmLocation, ResourceForm, TokenEndpointAuthMethod,
+    IssParameter, IssuerForm, PrmLocation, ResourceForm, TlsProxy, TokenEndpointAuthMethod,
 };
 
 struct Mutation {
@@ -690,6 +690,13 @@ const MUTATIONS: &[Mutation] = &[
             s.mocks
                 .authorization_server
                 .client_metadata_document_max_bytes = 64 * 1024
+        },
+    },
+    Mutation {
+        scenario: "prm-http-behind-tls-proxy",
+        change: "the server honours the proxy's X-Forwarded-Proto, so it announces the https URL it is reached at",
+        mutate: |s| {
+            s.mocks.resource_server.tls_terminating_proxy = Some(TlsProxy::ForwardedProtoHonoured)
         },
     },
     Mutation {

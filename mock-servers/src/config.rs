@@ -493,6 +493,11 @@ pub struct ResourceServerConfig {
     pub skip_dpop_htu_check: bool,
     /// With `require-dpop`: accept a DPoP-bound token under `Bearer`, without a proof.
     pub accept_dpop_tokens_as_bearer: bool,
+    /// Reach the MCP server over https, through a TLS-terminating proxy in front of it: the
+    /// URL a user pastes is `https://`, and the form says which scheme the server writes in
+    /// the URLs it announces (its metadata's `resource`, the challenge's `resource_metadata`,
+    /// a co-located issuer). See [`crate::tls_front`].
+    pub tls_terminating_proxy: Option<TlsProxy>,
 }
 
 /// Where `metadata-location = "custom"` serves the protected-resource metadata by default.
@@ -539,6 +544,7 @@ impl Default for ResourceServerConfig {
             accept_replayed_dpop_proofs: false,
             skip_dpop_htu_check: false,
             accept_dpop_tokens_as_bearer: false,
+            tls_terminating_proxy: None,
         }
     }
 }

@@ -23,6 +23,7 @@ mod recording_layer;
 pub mod request_log;
 pub mod resource_server;
 pub mod time_bound;
+pub mod tls_front;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,12 +34,14 @@ use tokio_util::sync::CancellationToken;
 pub use auth_server::AuthServer;
 use auth_server::keys::SigningKeys;
 use clock::SharedClock;
+use config::TlsProxy;
 pub use config::{ConfigError, MockConfig};
 pub use listen::ConnectionLimits;
 pub use recording_layer::MAX_RECORDED_BODY as MAX_REQUEST_BODY;
 use request_log::Server;
 pub use request_log::{RecordedRequest, RequestLog};
 pub use resource_server::ResourceServer;
+use tls_front::TlsFront;
 
 /// The module's earlier name, kept so that code written against `mcp_oauth_mocks::log` builds.
 #[doc(hidden)]
@@ -53,6 +56,8 @@ pub enum StartError {
     },
     #[error("cannot create the authorization server's signing key: {0}")]
     Keys(String),
+    #[error("cannot set up the MCP server's TLS front: {0}")]
+    Tls(String),
     #[error("invalid mock configuration: {0}")]
     Config(#[from] ConfigError),
     #[error(
@@ -70,6 +75,8 @@ pub struct MockServers {
     /// Whether the resource server has been moved to the alternate authorization server.
     switched: AtomicBool,
     resource_server: ResourceServer,
+    /// The MCP server's TLS front (`tls-terminating-proxy`).
+    tls: Option<TlsFront>,
     log: RequestLog,
     shutdown: CancellationToken,
 }
@@ -131,7 +138,21 @@ impl MockServers {
         // Stops whatever already serves if a later step fails.
         let stop_on_error = shutdown.clone().drop_guard();
 
-        let rs_origin = origin(&rs_listener);
+        let listened = origin(&rs_listener);
+        let tls = match config.resource_server.tls_terminating_proxy {
+            Some(_) => Some(TlsFront::generate().map_err(StartError::Tls)?),
+            None => None,
+        };
+        let public_origin = match tls {
+            Some(_) => listened.replacen("http://", "https://", 1),
+            None => listened.clone(),
+        };
+        // What the app behind the proxy writes about itself: its request's scheme, unless it
+        // honours the proxy's X-Forwarded-Proto.
+        let rs_origin = match config.resource_server.tls_terminating_proxy {
+            Some(TlsProxy::ForwardedProtoHonoured) => public_origin.clone(),
+            Some(TlsProxy::ForwardedProtoIgnored) | None => listened,
+        };
         let auth_server = AuthServer::new(
             config.authorization_server.clone(),
             as_listener
@@ -143,6 +164,7 @@ impl MockServers {
         let resource_server = ResourceServer::new(
             config.resource_server.clone(),
             rs_origin,
+            public_origin,
             config.authorization_server.scopes_supported.clone(),
             clock.clone(),
             trust_in(&auth_server),
@@ -156,7 +178,13 @@ impl MockServers {
                     shutdown.clone(),
                     limits,
                 );
-                serve(rs_listener, rs_router, shutdown.clone(), limits);
+                listen::serve_fronted(
+                    rs_listener,
+                    rs_router,
+                    shutdown.clone(),
+                    limits,
+                    tls.clone(),
+                );
             }
             None => {
                 if let Some(path) = auth_server
@@ -167,7 +195,7 @@ impl MockServers {
                     return Err(StartError::RouteClash { path });
                 }
                 let merged = rs_router.merge(auth_server.router(log.clone()));
-                serve(rs_listener, merged, shutdown.clone(), limits);
+                listen::serve_fronted(rs_listener, merged, shutdown.clone(), limits, tls.clone());
             }
         }
         let alternate = if config.resource_server.alternate_authorization_server {
@@ -181,14 +209,26 @@ impl MockServers {
             alternate,
             switched: AtomicBool::new(false),
             resource_server,
+            tls,
             log,
             shutdown,
         })
     }
 
-    /// The URL a user pastes to connect: the MCP endpoint.
+    /// The URL a user pastes to connect: the MCP endpoint (https behind the TLS front).
     pub fn mcp_url(&self) -> String {
-        self.resource_server.url()
+        self.resource_server.public_url()
+    }
+
+    /// The certificate authority (DER) a client must trust to reach the MCP server over
+    /// https, when `tls-terminating-proxy` put a TLS front before it.
+    pub fn tls_authority_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(TlsFront::authority_der)
+    }
+
+    /// [`Self::tls_authority_der`] as a PEM file's text.
+    pub fn tls_authority_pem(&self) -> Option<String> {
+        self.tls.as_ref().map(TlsFront::authority_pem)
     }
 
     /// The issuer identifier of the authorization server the protected-resource metadata

@@ -20,6 +20,7 @@
 //! The timeout is a socket timeout on the system clock (tokio's timer), not on the mocks'
 //! simulated clock: it bounds real resources, not protocol lifetimes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,10 +28,12 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
+
+use crate::tls_front::{TLS_HANDSHAKE_RECORD, TlsFront};
 
 /// The bounds of each mock listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +77,18 @@ pub fn serve(
     shutdown: CancellationToken,
     limits: ConnectionLimits,
 ) {
+    serve_fronted(listener, router, shutdown, limits, None);
+}
+
+/// [`serve`], answering TLS with `tls`'s certificate and plain HTTP on the same port when
+/// `tls` is given (see [`crate::tls_front`]).
+pub fn serve_fronted(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+    tls: Option<TlsFront>,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::spawn(async move {
         loop {
@@ -100,37 +115,109 @@ pub fn serve(
                 }
             };
             let _ = stream.set_nodelay(true);
-            let body_read_timeout = BodyReadTimeout(limits.body_read_timeout);
-            let service = TowerToHyperService::new(router.clone().map_request(
-                move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.extensions_mut().insert(body_read_timeout);
-                    request
-                },
-            ));
-            let shutdown = shutdown.clone();
+            let connection = Connection {
+                router: router.clone(),
+                peer,
+                limits,
+                shutdown: shutdown.clone(),
+            };
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let mut builder = hyper::server::conn::http1::Builder::new();
-                builder
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_read_timeout);
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades();
-                tokio::pin!(connection);
-                tokio::select! {
-                    result = connection.as_mut() => {
-                        if let Err(error) = result {
-                            tracing::trace!(%error, "mock server connection ended");
+                match tls {
+                    None => connection.serve(stream).await,
+                    Some(tls) => {
+                        let opened = tokio::select! {
+                            opened = open(stream, &tls, limits.header_read_timeout) => opened,
+                            () = connection.shutdown.cancelled() => None,
+                        };
+                        match opened {
+                            Some(Opened::Tls(stream)) => connection.serve(stream).await,
+                            Some(Opened::Plain(stream)) => connection.serve(stream).await,
+                            None => {}
                         }
-                    }
-                    () = shutdown.cancelled() => {
-                        connection.as_mut().graceful_shutdown();
-                        let _ = connection.await;
                     }
                 }
                 drop(slot);
             });
         }
     });
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    router: Router,
+    peer: SocketAddr,
+    limits: ConnectionLimits,
+    shutdown: CancellationToken,
+}
+
+/// A connection to a fronted listener, once its first byte told which it is.
+enum Opened {
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+/// Reads a connection's first byte without taking it, and completes a TLS handshake when it
+/// starts one. Both are bounded by `bound` (the header-read timeout, as a request head is);
+/// `None` when the connection closed, failed or said nothing in time.
+async fn open(stream: TcpStream, tls: &TlsFront, bound: Duration) -> Option<Opened> {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(bound, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == TLS_HANDSHAKE_RECORD => {
+            match tokio::time::timeout(bound, tls.acceptor().accept(stream)).await {
+                Ok(Ok(stream)) => Some(Opened::Tls(Box::new(stream))),
+                Ok(Err(error)) => {
+                    tracing::trace!(%error, "mock server TLS handshake failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::trace!("mock server TLS handshake timed out");
+                    None
+                }
+            }
+        }
+        Ok(Ok(1)) => Some(Opened::Plain(stream)),
+        _ => None,
+    }
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            router,
+            peer,
+            limits,
+            shutdown,
+        } = self;
+        let body_read_timeout = BodyReadTimeout(limits.body_read_timeout);
+        let service = TowerToHyperService::new(router.map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(body_read_timeout);
+                request
+            },
+        ));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        let connection = builder
+            .serve_connection(TokioIo::new(io), service)
+            .with_upgrades();
+        tokio::pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::trace!(%error, "mock server connection ended");
+                }
+            }
+            () = shutdown.cancelled() => {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }
 }

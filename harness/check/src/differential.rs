@@ -20,9 +20,8 @@ use serde_json::Value;
 use crate::observe::{self, Observed, StepAnswer};
 use mcp_oauth_engine::diagnosis::{self, Diagnosis};
 use mcp_oauth_engine::flow::ClientOptions;
-use mcp_oauth_engine::http::HttpLimits;
+use mcp_oauth_engine::http::HttpClient;
 use mcp_oauth_engine::profile::{self, Profile};
-use mcp_oauth_engine::redact::Redactor;
 use mcp_oauth_engine::user_agent::UserAgent;
 
 /// What an experiment can change in a profile, one at a time.
@@ -242,20 +241,14 @@ fn knob_of(field: &str, a: Option<&String>, b: Option<&String>) -> Option<Knob> 
 /// (each run is a consent of its own).
 pub struct Experiments<'a> {
     pub client_options: &'a ClientOptions,
-    pub limits: HttpLimits,
-    pub redactor: Redactor,
+    /// What each experiment's client is set up as (a fresh record each).
+    pub http: &'a HttpClient,
     pub agent: &'a UserAgent,
 }
 
 impl Experiments<'_> {
     async fn run(&self, profile: &'static Profile) -> Option<Observed> {
-        let flow = observe::new_flow(
-            self.client_options,
-            profile,
-            self.limits,
-            self.redactor.clone(),
-        )
-        .ok()?;
+        let flow = observe::new_flow(self.client_options, profile, self.http);
         // A consent through the loopback callback takes its turn, as every other flow's does.
         let _turn = crate::interactive_turn(self.agent).await;
         Some(observe::observe(flow, self.agent).await)

@@ -148,10 +148,17 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         ..HttpLimits::default()
     };
     let redactor = Redactor::default();
-    let http = HttpClient::new(limits, redactor.clone()).map_err(|source| CheckError::Setup {
-        name: name.clone(),
-        source,
-    })?;
+    let authorities: Vec<&[u8]> = options
+        .trusted_authorities
+        .iter()
+        .map(Vec::as_slice)
+        .collect();
+    let http = HttpClient::with_authorities(limits, redactor.clone(), &[], &authorities).map_err(
+        |source| CheckError::Setup {
+            name: name.clone(),
+            source,
+        },
+    )?;
 
     let mut client_options = ClientOptions::new(&options.url);
     client_options.client_id = options.client_id.clone();
@@ -182,7 +189,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         client_options.clone(),
         options.profile,
         options.clock.clone(),
-        http,
+        http.fresh(),
     );
 
     let mut findings = probes::run(flow.context(), &inputs).await;
@@ -237,25 +244,15 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         progress::tell(told, step(0));
         for (i, profile) in plan.iter().copied().enumerate().skip(1) {
             announce(&options, &plan, i);
-            match observe::new_flow(&client_options, profile, limits, redactor.clone()) {
-                Ok(other) => {
-                    let _turn = interactive_turn(&agent).await;
-                    observed.push(observe::observe(other, &agent).await);
-                    progress::tell(told, step(i));
-                }
-                Err(source) => {
-                    return Err(CheckError::Setup {
-                        name: name.clone(),
-                        source,
-                    });
-                }
-            }
+            let other = observe::new_flow(&client_options, profile, &http);
+            let _turn = interactive_turn(&agent).await;
+            observed.push(observe::observe(other, &agent).await);
+            progress::tell(told, step(i));
         }
         let experiments =
-            (options.consent != Consent::Browser).then(|| differential::Experiments {
+            (options.consent != Consent::Browser).then_some(differential::Experiments {
                 client_options: &client_options,
-                limits,
-                redactor: redactor.clone(),
+                http: &http,
                 agent: &agent,
             });
         let ran = differential::explain(&mut observed, experiments.as_ref()).await;

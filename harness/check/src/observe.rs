@@ -13,9 +13,8 @@ use serde_json::{Value, json};
 use mcp_oauth_engine::checks;
 use mcp_oauth_engine::diagnosis::{self, Diagnosis};
 use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, Pauses, forced_refresh};
-use mcp_oauth_engine::http::{HttpClient, HttpError, HttpLimits};
+use mcp_oauth_engine::http::HttpClient;
 use mcp_oauth_engine::profile::Profile;
-use mcp_oauth_engine::redact::Redactor;
 use mcp_oauth_engine::user_agent::UserAgent;
 
 /// What the consent step showed for the profile it ran with.
@@ -159,20 +158,19 @@ fn redirected_error(response: &mcp_oauth_reports::HttpResponseRecord) -> Option<
         .map(|(_, value)| value.into_owned())
 }
 
-/// A fresh, independent flow for `profile`.
+/// A fresh, independent flow for `profile`, with a client set up as `http` is and a record of
+/// its own.
 pub fn new_flow(
     client_options: &ClientOptions,
     profile: &'static Profile,
-    limits: HttpLimits,
-    redactor: Redactor,
-) -> Result<ClientFlow, HttpError> {
-    let http = HttpClient::new(limits, redactor)?;
-    Ok(ClientFlow::new(
+    http: &HttpClient,
+) -> ClientFlow {
+    ClientFlow::new(
         client_options.clone(),
         profile,
         Arc::new(SystemClock),
-        http,
-    ))
+        http.fresh(),
+    )
 }
 
 /// Connect, list and call tools, refresh: everything the profile's client does. The refresh is

@@ -82,6 +82,8 @@ pub struct CheckOptions {
     pub gallery: Option<gallery::GalleryEntry>,
     /// Told after the probes and after each profile's flow (a progress bar).
     pub progress: Option<CheckProgress>,
+    /// Certificate authorities (DER) trusted beside the system's: a test server's own.
+    pub trusted_authorities: Vec<Vec<u8>>,
 }
 
 impl CheckOptions {
@@ -107,6 +109,7 @@ impl CheckOptions {
             client_metadata_url: None,
             gallery: None,
             progress: None,
+            trusted_authorities: Vec::new(),
         }
     }
 }

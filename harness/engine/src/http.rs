@@ -180,6 +180,21 @@ impl HttpClient {
         })
     }
 
+    /// A client with the same settings (limits, redaction, resolved names, trusted
+    /// authorities) and a record of its own: nothing exchanged or refused so far, no target.
+    /// For one more independent flow against the same server.
+    pub fn fresh(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            limits: self.limits,
+            redactor: self.redactor.clone(),
+            exchanges: Arc::default(),
+            policy: AddressPolicy::Open,
+            loopback_names: self.loopback_names.clone(),
+            refused: Arc::default(),
+        }
+    }
+
     /// The same client, judging every URL by where `target` (the URL the user gave) lives: a
     /// public target may not send the client to loopback or private addresses.
     pub fn for_target(mut self, target: &str) -> Self {

@@ -244,6 +244,19 @@ async fn ignores_a_resource_that_does_not_match() {
     .await;
 }
 
+/// Over https through the mocks' TLS front, whose authority the double is handed as
+/// `SSL_CERT_FILE`: the metadata names the `http://` URL, and going on is the same fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_a_resource_written_with_http_behind_a_tls_proxy() {
+    assert_fails_exactly("conformant", "prm-http-behind-tls-proxy", &[]).await;
+    assert_fails_exactly(
+        "ignores-metadata-mismatch",
+        "prm-http-behind-tls-proxy",
+        IGNORES_METADATA_MISMATCH,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignores_an_issuer_that_does_not_match() {
     assert_fails_exactly(

@@ -112,3 +112,14 @@ pub enum UnknownPathAnswer {
     #[serde(rename = "html-200")]
     Html200,
 }
+
+/// What a server behind a TLS-terminating proxy writes about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsProxy {
+    /// `http://`: it builds its URLs from the plain-HTTP request the proxy forwards and does
+    /// not honour `X-Forwarded-Proto` (mesh-mcp#20, vercel/mcp-handler#110).
+    ForwardedProtoIgnored,
+    /// `https://`: it honours the proxy's `X-Forwarded-Proto: https`, as it must.
+    ForwardedProtoHonoured,
+}

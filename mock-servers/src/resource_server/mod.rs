@@ -40,7 +40,10 @@ pub struct ResourceServer {
 #[derive(Debug)]
 struct Inner {
     config: ResourceServerConfig,
+    /// The origin the server writes in the URLs it announces.
     origin: String,
+    /// The origin a user reaches it at: `origin`, or the https one of its TLS front.
+    public_origin: String,
     scopes: Vec<String>,
     clock: SharedClock,
     /// The authorization server the metadata names and whose tokens are accepted.
@@ -64,9 +67,12 @@ pub struct Trust {
 }
 
 impl ResourceServer {
+    /// A server that announces itself at `origin` and is reached at `public_origin`: the same,
+    /// except behind a TLS-terminating proxy.
     pub fn new(
         config: ResourceServerConfig,
         origin: String,
+        public_origin: String,
         scopes: Vec<String>,
         clock: SharedClock,
         trust: Trust,
@@ -75,6 +81,7 @@ impl ResourceServer {
             inner: Arc::new(Inner {
                 config,
                 origin,
+                public_origin,
                 scopes,
                 clock,
                 trust: RwLock::new(trust),
@@ -128,9 +135,15 @@ impl ResourceServer {
         self.inner.config.path.trim_end_matches('/')
     }
 
-    /// The MCP endpoint URL a user pastes (`http://127.0.0.1:PORT/mcp`, or the bare origin).
+    /// The MCP endpoint URL as the server writes it (`http://127.0.0.1:PORT/mcp`, or the bare
+    /// origin): what a user pastes, except behind a TLS-terminating proxy.
     pub fn url(&self) -> String {
         format!("{}{}", self.inner.origin, self.mount_path())
+    }
+
+    /// The MCP endpoint URL a user pastes: [`Self::url`] at the origin it is reached at.
+    pub fn public_url(&self) -> String {
+        format!("{}{}", self.inner.public_origin, self.mount_path())
     }
 
     /// The `resource` the metadata announces, as configured.
@@ -167,7 +180,7 @@ impl ResourceServer {
         }
     }
 
-    /// The origin this server listens on (`http://127.0.0.1:PORT`).
+    /// The origin this server writes about itself (`http://127.0.0.1:PORT`).
     pub fn origin(&self) -> &str {
         &self.inner.origin
     }

@@ -113,12 +113,17 @@ pub async fn run_scenario_with_secrets(
             source,
         })?;
     let redactor = Redactor::default();
-    let http = HttpClient::new(
+    // Behind the mocks' TLS front, the harness trusts the authority made for this run, as a
+    // user trusts the public one that signed a real server's certificate.
+    let authorities: Vec<&[u8]> = mocks.tls_authority_der().into_iter().collect();
+    let http = HttpClient::with_authorities(
         HttpLimits {
             timeout: Duration::from_secs(10),
             ..HttpLimits::default()
         },
         redactor.clone(),
+        &[],
+        &authorities,
     )
     .map_err(|source| RunError::Http {
         scenario: scenario.name.clone(),

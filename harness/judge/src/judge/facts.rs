@@ -66,6 +66,10 @@ pub struct MockFacts {
     /// (a resource that is not the MCP URL, an issuer that is not the authorization server's),
     /// or `None` when both match.
     pub metadata_mismatch: Option<MetadataDocument>,
+    /// Whether the 401's `resource_metadata` names plain http for an MCP URL given as https
+    /// (a TLS-terminating proxy's lost scheme): the challenge itself is then an answer a
+    /// client may refuse, before fetching anything over plain http.
+    pub pointer_downgraded: bool,
     /// Whether the authorization server's metadata is where a conformant client looks for it.
     /// When not, the client's misses are 404s the mocks do not log, and the last step it is
     /// seen to take is the protected-resource metadata.
@@ -120,11 +124,18 @@ impl MockFacts {
         } else {
             None
         };
+        let pointer_downgraded = mcp_url.starts_with("https://")
+            && rs_config.www_authenticate
+            && rs_config.resource_metadata_in_challenge
+            && rs
+                .metadata_url()
+                .is_some_and(|url| url.starts_with("http://"));
         Self {
             mcp_url,
             mcp_path,
             resource,
             metadata_mismatch,
+            pointer_downgraded,
             as_metadata_findable: as_config.metadata
                 && (as_config.metadata_location != AsMetadataLocation::Root
                     || as_config.issuer_path.is_empty()),

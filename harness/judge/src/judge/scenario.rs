@@ -464,6 +464,17 @@ fn decision_point(view: &View, expected: ClientOutcome) -> Option<(&'static str,
     match expected {
         ClientOutcome::Connects => None,
         ClientOutcome::RefusesBeforeAuthorization => match view.facts.metadata_mismatch {
+            // A challenge that points an https endpoint at plain-http metadata is itself an
+            // answer a client may refuse, before fetching anything in the clear.
+            Some(MetadataDocument::ProtectedResource) if view.facts.pointer_downgraded => first(
+                "got the 401 pointing at plain-http metadata, or fetched that metadata, which does not match",
+                &|_, r| {
+                    (protected_resource.fetched_by(r) && r.status == 200)
+                        || (r.server == Server::ResourceServer
+                            && r.status == 401
+                            && !protected_resource.fetched_by(r))
+                },
+            ),
             Some(MetadataDocument::ProtectedResource) => first(
                 "fetched the protected-resource metadata that does not match",
                 &|_, r| protected_resource.fetched_by(r) && r.status == 200,

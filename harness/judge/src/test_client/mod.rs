@@ -5,6 +5,7 @@
 //! `client_secret` for bring-your-own scenarios), so clients wired to that suite run unchanged.
 
 pub mod process;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,8 +79,23 @@ pub async fn run_scenario_logged(
         scenario: name.clone(),
         source,
     })?;
-    let env = environment(&name, served.conformance_context());
+    let mut env = environment(&name, served.conformance_context());
+    // Kept until the client has ended.
+    let trust = match trust::TrustFile::for_mocks(served.mocks()) {
+        Ok(trust) => trust,
+        Err(e) => {
+            served.stop();
+            return Err(TestClientError::Client {
+                scenario: name,
+                message: format!(
+                    "cannot write the MCP server's TLS authority for the client to trust: {e} (set TMPDIR to a writable directory)"
+                ),
+            });
+        }
+    };
+    env.extend(trust.iter().flat_map(trust::TrustFile::environment));
     let outcome = process::run(&options.command, &served.mcp_url(), &env, options.timeout).await;
+    drop(trust);
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(message) => {

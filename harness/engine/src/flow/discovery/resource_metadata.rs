@@ -188,6 +188,8 @@ fn resource_mismatch(
     let behind_tls_proxy = announced_over_plain_http(mcp_url, announced);
     if behind_tls_proxy {
         details["schemeOnly"] = json!(true);
+        // Pasting the http:// URL would send tokens in the clear: the fix is the server's.
+        details["urlToPaste"] = Value::Null;
     }
     let remedy = if behind_tls_proxy {
         format!(

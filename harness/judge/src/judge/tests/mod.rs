@@ -36,6 +36,7 @@ fn facts() -> MockFacts {
         mcp_path: "/mcp".to_owned(),
         resource: MCP.to_owned(),
         metadata_mismatch: None,
+        pointer_downgraded: false,
         as_metadata_findable: true,
         protected_resource_metadata: true,
         challenge_scope: None,

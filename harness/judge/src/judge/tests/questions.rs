@@ -79,6 +79,30 @@ fn mismatched_metadata_must_stop_the_client_before_authorization() {
     );
 }
 
+/// prm-http-behind-tls-proxy: the 401 of an https endpoint points at plain-http metadata. A
+/// client that stops at that 401, fetching nothing in the clear, has decided on the server's
+/// answer; without the downgrade, stopping at the 401 reaches no question.
+#[test]
+fn a_challenge_pointing_at_plain_http_metadata_is_the_question_itself() {
+    let at_the_challenge = conformant_log()[..1].to_vec();
+    let mut input = input(
+        at_the_challenge.clone(),
+        ClientOutcome::RefusesBeforeAuthorization,
+        &["client-metadata-mismatch-refused"],
+    );
+    input.facts.metadata_mismatch = Some(MetadataDocument::ProtectedResource);
+    input.facts.pointer_downgraded = true;
+    let refused = judge(&input);
+    assert!(failed(&refused).is_empty(), "{:#?}", refused.checks);
+    assert_eq!(
+        status(&refused, "client-metadata-mismatch-refused"),
+        Status::Skipped
+    );
+
+    let plain = mismatched(at_the_challenge, MetadataDocument::ProtectedResource);
+    assert_eq!(failed(&plain), ["client-scenario-outcome"]);
+}
+
 /// The mismatch is in the authorization server's metadata: a client that stopped after the
 /// protected-resource metadata never saw it, so it refused nothing.
 #[test]
