@@ -210,3 +210,57 @@ async fn two_clients_at_one_serve_are_judged_each_alone() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A scenario behind a TLS front: `serve` prints the PEM file of the run's authority, a client
+/// started with it as `SSL_CERT_FILE` reaches the https URL (and refuses the http:// metadata,
+/// as a conformant one does), and the file is gone once `serve` has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_hands_out_the_authority_of_its_tls_front() {
+    let (mut serve, mut stdout, url) =
+        start_serve(&["serve", "prm-http-behind-tls-proxy", "--timeout", "120"]).await;
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.expect("serve's stdout");
+    let path = line
+        .strip_prefix("TLS authority:")
+        .map(|rest| rest.trim().to_owned())
+        .unwrap_or_else(|| panic!("no TLS authority line after the URL: {line:?}"));
+    let pem = std::fs::read_to_string(&path).expect("the authority's file");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+
+    let connect = Command::new(BIN)
+        .args(["connect", "--timeout", "30", &url])
+        .env("SSL_CERT_FILE", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .expect("connect runs");
+    let said = String::from_utf8_lossy(&connect.stderr);
+    assert!(!connect.status.success(), "connect refuses: {said}");
+    assert!(said.contains("resource-mismatch"), "{said}");
+
+    let pid = serve.id().expect("serve runs").to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut rest = String::new();
+    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
+        .await
+        .expect("serve ends on Ctrl-C")
+        .expect("serve's stdout");
+    let status = serve.wait().await.expect("serve exits");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the client refused as it should: {rest}"
+    );
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "{path} outlived serve"
+    );
+}

@@ -16,6 +16,7 @@ use super::output::{stderr_line, stdout_line};
 use super::{Format, output, print, usage_error};
 use crate::profile::{self, Profile};
 use crate::served::{Completion, ServeConsent, ServeOptions, ServedScenario};
+use crate::test_client::trust::TrustFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ConsentArg {
@@ -88,7 +89,17 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         Ok(served) => served,
         Err(e) => return usage_error(e),
     };
-    announce(&served, profile);
+    // Kept while the scenario is served: the client under test reads it when it starts.
+    let trust = match TrustFile::for_mocks(served.mocks()) {
+        Ok(trust) => trust,
+        Err(e) => {
+            served.stop();
+            return usage_error(format!(
+                "cannot write the MCP server's TLS authority: {e} (set TMPDIR to a writable directory)"
+            ));
+        }
+    };
+    announce(&served, profile, trust.as_ref());
     let completion = wait(&served, args.once, args.timeout).await;
     let mut reports = served.judge_flows();
     if args.once
@@ -124,7 +135,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
 
 /// What to paste into the client (stdout) and what is being served (stderr). The scenario's
 /// own text (description, Client ID, redirect URIs) comes from a file: each is one line.
-fn announce(served: &ServedScenario, profile: &Profile) {
+fn announce(served: &ServedScenario, profile: &Profile, trust: Option<&TrustFile>) {
     let scenario = served.scenario();
     stderr_line(&format!(
         "scenario:             {} ({})",
@@ -133,6 +144,14 @@ fn announce(served: &ServedScenario, profile: &Profile) {
     ));
     stderr_line(&format!("judged under:         {}", profile.name));
     stdout_line(&format!("MCP server URL:       {}", served.mcp_url()));
+    if let Some(trust) = trust {
+        // The path is the tool's own (a fresh private directory), not the scenario's text.
+        let path = trust.path().display();
+        stdout_line(&format!("TLS authority:        {path}"));
+        stderr_line(&format!(
+            "                      the MCP server is https with a certificate of this run's own authority; start the client with SSL_CERT_FILE={path} (Python, Rust, OpenSSL) or NODE_EXTRA_CA_CERTS={path} (Node.js)"
+        ));
+    }
     stderr_line(&format!("authorization server: {}", served.issuer()));
     if let Some((client_id, secret)) = served.client_credentials() {
         stdout_line(&format!("client_id:            {}", one_line(&client_id)));

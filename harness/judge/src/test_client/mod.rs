@@ -5,7 +5,7 @@
 //! `client_secret` for bring-your-own scenarios), so clients wired to that suite run unchanged.
 
 pub mod process;
-mod trust;
+pub mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -31,6 +31,11 @@ impl TrustFile {
         Ok(Some(Self { _dir: dir, path }))
     }
 
+    /// Where the PEM file is.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// The variables that make the client's TLS stack trust the authority.
     pub fn environment(&self) -> [(&'static str, String); 2] {
         let path = self.path.display().to_string();
