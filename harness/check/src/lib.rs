@@ -184,6 +184,7 @@ pub async fn check(options: CheckOptions) -> Result<CheckRun, CheckError> {
         client_secret: probes_secret,
         scope: client_options.scope.clone(),
         client_name: client_options.client_name.clone(),
+        pinned: client_options.pinned.clone(),
     };
     let mut flow = ClientFlow::new(
         client_options.clone(),

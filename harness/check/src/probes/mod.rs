@@ -20,9 +20,9 @@ use crate::verdict::{Effect, Problem};
 use authorization::AuthorizationProbe;
 use mcp_oauth_engine::checks::{self, CheckDef};
 use mcp_oauth_engine::diagnosis;
-use mcp_oauth_engine::flow::FlowContext;
 use mcp_oauth_engine::flow::discovery::AuthServerMetadata;
 use mcp_oauth_engine::flow::registration::RegisteredClient;
+use mcp_oauth_engine::flow::{FlowContext, PinnedEndpoints};
 
 /// A redirect URI no client registers: where an open redirector would send the code.
 pub const UNREGISTERED_REDIRECT_URI: &str = "https://unregistered.invalid/callback";
@@ -41,6 +41,8 @@ pub struct ProbeInputs {
     pub secret_withheld: bool,
     pub scope: Option<String>,
     pub client_name: String,
+    /// A gallery entry's pins: brought credentials are for its pinned issuer alone.
+    pub pinned: PinnedEndpoints,
 }
 
 /// What the probes found.
@@ -188,7 +190,31 @@ pub async fn run(ctx: &mut FlowContext, inputs: &ProbeInputs) -> Findings {
     };
     metadata::token_preflight(ctx, &token_endpoint).await;
 
-    let mut client = inputs.client_id.as_ref().map(|id| RegisteredClient {
+    // The MCP server named another authorization server than the one a gallery entry pins
+    // the credentials to: they are not sent there, by a probe any more than by a flow.
+    let foreign = inputs.pinned.endpoints_elsewhere(
+        &resource.issuer,
+        &authorization_endpoint,
+        &token_endpoint,
+    );
+    let brought = inputs.client_id.as_ref().filter(|_| !foreign);
+    if foreign && inputs.client_id.is_some() && metadata.registration_endpoint.is_none() {
+        findings.problem(
+            &checks::CLIENT_BOUND_TO_ISSUER,
+            diagnosis::CREDENTIALS_FOREIGN_ISSUER,
+            format!(
+                "The gallery entry pins {} for the Client ID and secret given, but the MCP server's metadata names {} as its authorization server, which offers no registration: no client can connect with them.",
+                inputs.pinned.issuer.as_deref().unwrap_or_default(),
+                resource.issuer
+            ),
+            format!(
+                "If {} is this MCP server's own authorization server, register an app there and pin it; if it is not, the MCP server's operator must correct `authorization_servers` in its protected-resource metadata.",
+                resource.issuer
+            ),
+            Effect::Blocks,
+        );
+    }
+    let mut client = brought.map(|id| RegisteredClient {
         client_id: id.clone(),
         client_secret: inputs.client_secret.clone(),
         auth_method: registration::brought_auth_method(inputs.client_secret.is_some(), &metadata),

@@ -172,6 +172,30 @@ impl PinnedEndpoints {
             .collect()
     }
 
+    /// Whether the endpoints a client's credentials would go to (the token endpoint, and the
+    /// authorization endpoint its Client ID goes to) belong to another server than the pinned
+    /// issuer: the discovered issuer is not it, and an endpoint the entry does not pin lives
+    /// on another origin than it. The MCP server then named another authorization server than
+    /// the entry's. False without a pinned issuer.
+    pub fn endpoints_elsewhere(
+        &self,
+        discovered_issuer: &str,
+        authorization_endpoint: &str,
+        token_endpoint: &str,
+    ) -> bool {
+        let Some(issuer) = &self.issuer else {
+            return false;
+        };
+        let origin = |url: &str| Url::parse(url).ok().map(|u| u.origin());
+        let pinned_origin = origin(issuer);
+        let foreign = |pinned: &Option<String>, discovered: &str| {
+            pinned.is_none() && origin(discovered) != pinned_origin
+        };
+        discovered_issuer != issuer
+            && (foreign(&self.token_endpoint, token_endpoint)
+                || foreign(&self.authorization_endpoint, authorization_endpoint))
+    }
+
     /// What discovery found, with each pinned endpoint in place of the discovered one, and
     /// the pins that differed from it.
     pub(super) fn apply(
@@ -183,9 +207,19 @@ impl PinnedEndpoints {
             return (server, Vec::new());
         }
         let drifted = self.drift_from(&server.metadata);
+        // The pinned issuer names the server the entry trusts (and the user's credentials are
+        // for). Discovered endpoints on another origin than it belong to whichever server the
+        // MCP server's metadata named instead: that server keeps its own issuer, so that
+        // credentials bound to the pinned one are not sent there.
+        let elsewhere = self.endpoints_elsewhere(
+            &server.issuer,
+            &server.endpoints.authorization,
+            &server.endpoints.token,
+        );
+        let pinned_issuer = self.issuer.as_ref().filter(|_| !elsewhere);
         let metadata = &mut server.metadata;
         for (slot, pinned) in [
-            (&mut metadata.issuer, &self.issuer),
+            (&mut metadata.issuer, &pinned_issuer.cloned()),
             (
                 &mut metadata.authorization_endpoint,
                 &self.authorization_endpoint,
@@ -201,7 +235,7 @@ impl PinnedEndpoints {
                 *slot = Some(pinned.clone());
             }
         }
-        if let Some(issuer) = &self.issuer {
+        if let Some(issuer) = pinned_issuer {
             server.issuer = issuer.clone();
         }
         if let Some(authorization) = &self.authorization_endpoint {
@@ -212,6 +246,9 @@ impl PinnedEndpoints {
         }
         let mut details = self.details();
         details["discovery"] = json!("ran");
+        if self.issuer.is_some() && pinned_issuer.is_none() {
+            details["issuerNotApplied"] = json!(server.issuer);
+        }
         details["replaced"] = json!(drifted.iter().map(Drifted::details).collect::<Vec<_>>());
         ctx.recorder.info(
             &checks::GALLERY_ENDPOINTS_PINNED,
@@ -248,6 +285,12 @@ pub(super) async fn explain(
     known: Option<Vec<Drifted>>,
     failure: Diagnosis,
 ) -> Diagnosis {
+    // Credentials withheld from the server the MCP server named instead of the pinned one are
+    // a stop of their own: pointing the entry at that server is not the remedy to give when
+    // it may be a stranger's.
+    if failure.code == diagnosis::CREDENTIALS_FOREIGN_ISSUER {
+        return failure;
+    }
     let drifted = match known {
         Some(drifted) => drifted,
         None => match super::discovery::discover(ctx, &options.mcp_url, probe).await {

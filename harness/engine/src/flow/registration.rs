@@ -85,7 +85,12 @@ pub async fn obtain_client(
         }
     }
 
-    if let Some(bound) = &options.credentials_issuer
+    // Brought credentials belong to the issuer they were bound to, else to the one a gallery
+    // entry pins.
+    if let Some(bound) = options
+        .credentials_issuer
+        .as_ref()
+        .or(options.pinned.issuer.as_ref())
         && options.client_id.is_some()
         && *bound != server.issuer
     {
