@@ -176,3 +176,34 @@ async fn a_drip_fed_request_body_is_cut_off_at_the_body_read_timeout() {
     assert_eq!(log.count(|r| r.path == "/token" && r.status == 408), 1);
     assert_eq!(metadata_status(&mocks).await, 200);
 }
+
+/// Behind the TLS front, a connection that sends nothing, or the first byte of a handshake and
+/// no more, is closed at the header-read timeout like any idle one: neither the peek at its
+/// first byte nor the handshake waits longer.
+#[tokio::test]
+async fn the_tls_front_closes_silent_and_stalled_handshakes_at_the_header_read_timeout() {
+    let limits = ConnectionLimits {
+        header_read_timeout: HEADER_READ_TIMEOUT,
+        ..ConnectionLimits::default()
+    };
+    let mut config = MockConfig::default();
+    config.resource_server.tls_terminating_proxy =
+        Some(mcp_oauth_mocks::config::TlsProxy::ForwardedProtoIgnored);
+    let mocks = start_with_limits(config, limits).await;
+    let started = Instant::now();
+    let mut silent = TcpStream::connect(mocks.rs_addr()).await.expect("connect");
+    let mut stalled = TcpStream::connect(mocks.rs_addr()).await.expect("connect");
+    // A TLS record header announcing a handshake, and nothing after it.
+    stalled
+        .write_all(&[22, 3, 1, 0, 200])
+        .await
+        .expect("write a partial record");
+    for stream in [&mut silent, &mut stalled] {
+        let closed = closed_by_server(stream).await;
+        assert!(
+            closed.duration_since(started) >= HEADER_READ_TIMEOUT,
+            "closed before the header-read timeout: {:?}",
+            closed.duration_since(started)
+        );
+    }
+}
