@@ -143,23 +143,18 @@ impl HttpClient {
         for (name, addr) in resolved {
             builder = builder.resolve(name, *addr);
         }
-        if authorities.is_empty() {
-            // The process's TLS settings (system roots loaded once), in a copy of this
-            // client's own.
-            let tls = tls_config::client_config().map_err(|reason| HttpError::Build {
-                url: String::new(),
-                reason,
-            })?;
-            builder = builder.tls_backend_preconfigured(tls);
+        // The process's TLS settings (system roots loaded once, at the first handshake that
+        // needs them), in a copy of this client's own, with the given authorities first.
+        let tls = if authorities.is_empty() {
+            tls_config::client_config()
+        } else {
+            tls_config::client_config_trusting(authorities)
         }
-        for der in authorities {
-            let certificate =
-                reqwest::Certificate::from_der(der).map_err(|e| HttpError::Build {
-                    url: String::new(),
-                    reason: format!("a trusted authority is not a DER certificate: {e}"),
-                })?;
-            builder = builder.tls_certs_merge([certificate]);
-        }
+        .map_err(|reason| HttpError::Build {
+            url: String::new(),
+            reason,
+        })?;
+        builder = builder.tls_backend_preconfigured(tls);
         let client = builder.build().map_err(|e| HttpError::Build {
             url: String::new(),
             reason: e.to_string(),

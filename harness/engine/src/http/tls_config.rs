@@ -11,7 +11,9 @@
 //!
 //! The verifier itself is built on first use ([`LazyVerifier`]): a run against the embedded
 //! mocks speaks plain http on loopback and never pays for the roots, and a process that does
-//! reach an https server loads them once.
+//! reach an https server loads them once. A client told to trust authorities of its own (a
+//! test's, the mocks' TLS front) judges their certificates with those alone
+//! ([`client_config_trusting`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -23,29 +25,117 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// The shared configuration, or why it could not be built.
 static SHARED: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+/// The process's one platform verifier, built (its roots loaded) at the first handshake.
+static SYSTEM: OnceLock<Arc<LazyVerifier>> = OnceLock::new();
 
 /// A client's own copy of the process's TLS configuration.
 pub fn client_config() -> Result<ClientConfig, String> {
-    let shared = SHARED.get_or_init(|| build().map(Arc::new)).clone()?;
+    let shared = SHARED
+        .get_or_init(|| build(system_verifier()).map(Arc::new))
+        .clone()?;
     let mut config = (*shared).clone();
     config.resumption = Resumption::default();
     Ok(config)
 }
 
-fn build() -> Result<ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = LazyVerifier {
-        provider: provider.clone(),
-        platform: OnceLock::new(),
-    };
-    let mut config = ClientConfig::builder_with_provider(provider)
+/// [`client_config`], also trusting these DER certificates as authorities. A certificate they
+/// sign is judged by them alone; any other goes to the process's platform verifier, whose
+/// roots are then loaded (once). So a run against a TLS front of its own authority pays for
+/// one small root store, not for the system's.
+pub fn client_config_trusting(authorities: &[&[u8]]) -> Result<ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in authorities {
+        roots
+            .add(CertificateDer::from(der.to_vec()))
+            .map_err(|e| format!("a trusted authority is not a usable certificate: {e}"))?;
+    }
+    let own =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| format!("cannot trust the given authorities: {e}"))?;
+    build(Arc::new(OwnThenSystem {
+        own,
+        system: system_verifier(),
+    }))
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn system_verifier() -> Arc<LazyVerifier> {
+    SYSTEM
+        .get_or_init(|| {
+            Arc::new(LazyVerifier {
+                provider: provider(),
+                platform: OnceLock::new(),
+            })
+        })
+        .clone()
+}
+
+fn build(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, String> {
+    let mut config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| format!("invalid TLS versions: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The given authorities first; a certificate none of them issued goes to the system's roots.
+#[derive(Debug)]
+struct OwnThenSystem {
+    own: Arc<rustls::client::WebPkiServerVerifier>,
+    system: Arc<LazyVerifier>,
+}
+
+impl ServerCertVerifier for OwnThenSystem {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.own.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => self
+                .system
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            verdict => verdict,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.own.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.own.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.own.supported_verify_schemes()
+    }
 }
 
 /// The platform verifier, built when a handshake first asks for it. Building it can fail (no
