@@ -153,11 +153,10 @@ async def run(url: str) -> None:
 
     client = MCPClient.from_dict({"mcpServers": {"target": {"url": url, "auth": auth}}})
     try:
-        try:
-            session = await client.create_session("target")
-        finally:
-            if lock is not None:
-                lock.close()
+        # The lock is held until the process ends (the OS releases it): mcp-use keeps its
+        # callback listener bound until its sessions close, so a driver that let go after
+        # connecting left the next one's bind to fail with EADDRINUSE.
+        session = await client.create_session("target")
         tools = await session.list_tools()
         if not tools:
             raise RuntimeError("the server offers no tools")
