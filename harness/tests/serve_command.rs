@@ -42,6 +42,28 @@ async fn start_serve(
     (serve, stdout, url.unwrap_or_default())
 }
 
+/// Ctrl-C to `serve`, which then judges every client it saw: the rest of its stdout and how
+/// it exited.
+async fn interrupt(
+    mut serve: tokio::process::Child,
+    mut stdout: BufReader<tokio::process::ChildStdout>,
+) -> (String, std::process::ExitStatus) {
+    let pid = serve.id().expect("serve runs").to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut rest = String::new();
+    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
+        .await
+        .expect("serve ends on Ctrl-C")
+        .expect("serve's stdout");
+    let status = serve.wait().await.expect("serve exits");
+    (rest, status)
+}
+
 /// Runs `serve dcr-happy-path --once` with `flag`, points the pipelines client at it, and
 /// returns serve's stdout without the URL and credential lines, and its exit code.
 async fn serve_with(flag: &str) -> (String, i32) {
@@ -125,7 +147,7 @@ async fn two_clients_at_one_serve_are_judged_each_alone() {
     let out = std::env::temp_dir().join(format!("serve-two-clients-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let out_arg = out.to_string_lossy().into_owned();
-    let (mut serve, mut stdout, url) = start_serve(&[
+    let (serve, stdout, url) = start_serve(&[
         "serve",
         "dcr-happy-path",
         "--timeout",
@@ -153,19 +175,7 @@ async fn two_clients_at_one_serve_are_judged_each_alone() {
     assert!(newest.expect("connect runs").success());
     let _ = pipelines.expect("connect runs");
     // Ctrl-C ends serve, which then judges every client it saw.
-    let pid = serve.id().expect("serve runs").to_string();
-    let killed = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(killed.success());
-    let mut rest = String::new();
-    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
-        .await
-        .expect("serve ends on Ctrl-C")
-        .expect("serve's stdout");
-    let status = serve.wait().await.expect("serve exits");
+    let (rest, status) = interrupt(serve, stdout).await;
     assert_eq!(
         status.code(),
         Some(1),
@@ -216,7 +226,7 @@ async fn two_clients_at_one_serve_are_judged_each_alone() {
 /// as a conformant one does), and the file is gone once `serve` has ended.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_hands_out_the_authority_of_its_tls_front() {
-    let (mut serve, mut stdout, url) =
+    let (serve, mut stdout, url) =
         start_serve(&["serve", "prm-http-behind-tls-proxy", "--timeout", "120"]).await;
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let mut line = String::new();
@@ -241,19 +251,7 @@ async fn serve_hands_out_the_authority_of_its_tls_front() {
     assert!(!connect.status.success(), "connect refuses: {said}");
     assert!(said.contains("resource-mismatch"), "{said}");
 
-    let pid = serve.id().expect("serve runs").to_string();
-    let killed = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(killed.success());
-    let mut rest = String::new();
-    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
-        .await
-        .expect("serve ends on Ctrl-C")
-        .expect("serve's stdout");
-    let status = serve.wait().await.expect("serve exits");
+    let (rest, status) = interrupt(serve, stdout).await;
     assert_eq!(
         status.code(),
         Some(0),
