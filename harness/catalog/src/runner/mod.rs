@@ -18,7 +18,7 @@ mod judging;
 mod store_actions;
 
 use judging::{check_expectation, expectation, judge_outcome, judge_step, judge_traffic};
-use store_actions::{load_store, save_store, store_error, store_failure};
+use store_actions::{load_store, save_store, tamper_store, uses_token_store};
 
 use crate::scenario::{ActionKind, Scenario, Step};
 use mcp_oauth_engine::client_document::ClientDocumentServer;
@@ -191,21 +191,28 @@ pub async fn run_scenario_with_secrets(
         None
     };
     let mut flow = ClientFlow::new(options, profile, clock.shared(), http);
-    // A directory of the run's own, made fresh and private (mode 0700) and removed when the
-    // run ends, so the store file has a stable name that reports can show and nobody else
-    // can place anything at it.
-    let store_dir = private_files::scratch_dir("mcp-oauth-harness-").map_err(|source| {
-        RunError::ScratchDir {
+    // The token store, for scripts that save or load one: a directory of the run's own, made
+    // fresh and private (mode 0700) and removed when the run ends, so the store file has a
+    // stable name that reports can show and nobody else can place anything at it. Other
+    // scripts make no directory: creating and removing one was a twentieth of the catalog's
+    // CPU time.
+    let store = if uses_token_store(scenario) {
+        let dir = private_files::scratch_dir("mcp-oauth-harness-").map_err(|source| {
+            RunError::ScratchDir {
+                scenario: scenario.name.clone(),
+                source,
+            }
+        })?;
+        // A key configured in the environment, else one for this run only.
+        let key = StoreKey::configured_or_generated().map_err(|source| RunError::StoreKey {
             scenario: scenario.name.clone(),
             source,
-        }
-    })?;
-    // A key configured in the environment, else one for this run only.
-    let key = StoreKey::configured_or_generated().map_err(|source| RunError::StoreKey {
-        scenario: scenario.name.clone(),
-        source,
-    })?;
-    let store = TokenStore::new(store_dir.path().join(STORE_FILE), key);
+        })?;
+        let store = TokenStore::new(dir.path().join(STORE_FILE), key);
+        Some((dir, store))
+    } else {
+        None
+    };
 
     let mut expectations = Vec::new();
     let mut script = Vec::new();
@@ -213,7 +220,14 @@ pub async fn run_scenario_with_secrets(
         let step = step.get_ref();
         let recorded_before = flow.checks().len();
         let exchanged_before = flow.context().http.exchange_count();
-        let result = perform(step, &mut flow, &mocks, &clock, &store).await;
+        let result = perform(
+            step,
+            &mut flow,
+            &mocks,
+            &clock,
+            store.as_ref().map(|(_, store)| store),
+        )
+        .await;
         script.push(ScriptStep {
             action: step.action.as_str().to_owned(),
             checks: flow.checks().len().saturating_sub(recorded_before),
@@ -250,7 +264,7 @@ pub async fn run_scenario_with_secrets(
         }
     }
     // The store and its directory end with the run (removed on drop, on every path).
-    drop(store_dir);
+    drop(store);
     drop(document);
 
     let outcome = flow.finish();
@@ -304,7 +318,7 @@ async fn perform(
     flow: &mut ClientFlow,
     mocks: &MockServers,
     clock: &SimulatedClock,
-    store: &TokenStore,
+    store: Option<&TokenStore>,
 ) -> StepResult<()> {
     match step.action {
         ActionKind::Connect => {
@@ -346,9 +360,7 @@ async fn perform(
             Ok(())
         }
         ActionKind::SaveTokenStore => save_store(flow, store),
-        ActionKind::TamperTokenStore => store
-            .tamper()
-            .map_err(|e| store_failure(flow, store_error(store, &e))),
+        ActionKind::TamperTokenStore => tamper_store(flow, store),
         ActionKind::LoadTokenStore => load_store(flow, store),
         ActionKind::SwitchAuthorizationServer => {
             // Scenario files are refused on load without an alternate server; a scenario built
