@@ -157,12 +157,17 @@ impl Redactor {
     pub fn remember(&self, secret: &str) {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         for spelling in spellings(secret) {
-            if known.iter().any(|k| k.value == spelling) {
+            // Longest first: a secret inside a longer one must not be scrubbed first, which
+            // would leave the rest of the longer one in the text. So a spelling already known
+            // sits among those of its own length, and only they are compared.
+            let first = known.partition_point(|k| k.value.len() > spelling.len());
+            let at = known.partition_point(|k| k.value.len() >= spelling.len());
+            if known
+                .get(first..at)
+                .is_some_and(|same| same.iter().any(|k| k.value == spelling))
+            {
                 continue;
             }
-            // Longest first: a secret inside a longer one must not be scrubbed first, which
-            // would leave the rest of the longer one in the text.
-            let at = known.partition_point(|k| k.value.len() >= spelling.len());
             let finder = memchr::memmem::Finder::new(spelling.as_bytes()).into_owned();
             known.insert(
                 at,

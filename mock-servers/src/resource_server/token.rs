@@ -37,11 +37,17 @@ pub(super) fn verify(server: &ResourceServer, token: &str) -> Result<Claims, &'s
     let trust = server.trust();
     let issued_elsewhere = "the access token was issued by another authorization server";
     let malformed = "the access token is malformed or its signature is invalid";
-    let unsigned = unverified_header_alg(token).as_deref() == Some("none");
-    let claims = if config.skip_signature_check || (unsigned && config.accept_alg_none) {
-        jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map_err(|_| malformed)?
+    // A remembered token had its signature checked, so its `alg` is not `none`: the header is
+    // read only for a token seen first, and only by a server that accepts unsigned ones.
+    let unsigned = || unverified_header_alg(token).as_deref() == Some("none");
+    let insecure =
+        || jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map_err(|_| malformed);
+    let claims = if config.skip_signature_check {
+        insecure()?
     } else if let Some(claims) = verified.get(token) {
         claims
+    } else if config.accept_alg_none && unsigned() {
+        insecure()?
     } else {
         let mut validation = Validation::new(ALGORITHM);
         // Expiry and audience are checked against the shared (possibly simulated) clock below.
