@@ -104,6 +104,9 @@ const EXPECTED: &[Expected] = &[
         ..row("cimd-fetch-failure")
     },
     Expected {
+        ..row("cimd-fetch-failure-moved")
+    },
+    Expected {
         ..row("stale-registration-port-changed")
     },
     Expected {
@@ -545,6 +548,7 @@ const INDISTINGUISHABLE: &[&str] = &[
     // `check` publishes no client metadata document of its own: without `--client-metadata-url`
     // it registers, which this server allows, and connects.
     "cimd-fetch-failure",
+    "cimd-fetch-failure-moved",
     // The port changes between two starts of a client; `check` authorizes on one callback.
     "stale-registration-port-changed",
     "dcr-requires-refresh-grant",

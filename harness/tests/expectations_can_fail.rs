@@ -693,6 +693,11 @@ const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        scenario: "cimd-fetch-failure-moved",
+        change: "the document is still at its URL, so the authorization server uses it",
+        mutate: |s| s.client.client_metadata_document_moved = false,
+    },
+    Mutation {
         scenario: "prm-http-behind-tls-proxy",
         change: "the server honours the proxy's X-Forwarded-Proto, so it announces the https URL it is reached at",
         mutate: |s| {

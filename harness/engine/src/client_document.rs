@@ -17,6 +17,18 @@ use tokio::task::JoinHandle;
 /// Where on its listener the document is served.
 const DOCUMENT_PATH: &str = "/client-metadata.json";
 
+/// Where a moved document went: the client still names the old URL.
+const MOVED_PATH: &str = "/moved/client-metadata.json";
+
+/// Whether the document is where its Client ID says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    AtItsUrl,
+    /// Served at another path; the Client ID's URL answers 404, as after a client's domain
+    /// moved without its old document.
+    Moved,
+}
+
 /// A running document server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct ClientDocumentServer {
@@ -26,13 +38,22 @@ pub struct ClientDocumentServer {
 
 impl ClientDocumentServer {
     /// Binds a free loopback port and serves the document describing a public client called
-    /// `client_name` that receives codes at `redirect_uri`. Its `client_id` is its own URL.
-    pub async fn start(client_name: &str, redirect_uri: &str) -> std::io::Result<Self> {
+    /// `client_name` that receives codes at `redirect_uri`. Its `client_id` is its own URL;
+    /// a [`Published::Moved`] document is served elsewhere, and that URL answers 404.
+    pub async fn start(
+        client_name: &str,
+        redirect_uri: &str,
+        published: Published,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let url = format!("http://{}{DOCUMENT_PATH}", listener.local_addr()?);
         let body = document(&url, client_name, redirect_uri);
+        let served_at = match published {
+            Published::AtItsUrl => DOCUMENT_PATH,
+            Published::Moved => MOVED_PATH,
+        };
         let app = Router::new().route(
-            DOCUMENT_PATH,
+            served_at,
             get(move || {
                 let body = body.clone();
                 async move { axum::Json(body) }
@@ -75,23 +96,40 @@ fn document(url: &str, client_name: &str, redirect_uri: &str) -> Value {
 mod tests {
     use super::*;
 
+    async fn fetch(url: &str) -> reqwest::Response {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        client.get(url).send().await.unwrap()
+    }
+
     #[tokio::test]
     async fn the_document_names_itself_and_the_callback() {
-        let server = ClientDocumentServer::start("Test client", "http://127.0.0.1:1/cb")
-            .await
-            .unwrap();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let served: Value = client
-            .get(server.url())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let server = ClientDocumentServer::start(
+            "Test client",
+            "http://127.0.0.1:1/cb",
+            Published::AtItsUrl,
+        )
+        .await
+        .unwrap();
+        let served: Value = fetch(server.url()).await.json().await.unwrap();
         assert_eq!(served["client_id"], server.url());
         assert_eq!(served["redirect_uris"], json!(["http://127.0.0.1:1/cb"]));
         assert_eq!(served["token_endpoint_auth_method"], "none");
         assert!(server.url().starts_with("http://127.0.0.1:"));
+    }
+
+    #[tokio::test]
+    async fn a_moved_document_is_not_at_its_client_id() {
+        let server =
+            ClientDocumentServer::start("Test client", "http://127.0.0.1:1/cb", Published::Moved)
+                .await
+                .unwrap();
+        assert_eq!(fetch(server.url()).await.status(), 404);
+        let moved_to = server.url().replace(DOCUMENT_PATH, MOVED_PATH);
+        let served: Value = fetch(&moved_to).await.json().await.unwrap();
+        assert_eq!(
+            served["client_id"],
+            server.url(),
+            "it still names the old URL"
+        );
     }
 }

@@ -21,7 +21,7 @@ use judging::{check_expectation, expectation, judge_outcome, judge_step, judge_t
 use store_actions::{load_store, save_store, tamper_store, uses_token_store};
 
 use crate::scenario::{ActionKind, Scenario, Step};
-use mcp_oauth_engine::client_document::ClientDocumentServer;
+use mcp_oauth_engine::client_document::{ClientDocumentServer, Published};
 use mcp_oauth_engine::flow::{ClientFlow, ClientOptions, Pauses, StepResult};
 use mcp_oauth_engine::http::{HttpClient, HttpLimits};
 use mcp_oauth_engine::private_files;
@@ -172,12 +172,18 @@ pub async fn run_scenario_with_secrets(
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.
     let document = if scenario.client.client_metadata_document {
-        let server = ClientDocumentServer::start(&options.client_name, &options.redirect_uri)
-            .await
-            .map_err(|source| RunError::ClientDocument {
-                scenario: scenario.name.clone(),
-                source,
-            })?;
+        let published = if scenario.client.client_metadata_document_moved {
+            Published::Moved
+        } else {
+            Published::AtItsUrl
+        };
+        let server =
+            ClientDocumentServer::start(&options.client_name, &options.redirect_uri, published)
+                .await
+                .map_err(|source| RunError::ClientDocument {
+                    scenario: scenario.name.clone(),
+                    source,
+                })?;
         // The mocks fetch documents on loopback only from origins they are told to allow.
         mocks
             .allow_client_documents_from(server.url())

@@ -130,6 +130,11 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             "[client] field `pasted-path`: {path:?} must be a path starting with \"/\", without query, fragment or spaces"
         ));
     }
+    if scenario.client.client_metadata_document_moved && !scenario.client.client_metadata_document {
+        return Err(
+            "[client] field `client-metadata-document-moved` needs `client-metadata-document = true`: only a published document can move".to_owned(),
+        );
+    }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
     }

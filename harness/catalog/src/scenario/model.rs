@@ -63,6 +63,10 @@ pub struct ClientConfig {
     /// listener) and gives the client its URL, for authorization servers that accept one.
     #[serde(default)]
     pub client_metadata_document: bool,
+    /// The document is no longer at the URL the client gives as its Client ID (the client's
+    /// domain or path moved, and the old URL answers 404). Needs `client-metadata-document`.
+    #[serde(default)]
+    pub client_metadata_document_moved: bool,
     /// The grant the client uses (default: the flow chooses, as `connect` does).
     pub grant: Option<ScenarioGrant>,
     /// Authenticate with `private_key_jwt` client assertions signed with the key the mock
