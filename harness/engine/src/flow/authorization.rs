@@ -273,10 +273,11 @@ pub async fn authorize(
     })
 }
 
-/// The server showed something instead of redirecting to the callback. Each diagnosis rests
-/// on what the answer shows (`consent_page`): a refused redirect URI only when the server
-/// says so, never because a sign-in page carries `redirect_uri` along or the Client ID was
-/// brought.
+/// The server showed something instead of redirecting to the callback: the failed
+/// `authorization-redirect` check, with the fix of what the answer shows. The check's own
+/// remedy (the callback URL missing from the app's allowed list) is right for one cause only;
+/// a failed check that named it for a document the server could not fetch would send the
+/// reader to the wrong console.
 fn refused_redirect(
     ctx: &mut FlowContext,
     options: &ClientOptions,
@@ -287,13 +288,27 @@ fn refused_redirect(
         Shown::Page { status, .. } => format!("a {status} page"),
         Shown::Redirect { location } => format!("a redirect to {location}"),
     };
-    ctx.recorder.fail(
+    let diagnosis = why_not_redirected(ctx, options, client, shown);
+    ctx.recorder.fail_with_remedy(
         &checks::AUTHORIZATION_REDIRECT,
         json!({ "expected": format!("a redirect to {}", options.redirect_uri), "actual": what }),
         format!(
             "the authorization endpoint answered with {what} instead of redirecting to the callback"
         ),
+        Some(diagnosis.remedy.clone()),
     );
+    diagnosis
+}
+
+/// Why the answer was not the redirect. Each diagnosis rests on what the answer shows
+/// (`consent_page`): a refused redirect URI only when the server says so, never because a
+/// sign-in page carries `redirect_uri` along or the Client ID was brought.
+fn why_not_redirected(
+    ctx: &FlowContext,
+    options: &ClientOptions,
+    client: &RegisteredClient,
+    shown: Shown<'_>,
+) -> diagnosis::Diagnosis {
     if consent_page::refuses_redirect_uri(shown, &options.redirect_uri) {
         return diagnosis::new(
             diagnosis::REDIRECT_URI_MISMATCH,
