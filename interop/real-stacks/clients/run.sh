@@ -11,6 +11,7 @@
 # ${REAL_STACKS_CACHE:-<repo>/target/real-stacks}/clients. A client that cannot be installed
 # fails the run with CI=true and is skipped otherwise. Prints PASS / FAIL / KNOWN per client
 # and scenario, the run time per client, and last `N passed, N failed`; exits 1 on any FAIL.
+# A scenario that fails is run once more, alone; one that passes then is printed as UNSTABLE.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --rmcp-client) rmcp_client="${2:?--rmcp-client needs a path}"; shift 2 ;;
     -j) jobs="${2:?-j needs a number}"; shift 2 ;;
     --timeout) timeout="${2:?--timeout needs seconds}"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -127,8 +128,31 @@ for client in $clients; do
     total_failed=$((total_failed + 1))
     continue
   fi
-  python3 "$here/compare.py" --client "$client" --expected "$here/$client/expected.json" \
-    --reports "$reports" --scenarios "$scenarios" --table "$out/$client.table.jsonl" > "$out/$client.compare.txt"
+  compare() {
+    python3 "$here/compare.py" --client "$client" --expected "$here/$client/expected.json" \
+      --reports "$reports" --scenarios "$scenarios" --table "$out/$client.table.jsonl" > "$out/$client.compare.txt"
+  }
+  compare
+  # Real clients under load are not always deterministic: runs that bind the pre-registered
+  # apps' callback port were seen to stop before authorization, two at a time, with the cause
+  # not established (as for the inspector in interop/real-clients). A scenario that fails is
+  # run once more, alone, before it counts; one that passes then is printed as UNSTABLE with
+  # its first result, and one that fails again is a FAIL.
+  failed_first=$(sed -nE "s#^FAIL $client/([^:]+):.*#\1#p" "$out/$client.compare.txt" | grep -Fxf "$scenarios")
+  if [ -n "$failed_first" ]; then
+    cp "$out/$client.compare.txt" "$out/$client.first.txt"
+    # shellcheck disable=SC2086
+    "$binary" test-client --command "$command" --format json --out "$reports" -j 1 \
+      --timeout "$timeout" $failed_first > "$out/$client.rerun.json" 2>> "$out/$client.stderr.log"
+    if [ $? -le 1 ]; then
+      compare
+      for name in $failed_first; do
+        if ! grep -q "^FAIL $client/$name:" "$out/$client.compare.txt"; then
+          echo "UNSTABLE $client/$name: passed when run again alone; first: $(sed -nE "s#^FAIL $client/$name: ##p" "$out/$client.first.txt")"
+        fi
+      done
+    fi
+  fi
   grep -v "^$client: " "$out/$client.compare.txt"
   counts=$(grep "^$client: " "$out/$client.compare.txt")
   passed=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<< "$counts")
