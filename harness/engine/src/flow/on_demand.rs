@@ -204,7 +204,7 @@ impl ClientFlow {
         agent: &UserAgent,
         pauses: &Pauses,
     ) -> StepResult<()> {
-        let probe = Probe::from_challenge(&challenge.header);
+        let probe = Probe::from_challenge(self.ctx.profile.challenge_reading, &challenge.header);
         let previous_scope = match &self.connection {
             None => return self.authorize_on_demand(&probe, None, agent, pauses).await,
             Some(connection) => connection.requested_scope.clone(),

@@ -8,6 +8,7 @@ use super::{FlowContext, StepResult};
 use crate::checks;
 use crate::diagnosis;
 use crate::http::{Body, headers};
+use crate::profile::ChallengeReading;
 use crate::www_authenticate::{self, Challenge};
 
 #[derive(Debug, Clone, Default)]
@@ -19,12 +20,12 @@ pub struct Probe {
 
 impl Probe {
     /// The challenge of a later request (a 401 or 403 during MCP use), as the starting point
-    /// of discovery and scope selection. Already recorded where it was received.
-    pub fn from_challenge(header: &str) -> Self {
+    /// of discovery and scope selection, read the way the profile's client reads one (as the
+    /// first probe's is): a client that cannot read a loosely written step-up challenge does
+    /// not learn its scope or metadata from it either. Already recorded where it was received.
+    pub fn from_challenge(reading: ChallengeReading, header: &str) -> Self {
         Self {
-            challenge: www_authenticate::oauth_challenge_in([header])
-                .ok()
-                .flatten(),
+            challenge: reading.read([header]),
             unauthorized: true,
         }
     }

@@ -159,7 +159,7 @@ mod tests {
 
     use super::*;
     use crate::flow::testing;
-    use crate::profile::{MCP_2025_11_25, MCP_2026_07_28, PIPELINES};
+    use crate::profile::{ChallengeReading, MCP_2025_11_25, MCP_2026_07_28, PIPELINES};
 
     fn last_status(flow: &crate::flow::ClientFlow, id: &str) -> Option<Status> {
         flow.checks()
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn offline_access_is_left_alone_by_earlier_profiles_and_explicit_scopes() {
         let server = testing::server(Some(&["mcp:basic", "offline_access"]));
-        let probe = Probe::from_challenge(r#"Bearer scope="mcp:basic""#);
+        let probe = Probe::from_challenge(ChallengeReading::Rfc9110, r#"Bearer scope="mcp:basic""#);
         let mut options = ClientOptions::new(testing::MCP_URL);
         let mut flow = testing::flow(&PIPELINES);
         let scope = requested_scope(flow.context(), &options, &probe, &server);
