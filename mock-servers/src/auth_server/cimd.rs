@@ -160,23 +160,36 @@ fn is_local_v4(ip: std::net::Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b))
 }
 
-/// The client every fetch uses, built once per process: building one loads the system's root
-/// certificates, which cost more than the rest of a scenario run. It keeps no idle
-/// connections, so no fetch reuses a connection another mock (another run) opened.
-fn fetch_client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(FETCH_TIMEOUT)
-                .pool_max_idle_per_host(0)
-                .no_proxy()
+/// The client a fetch of `url` uses, built once per process and kept: building one that
+/// trusts the system's roots means reading and parsing every root certificate, which costs
+/// more than the rest of a scenario run, and only an https document needs them. A document on
+/// loopback http (every one the catalog's clients publish) is fetched by a client that loads
+/// none. Neither keeps idle connections, so no fetch reuses a connection another mock (another
+/// run) opened.
+fn fetch_client(url: &Url) -> Result<&'static reqwest::Client, String> {
+    type Built = OnceLock<Result<reqwest::Client, String>>;
+    static WITH_SYSTEM_ROOTS: Built = OnceLock::new();
+    static PLAIN_HTTP: Built = OnceLock::new();
+    let builder = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .pool_max_idle_per_host(0)
+            .no_proxy()
+    };
+    let client = if url.scheme() == "http" {
+        // It trusts no root at all: it is given http URLs only and follows no redirect, so
+        // no certificate ever reaches it.
+        PLAIN_HTTP.get_or_init(|| {
+            builder()
+                .tls_certs_only(Vec::new())
                 .build()
                 .map_err(|e| e.to_string())
         })
-        .as_ref()
-        .map_err(Clone::clone)
+    } else {
+        WITH_SYSTEM_ROOTS.get_or_init(|| builder().build().map_err(|e| e.to_string()))
+    };
+    client.as_ref().map_err(Clone::clone)
 }
 
 /// GETs the document without following redirects, within the time limit and `max_bytes`.
@@ -186,7 +199,7 @@ async fn fetch(url: &Url, max_bytes: usize) -> (Option<u16>, Result<Vec<u8>, Cim
         url: url.to_string(),
         reason,
     };
-    let client = match fetch_client() {
+    let client = match fetch_client(url) {
         Ok(client) => client,
         Err(e) => return (None, Err(unreachable(format!("no HTTP client: {e}")))),
     };
