@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::{LoadError, load_catalog, load_file, load_text};
+use super::load::{LoadError, load_catalog, load_file, load_text, parse_all};
 use super::model::Scenario;
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
@@ -36,10 +36,9 @@ impl CatalogSource {
     pub fn load_all(&self) -> Result<Vec<Scenario>, LoadError> {
         match self {
             CatalogSource::Dir(dir) => load_catalog(dir),
-            CatalogSource::Embedded => EMBEDDED
-                .iter()
-                .map(|(file, text)| load_text(&embedded_path(file), text))
-                .collect(),
+            CatalogSource::Embedded => parse_all(EMBEDDED, |(file, text)| {
+                load_text(&embedded_path(file), text)
+            }),
         }
     }
 
