@@ -45,8 +45,8 @@ async fn start_serve(
 /// Ctrl-C to `serve`, which then judges every client it saw: the rest of its stdout and how
 /// it exited.
 async fn interrupt(
-    mut serve: tokio::process::Child,
-    mut stdout: BufReader<tokio::process::ChildStdout>,
+    serve: tokio::process::Child,
+    stdout: BufReader<tokio::process::ChildStdout>,
 ) -> (String, std::process::ExitStatus) {
     let pid = serve.id().expect("serve runs").to_string();
     let killed = Command::new("kill")
@@ -55,11 +55,25 @@ async fn interrupt(
         .await
         .expect("kill runs");
     assert!(killed.success());
+    finish(serve, stdout, 60, "serve ends on Ctrl-C").await
+}
+
+/// The rest of serve's stdout, which ends when serve does (within `seconds`, or the test
+/// fails saying `ends`), and how serve exited.
+async fn finish(
+    mut serve: tokio::process::Child,
+    mut stdout: BufReader<tokio::process::ChildStdout>,
+    seconds: u64,
+    ends: &str,
+) -> (String, std::process::ExitStatus) {
     let mut rest = String::new();
-    tokio::time::timeout(Duration::from_secs(60), stdout.read_to_string(&mut rest))
-        .await
-        .expect("serve ends on Ctrl-C")
-        .expect("serve's stdout");
+    tokio::time::timeout(
+        Duration::from_secs(seconds),
+        stdout.read_to_string(&mut rest),
+    )
+    .await
+    .expect(ends)
+    .expect("serve's stdout");
     let status = serve.wait().await.expect("serve exits");
     (rest, status)
 }
@@ -67,7 +81,7 @@ async fn interrupt(
 /// Runs `serve dcr-happy-path --once` with `flag`, points the pipelines client at it, and
 /// returns serve's stdout without the URL and credential lines, and its exit code.
 async fn serve_with(flag: &str) -> (String, i32) {
-    let (mut serve, mut stdout, url) =
+    let (serve, stdout, url) =
         start_serve(&[flag, "serve", "dcr-happy-path", "--once", "--timeout", "60"]).await;
     // The pipelines client sends no resource indicator and no application type: two
     // client checks fail under the newest revision. Its own exit code is not the point.
@@ -79,12 +93,7 @@ async fn serve_with(flag: &str) -> (String, i32) {
         .status()
         .await
         .expect("connect runs");
-    let mut rest = String::new();
-    tokio::time::timeout(Duration::from_secs(90), stdout.read_to_string(&mut rest))
-        .await
-        .expect("serve ends after the flow (--once)")
-        .expect("serve's stdout");
-    let status = serve.wait().await.expect("serve exits");
+    let (rest, status) = finish(serve, stdout, 90, "serve ends after the flow (--once)").await;
     (rest, status.code().unwrap_or(-1))
 }
 
