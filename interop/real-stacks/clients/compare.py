@@ -49,6 +49,16 @@ def observed(report):
     return fails, outcome, process
 
 
+def stderr_tail(report, lines=8):
+    """The last lines the client wrote to stderr, as test-client recorded them (redacted):
+    what a failed run's log line alone cannot say, such as a callback port already taken."""
+    for check in report.get("checks") or []:
+        text = (check.get("details") or {}).get("stderrTail")
+        if check.get("id") == "client-process-finished" and text:
+            return [line for line in text.splitlines() if line.strip()][-lines:]
+    return []
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--client", required=True)
@@ -108,6 +118,8 @@ def main():
             if extra:
                 detail += f"; failed: {', '.join(extra)}"
             print(f"FAIL {args.client}/{name}: {detail} ({outcome}; client {process})")
+            for line in stderr_tail(report):
+                print(f"    client stderr: {line}")
             failed += 1
             rows.append({"scenario": name, "verdict": "FAIL", "failing": got, "reason": detail})
 
