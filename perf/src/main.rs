@@ -19,6 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod catalog;
 mod check;
+mod machine;
 mod official;
 mod process;
 mod serve;
