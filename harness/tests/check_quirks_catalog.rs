@@ -107,6 +107,9 @@ const EXPECTED: &[Expected] = &[
         ..row("cimd-fetch-failure-moved")
     },
     Expected {
+        ..row("cimd-fetch-failure-timeout")
+    },
+    Expected {
         ..row("stale-registration-port-changed")
     },
     Expected {
@@ -549,6 +552,7 @@ const INDISTINGUISHABLE: &[&str] = &[
     // it registers, which this server allows, and connects.
     "cimd-fetch-failure",
     "cimd-fetch-failure-moved",
+    "cimd-fetch-failure-timeout",
     // The port changes between two starts of a client; `check` authorizes on one callback.
     "stale-registration-port-changed",
     "dcr-requires-refresh-grant",

@@ -698,6 +698,11 @@ const MUTATIONS: &[Mutation] = &[
         mutate: |s| s.client.client_metadata_document_moved = false,
     },
     Mutation {
+        scenario: "cimd-fetch-failure-timeout",
+        change: "the document's host answers within the authorization server's 5 s, so it is used",
+        mutate: |s| s.client.client_metadata_document_delay_secs = Some(5),
+    },
+    Mutation {
         scenario: "prm-http-behind-tls-proxy",
         change: "the server honours the proxy's X-Forwarded-Proto, so it announces the https URL it is reached at",
         mutate: |s| {

@@ -25,7 +25,11 @@ fn redirect_check_remedy(report: &Report) -> String {
 
 #[tokio::test]
 async fn a_refused_metadata_document_is_not_blamed_on_the_redirect_uris() {
-    for name in ["cimd-fetch-failure", "cimd-fetch-failure-moved"] {
+    for name in [
+        "cimd-fetch-failure",
+        "cimd-fetch-failure-moved",
+        "cimd-fetch-failure-timeout",
+    ] {
         let report = run(name).await;
         let diagnosis = report.outcome.diagnosis.as_ref().unwrap();
         assert_eq!(diagnosis.code, "client-metadata-document-refused", "{name}");

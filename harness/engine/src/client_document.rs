@@ -7,9 +7,11 @@
 //! `flow::registration`), because no network sits between the two there.
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use mcp_oauth_mocks::clock::SharedClock;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -20,13 +22,16 @@ const DOCUMENT_PATH: &str = "/client-metadata.json";
 /// Where a moved document went: the client still names the old URL.
 const MOVED_PATH: &str = "/moved/client-metadata.json";
 
-/// Whether the document is where its Client ID says.
+/// Whether the document is where its Client ID says, and how soon it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Published {
     AtItsUrl,
     /// Served at another path; the Client ID's URL answers 404, as after a client's domain
     /// moved without its old document.
     Moved,
+    /// At its URL, but each answer takes this long on the run's clock (a slow or overloaded
+    /// host): a simulated clock moves forward by it, the wall clock sleeps it.
+    Late(Duration),
 }
 
 /// A running document server. Dropping it stops the server.
@@ -44,19 +49,26 @@ impl ClientDocumentServer {
         client_name: &str,
         redirect_uri: &str,
         published: Published,
+        clock: SharedClock,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let url = format!("http://{}{DOCUMENT_PATH}", listener.local_addr()?);
         let body = document(&url, client_name, redirect_uri);
-        let served_at = match published {
-            Published::AtItsUrl => DOCUMENT_PATH,
-            Published::Moved => MOVED_PATH,
+        let (served_at, delay) = match published {
+            Published::AtItsUrl => (DOCUMENT_PATH, None),
+            Published::Moved => (MOVED_PATH, None),
+            Published::Late(delay) => (DOCUMENT_PATH, Some(delay)),
         };
         let app = Router::new().route(
             served_at,
             get(move || {
-                let body = body.clone();
-                async move { axum::Json(body) }
+                let (body, clock) = (body.clone(), clock.clone());
+                async move {
+                    if let Some(delay) = delay {
+                        clock.wait(delay).await;
+                    }
+                    axum::Json(body)
+                }
             }),
         );
         let task = tokio::spawn(async move {
@@ -95,6 +107,7 @@ fn document(url: &str, client_name: &str, redirect_uri: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_oauth_mocks::clock::{Clock, SimulatedClock};
 
     async fn fetch(url: &str) -> reqwest::Response {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -107,6 +120,7 @@ mod tests {
             "Test client",
             "http://127.0.0.1:1/cb",
             Published::AtItsUrl,
+            SimulatedClock::default().shared(),
         )
         .await
         .unwrap();
@@ -119,10 +133,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_moved_document_is_not_at_its_client_id() {
-        let server =
-            ClientDocumentServer::start("Test client", "http://127.0.0.1:1/cb", Published::Moved)
-                .await
-                .unwrap();
+        let server = ClientDocumentServer::start(
+            "Test client",
+            "http://127.0.0.1:1/cb",
+            Published::Moved,
+            SimulatedClock::default().shared(),
+        )
+        .await
+        .unwrap();
         assert_eq!(fetch(server.url()).await.status(), 404);
         let moved_to = server.url().replace(DOCUMENT_PATH, MOVED_PATH);
         let served: Value = fetch(&moved_to).await.json().await.unwrap();
@@ -130,6 +148,27 @@ mod tests {
             served["client_id"],
             server.url(),
             "it still names the old URL"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_late_document_takes_its_time_on_the_runs_clock() {
+        let clock = SimulatedClock::default();
+        let before = clock.now();
+        let server = ClientDocumentServer::start(
+            "Test client",
+            "http://127.0.0.1:1/cb",
+            Published::Late(Duration::from_secs(30)),
+            clock.shared(),
+        )
+        .await
+        .unwrap();
+        let served: Value = fetch(server.url()).await.json().await.unwrap();
+        assert_eq!(served["client_id"], server.url());
+        assert_eq!(
+            clock.now().duration_since(before).unwrap(),
+            Duration::from_secs(30),
+            "the simulated clock moved by the delay, and no real time passed"
         );
     }
 }

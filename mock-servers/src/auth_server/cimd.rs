@@ -73,7 +73,18 @@ pub async fn resolve(
     max_bytes: usize,
 ) -> Result<Client, CimdError> {
     let url = allowed_url(client_id, allowed_origins)?;
-    let (status, body) = fetch(&url, max_bytes).await;
+    let started = log.now();
+    let (mut status, mut body) = fetch(&url, max_bytes).await;
+    // An answer the run's clock says came after the time limit is one this server gave up
+    // waiting for: on a simulated clock the wait passes no real time, so reqwest's own timeout
+    // never fires there.
+    if log.now().saturating_sub(started) > FETCH_TIMEOUT.as_secs() {
+        status = None;
+        body = Err(CimdError::Unreachable {
+            url: url.to_string(),
+            reason: no_answer_in_time(),
+        });
+    }
     log.push(RecordedRequest {
         server: role,
         method: FETCH_METHOD.to_owned(),
@@ -249,9 +260,13 @@ async fn fetch(url: &Url, max_bytes: usize) -> (Option<u16>, Result<Vec<u8>, Cim
     }
 }
 
+fn no_answer_in_time() -> String {
+    format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+}
+
 fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
-        format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+        no_answer_in_time()
     } else {
         let mut text = error.to_string();
         let mut source = std::error::Error::source(error);

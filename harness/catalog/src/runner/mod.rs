@@ -172,18 +172,26 @@ pub async fn run_scenario_with_secrets(
     // Kept alive until the run ends: the authorization server fetches the document at every
     // authorization and token request.
     let document = if scenario.client.client_metadata_document {
-        let published = if scenario.client.client_metadata_document_moved {
-            Published::Moved
-        } else {
-            Published::AtItsUrl
+        let client = &scenario.client;
+        let published = match (
+            client.client_metadata_document_moved,
+            client.client_metadata_document_delay_secs,
+        ) {
+            (true, _) => Published::Moved,
+            (false, Some(delay)) => Published::Late(Duration::from_secs(delay)),
+            (false, None) => Published::AtItsUrl,
         };
-        let server =
-            ClientDocumentServer::start(&options.client_name, &options.redirect_uri, published)
-                .await
-                .map_err(|source| RunError::ClientDocument {
-                    scenario: scenario.name.clone(),
-                    source,
-                })?;
+        let server = ClientDocumentServer::start(
+            &options.client_name,
+            &options.redirect_uri,
+            published,
+            clock.shared(),
+        )
+        .await
+        .map_err(|source| RunError::ClientDocument {
+            scenario: scenario.name.clone(),
+            source,
+        })?;
         // The mocks fetch documents on loopback only from origins they are told to allow.
         mocks
             .allow_client_documents_from(server.url())

@@ -44,6 +44,10 @@ pub(super) fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
                 .map_err(|m| at("expect-token-requests", format!("{grant}: {m}")))?;
         }
     }
+    if let Some(delay) = scenario.client.client_metadata_document_delay_secs {
+        duration(delay)
+            .map_err(|m| format!("[client] field `client-metadata-document-delay-secs`: {m}"))?;
+    }
     expectations(&scenario.expect, "expect")?;
     if let Some(client) = &scenario.conformant_client {
         conformant_client(client, text)?;

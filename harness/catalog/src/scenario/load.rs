@@ -162,6 +162,26 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             "[client] field `client-metadata-document-moved` needs `client-metadata-document = true`: only a published document can move".to_owned(),
         );
     }
+    if scenario
+        .client
+        .client_metadata_document_delay_secs
+        .is_some()
+        && !scenario.client.client_metadata_document
+    {
+        return Err(
+            "[client] field `client-metadata-document-delay-secs` needs `client-metadata-document = true`: only a published document can be slow to answer".to_owned(),
+        );
+    }
+    if scenario
+        .client
+        .client_metadata_document_delay_secs
+        .is_some()
+        && scenario.client.client_metadata_document_moved
+    {
+        return Err(
+            "[client] fields `client-metadata-document-moved` and `client-metadata-document-delay-secs` are each one failure of the fetch: give one of them".to_owned(),
+        );
+    }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
     }
@@ -375,6 +395,26 @@ action = "connect"
         let text = format!("{MINIMAL}\n[mocks.resource-server]\ncustom-metadata-path = \"/x\"\n");
         let err = parse(&text).unwrap_err();
         assert!(err.contains("custom-metadata-path"), "{err}");
+    }
+
+    #[test]
+    fn a_slow_document_needs_a_published_one_and_no_move() {
+        let without = format!("{MINIMAL}\n[client]\nclient-metadata-document-delay-secs = 30\n");
+        let err = parse(&without).unwrap_err();
+        assert!(
+            err.contains("client-metadata-document-delay-secs") && err.contains("needs"),
+            "{err}"
+        );
+        let published = format!(
+            "{MINIMAL}\n[client]\nclient-metadata-document = true\nclient-metadata-document-delay-secs = 30\n"
+        );
+        assert!(parse(&published).is_ok());
+        let moved = format!("{published}client-metadata-document-moved = true\n");
+        let err = parse(&moved).unwrap_err();
+        assert!(err.contains("give one of them"), "{err}");
+        let endless = published.replace("= 30", "= 99999999999");
+        let err = parse(&endless).unwrap_err();
+        assert!(err.contains("100 years"), "{err}");
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub struct ClientConfig {
     /// domain or path moved, and the old URL answers 404). Needs `client-metadata-document`.
     #[serde(default)]
     pub client_metadata_document_moved: bool,
+    /// How long the document's host takes to answer each fetch, on the run's clock (a slow
+    /// host: an authorization server gives up after a few seconds). Needs
+    /// `client-metadata-document`.
+    pub client_metadata_document_delay_secs: Option<u64>,
     /// The grant the client uses (default: the flow chooses, as `connect` does).
     pub grant: Option<ScenarioGrant>,
     /// Authenticate with `private_key_jwt` client assertions signed with the key the mock

@@ -386,7 +386,7 @@ fn document_refused(
         format!(": \"{said}\"")
     };
     let mut remedy = format!(
-        "Serve the client ID metadata document at {} (200, JSON, its client_id that same URL, and small: some authorization servers accept a few KiB at most), reachable from the authorization server.",
+        "Serve the client ID metadata document at {} (200, JSON, its client_id that same URL, small and quick: some authorization servers accept a few KiB at most, and stop waiting after a few seconds), reachable from the authorization server.",
         client.client_id
     );
     if ctx.profile.client_id_metadata_document {
