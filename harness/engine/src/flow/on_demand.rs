@@ -9,8 +9,9 @@
 //! ```
 //!
 //! One request sends the client back to the authorization server at most the profile's
-//! `max_reauthorizations` times (the first authorization does not count), and a step-up for a
-//! scope it already asked for stops at once, so a server that never accepts cannot loop it.
+//! `max_reauthorizations` times for refused tokens and `max_step_ups` times for more scope (the
+//! first authorization does not count), and a step-up for a scope it already asked for stops
+//! at once, so a server that never accepts cannot loop it.
 
 use mcp_oauth_reports::Health;
 use serde_json::{Value, json};
@@ -76,7 +77,7 @@ impl ClientFlow {
         agent: &UserAgent,
         pauses: &Pauses,
     ) -> StepResult<Value> {
-        let mut reauthorizations = 0;
+        let (mut reauthorizations, mut step_ups) = (0, 0);
         let mut refreshes = 0;
         loop {
             let (check, challenge) = match self.send(action.clone()).await {
@@ -97,10 +98,17 @@ impl ClientFlow {
                 }
             }
             if self.connection.is_some() {
-                if reauthorizations >= self.ctx.profile.max_reauthorizations {
-                    return Err(self.give_up(check, challenge, reauthorizations));
+                // A 403 asks for more scope (answer() steps up); a 401 refuses the token.
+                let (spent, budget) = if challenge.status == 403 {
+                    (&mut step_ups, self.ctx.profile.max_step_ups)
+                } else {
+                    (&mut reauthorizations, self.ctx.profile.max_reauthorizations)
+                };
+                if *spent >= budget {
+                    let spent = *spent;
+                    return Err(self.give_up(check, challenge, spent));
                 }
-                reauthorizations += 1;
+                *spent += 1;
             }
             mcp::note_challenge(&mut self.ctx, check, &challenge);
             self.answer(&challenge, agent, pauses).await?;

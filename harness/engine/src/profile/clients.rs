@@ -104,6 +104,7 @@ pub const TS_SDK_2_4: Profile = Profile {
     scope_from_challenge: true,
     scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    max_step_ups: 2,
     token_accept_json: true,
     client_id_with_basic: false,
     // authInternal: a 401 with a refresh token refreshes first; a refused refresh authorizes
@@ -139,6 +140,9 @@ pub const MCP_REMOTE_0_15: Profile = Profile {
     // One browser authorization per start: a second one is completed up to the callback and
     // dropped (connectToRemoteServer).
     max_reauthorizations: 0,
+    // But one step-up per request, the bundled SDK's own (DEFAULT_MAX_STEP_UP_RETRIES = 1,
+    // _stepUpAuthorizeInner), with mcp-remote supplying the browser round trip mid-session.
+    max_step_ups: 1,
     // SDK 2.0.0's extractWWWAuthenticateParams reads the header only when its first word is
     // Bearer.
     challenge_reading: ChallengeReading::Pattern {
@@ -266,6 +270,7 @@ pub const AI_SDK_MCP_2_0: Profile = Profile {
     // No step-up: a 403 is final; one refresh or authorization per request.
     steps_up: false,
     max_reauthorizations: 1,
+    max_step_ups: 1,
     severity_overrides: AI_SDK_MCP_2_0_OVERRIDES,
     // The metadata's resource verbatim, except that a pathless URL loses its trailing slash
     // (dist/index.js `resourceUrlStripSlash`, `selectResourceURL`).
@@ -288,6 +293,7 @@ pub const INSPECTOR_2_12: Profile = Profile {
     scope_from_challenge: false,
     // One interactive authorization per invocation: a 401 after it is not retried.
     max_reauthorizations: 0,
+    max_step_ups: 0,
     // The CLI reads the 401 itself (parseWwwAuthenticateBearer): the params after the first
     // `Bearer`, each match written into an object, so a repeated parameter's last value wins.
     challenge_reading: ChallengeReading::Pattern {
@@ -360,6 +366,7 @@ pub const PYTHON_SDK_2_3: Profile = Profile {
     // A 401 is never answered with a refresh: the SDK discovers and authorizes again, once
     // per request.
     max_reauthorizations: 1,
+    max_step_ups: 1,
     // The token requests carry no Accept header, and client_id goes in the body beside the
     // Basic credentials (python-sdk#3138).
     token_accept_json: false,

@@ -122,10 +122,13 @@ pub struct Profile {
     /// With no scope from the challenge or the resource metadata, ask for the authorization
     /// server's `scopes_supported` (an extra no revision asks for).
     pub scope_from_authorization_server: bool,
-    /// How often one MCP request may send the client back to the authorization server (a 401
-    /// with a token, a 403 `insufficient_scope`) before it gives up. The first authorization
-    /// does not count.
+    /// How often one MCP request may send the client back to the authorization server after a
+    /// 401 to the token it holds before it gives up. The first authorization does not count.
     pub max_reauthorizations: u8,
+    /// How often one MCP request may step its scope up (a 403 `insufficient_scope` sends it
+    /// back to authorize for more) before it gives up. A budget of its own: mcp-remote steps
+    /// up once per request but never authorizes a second time after a refused token.
+    pub max_step_ups: u8,
     /// Send `Accept: application/json` on token requests (servers such as GitHub answer
     /// form-encoded otherwise).
     pub token_accept_json: bool,
@@ -213,6 +216,7 @@ pub const PIPELINES: Profile = Profile {
     scope_from_challenge: true,
     scope_from_authorization_server: false,
     max_reauthorizations: 0,
+    max_step_ups: 0,
     token_accept_json: true,
     client_id_with_basic: false,
     refresh_on_401: false,
@@ -251,6 +255,7 @@ pub const MCP_2025_06_18: Profile = Profile {
     scope_from_challenge: true,
     scope_from_authorization_server: false,
     max_reauthorizations: 2,
+    max_step_ups: 2,
     token_accept_json: true,
     client_id_with_basic: false,
     refresh_on_401: false,

@@ -48,7 +48,7 @@ pub fn judge(view: &View, recorder: &mut Recorder) {
         "scopeBefore": join(&before),
     });
     let Some((at, requested)) = step_up else {
-        if profile.max_reauthorizations == 0 {
+        if profile.max_step_ups == 0 {
             recorder.info(
                 check,
                 details,
