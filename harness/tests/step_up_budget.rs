@@ -6,55 +6,44 @@
 use mcp_oauth_harness::profile;
 use mcp_oauth_harness::runner::run_scenario;
 use mcp_oauth_harness::scenario::CatalogSource;
-use mcp_oauth_reports::{Health, Report};
+use mcp_oauth_reports::Health;
 
-async fn run_as(scenario: &str, profile: &str) -> Report {
+/// Whether the run connected, and how many authorization requests it sent (the recorded
+/// exchanges), under `profile`.
+async fn run_as(scenario: &str, profile: &str) -> (bool, usize) {
     let scenario = CatalogSource::Embedded.load(scenario).unwrap();
     let profile = profile::by_name(profile).unwrap();
-    run_scenario(&scenario, profile).await.unwrap()
-}
-
-/// The authorization requests the run sent, in order, as the recorded exchanges show them.
-fn authorizations(report: &Report) -> usize {
-    report
+    let report = run_scenario(&scenario, profile).await.unwrap();
+    let authorizations = report
         .exchanges
         .iter()
         .filter(|e| e.request.method == "GET" && e.request.url.contains("/authorize?"))
-        .count()
+        .count();
+    (report.outcome.health == Health::Healthy, authorizations)
 }
 
 #[tokio::test]
 async fn mcp_remote_steps_up_once_and_connects() {
-    let report = run_as("scope-step-up", "mcp-remote-0.15").await;
+    let connected_after = run_as("scope-step-up", "mcp-remote-0.15").await;
     assert_eq!(
-        report.outcome.health,
-        Health::Healthy,
-        "{:?}",
-        report.outcome
+        connected_after,
+        (true, 2),
+        "the first authorization, one step-up"
     );
-    assert_eq!(authorizations(&report), 2, "the first, then one step-up");
 }
 
 #[tokio::test]
 async fn mcp_remote_steps_up_once_then_gives_up_on_a_server_that_asks_again() {
-    let report = run_as("scope-step-up-retry-limit", "mcp-remote-0.15").await;
-    assert_ne!(
-        report.outcome.health,
-        Health::Healthy,
-        "{:?}",
-        report.outcome
+    let connected_after = run_as("scope-step-up-retry-limit", "mcp-remote-0.15").await;
+    assert_eq!(
+        connected_after,
+        (false, 2),
+        "the first authorization, one step-up"
     );
-    assert_eq!(authorizations(&report), 2, "the first, then one step-up");
 }
 
 #[tokio::test]
 async fn a_profile_without_step_ups_reports_the_missing_scope() {
-    let report = run_as("scope-step-up", "pipelines").await;
-    assert_ne!(
-        report.outcome.health,
-        Health::Healthy,
-        "{:?}",
-        report.outcome
-    );
-    assert_eq!(authorizations(&report), 1);
+    let connected_after = run_as("scope-step-up", "pipelines").await;
+    assert_eq!(connected_after, (false, 1), "the first authorization only");
 }
