@@ -109,6 +109,17 @@ mod tests {
     use super::*;
     use mcp_oauth_mocks::clock::{Clock, SimulatedClock};
 
+    async fn start(published: Published, clock: &SimulatedClock) -> ClientDocumentServer {
+        ClientDocumentServer::start(
+            "Test client",
+            "http://127.0.0.1:1/cb",
+            published,
+            clock.shared(),
+        )
+        .await
+        .unwrap()
+    }
+
     async fn fetch(url: &str) -> reqwest::Response {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         client.get(url).send().await.unwrap()
@@ -116,14 +127,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_document_names_itself_and_the_callback() {
-        let server = ClientDocumentServer::start(
-            "Test client",
-            "http://127.0.0.1:1/cb",
-            Published::AtItsUrl,
-            SimulatedClock::default().shared(),
-        )
-        .await
-        .unwrap();
+        let server = start(Published::AtItsUrl, &SimulatedClock::default()).await;
         let served: Value = fetch(server.url()).await.json().await.unwrap();
         assert_eq!(served["client_id"], server.url());
         assert_eq!(served["redirect_uris"], json!(["http://127.0.0.1:1/cb"]));
@@ -133,14 +137,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_moved_document_is_not_at_its_client_id() {
-        let server = ClientDocumentServer::start(
-            "Test client",
-            "http://127.0.0.1:1/cb",
-            Published::Moved,
-            SimulatedClock::default().shared(),
-        )
-        .await
-        .unwrap();
+        let server = start(Published::Moved, &SimulatedClock::default()).await;
         assert_eq!(fetch(server.url()).await.status(), 404);
         let moved_to = server.url().replace(DOCUMENT_PATH, MOVED_PATH);
         let served: Value = fetch(&moved_to).await.json().await.unwrap();
@@ -155,14 +152,7 @@ mod tests {
     async fn a_late_document_takes_its_time_on_the_runs_clock() {
         let clock = SimulatedClock::default();
         let before = clock.now();
-        let server = ClientDocumentServer::start(
-            "Test client",
-            "http://127.0.0.1:1/cb",
-            Published::Late(Duration::from_secs(30)),
-            clock.shared(),
-        )
-        .await
-        .unwrap();
+        let server = start(Published::Late(Duration::from_secs(30)), &clock).await;
         let served: Value = fetch(server.url()).await.json().await.unwrap();
         assert_eq!(served["client_id"], server.url());
         assert_eq!(

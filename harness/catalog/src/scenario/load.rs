@@ -162,25 +162,18 @@ fn validate(scenario: &Scenario, text: &str) -> Result<(), String> {
             "[client] field `client-metadata-document-moved` needs `client-metadata-document = true`: only a published document can move".to_owned(),
         );
     }
-    if scenario
-        .client
-        .client_metadata_document_delay_secs
-        .is_some()
-        && !scenario.client.client_metadata_document
-    {
-        return Err(
-            "[client] field `client-metadata-document-delay-secs` needs `client-metadata-document = true`: only a published document can be slow to answer".to_owned(),
-        );
-    }
-    if scenario
-        .client
-        .client_metadata_document_delay_secs
-        .is_some()
-        && scenario.client.client_metadata_document_moved
-    {
-        return Err(
-            "[client] fields `client-metadata-document-moved` and `client-metadata-document-delay-secs` are each one failure of the fetch: give one of them".to_owned(),
-        );
+    let client = &scenario.client;
+    if client.client_metadata_document_delay_secs.is_some() {
+        if !client.client_metadata_document {
+            return Err(
+                "[client] field `client-metadata-document-delay-secs` needs `client-metadata-document = true`: only a published document can be slow to answer".to_owned(),
+            );
+        }
+        if client.client_metadata_document_moved {
+            return Err(
+                "[client] fields `client-metadata-document-moved` and `client-metadata-document-delay-secs` are each one failure of the fetch: give one of them".to_owned(),
+            );
+        }
     }
     if scenario.steps.is_empty() {
         return Err("field `steps` must list at least one step".to_owned());
